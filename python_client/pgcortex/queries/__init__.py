@@ -1,0 +1,7 @@
+"""Every SQL statement the client sends, as named constants (one module per area).
+
+Calls always use named arguments (``name => $1``) so that adding a defaulted
+parameter to a SQL function never breaks a caller.
+"""
+
+from .core import *  # noqa: F403

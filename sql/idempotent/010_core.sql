@@ -1,0 +1,106 @@
+-- name: 010_core
+-- Core helpers of the SQL API: the namespace of the current call, the schema
+-- version, and validation shared by every area. Re-applied on every deploy.
+
+-- name: current_namespace
+-- The namespace this call works in: the setting pgcortex.namespace (set by the
+-- client at connect, or by `set pgcortex.namespace = '...'` in psql).
+-- Fail-closed: raises PC001 when it is not set.
+create or replace function pgcortex.current_namespace()
+returns text
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+declare
+    _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
+begin
+    if _ns is null or _ns = '' then
+        raise exception using
+            errcode = 'PC001',
+            message = 'pgcortex.namespace is not set',
+            hint = 'the client sets it at connect; in psql run: set pgcortex.namespace = ''default''';
+    end if;
+    if pg_catalog.length(_ns) > 128 or _ns ~ '[[:cntrl:]]' then
+        raise exception using
+            errcode = 'PC002',
+            message = 'invalid namespace',
+            detail = 'a namespace has 1 to 128 characters and no control characters';
+    end if;
+    return _ns;
+end
+$$;
+
+comment on function pgcortex.current_namespace() is
+'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset.';
+
+-- name: schema_version
+-- The schema version of this database and what has been deployed.
+create or replace function pgcortex.schema_version()
+returns table (
+    version integer,
+    min_client_version integer,
+    migrations_applied bigint,
+    last_deployed_at timestamptz
+)
+language sql
+stable
+security invoker
+set search_path = ''
+begin atomic
+    select
+        i.version,
+        i.min_client_version,
+        (
+            select count(*) from pgcortex.schema_migrations as m
+            where m.kind = 'incremental'
+        ) as migrations_applied,
+        (select max(m.applied_at) from pgcortex.schema_migrations as m) as last_deployed_at
+    from pgcortex.schema_info as i;
+end;
+
+comment on function pgcortex.schema_version() is
+'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
+
+-- name: check_embedding
+-- Validates an embedding for storage or search: 384 dimensions, finite values,
+-- not all zero. Raises PC010 / PC011; returns the vector unchanged.
+create or replace function pgcortex.check_embedding(embedding public.vector)
+returns public.vector
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+begin
+    if embedding is null then
+        return null;
+    end if;
+    if public.vector_dims(embedding) <> 384 then
+        raise exception using
+            errcode = 'PC010',
+            message = pg_catalog.format(
+                'embedding has %s dimensions; pgcortex stores 384', public.vector_dims(embedding)
+            ),
+            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
+    end if;
+    if public.vector_norm(embedding) = 0 then
+        raise exception using
+            errcode = 'PC011',
+            message = 'embedding is all zeros',
+            detail = 'a zero vector has no direction, so cosine similarity is undefined';
+    end if;
+    if public.vector_norm(embedding) = 'Infinity'::float8 then
+        raise exception using
+            errcode = 'PC011',
+            message = 'embedding has infinite values';
+    end if;
+    return embedding;
+end
+$$;
+
+comment on function pgcortex.check_embedding(public.vector) is
+'Returns the embedding if it has 384 finite, not all-zero values; else raises PC010 (dimensions) or PC011 (values). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
