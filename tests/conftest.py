@@ -110,7 +110,6 @@ def empty_dsn(postgresql_server: Any) -> Iterator[str]:
         host=SERVER["host"],
         port=SERVER["port"],
         dbname=name,
-        version=postgresql_server.version,
         password=SERVER["password"] or None,
     )
     with janitor:

@@ -39,8 +39,13 @@ Record = asyncpg.Record
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
-    """Pool ``init``: pgvector and jsonb codecs."""
-    await register_vector(conn)
+    """Pool ``init``: pgvector and jsonb codecs.
+
+    A database without pgvector gets no vector codec, so that the version check can
+    say what to run instead of failing here.
+    """
+    if await conn.fetchval("select to_regtype('public.vector') is not null"):
+        await register_vector(conn, schema="public")
     await conn.set_type_codec(
         "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
     )

@@ -141,8 +141,12 @@ def deploy(
                     (f.name, f.kind, f.checksum),
                 )
                 report.applied_incremental.append(f.name)
+            idem_names = {f.name for f in plan.idempotent}
             idem_changed = any(
                 recorded.get(f.name, ("", ""))[1] != f.checksum for f in plan.idempotent
+            ) or any(
+                kind == "idempotent" and name not in idem_names
+                for name, (kind, _) in recorded.items()
             )
             if force or idem_changed or report.applied_incremental:
                 conn.execute(plan.drop_api.text)
