@@ -31,7 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    passed: list[str] = []
+    if "psql" in words:  # everything after `psql` goes to psql untouched
+        at = words.index("psql")
+        words, passed = words[: at + 1], words[at + 1 :]
+    args = parser.parse_args(words)
+    if args.command == "psql":
+        args.psql_args = passed
     try:
         code: int = args.func(args)
     except PgcortexError as exc:

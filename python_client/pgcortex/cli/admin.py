@@ -149,5 +149,5 @@ def cmd_psql(args: argparse.Namespace) -> int:
 
 def register_psql(sub: Any) -> None:
     p = sub.add_parser("psql", help="open psql on the database, namespace set")
-    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql")
+    p.epilog = "Arguments after `psql` are passed to psql, e.g. pgcortex psql -c '\\dt+ pgcortex.*'"
     p.set_defaults(func=cmd_psql)
