@@ -72,6 +72,10 @@ deploy-script: $(STAMP) ## regenerate sql/deploy.psql (the psql-only deploy)
 snapshot: $(STAMP) ## regenerate docs/schema.sql (committed schema snapshot)
 	$(BIN)/python -m pgcortex.snapshot --write docs/schema.sql
 
+.PHONY: docs
+docs: $(STAMP) ## regenerate docs/sql-api.md (every SQL function and view, from a fresh deploy)
+	$(BIN)/python -m pgcortex.docs --write docs/sql-api.md
+
 .PHONY: lint
 lint: $(STAMP) ## sqlfluff, ruff check, ruff format --check, mypy
 	$(BIN)/sqlfluff lint sql --processes 2
@@ -88,6 +92,10 @@ format: $(STAMP) ## fix what ruff and sqlfluff can fix
 .PHONY: test
 test: $(EMBED_STAMP) lint ## lint, then the whole test suite
 	$(BIN)/pytest -q
+
+.PHONY: bench
+bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md
+	$(BIN)/python -m bench.run
 
 .PHONY: clean
 clean: ## stop the embedded server, remove .venv and .pgcortex

@@ -1,0 +1,203 @@
+"""The benchmark's own database: create it fresh, deploy the schema, bulk-load, drop it.
+
+Only the database named ``pgcortex_bench_<name>`` is ever created or dropped.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psycopg
+from pgvector.asyncpg import register_vector
+from psycopg import sql
+
+from pgcortex import migrate
+from pgcortex.config import configured_dsn
+
+from .data import Dataset
+from .progress import Progress, note
+
+NAMESPACE = "bench"
+
+
+def server_dsn() -> str:
+    """DSN of the server: PGCORTEX_DSN / DATABASE_URL, else the embedded one (started)."""
+    dsn = configured_dsn()
+    if dsn:
+        return dsn
+    from pgcortex.server import EmbeddedServer
+
+    return EmbeddedServer().start()
+
+
+def with_dbname(dsn: str, dbname: str) -> str:
+    info = {k: str(v) for k, v in psycopg.conninfo.conninfo_to_dict(dsn).items() if v is not None}
+    info["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo("", **info)
+
+
+def asyncpg_dsn(dsn: str) -> str:
+    """The same DSN as a URL, which asyncpg wants (unix-socket host as a parameter)."""
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    host = info.get("host") or "localhost"
+    port = info.get("port") or "5432"
+    user = info.get("user") or "postgres"
+    password = info.get("password")
+    auth = f"{user}:{password}" if password else str(user)
+    return f"postgresql://{auth}@/{info['dbname']}?host={host}&port={port}"
+
+
+@contextmanager
+def fresh_database(name: str, *, keep: bool = False, sql_dir: str | None = None) -> Iterator[str]:
+    """Create ``pgcortex_bench_<name>`` (dropping a leftover of an earlier run), deploy
+    the schema, yield its DSN, drop it afterwards unless ``keep``."""
+    base = server_dsn()
+    dbname = f"pgcortex_bench_{name}"
+    admin = with_dbname(base, "postgres")
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+            )
+
+    drop()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+    dsn = with_dbname(base, dbname)
+    try:
+        migrate.deploy(dsn, directory=Path(sql_dir) if sql_dir else None)
+        yield dsn
+    finally:
+        if keep:
+            note(f"kept database {dbname}")
+        else:
+            drop()
+
+
+def row_id(i: int) -> uuid.UUID:
+    """The id of row ``i`` of a data set (so results map back to ground-truth rows)."""
+    return uuid.UUID(int=(0x0190 << 112) | (i + 1))
+
+
+def row_of(value: Any) -> int:
+    """Row number of a loaded memory's id; -1 for a row the benchmark did not load."""
+    u = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    n = u.int
+    if n >> 112 != 0x0190:
+        return -1
+    return (n & ((1 << 112) - 1)) - 1
+
+
+def secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(name, definition) of the memories indexes that back no constraint."""
+    rows = conn.execute(
+        """
+        select i.indexrelid::regclass::text, pg_catalog.pg_get_indexdef(i.indexrelid)
+        from pg_catalog.pg_index as i
+        where i.indrelid = 'pgcortex.memories'::regclass
+          and not exists (select from pg_catalog.pg_constraint as c where c.conindid = i.indexrelid)
+        order by 1
+        """
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+async def bulk_load(dsn: str, data: Dataset, *, batch: int = 5000) -> dict[str, Any]:
+    """COPY the data set into pgcortex.memories with its secondary indexes dropped, then
+    rebuild each index and time it. Returns load and build timings."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        indexes = secondary_indexes(conn)
+        for name, _ in indexes:
+            conn.execute(sql.SQL("drop index {}").format(sql.SQL(name)))
+    conn_a = await asyncpg.connect(
+        asyncpg_dsn(dsn), server_settings={"pgcortex.namespace": NAMESPACE}
+    )
+    try:
+        await register_vector(conn_a)
+        columns = [
+            "id", "namespace", "content", "memory_type", "importance", "tags",
+            "embedding", "embedding_model",
+        ]  # fmt: skip
+        t0 = time.perf_counter()
+        with Progress("load (COPY)", data.n) as bar:
+            for lo in range(0, data.n, batch):
+                hi = min(lo + batch, data.n)
+                records = [
+                    (
+                        row_id(i),
+                        NAMESPACE,
+                        data.contents[i],
+                        data.memory_types[i],
+                        int(data.importances[i]),
+                        data.tags[i],
+                        data.vectors[i],
+                        data.model,
+                    )
+                    for i in range(lo, hi)
+                ]
+                await conn_a.copy_records_to_table(
+                    "memories", schema_name="pgcortex", columns=columns, records=records
+                )
+                bar.advance(hi - lo)
+        load_s = time.perf_counter() - t0
+    finally:
+        await conn_a.close()
+
+    builds: dict[str, float] = {}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name, definition in indexes:
+            with Progress(f"build {name.split('.')[-1][:22]}", 1, unit="index") as bar:
+                t0 = time.perf_counter()
+                conn.execute(definition)
+                builds[name.split(".")[-1]] = time.perf_counter() - t0
+                bar.advance()
+        t0 = time.perf_counter()
+        conn.execute("vacuum (analyze) pgcortex.memories")
+        vacuum_s = time.perf_counter() - t0
+    return {
+        "rows": data.n,
+        "copy_seconds": load_s,
+        "copy_rows_per_s": data.n / load_s,
+        "index_build_seconds": builds,
+        "vacuum_analyze_seconds": vacuum_s,
+    }
+
+
+def sizes(dsn: str) -> dict[str, Any]:
+    """Heap, TOAST and each index of pgcortex.memories and memory_access, in bytes."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        out: dict[str, Any] = {}
+        for table in ("pgcortex.memories", "pgcortex.memory_access"):
+            row = conn.execute(
+                """
+                select pg_catalog.pg_relation_size(c.oid),
+                       coalesce(pg_catalog.pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0),
+                       pg_catalog.pg_indexes_size(c.oid),
+                       pg_catalog.pg_total_relation_size(c.oid)
+                from pg_catalog.pg_class as c where c.oid = %s::regclass
+                """,
+                (table,),
+            ).fetchone()
+            assert row is not None
+            idx = conn.execute(
+                """
+                select i.indexrelid::regclass::text, pg_catalog.pg_relation_size(i.indexrelid)
+                from pg_catalog.pg_index as i where i.indrelid = %s::regclass order by 1
+                """,
+                (table,),
+            ).fetchall()
+            out[table] = {
+                "heap_bytes": row[0],
+                "toast_bytes": row[1],
+                "indexes_bytes": row[2],
+                "total_bytes": row[3],
+                "indexes": {r[0]: r[1] for r in idx},
+            }
+        return out

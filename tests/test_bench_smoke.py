@@ -1,0 +1,48 @@
+"""The benchmark harness, run once in its seconds-long form so it cannot rot.
+
+It creates its own database on the test server, loads 2,000 synthetic memories,
+measures every shape and writes its results into tmp_path. No timing is asserted:
+what must hold is that the harness works and that its exact answers are exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import report, run
+from bench.config import Config
+from tests.conftest import make_dsn
+
+
+@pytest.fixture
+def smoke_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGCORTEX_DSN", make_dsn("postgres"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
+    suffix = os.environ.get("PGCORTEX_TEST_DBNAME", "test")
+    cfg = dataclasses.replace(Config.from_env(smoke=True), name=f"smoke_{suffix}", keep=False)
+    res = await run.main_async(cfg)
+    base = report.write(res, tmp_path)
+
+    saved = json.loads(base.with_suffix(".json").read_text())
+    assert saved["config"]["n"] == cfg.n
+    assert base.with_suffix(".png").stat().st_size > 0
+    assert "| shape | recall@10 |" in base.with_suffix(".md").read_text()
+
+    by_name = {s["name"]: s for s in saved["searches"]}
+    # The exact scan is the harness's own check: it must agree with numpy exactly.
+    assert by_name["table exact scan (1 backend)"]["recall"] == 1.0
+    for s in saved["searches"]:
+        assert s["latency"]["n"] > 0
+        if "recall" in s:
+            assert 0.0 <= s["recall"] <= 1.0
+    assert len(saved["ef_sweep"]) == len(cfg.ef_sweep)
+    assert saved["load"]["rows"] == cfg.n
+    assert saved["sizes"]["pgcortex.memories"]["indexes"]
