@@ -73,8 +73,8 @@ snapshot: $(STAMP) ## regenerate docs/schema.sql (committed schema snapshot)
 	$(BIN)/python -m pgcortex.snapshot --write docs/schema.sql
 
 .PHONY: docs
-docs: $(STAMP) ## regenerate docs/sql-api.md (every SQL function and view, from a fresh deploy)
-	$(BIN)/python -m pgcortex.docs --write docs/sql-api.md
+docs: $(STAMP) ## regenerate docs/sql-api.md and the README error table from a fresh deploy
+	$(BIN)/python -m pgcortex.docs --write docs/sql-api.md --readme README.md
 
 .PHONY: lint
 lint: $(STAMP) ## sqlfluff, ruff check, ruff format --check, mypy

@@ -71,3 +71,11 @@ def test_split_arguments_keeps_defaults_whole() -> None:
         "k integer DEFAULT f(1, 2)",
         "note text DEFAULT 'x, y'",
     ]
+
+
+def test_readme_error_table_is_current(db: psycopg.Connection) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert docs.README_BEGIN in readme, "README.md lost its error-code table markers"
+    assert docs.with_readme_table(readme, docs.error_codes(db)) == readme, (
+        "README.md's error-code table is out of date: run `make docs`"
+    )
