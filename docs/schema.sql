@@ -72,6 +72,191 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset.';
 
+CREATE FUNCTION pgcortex.erase_namespace(confirm text) RETURNS TABLE(namespace text, rows_deleted bigint, tables jsonb, audit_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _t record;
+    _n bigint;
+    _total bigint := 0;
+    _counts jsonb := '{}';
+    _audit bigint;
+begin
+    if erase_namespace.confirm is distinct from _ns then
+        raise exception using
+            errcode = 'PC050',
+            message = 'erase_namespace needs confirm => the name of the current namespace',
+            hint = 'pass confirm => pgcortex.current_namespace() once you are sure';
+    end if;
+    for _t in
+        select
+            t.table_name,
+            c.relname::text as name
+        from pgcortex.namespaced_tables() as t
+        inner join pg_catalog.pg_class as c on t.table_name = c.oid
+        order by t.depth desc, c.relname desc
+    loop
+        execute pg_catalog.format(
+            'delete from %s as t where t.namespace operator(pg_catalog.=) $1', _t.table_name
+        ) using _ns;
+        get diagnostics _n = row_count;
+        _total := _total + _n;
+        _counts := _counts || pg_catalog.jsonb_build_object(_t.name, _n);
+    end loop;
+    insert into pgcortex.namespace_audit as na (namespace, action, details)
+    values (_ns, 'erase', pg_catalog.jsonb_build_object('rows', _counts, 'total', _total))
+    returning na.audit_id into _audit;
+    return query select _ns, _total, _counts, _audit;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex.erase_namespace(confirm text) IS 'Deletes everything of the current namespace (every namespaced table, children first) in one call; confirm must equal the namespace name (PC050). Returns the rows deleted per table and the audit id; the audit log is kept.';
+
+CREATE FUNCTION pgcortex.export_namespace() RETURNS SETOF jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    _ns text := pgcortex.current_namespace();
+    _t record;
+    _skip text[];
+    _order text;
+    _n bigint;
+    _total bigint := 0;
+    _counts jsonb := '{}';
+begin
+    return next pg_catalog.jsonb_build_object(
+        'pgcortex_export', 1,
+        'namespace', _ns,
+        'schema_version', (select i.version from pgcortex.schema_info as i),
+        'exported_at', pg_catalog.now(),
+        'tables', (
+            select pg_catalog.jsonb_agg(c.relname::text order by t.depth, c.relname)
+            from pgcortex.namespaced_tables() as t
+            inner join pg_catalog.pg_class as c on t.table_name = c.oid
+        )
+    );
+    for _t in
+        select
+            t.table_name,
+            c.relname::text as name
+        from pgcortex.namespaced_tables() as t
+        inner join pg_catalog.pg_class as c on t.table_name = c.oid
+        order by t.depth, c.relname
+    loop
+        -- Generated columns and the namespace itself are not data of the row.
+        select coalesce(pg_catalog.array_agg(a.attname::text), '{}')
+        into _skip
+        from pg_catalog.pg_attribute as a
+        where
+            a.attrelid = _t.table_name
+            and a.attnum > 0
+            and not a.attisdropped
+            and (a.attgenerated <> '' or a.attname = 'namespace');
+        select
+            coalesce(
+                pg_catalog.string_agg(pg_catalog.format('t.%I', a.attname), ', ' order by k.ord),
+                't.ctid'
+            )
+        into _order
+        from pg_catalog.pg_index as i
+        cross join lateral pg_catalog.unnest(i.indkey) with ordinality as k (attnum, ord)
+        inner join pg_catalog.pg_attribute as a
+            on a.attrelid = i.indrelid and a.attnum = k.attnum
+        where i.indrelid = _t.table_name and i.indisprimary;
+        return query execute pg_catalog.format(
+            'select pg_catalog.jsonb_build_object(''table'', %L, ''row'', '
+            'pg_catalog.to_jsonb(t) operator(pg_catalog.-) $2) '
+            'from %s as t where t.namespace operator(pg_catalog.=) $1 order by %s',
+            _t.name, _t.table_name, coalesce(_order, 't.ctid')
+        ) using _ns, _skip;
+        get diagnostics _n = row_count;
+        _total := _total + _n;
+        _counts := _counts || pg_catalog.jsonb_build_object(_t.name, _n);
+    end loop;
+    insert into pgcortex.namespace_audit (namespace, action, details)
+    values (_ns, 'export', pg_catalog.jsonb_build_object('rows', _counts, 'total', _total));
+    return next pg_catalog.jsonb_build_object('end', true, 'rows', _total);
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+
+CREATE TABLE pgcortex.namespace_audit (
+    audit_id bigint NOT NULL,
+    namespace pgcortex.namespace_name NOT NULL,
+    action text NOT NULL,
+    actor text DEFAULT SESSION_USER NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT namespace_audit_action_check CHECK ((action = ANY (ARRAY['export'::text, 'erase'::text]))),
+    CONSTRAINT namespace_audit_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+ALTER TABLE ONLY pgcortex.namespace_audit FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.namespace_audit IS 'Audit log of namespace-wide operations (export, erase): who ran them, when, and what they touched. Never erased with the namespace; readable per namespace through pgcortex.namespace_audit_log().';
+
+COMMENT ON COLUMN pgcortex.namespace_audit.actor IS 'The session user that ran the operation (the login role, not the function owner).';
+
+COMMENT ON COLUMN pgcortex.namespace_audit.details IS 'What the operation touched, for example the rows exported or deleted per table.';
+
+CREATE FUNCTION pgcortex.namespace_audit_log(max_rows integer DEFAULT 100) RETURNS TABLE(audit_id bigint, action text, actor text, details jsonb, at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT a.audit_id,
+     a.action,
+     a.actor,
+     a.details,
+     a.at
+    FROM pgcortex.namespace_audit a
+   WHERE ((a.namespace)::text = pgcortex.current_namespace())
+   ORDER BY a.at DESC, a.audit_id DESC
+  LIMIT GREATEST(LEAST(namespace_audit_log.max_rows, 10000), 0);
+END;
+
+COMMENT ON FUNCTION pgcortex.namespace_audit_log(max_rows integer) IS 'Exports and erases of the current namespace (who, when, rows touched), newest first; at most 10000 rows.';
+
+CREATE FUNCTION pgcortex.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    BEGIN ATOMIC
+ WITH RECURSIVE tabs AS (
+          SELECT c.oid
+            FROM (pg_class c
+              JOIN pg_attribute a ON (((c.oid = a.attrelid) AND (a.attname = 'namespace'::name) AND (NOT a.attisdropped))))
+           WHERE ((c.relnamespace = ('pgcortex'::regnamespace)::oid) AND (c.relkind = ANY (ARRAY['r'::"char", 'p'::"char"])) AND (c.relname <> 'namespace_audit'::name))
+         ), refs AS (
+          SELECT DISTINCT k.conrelid AS child,
+             k.confrelid AS parent
+            FROM pg_constraint k
+           WHERE ((k.contype = 'f'::"char") AND (k.conrelid IN ( SELECT tabs.oid
+                    FROM tabs)) AND (k.confrelid IN ( SELECT tabs.oid
+                    FROM tabs)) AND (k.conrelid <> k.confrelid))
+         ), walk(oid, depth) AS (
+          SELECT tabs.oid,
+             0 AS "?column?"
+            FROM tabs
+         UNION ALL
+          SELECT refs.child,
+             (walk_1.depth + 1)
+            FROM (walk walk_1
+              JOIN refs ON ((walk_1.oid = refs.parent)))
+           WHERE (walk_1.depth < 32)
+         )
+  SELECT (walk.oid)::regclass AS table_name,
+     max(walk.depth) AS depth
+    FROM walk
+   GROUP BY walk.oid
+   ORDER BY (max(walk.depth)), ((walk.oid)::regclass)::text;
+END;
+
+COMMENT ON FUNCTION pgcortex.namespaced_tables() IS 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
+
 CREATE FUNCTION pgcortex.new_id() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
     SET search_path TO ''
@@ -337,6 +522,15 @@ CREATE TABLE pgcortex.memory_types (
 
 COMMENT ON TABLE pgcortex.memory_types IS 'The kinds of memory. A row here is all it takes to add a type (no migration).';
 
+ALTER TABLE pgcortex.namespace_audit ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgcortex.namespace_audit_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
     description text NOT NULL,
@@ -404,6 +598,9 @@ ALTER TABLE ONLY pgcortex.memory_links
 ALTER TABLE ONLY pgcortex.memory_types
     ADD CONSTRAINT memory_types_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY pgcortex.namespace_audit
+    ADD CONSTRAINT namespace_audit_pkey PRIMARY KEY (audit_id);
+
 ALTER TABLE ONLY pgcortex.pattern_types
     ADD CONSTRAINT pattern_types_pkey PRIMARY KEY (name);
 
@@ -443,6 +640,8 @@ CREATE INDEX memories_namespace_type_importance_idx ON pgcortex.memories USING b
 CREATE INDEX memories_tags_gin_idx ON pgcortex.memories USING gin (tags);
 
 CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (namespace, target_id);
+
+CREATE INDEX namespace_audit_namespace_at_idx ON pgcortex.namespace_audit USING btree (namespace, at);
 
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_cluster_fkey FOREIGN KEY (namespace, cluster_id) REFERENCES pgcortex.knowledge_clusters(namespace, id) ON DELETE CASCADE;
@@ -487,6 +686,8 @@ ALTER TABLE pgcortex.memory_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_links ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 
 CREATE POLICY namespace_isolation ON pgcortex.conversation_sessions USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
@@ -502,6 +703,8 @@ CREATE POLICY namespace_isolation ON pgcortex.memories USING (((namespace)::text
 CREATE POLICY namespace_isolation ON pgcortex.memory_access USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 
 CREATE POLICY namespace_isolation ON pgcortex.memory_links USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+
+CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 
 CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 

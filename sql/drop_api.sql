@@ -17,6 +17,7 @@ begin
     end loop;
     for _obj in
         select
+            p.oid,
             p.oid::regprocedure as name,
             p.prokind
         from pg_catalog.pg_proc as p
@@ -39,6 +40,9 @@ begin
                     and e.deptype = 'e'
             )
     loop
+        -- An earlier drop may have cascaded to this function (a begin atomic
+        -- body that calls a dropped one): nothing left to drop then.
+        continue when not exists (select from pg_catalog.pg_proc as q where q.oid = _obj.oid);
         execute pg_catalog.format(
             'drop %s if exists %s cascade',
             case _obj.prokind

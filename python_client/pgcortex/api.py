@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .admin import AdminMixin
 from .client import ClientBase
 
 
-class Client(ClientBase):
+class Client(AdminMixin, ClientBase):
     """Async pgcortex client; make one with :func:`pgcortex.connect`."""

@@ -17,9 +17,13 @@ import asyncpg
 from pgvector.asyncpg import register_vector
 
 from . import queries as q
+from . import retry
 from .config import configured_dsn, default_namespace
 from .errors import (
+    ConcurrencyError,
+    ConnectionLostError,
     InvalidNamespaceError,
+    QueryTimeoutError,
     SchemaVersionError,
     wrap_errors,
 )
@@ -98,6 +102,9 @@ async def create_pool(
 class ClientBase:
     """Pool handling, the version check and the call helpers shared by every area."""
 
+    #: Retries of a failed idempotent pooled call (see :mod:`pgcortex.retry`).
+    retry_attempts: int = retry.DEFAULT_RETRY_ATTEMPTS
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -161,11 +168,35 @@ class ClientBase:
         args: Sequence[Any],
         conn: asyncpg.Connection | None,
     ) -> Any:
+        """One call; on a pooled connection, idempotent calls retry (see :mod:`pgcortex.retry`)."""
+        text = str(sql)  # the driver wants a plain str, not a marked one
+        if conn is not None:
+            with wrap_errors():
+                return await getattr(conn, method.__name__)(text, *args)
+        attempt = 0
+        while True:
+            try:
+                return await self._run_pooled(method.__name__, text, args)
+            except (ConcurrencyError, ConnectionLostError) as exc:
+                if not retry.should_retry(sql, exc, attempt, self.retry_attempts):
+                    raise
+            await asyncio.sleep(retry.backoff(attempt))
+            attempt += 1
+
+    async def _run_pooled(self, name: str, sql: str, args: Sequence[Any]) -> Any:
         with wrap_errors():
-            if conn is not None:
-                return await getattr(conn, method.__name__)(sql, *args)
-            async with self.pool.acquire(timeout=self._acquire_timeout) as pooled:
-                return await getattr(pooled, method.__name__)(sql, *args)
+            try:
+                pooled = await self.pool.acquire(timeout=self._acquire_timeout)
+            except TimeoutError as exc:
+                raise QueryTimeoutError(
+                    f"no free connection in the pool within {self._acquire_timeout} s",
+                    hint="raise max_size or acquire_timeout, or look for calls that hold "
+                    "connections",
+                ) from exc
+            try:
+                return await getattr(pooled, name)(sql, *args)
+            finally:
+                await self.pool.release(pooled)
 
     async def _fetch(
         self, sql: str, *args: Any, conn: asyncpg.Connection | None = None

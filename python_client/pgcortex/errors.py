@@ -124,6 +124,12 @@ class MigrationDriftError(PgcortexError):
     sqlstate = "PC041"
 
 
+class ConfirmationRequiredError(PgcortexError):
+    """A destructive call (erase_namespace) was not confirmed with the namespace's name."""
+
+    sqlstate = "PC050"
+
+
 class ConcurrencyError(PgcortexError):
     """Serialization failure or deadlock (SQLSTATE 40001, 40P01): safe to retry if idempotent."""
 

@@ -1,30 +1,194 @@
 -- name: 900_privileges
--- Roles, privileges and row-level security. Applied last on every deploy.
+-- Roles, ownership, privileges and row-level security. Applied last on every
+-- deploy, so whatever the files before it created is covered.
 --
--- pgcortex_owner  owns nothing yet by default; deployers may own the objects.
--- pgcortex_app    the application role: executes the API functions and reads
---                 the views; no direct access to the tables.
+-- pgcortex_owner  owns the schema and every table, view, function, sequence and
+--                 type in it. Not a superuser and without BYPASSRLS, so forced
+--                 row-level security binds it too: the API functions, which are
+--                 security definer and owned by it, see one namespace only.
+-- pgcortex_app    the application role (grant it to your login role): executes
+--                 the API functions, reads the views and the reference tables
+--                 that have no namespace; nothing on any namespaced table.
+--
+-- Deploy as a superuser, or as a role that is a member of pgcortex_owner.
 
+-- Roles -----------------------------------------------------------------------
+
+-- Roles are cluster-wide while the deploy lock is per database, so two deploys
+-- into two databases may race here: the loser of the race finds the role made.
 do $roles$
+declare
+    _role text;
 begin
-    if not exists (select from pg_catalog.pg_roles where rolname = 'pgcortex_app') then
-        create role pgcortex_app nologin;
-    end if;
+    foreach _role in array array['pgcortex_owner', 'pgcortex_app'] loop
+        if not exists (select from pg_catalog.pg_roles where rolname = _role) then
+            begin
+                execute pg_catalog.format(
+                    'create role %I nologin nosuperuser nocreatedb nocreaterole noinherit '
+                    'nobypassrls',
+                    _role
+                );
+            exception when duplicate_object or unique_violation then
+                null;  -- made by a concurrent deploy into another database
+            end;
+        end if;
+    end loop;
 end
 $roles$;
 
+-- Ownership -------------------------------------------------------------------
+
+-- Everything in schema pgcortex goes to pgcortex_owner. Objects that belong to an
+-- extension, identity sequences (they follow their table) and implicit types
+-- (row types of tables, array types) are left to follow their parent.
+do $owner$
+declare
+    _obj record;
+begin
+    execute 'alter schema pgcortex owner to pgcortex_owner';
+    for _obj in
+        select
+            pg_catalog.format(
+                'alter %s %s owner to pgcortex_owner',
+                case c.relkind
+                    when 'v' then 'view'
+                    when 'm' then 'materialized view'
+                    when 'S' then 'sequence'
+                    when 'f' then 'foreign table'
+                    else 'table'
+                end,
+                c.oid::regclass
+            ) as stmt
+        from pg_catalog.pg_class as c
+        where
+            c.relnamespace = 'pgcortex'::regnamespace
+            and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+            and c.relowner <> 'pgcortex_owner'::regrole
+            and not exists (
+                select from pg_catalog.pg_depend as d
+                where
+                    d.classid = 'pg_catalog.pg_class'::regclass
+                    and d.objid = c.oid
+                    and d.deptype in ('e', 'i', 'a')
+            )
+        union all
+        select
+            pg_catalog.format(
+                'alter %s %s owner to pgcortex_owner',
+                case p.prokind
+                    when 'p' then 'procedure'
+                    when 'a' then 'aggregate'
+                    else 'function'
+                end,
+                p.oid::regprocedure
+            )
+        from pg_catalog.pg_proc as p
+        where
+            p.pronamespace = 'pgcortex'::regnamespace
+            and p.proowner <> 'pgcortex_owner'::regrole
+            and not exists (
+                select from pg_catalog.pg_depend as d
+                where
+                    d.classid = 'pg_catalog.pg_proc'::regclass
+                    and d.objid = p.oid
+                    and d.deptype = 'e'
+            )
+        union all
+        select
+            pg_catalog.format(
+                'alter %s %s owner to pgcortex_owner',
+                case t.typtype when 'd' then 'domain' else 'type' end,
+                t.oid::regtype
+            )
+        from pg_catalog.pg_type as t
+        where
+            t.typnamespace = 'pgcortex'::regnamespace
+            and t.typowner <> 'pgcortex_owner'::regrole
+            and t.typcategory <> 'A'
+            and (
+                t.typrelid = 0
+                or (select c.relkind from pg_catalog.pg_class as c where c.oid = t.typrelid) = 'c'
+            )
+            and not exists (
+                select from pg_catalog.pg_depend as d
+                where
+                    d.classid = 'pg_catalog.pg_type'::regclass
+                    and d.objid = t.oid
+                    and d.deptype = 'e'
+            )
+    loop
+        execute _obj.stmt;
+    end loop;
+end
+$owner$;
+
+-- Privileges ------------------------------------------------------------------
+
+-- Start from nothing for PUBLIC and the application role, then grant exactly
+-- what the application needs, so a grant dropped from this file disappears.
 revoke all on schema pgcortex from public;
+revoke all on schema pgcortex from pgcortex_app;
 grant usage on schema pgcortex to pgcortex_app;
 
 revoke all on all tables in schema pgcortex from public;
+revoke all on all tables in schema pgcortex from pgcortex_app;
 revoke all on all sequences in schema pgcortex from public;
+revoke all on all sequences in schema pgcortex from pgcortex_app;
 revoke all on all functions in schema pgcortex from public;
+revoke all on all functions in schema pgcortex from pgcortex_app;
 
 grant execute on all functions in schema pgcortex to pgcortex_app;
 
--- Row-level security on every table that has a namespace: a row is visible
--- only when its namespace is the one set for the call. Forced, so that the
--- tables' owner is held to it as well; fail-closed when the setting is unset.
+do $grants$
+declare
+    _obj record;
+begin
+    -- Views, and tables without a namespace column (reference data such as
+    -- memory_types, error_codes, schema_info): read-only.
+    for _obj in
+        select c.oid::regclass as name
+        from pg_catalog.pg_class as c
+        where
+            c.relnamespace = 'pgcortex'::regnamespace
+            and (
+                c.relkind in ('v', 'm')
+                or (
+                    c.relkind in ('r', 'p')
+                    and not exists (
+                        select from pg_catalog.pg_attribute as a
+                        where a.attrelid = c.oid and a.attname = 'namespace' and not a.attisdropped
+                    )
+                )
+            )
+    loop
+        execute pg_catalog.format('grant select on %s to pgcortex_app', _obj.name);
+    end loop;
+    -- Types and domains: usage for the application role, not for PUBLIC.
+    for _obj in
+        select
+            t.oid::regtype as name,
+            case t.typtype when 'd' then 'domain' else 'type' end as kind
+        from pg_catalog.pg_type as t
+        where
+            t.typnamespace = 'pgcortex'::regnamespace
+            and t.typcategory <> 'A'
+            and (
+                t.typrelid = 0
+                or (select c.relkind from pg_catalog.pg_class as c where c.oid = t.typrelid) = 'c'
+            )
+    loop
+        execute pg_catalog.format('revoke all on %s %s from public', _obj.kind, _obj.name);
+        execute pg_catalog.format('grant usage on %s %s to pgcortex_app', _obj.kind, _obj.name);
+    end loop;
+end
+$grants$;
+
+-- Row-level security ----------------------------------------------------------
+
+-- On every table that has a namespace: a row is visible and writable only when
+-- its namespace is the one set for the call. Forced, so that the tables' owner
+-- (and so every security definer function) is held to it as well; fail-closed:
+-- with the setting unset or empty no row matches.
 do $rls$
 declare
     _t regclass;

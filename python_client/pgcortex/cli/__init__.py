@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..errors import PgcortexError
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
-AREAS = ("pgcortex.cli.admin",)
+AREAS = ("pgcortex.cli.admin", "pgcortex.cli.security")
 
 
 def build_parser() -> argparse.ArgumentParser:

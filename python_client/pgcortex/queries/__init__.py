@@ -4,4 +4,5 @@ Calls always use named arguments (``name => $1``) so that adding a defaulted
 parameter to a SQL function never breaks a caller.
 """
 
+from .admin import *  # noqa: F403
 from .core import *  # noqa: F403

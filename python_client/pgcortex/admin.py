@@ -1,0 +1,148 @@
+"""Namespace-wide operations: export (JSON lines, streamed), erase (one call), audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Self
+
+import asyncpg
+
+from . import queries as q
+from .client import ClientBase
+from .errors import wrap_errors
+
+#: Rows fetched per round trip while streaming an export.
+EXPORT_PREFETCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class EraseResult:
+    """What :meth:`AdminMixin.erase_namespace` deleted."""
+
+    namespace: str
+    rows_deleted: int
+    tables: Mapping[str, int]
+    audit_id: int
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            namespace=record["namespace"],
+            rows_deleted=int(record["rows_deleted"]),
+            tables={str(k): int(v) for k, v in record["tables"].items()},
+            audit_id=int(record["audit_id"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One export or erase of the namespace."""
+
+    audit_id: int
+    action: str
+    actor: str
+    details: Mapping[str, Any]
+    at: datetime
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            audit_id=int(record["audit_id"]),
+            action=record["action"],
+            actor=record["actor"],
+            details=record["details"],
+            at=record["at"],
+        )
+
+
+def export_line(value: Mapping[str, Any]) -> str:
+    """One export value as a JSON line (UTF-8 text, no trailing newline)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class AdminMixin(ClientBase):
+    """Export and erase the client's namespace."""
+
+    async def export_namespace(
+        self, *, conn: asyncpg.Connection | None = None, prefetch: int = EXPORT_PREFETCH
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream the namespace as JSON values: a header, one per row, an end marker.
+
+        Rows arrive through a server-side cursor ``prefetch`` at a time, so memory
+        stays flat whatever the namespace's size. Without ``conn`` the export runs in
+        its own repeatable read transaction (one consistent snapshot); with ``conn``
+        it joins the caller's transaction, or opens one if there is none.
+        """
+        if conn is not None:
+            async for value in self._export_on(conn, prefetch):
+                yield value
+            return
+        with wrap_errors():
+            pooled = await self.pool.acquire(timeout=self._acquire_timeout)
+        try:
+            async for value in self._export_on(pooled, prefetch, isolation="repeatable_read"):
+                yield value
+        finally:
+            await self.pool.release(pooled)
+
+    async def _export_on(
+        self, conn: asyncpg.Connection, prefetch: int, isolation: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        with wrap_errors():
+            if conn.is_in_transaction():
+                async for record in conn.cursor(q.EXPORT_NAMESPACE, prefetch=prefetch):
+                    yield record["line"]
+                return
+            async with conn.transaction(isolation=isolation):
+                async for record in conn.cursor(q.EXPORT_NAMESPACE, prefetch=prefetch):
+                    yield record["line"]
+
+    async def export_to(
+        self, out: IO[str] | Path | str, *, conn: asyncpg.Connection | None = None
+    ) -> int:
+        """Write the namespace as JSON Lines to a text stream or a file; return the lines.
+
+        A file is written beside its final name and renamed when complete, so a cut
+        export never looks like a finished one.
+        """
+        if not isinstance(out, Path | str):
+            return await self._write_lines(out, conn)
+        path = Path(out)
+        partial = path.with_name(path.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as fh:
+                lines = await self._write_lines(fh, conn)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return lines
+
+    async def _write_lines(self, fh: IO[str], conn: asyncpg.Connection | None) -> int:
+        lines = 0
+        async for value in self.export_namespace(conn=conn):
+            fh.write(export_line(value) + "\n")
+            lines += 1
+        return lines
+
+    async def erase_namespace(
+        self, *, confirm: str, conn: asyncpg.Connection | None = None
+    ) -> EraseResult:
+        """Delete everything of this namespace in one call; ``confirm`` must be its name.
+
+        Raises :class:`~pgcortex.errors.ConfirmationRequiredError` (PC050) otherwise.
+        The audit log (:meth:`namespace_audit_log`) keeps a row of the erase.
+        """
+        row = await self._fetchrow(q.ERASE_NAMESPACE, confirm, conn=conn)
+        assert row is not None
+        return EraseResult.from_record(row)
+
+    async def namespace_audit_log(
+        self, max_rows: int = 100, *, conn: asyncpg.Connection | None = None
+    ) -> list[AuditEntry]:
+        """Exports and erases of this namespace, newest first."""
+        rows = await self._fetch(q.NAMESPACE_AUDIT_LOG, max_rows, conn=conn)
+        return [AuditEntry.from_record(r) for r in rows]

@@ -1,0 +1,216 @@
+-- name: 040_security
+-- Namespace-wide operations: export a namespace as JSON lines, erase it in one
+-- call, and read the audit log of both. Re-applied on every deploy.
+
+-- name: namespaced_tables
+-- Every table of schema pgcortex with a namespace column (except the audit
+-- log), with its depth in the foreign-key graph: a table comes after every
+-- table it references, so export in depth order and erase in reverse.
+create or replace function pgcortex.namespaced_tables()
+returns table (table_name regclass, depth integer)
+language sql
+stable
+security invoker
+set search_path = ''
+begin atomic
+    with recursive tabs as (
+        select c.oid
+        from pg_catalog.pg_class as c
+        inner join pg_catalog.pg_attribute as a
+            on c.oid = a.attrelid and a.attname = 'namespace' and not a.attisdropped
+        where
+            c.relnamespace = 'pgcortex'::regnamespace
+            and c.relkind in ('r', 'p')
+            and c.relname <> 'namespace_audit'
+    ),
+
+    refs as (
+        select distinct
+            k.conrelid as child,
+            k.confrelid as parent
+        from pg_catalog.pg_constraint as k
+        where
+            k.contype = 'f'
+            and k.conrelid in (select tabs.oid from tabs)
+            and k.confrelid in (select tabs.oid from tabs)
+            and k.conrelid <> k.confrelid
+    ),
+
+    walk (oid, depth) as (
+        select
+            tabs.oid,
+            0
+        from tabs
+        union all
+        select
+            refs.child,
+            walk.depth + 1
+        from walk
+        inner join refs on walk.oid = refs.parent
+        where walk.depth < 32
+    )
+
+    select
+        walk.oid::regclass as table_name,
+        max(walk.depth)::integer as depth
+    from walk
+    group by walk.oid
+    order by max(walk.depth), walk.oid::regclass::text;
+end;
+
+comment on function pgcortex.namespaced_tables() is
+'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
+
+-- name: export_namespace
+-- The whole current namespace as JSON lines: a header, one line per row of
+-- every namespaced table (parents before children), and an end line with the
+-- row count, so a reader can tell a complete export from a cut one. Audited.
+-- Run it in a repeatable read transaction for one consistent snapshot.
+create or replace function pgcortex.export_namespace()
+returns setof jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _t record;
+    _skip text[];
+    _order text;
+    _n bigint;
+    _total bigint := 0;
+    _counts jsonb := '{}';
+begin
+    return next pg_catalog.jsonb_build_object(
+        'pgcortex_export', 1,
+        'namespace', _ns,
+        'schema_version', (select i.version from pgcortex.schema_info as i),
+        'exported_at', pg_catalog.now(),
+        'tables', (
+            select pg_catalog.jsonb_agg(c.relname::text order by t.depth, c.relname)
+            from pgcortex.namespaced_tables() as t
+            inner join pg_catalog.pg_class as c on t.table_name = c.oid
+        )
+    );
+    for _t in
+        select
+            t.table_name,
+            c.relname::text as name
+        from pgcortex.namespaced_tables() as t
+        inner join pg_catalog.pg_class as c on t.table_name = c.oid
+        order by t.depth, c.relname
+    loop
+        -- Generated columns and the namespace itself are not data of the row.
+        select coalesce(pg_catalog.array_agg(a.attname::text), '{}')
+        into _skip
+        from pg_catalog.pg_attribute as a
+        where
+            a.attrelid = _t.table_name
+            and a.attnum > 0
+            and not a.attisdropped
+            and (a.attgenerated <> '' or a.attname = 'namespace');
+        select
+            coalesce(
+                pg_catalog.string_agg(pg_catalog.format('t.%I', a.attname), ', ' order by k.ord),
+                't.ctid'
+            )
+        into _order
+        from pg_catalog.pg_index as i
+        cross join lateral pg_catalog.unnest(i.indkey) with ordinality as k (attnum, ord)
+        inner join pg_catalog.pg_attribute as a
+            on a.attrelid = i.indrelid and a.attnum = k.attnum
+        where i.indrelid = _t.table_name and i.indisprimary;
+        return query execute pg_catalog.format(
+            'select pg_catalog.jsonb_build_object(''table'', %L, ''row'', '
+            'pg_catalog.to_jsonb(t) operator(pg_catalog.-) $2) '
+            'from %s as t where t.namespace operator(pg_catalog.=) $1 order by %s',
+            _t.name, _t.table_name, coalesce(_order, 't.ctid')
+        ) using _ns, _skip;
+        get diagnostics _n = row_count;
+        _total := _total + _n;
+        _counts := _counts || pg_catalog.jsonb_build_object(_t.name, _n);
+    end loop;
+    insert into pgcortex.namespace_audit (namespace, action, details)
+    values (_ns, 'export', pg_catalog.jsonb_build_object('rows', _counts, 'total', _total));
+    return next pg_catalog.jsonb_build_object('end', true, 'rows', _total);
+end
+$$;
+
+comment on function pgcortex.export_namespace() is
+'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+
+-- name: erase_namespace
+-- Deletes every row of the current namespace from every namespaced table in one
+-- call (children first) and records what it deleted in the audit log, which is
+-- kept. confirm must be the name of the current namespace (PC050 otherwise).
+create or replace function pgcortex.erase_namespace(confirm text)
+returns table (namespace text, rows_deleted bigint, tables jsonb, audit_id bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _t record;
+    _n bigint;
+    _total bigint := 0;
+    _counts jsonb := '{}';
+    _audit bigint;
+begin
+    if erase_namespace.confirm is distinct from _ns then
+        raise exception using
+            errcode = 'PC050',
+            message = 'erase_namespace needs confirm => the name of the current namespace',
+            hint = 'pass confirm => pgcortex.current_namespace() once you are sure';
+    end if;
+    for _t in
+        select
+            t.table_name,
+            c.relname::text as name
+        from pgcortex.namespaced_tables() as t
+        inner join pg_catalog.pg_class as c on t.table_name = c.oid
+        order by t.depth desc, c.relname desc
+    loop
+        execute pg_catalog.format(
+            'delete from %s as t where t.namespace operator(pg_catalog.=) $1', _t.table_name
+        ) using _ns;
+        get diagnostics _n = row_count;
+        _total := _total + _n;
+        _counts := _counts || pg_catalog.jsonb_build_object(_t.name, _n);
+    end loop;
+    insert into pgcortex.namespace_audit as na (namespace, action, details)
+    values (_ns, 'erase', pg_catalog.jsonb_build_object('rows', _counts, 'total', _total))
+    returning na.audit_id into _audit;
+    return query select _ns, _total, _counts, _audit;
+end
+$$;
+
+comment on function pgcortex.erase_namespace(text) is
+'Deletes everything of the current namespace (every namespaced table, children first) in one call; confirm must equal the namespace name (PC050). Returns the rows deleted per table and the audit id; the audit log is kept.';
+
+-- name: namespace_audit_log
+-- The audit log of the current namespace, newest first.
+create or replace function pgcortex.namespace_audit_log(max_rows integer default 100)
+returns table (audit_id bigint, action text, actor text, details jsonb, at timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+begin atomic
+    select
+        a.audit_id,
+        a.action,
+        a.actor,
+        a.details,
+        a.at
+    from pgcortex.namespace_audit as a
+    where a.namespace = pgcortex.current_namespace()
+    order by a.at desc, a.audit_id desc
+    limit greatest(least(namespace_audit_log.max_rows, 10000), 0);
+end;
+
+comment on function pgcortex.namespace_audit_log(integer) is
+'Exports and erases of the current namespace (who, when, rows touched), newest first; at most 10000 rows.';
