@@ -132,7 +132,14 @@ def test_replayed_migrations_equal_fresh_deploy(empty_dsn: str, tmp_path: Path) 
         (step / "incremental").mkdir(parents=True)
         shutil.copy(source / "bootstrap.sql", step)
         shutil.copy(source / "drop_api.sql", step)
-        shutil.copytree(source / "idempotent", step / "idempotent")
+        # The re-runnable files of the areas released so far (area N: run-once
+        # 000N_*, re-runnable 0N*_*), and the privileges file: a later area's
+        # views may name tables its own run-once file creates.
+        area = int(incremental[upto - 1].name[:4])
+        (step / "idempotent").mkdir()
+        for f in sorted((source / "idempotent").glob("*.sql")):
+            if f.name.startswith("9") or int(f.name[:2]) <= area:
+                shutil.copy(f, step / "idempotent")
         for f in incremental[:upto]:
             shutil.copy(f, step / "incremental")
         migrate.deploy(empty_dsn, directory=step)

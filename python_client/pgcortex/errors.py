@@ -100,6 +100,14 @@ class InvalidTagsError(ValidationError):
     sqlstate = "PC024"
 
 
+class DuplicateContentError(ValidationError):
+    sqlstate = "PC025"
+
+
+class IdConflictError(ValidationError):
+    sqlstate = "PC026"
+
+
 class InvalidIdError(ValidationError):
     """A malformed uuid (SQLSTATE 22P02 for uuid input)."""
 
@@ -203,6 +211,9 @@ def from_driver_error(exc: BaseException) -> PgcortexError:
         cls = BY_CONSTRAINT[constraint]
     elif sqlstate == "22P02" and "uuid" in message:
         cls = InvalidIdError
+    elif sqlstate == "22000" and "in vector" in message:
+        # pgvector's input refuses NaN and infinite elements ("NaN not allowed in vector").
+        cls = EmbeddingValueError
     elif sqlstate in BY_STANDARD_SQLSTATE:
         cls = BY_STANDARD_SQLSTATE[sqlstate]
     elif sqlstate and sqlstate.startswith("08"):

@@ -1,0 +1,1014 @@
+-- name: 020_memories
+-- Memories, part 1: input checks, the change-history trigger, access
+-- tracking, and storing (exact dedup, near-duplicate reinforcement, batches).
+-- Re-applied on every deploy.
+--
+-- Reinforcement rule (storing content that is already remembered, exactly or
+-- as a near duplicate): importance = the greater of the two, confidence = the
+-- greater of the two, tags = the union, metadata = old || new (a shallow merge
+-- in which the new keys win), expires_at = the later of the two (no expiry
+-- wins), the stored embedding is kept (one is added when the memory had
+-- none), the content is kept, and one access is counted. Taking the greater
+-- value makes storing idempotent: a retried store changes nothing further.
+-- Parameters are referenced as function_name.param (the house rule), which
+-- the linter's RF01 would take for unknown tables.
+-- noqa: disable=RF01
+
+-- name: tags_problem
+-- What is wrong with a list of tags, or null when it is acceptable.
+create or replace function pgcortex.tags_problem(tags text[])
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select
+        case
+            when tags_problem.tags is null then null
+            when pg_catalog.array_ndims(tags_problem.tags) > 1 then 'tags must be a flat list'
+            when exists (
+                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
+                    where t.x is null
+                )
+                then 'a tag is null'
+            when exists (
+                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
+                    where pg_catalog.btrim(t.x) = ''
+                ) then 'a tag is empty'
+            when exists (
+                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
+                    where pg_catalog.length(pg_catalog.btrim(t.x)) > 100
+                ) then 'a tag is longer than 100 characters'
+            when exists (
+                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
+                    where t.x ~ '[[:cntrl:]]'
+                ) then 'a tag has control characters'
+            when (
+                select count(distinct pg_catalog.btrim(t.x))
+                from pg_catalog.unnest(tags_problem.tags) as t (x)
+            ) > 64 then 'more than 64 tags'
+        end;
+end;
+
+comment on function pgcortex.tags_problem(text[]) is
+'Null when the tags are acceptable (at most 64 distinct, each 1..100 characters after trimming, no control characters), else what is wrong.';
+
+-- name: normalize_tags
+-- Tags as stored: trimmed, distinct, sorted.
+create or replace function pgcortex.normalize_tags(tags text[])
+returns text[]
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select
+        coalesce(
+            pg_catalog.array_agg(distinct pg_catalog.btrim(t.x) order by pg_catalog.btrim(t.x)),
+            '{}'::text[]
+        )
+    from pg_catalog.unnest(normalize_tags.tags) as t (x)
+    where t.x is not null;
+end;
+
+comment on function pgcortex.normalize_tags(text[]) is
+'Tags as stored: trimmed, distinct, sorted, nulls dropped (an empty list for null).';
+
+-- name: metadata_problem
+-- What is wrong with a metadata value, or null when it is acceptable.
+create or replace function pgcortex.metadata_problem(metadata jsonb)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select
+        case
+            when metadata_problem.metadata is null then null
+            when pg_catalog.jsonb_typeof(metadata_problem.metadata) = 'null' then null
+            when pg_catalog.jsonb_typeof(metadata_problem.metadata) <> 'object'
+                then 'metadata must be a JSON object, not '
+                    || pg_catalog.jsonb_typeof(metadata_problem.metadata)
+            when pg_catalog.jsonb_path_exists(metadata_problem.metadata, 'strict $.**{17}')
+                then 'metadata is nested more than 16 levels deep'
+            when pg_catalog.octet_length(metadata_problem.metadata::text) > 100000
+                then 'metadata is larger than 100000 bytes'
+        end;
+end;
+
+comment on function pgcortex.metadata_problem(jsonb) is
+'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
+
+-- name: embedding_problem
+-- What is wrong with an embedding for storage or search, or null.
+create or replace function pgcortex.embedding_problem(embedding public.vector)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+begin atomic
+    select
+        case
+            when embedding_problem.embedding is null then null
+            when public.vector_dims(embedding_problem.embedding) <> 384
+                then pg_catalog.format(
+                        'embedding has %s dimensions; pgcortex stores 384',
+                        public.vector_dims(embedding_problem.embedding)
+                    )
+            when public.vector_norm(embedding_problem.embedding) = 0 then 'embedding is all zeros'
+            when public.vector_norm(embedding_problem.embedding) = 'Infinity'::float8
+                then 'embedding has infinite values'
+        end;
+end;
+
+comment on function pgcortex.embedding_problem(public.vector) is
+'Null when the embedding is acceptable, else what is wrong (same rules as pgcortex.check_embedding).';
+
+-- name: namespace_embedding_model
+-- The embedding model of the namespace's stored embeddings (null when none).
+create or replace function pgcortex.namespace_embedding_model()
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+begin atomic
+    select m.embedding_model
+    from pgcortex.memories as m
+    where m.namespace = pgcortex.current_namespace() and m.embedding_model is not null
+    order by m.embedding_model
+    limit 1;
+end;
+
+comment on function pgcortex.namespace_embedding_model() is
+'The model that made the embeddings stored in this namespace (null when it has none). One namespace holds one model''s embeddings: storing or searching with another raises PC012.';
+
+-- name: check_embedding_model
+-- Raises PC012 when the namespace holds embeddings of another model.
+create or replace function pgcortex.check_embedding_model(embedding_model text)
+returns text
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    _other text;
+begin
+    if check_embedding_model.embedding_model is null then
+        return null;
+    end if;
+    select m.embedding_model into _other
+    from pgcortex.memories as m
+    where
+        m.namespace = pgcortex.current_namespace()
+        and m.embedding_model is not null
+        and m.embedding_model <> check_embedding_model.embedding_model
+    limit 1;
+    if _other is not null then
+        raise exception using
+            errcode = 'PC012',
+            message = pg_catalog.format(
+                'this namespace holds embeddings of model %s, not %s',
+                _other, check_embedding_model.embedding_model
+            ),
+            hint = 'embed with the namespace''s model, or re-embed the namespace first';
+    end if;
+    return check_embedding_model.embedding_model;
+end
+$$;
+
+comment on function pgcortex.check_embedding_model(text) is
+'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+
+-- name: set_change_context
+-- Tells the history trigger why and when the next changes are made (for the
+-- rest of the transaction, or until set again; '' resets).
+create or replace function pgcortex.set_change_context(reason text, changed_at timestamptz)
+returns void
+language sql
+volatile
+security invoker
+set search_path = ''
+begin atomic
+    select
+        pg_catalog.set_config(
+            'pgcortex.change_reason', coalesce(set_change_context.reason, ''), true
+        ) as reason,
+        pg_catalog.set_config(
+            'pgcortex.change_at', coalesce(set_change_context.changed_at::text, ''), true
+        ) as changed_at;
+end;
+
+comment on function pgcortex.set_change_context(text, timestamptz) is
+'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
+
+-- name: record_memory_history
+-- Statement-level trigger function: writes pgcortex.memory_history from the
+-- transition tables of an insert, update or delete on pgcortex.memories.
+create or replace function pgcortex.record_memory_history()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+    _reason text := coalesce(nullif(pg_catalog.current_setting('pgcortex.change_reason', true), ''), 'direct');
+    _at timestamptz := coalesce(
+        nullif(pg_catalog.current_setting('pgcortex.change_at', true), '')::timestamptz,
+        pg_catalog.now()
+    );
+    _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
+begin
+    -- A store that finds its content already there reinforces it.
+    if tg_op = 'UPDATE' and _reason = 'store' then
+        _reason := 'reinforce';
+    end if;
+    if tg_op = 'INSERT' then
+        insert into pgcortex.memory_history (
+            namespace, memory_id, operation, reason, changed_at, changed_fields,
+            new_content, new_importance, new_confidence, new_tags, new_metadata
+        )
+        select
+            n.namespace, n.id, 'insert', _reason, _at, _all,
+            n.content, n.importance, n.confidence, n.tags, n.metadata
+        from new_rows as n;
+    elsif tg_op = 'DELETE' then
+        insert into pgcortex.memory_history (
+            namespace, memory_id, operation, reason, changed_at, changed_fields,
+            old_content, old_importance, old_confidence, old_tags, old_metadata
+        )
+        select
+            o.namespace, o.id, 'delete', _reason, _at, _all,
+            o.content, o.importance, o.confidence, o.tags, o.metadata
+        from old_rows as o;
+    else
+        insert into pgcortex.memory_history (
+            namespace, memory_id, operation, reason, changed_at, changed_fields,
+            old_content, new_content, old_importance, new_importance,
+            old_confidence, new_confidence, old_tags, new_tags, old_metadata, new_metadata
+        )
+        select
+            c.namespace, c.id, 'update', _reason, _at, c.fields,
+            case when 'content' = any(c.fields) then c.old_content end,
+            case when 'content' = any(c.fields) then c.new_content end,
+            case when 'importance' = any(c.fields) then c.old_importance end,
+            case when 'importance' = any(c.fields) then c.new_importance end,
+            case when 'confidence' = any(c.fields) then c.old_confidence end,
+            case when 'confidence' = any(c.fields) then c.new_confidence end,
+            case when 'tags' = any(c.fields) then c.old_tags end,
+            case when 'tags' = any(c.fields) then c.new_tags end,
+            case when 'metadata' = any(c.fields) then c.old_metadata end,
+            case when 'metadata' = any(c.fields) then c.new_metadata end
+        from (
+            select
+                n.namespace,
+                n.id,
+                array_remove(array[
+                    case when o.content is distinct from n.content then 'content' end,
+                    case when o.importance is distinct from n.importance then 'importance' end,
+                    case when o.confidence is distinct from n.confidence then 'confidence' end,
+                    case when o.tags is distinct from n.tags then 'tags' end,
+                    case when o.metadata is distinct from n.metadata then 'metadata' end
+                ], null) as fields,
+                o.content as old_content,
+                n.content as new_content,
+                o.importance as old_importance,
+                n.importance as new_importance,
+                o.confidence as old_confidence,
+                n.confidence as new_confidence,
+                o.tags as old_tags,
+                n.tags as new_tags,
+                o.metadata as old_metadata,
+                n.metadata as new_metadata
+            from new_rows as n
+            inner join old_rows as o on n.namespace = o.namespace and n.id = o.id
+        ) as c
+        where c.fields <> '{}';
+    end if;
+    return null;
+end
+$$;
+
+comment on function pgcortex.record_memory_history() is
+'Trigger function: records inserts, deletes and changes of content, importance, confidence, tags or metadata of pgcortex.memories in pgcortex.memory_history.';
+
+create or replace trigger memories_history_insert
+after insert on pgcortex.memories
+referencing new table as new_rows
+for each statement execute function pgcortex.record_memory_history();
+
+create or replace trigger memories_history_update
+after update on pgcortex.memories
+referencing old table as old_rows new table as new_rows
+for each statement execute function pgcortex.record_memory_history();
+
+create or replace trigger memories_history_delete
+after delete on pgcortex.memories
+referencing old table as old_rows
+for each statement execute function pgcortex.record_memory_history();
+
+-- name: maint_flush_access
+-- Folds the pending access log of the namespace into pgcortex.memory_access.
+create or replace function pgcortex.maint_flush_access(max_rows integer default 1000000)
+returns table (flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _batch bigint[];
+    _ids uuid[];
+    _live uuid[];
+    _flushed bigint;
+    _updated bigint;
+begin
+    if maint_flush_access.max_rows is null or maint_flush_access.max_rows < 1 then
+        raise exception using errcode = 'PC004', message = 'max_rows must be at least 1';
+    end if;
+    -- One flusher per namespace at a time; readers never take this lock
+    -- (they try it and skip the flush when it is held).
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(_ns)
+    );
+    select pg_catalog.array_agg(g.log_id), pg_catalog.array_agg(distinct g.memory_id)
+    into _batch, _ids
+    from (
+        select l.log_id, l.memory_id
+        from pgcortex.memory_access_log as l
+        where l.namespace = _ns
+        order by l.log_id
+        limit maint_flush_access.max_rows
+    ) as g;
+    if _batch is null then
+        return query select 0::bigint, 0::bigint, 0::bigint;
+        return;
+    end if;
+    -- Key-share lock the memories still there, so that a concurrent delete
+    -- either finishes first (its log rows are dropped) or waits for us.
+    select pg_catalog.array_agg(m.id) into _live
+    from (
+        select m.id from pgcortex.memories as m
+        where m.namespace = _ns and m.id = any(_ids)
+        order by m.id
+        for key share
+    ) as m;
+    with moved as (
+        delete from pgcortex.memory_access_log as l
+        where l.namespace = _ns and l.log_id = any(_batch)
+        returning l.memory_id, l.accessed_at
+    ),
+    agg as (
+        select
+            mv.memory_id,
+            count(*) as n,
+            max(mv.accessed_at) as last_at
+        from moved as mv
+        where mv.memory_id = any(_live)
+        group by mv.memory_id
+    ),
+    up as (
+        insert into pgcortex.memory_access as a (namespace, memory_id, access_count, last_accessed)
+        select _ns, agg.memory_id, agg.n, agg.last_at from agg
+        order by agg.memory_id
+        on conflict (namespace, memory_id) do update
+            set
+                access_count = a.access_count + excluded.access_count,
+                last_accessed = greatest(a.last_accessed, excluded.last_accessed)
+        returning 1
+    )
+    select (select count(*) from moved), (select count(*) from up) into _flushed, _updated;
+    return query
+    select
+        _flushed,
+        _updated,
+        (select count(*) from pgcortex.memory_access_log as l where l.namespace = _ns);
+end
+$$;
+
+comment on function pgcortex.maint_flush_access(integer) is
+'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
+
+-- name: track_access
+-- Counts one read of each memory given (an id may repeat) at as_of.
+create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz default now())
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _lo bigint;
+    _hi bigint;
+    _n bigint;
+    -- A flush is attempted each time the log's id sequence crosses a multiple
+    -- of this many rows.
+    _flush_every constant bigint := 2000;
+begin
+    if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
+        return 0;
+    end if;
+    with ins as (
+        insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
+        select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
+        from pg_catalog.unnest(track_access.ids) as t (id)
+        where t.id is not null
+        returning log_id
+    )
+    select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
+    if _n > 0
+        and _hi / _flush_every > (_lo - 1) / _flush_every
+        and pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(_ns)
+        )
+    then
+        perform pgcortex.maint_flush_access(100000);
+    end if;
+    return _n;
+end
+$$;
+
+comment on function pgcortex.track_access(uuid[], timestamptz) is
+'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). Returns how many accesses were counted.';
+
+-- name: store_memories
+-- Stores a batch of memories in one call: validates every item first, then
+-- inserts, reinforces exact duplicates and merges near duplicates.
+create or replace function pgcortex.store_memories(
+    contents text[],
+    memory_types text[],
+    importances integer[] default null,
+    confidences real[] default null,
+    tags jsonb default null,
+    metadata jsonb default null,
+    embeddings public.vector[] default null,
+    ids uuid[] default null,
+    expires_at timestamptz[] default null,
+    embedding_model text default null,
+    near_duplicate_threshold real default 0.95,
+    dedup_near boolean default true,
+    as_of timestamptz default now()
+)
+returns table (ordinality integer, id uuid, action text, merged_into uuid)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+    _bad integer;
+    _msg text;
+    _has_emb boolean;
+    -- per item, in input order
+    _hash bytea [];
+    _rep integer [];
+    _near uuid [];
+    _res_id uuid [];
+    _res_action text [];
+    _touched uuid [];
+    _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
+begin
+    -- Validation: every check runs before anything is written. -----------------
+    if store_memories.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    if store_memories.contents is null then
+        raise exception using errcode = 'PC003', message = 'contents is required';
+    end if;
+    if pg_catalog.array_ndims(store_memories.contents) > 1 then
+        raise exception using errcode = 'PC003', message = 'contents must be a one-dimensional array';
+    end if;
+    _n := coalesce(pg_catalog.cardinality(store_memories.contents), 0);
+    if _n = 0 then
+        return;
+    end if;
+    if store_memories.memory_types is null then
+        raise exception using errcode = 'PC021', message = 'memory_types is required';
+    end if;
+    if pg_catalog.cardinality(store_memories.memory_types) <> _n
+        or pg_catalog.cardinality(store_memories.importances) <> _n
+        or pg_catalog.cardinality(store_memories.confidences) <> _n
+        or pg_catalog.cardinality(store_memories.embeddings) <> _n
+        or pg_catalog.cardinality(store_memories.ids) <> _n
+        or pg_catalog.cardinality(store_memories.expires_at) <> _n
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                'every array argument must have %s items, one per content', _n
+            );
+    end if;
+    if store_memories.tags is not null and (
+        pg_catalog.jsonb_typeof(store_memories.tags) <> 'array'
+        or pg_catalog.jsonb_array_length(store_memories.tags) <> _n
+    ) then
+        raise exception using
+            errcode = 'PC024',
+            message = pg_catalog.format('tags must be a JSON array of %s lists of strings', _n);
+    end if;
+    if store_memories.metadata is not null and (
+        pg_catalog.jsonb_typeof(store_memories.metadata) <> 'array'
+        or pg_catalog.jsonb_array_length(store_memories.metadata) <> _n
+    ) then
+        raise exception using
+            errcode = 'PC023',
+            message = pg_catalog.format('metadata must be a JSON array of %s objects', _n);
+    end if;
+
+    select c.o, case
+        when c.x is null then 'content is null'
+        when pg_catalog.length(c.x) > 100000 then pg_catalog.format(
+            'content has %s characters; at most 100000 are stored', pg_catalog.length(c.x)
+        )
+        else 'content is empty'
+    end
+    into _bad, _msg
+    from pg_catalog.unnest(store_memories.contents) with ordinality as c (x, o)
+    where
+        c.x is null
+        or pg_catalog.length(c.x) > 100000
+        or pg_catalog.btrim(c.x, e' \t\r\n\f\v') = ''
+    order by c.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC020',
+            message = pg_catalog.format('item %s: %s', _bad, _msg),
+            hint = 'content is 1 to 100000 characters of text, not only white space';
+    end if;
+
+    select t.o, t.x into _bad, _msg
+    from pg_catalog.unnest(store_memories.memory_types) with ordinality as t (x, o)
+    where not exists (select from pgcortex.memory_types as mt where mt.name = t.x)
+    order by t.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC021',
+            message = pg_catalog.format('item %s: unknown memory type %L', _bad, _msg),
+            hint = 'the types are listed in pgcortex.memory_types';
+    end if;
+
+    select i.o into _bad
+    from pg_catalog.unnest(store_memories.importances) with ordinality as i (x, o)
+    where i.x is not null and i.x not between 1 and 5
+    order by i.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'item %s: importance %s is outside 1..5', _bad, store_memories.importances[_bad]
+            );
+    end if;
+
+    select c.o into _bad
+    from pg_catalog.unnest(store_memories.confidences) with ordinality as c (x, o)
+    where c.x is not null and (c.x not between 0 and 1 or c.x = 'NaN'::real)
+    order by c.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'item %s: confidence %s is outside 0..1', _bad, store_memories.confidences[_bad]
+            );
+    end if;
+
+    select t.o, coalesce(
+        case when pg_catalog.jsonb_typeof(t.x) not in ('array', 'null')
+            then 'tags must be a list of strings' end,
+        case when exists (
+            select from pg_catalog.jsonb_array_elements(t.x) as e (v)
+            where pg_catalog.jsonb_typeof(e.v) <> 'string'
+        ) then 'tags must be strings' end,
+        pgcortex.tags_problem(array(
+            select pg_catalog.jsonb_array_elements_text(t.x)
+        ))
+    )
+    into _bad, _msg
+    from pg_catalog.jsonb_array_elements(store_memories.tags) with ordinality as t (x, o)
+    where
+        pg_catalog.jsonb_typeof(t.x) not in ('array', 'null')
+        or (
+            pg_catalog.jsonb_typeof(t.x) = 'array'
+            and (
+                exists (
+                    select from pg_catalog.jsonb_array_elements(t.x) as e (v)
+                    where pg_catalog.jsonb_typeof(e.v) <> 'string'
+                )
+                or pgcortex.tags_problem(array(
+                    select pg_catalog.jsonb_array_elements_text(t.x)
+                )) is not null
+            )
+        )
+    order by t.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC024',
+            message = pg_catalog.format('item %s: %s', _bad, _msg),
+            hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
+    end if;
+
+    select m.o, pgcortex.metadata_problem(m.x) into _bad, _msg
+    from pg_catalog.jsonb_array_elements(store_memories.metadata) with ordinality as m (x, o)
+    where pgcortex.metadata_problem(m.x) is not null
+    order by m.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC023',
+            message = pg_catalog.format('item %s: %s', _bad, _msg);
+    end if;
+
+    select e.o, pgcortex.embedding_problem(e.x) into _bad, _msg
+    from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
+    where pgcortex.embedding_problem(e.x) is not null
+    order by e.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = pg_catalog.format('item %s: %s', _bad, _msg),
+            hint = 'embeddings have 384 finite values, not all zero';
+    end if;
+    _has_emb := exists (
+        select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
+    );
+    if _has_emb then
+        if store_memories.embedding_model is null
+            or pg_catalog.btrim(store_memories.embedding_model) = ''
+            or pg_catalog.length(store_memories.embedding_model) > 200
+        then
+            raise exception using
+                errcode = 'PC003',
+                message = 'embedding_model (1 to 200 characters) is required with embeddings';
+        end if;
+        perform pgcortex.check_embedding_model(store_memories.embedding_model);
+    end if;
+
+    select i.o into _bad
+    from pg_catalog.unnest(store_memories.ids) with ordinality as i (x, o)
+    where i.x is not null
+        and exists (
+            select from pg_catalog.unnest(store_memories.ids) with ordinality as j (x, o)
+            where j.x = i.x and j.o < i.o
+        )
+    order by i.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format('item %s: id %s is given twice', _bad, store_memories.ids[_bad]);
+    end if;
+
+    select i.o into _bad
+    from pg_catalog.unnest(store_memories.ids) with ordinality as i (x, o)
+    where exists (
+        select from pgcortex.memories as m
+        where
+            m.namespace = _ns
+            and m.id = i.x
+            and m.content_hash <> pgcortex.content_hash(store_memories.contents[i.o])
+    )
+    order by i.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC026',
+            message = pg_catalog.format(
+                'item %s: id %s is already used by another memory', _bad, store_memories.ids[_bad]
+            );
+    end if;
+
+    select e.o into _bad
+    from pg_catalog.unnest(store_memories.expires_at) with ordinality as e (x, o)
+    where e.x <= store_memories.as_of
+    order by e.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format('item %s: expires_at is not later than as_of', _bad);
+    end if;
+
+    if store_memories.near_duplicate_threshold is null
+        or not (store_memories.near_duplicate_threshold > 0
+            and store_memories.near_duplicate_threshold <= 1)
+    then
+        raise exception using
+            errcode = 'PC004',
+            message = 'near_duplicate_threshold must be in (0, 1]';
+    end if;
+
+    -- Plan: exact keys, duplicates inside the batch, near duplicates. ----------
+    _hash := array(
+        select pgcortex.content_hash(c.x)
+        from pg_catalog.unnest(store_memories.contents) with ordinality as c (x, o)
+        order by c.o
+    );
+    -- The first item of each distinct content represents it.
+    _rep := array(
+        select min(h.o) over (partition by h.x)
+        from pg_catalog.unnest(_hash) with ordinality as h (x, o)
+        order by h.o
+    );
+    perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    -- A representative whose content is new, that has an embedding, merges
+    -- into the nearest memory of the same type when at least this similar.
+    _near := array(
+        select case when
+            store_memories.dedup_near
+            and _rep[o.o] = o.o
+            and store_memories.embeddings[o.o] is not null
+            and not exists (
+                select from pgcortex.memories as x
+                where x.namespace = _ns and x.content_hash = _hash[o.o]
+            )
+        then (
+            select nn.id
+            from (
+                select
+                    m.id,
+                    m.embedding operator(public.<=>) store_memories.embeddings[o.o] as dist
+                from pgcortex.memories as m
+                where
+                    m.namespace = _ns
+                    and m.memory_type = store_memories.memory_types[o.o]
+                    and m.embedding is not null
+                    and (m.expires_at is null or m.expires_at > store_memories.as_of)
+                order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
+                limit 1
+            ) as nn
+            where 1 - nn.dist >= store_memories.near_duplicate_threshold
+        ) end
+        from pg_catalog.generate_series(1, _n) as o (o)
+        order by o.o
+    );
+
+    perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
+
+    -- Write: insert new contents, reinforce exact duplicates. -------------------
+    perform pgcortex.set_change_context('store', store_memories.as_of);
+    with items as (
+        select
+            o.o,
+            _rep[o.o] as rep,
+            store_memories.contents[o.o] as content,
+            store_memories.memory_types[o.o] as memory_type,
+            coalesce(store_memories.importances[o.o], 3) as importance,
+            coalesce(store_memories.confidences[o.o], 1.0) as confidence,
+            pgcortex.normalize_tags(array(
+                select pg_catalog.jsonb_array_elements_text(
+                    case when pg_catalog.jsonb_typeof(store_memories.tags -> (o.o - 1)) = 'array'
+                        then store_memories.tags -> (o.o - 1) else '[]'::jsonb end
+                )
+            )) as tags,
+            coalesce(
+                case when pg_catalog.jsonb_typeof(store_memories.metadata -> (o.o - 1)) = 'object'
+                    then store_memories.metadata -> (o.o - 1) end,
+                '{}'::jsonb
+            ) as metadata,
+            store_memories.embeddings[o.o] as embedding,
+            store_memories.ids[o.o] as id,
+            store_memories.expires_at[o.o] as expires_at
+        from pg_catalog.generate_series(1, _n) as o (o)
+        where _near[_rep[o.o]] is null
+    ),
+    groups as (
+        select
+            i.rep,
+            max(i.importance) as importance,
+            max(i.confidence) as confidence,
+            pgcortex.normalize_tags(pg_catalog.array_agg(t.tag)) as tags,
+            (
+                select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by j.o), '{}'::jsonb)
+                from items as j, pg_catalog.jsonb_each(j.metadata) as kv
+                where j.rep = i.rep
+            ) as metadata,
+            case when bool_or(i.expires_at is null) then null else max(i.expires_at) end
+                as expires_at
+        from items as i
+        left join lateral pg_catalog.unnest(i.tags) as t (tag) on true
+        group by i.rep
+    ),
+    up as (
+        insert into pgcortex.memories as m (
+            id, namespace, content, memory_type, importance, confidence, tags, metadata,
+            embedding, embedding_model, created_at, updated_at, expires_at
+        )
+        select
+            coalesce(r.id, pgcortex.new_id()),
+            _ns,
+            r.content,
+            r.memory_type,
+            g.importance,
+            g.confidence,
+            g.tags,
+            g.metadata,
+            r.embedding,
+            case when r.embedding is not null then store_memories.embedding_model end,
+            store_memories.as_of,
+            store_memories.as_of,
+            g.expires_at
+        from groups as g
+        inner join items as r on r.o = g.rep
+        order by g.rep
+        on conflict (namespace, content_hash) do update
+            set
+                importance = case when m.expires_at <= store_memories.as_of
+                    then excluded.importance
+                    else greatest(m.importance, excluded.importance) end,
+                confidence = case when m.expires_at <= store_memories.as_of
+                    then excluded.confidence
+                    else greatest(m.confidence, excluded.confidence) end,
+                tags = case when m.expires_at <= store_memories.as_of
+                    then excluded.tags
+                    else pgcortex.normalize_tags(m.tags || excluded.tags) end,
+                metadata = case when m.expires_at <= store_memories.as_of
+                    then excluded.metadata
+                    else m.metadata || excluded.metadata end,
+                embedding_model = case when m.embedding is null
+                    then excluded.embedding_model else m.embedding_model end,
+                embedding = coalesce(m.embedding, excluded.embedding),
+                expires_at = case
+                    when m.expires_at <= store_memories.as_of then excluded.expires_at
+                    when m.expires_at is null or excluded.expires_at is null then null
+                    else greatest(m.expires_at, excluded.expires_at)
+                end,
+                updated_at = greatest(m.updated_at, store_memories.as_of)
+        returning m.id, m.content_hash, (m.xmax = 0) as inserted
+    )
+    select
+        array(
+            select u.id from pg_catalog.generate_series(1, _n) as o (o)
+            left join up as u on u.content_hash = _hash[o.o]
+            order by o.o
+        ),
+        array(
+            select case
+                when _near[_rep[o.o]] is not null then 'merged'
+                when u.inserted and _rep[o.o] = o.o then 'inserted'
+                else 'updated'
+            end
+            from pg_catalog.generate_series(1, _n) as o (o)
+            left join up as u on u.content_hash = _hash[o.o]
+            order by o.o
+        )
+    into _res_id, _res_action;
+
+    -- Near duplicates: reinforce the memory each one merges into. ---------------
+    if exists (select from pg_catalog.unnest(_near) as x (id) where x.id is not null) then
+        perform pgcortex.set_change_context('merge', store_memories.as_of);
+        with merges as (
+            select
+                _near[_rep[o.o]] as target,
+                o.o,
+                coalesce(store_memories.importances[o.o], 3) as importance,
+                coalesce(store_memories.confidences[o.o], 1.0) as confidence,
+                case when pg_catalog.jsonb_typeof(store_memories.tags -> (o.o - 1)) = 'array'
+                    then store_memories.tags -> (o.o - 1) else '[]'::jsonb end as tags,
+                coalesce(
+                    case when pg_catalog.jsonb_typeof(store_memories.metadata -> (o.o - 1)) = 'object'
+                        then store_memories.metadata -> (o.o - 1) end,
+                    '{}'::jsonb
+                ) as metadata,
+                store_memories.expires_at[o.o] as expires_at
+            from pg_catalog.generate_series(1, _n) as o (o)
+            where _near[_rep[o.o]] is not null
+        ),
+        per_target as (
+            select
+                g.target,
+                max(g.importance) as importance,
+                max(g.confidence) as confidence,
+                pgcortex.normalize_tags(array(
+                    select pg_catalog.jsonb_array_elements_text(h.tags)
+                    from merges as h where h.target = g.target
+                )) as tags,
+                (
+                    select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by h.o), '{}'::jsonb)
+                    from merges as h, pg_catalog.jsonb_each(h.metadata) as kv
+                    where h.target = g.target
+                ) as metadata,
+                case when bool_or(g.expires_at is null) then null else max(g.expires_at) end
+                    as expires_at
+            from merges as g
+            group by g.target
+        )
+        update pgcortex.memories as m
+        set
+            importance = greatest(m.importance, p.importance),
+            confidence = greatest(m.confidence, p.confidence),
+            tags = pgcortex.normalize_tags(m.tags || p.tags),
+            metadata = m.metadata || p.metadata,
+            expires_at = case
+                when m.expires_at is null or p.expires_at is null then null
+                else greatest(m.expires_at, p.expires_at)
+            end,
+            updated_at = greatest(m.updated_at, store_memories.as_of)
+        from per_target as p
+        where m.namespace = _ns and m.id = p.target;
+        _res_id := array(
+            select coalesce(_near[_rep[o.o]], _res_id[o.o])
+            from pg_catalog.generate_series(1, _n) as o (o)
+            order by o.o
+        );
+    end if;
+    perform pgcortex.set_change_context(null, null);
+
+    -- Storing what is already remembered counts as an access of it.
+    _touched := array(
+        select _res_id[o.o] from pg_catalog.generate_series(1, _n) as o (o)
+        where _res_action[o.o] <> 'inserted'
+    );
+    perform pgcortex.track_access(_touched, store_memories.as_of);
+
+    return query
+    select
+        o.o::integer,
+        _res_id[o.o],
+        _res_action[o.o],
+        case when _res_action[o.o] = 'merged' then _res_id[o.o] end
+    from pg_catalog.generate_series(1, _n) as o (o)
+    order by o.o;
+end
+$$;
+
+comment on function pgcortex.store_memories(
+    text[], text[], integer[], real[], jsonb, jsonb, public.vector[], uuid[],
+    timestamptz[], text, real, boolean, timestamptz
+) is
+'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, metadata merged (new keys win), the later expiry, one access counted. Returns one row per item in input order.';
+
+-- name: store_memory
+-- Stores one memory (the one-item form of store_memories).
+create or replace function pgcortex.store_memory(
+    content text,
+    memory_type text,
+    importance integer default 3,
+    confidence real default 1.0,
+    tags text[] default '{}',
+    metadata jsonb default '{}',
+    embedding public.vector default null,
+    embedding_model text default null,
+    memory_id uuid default null,
+    expires_at timestamptz default null,
+    near_duplicate_threshold real default 0.95,
+    dedup_near boolean default true,
+    as_of timestamptz default now()
+)
+returns table (id uuid, action text, merged_into uuid)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    _problem text := pgcortex.tags_problem(store_memory.tags);
+begin
+    if _problem is not null then
+        raise exception using errcode = 'PC024', message = _problem;
+    end if;
+    return query
+    select s.id, s.action, s.merged_into
+    from pgcortex.store_memories(
+        contents => array[store_memory.content],
+        memory_types => array[store_memory.memory_type],
+        importances => array[store_memory.importance],
+        confidences => array[store_memory.confidence],
+        tags => pg_catalog.jsonb_build_array(pg_catalog.to_jsonb(coalesce(store_memory.tags, '{}'))),
+        metadata => pg_catalog.jsonb_build_array(coalesce(store_memory.metadata, '{}'::jsonb)),
+        embeddings => array[store_memory.embedding],
+        ids => array[store_memory.memory_id],
+        expires_at => array[store_memory.expires_at],
+        embedding_model => store_memory.embedding_model,
+        near_duplicate_threshold => store_memory.near_duplicate_threshold,
+        dedup_near => store_memory.dedup_near,
+        as_of => store_memory.as_of
+    ) as s;
+end
+$$;
+
+comment on function pgcortex.store_memory(
+    text, text, integer, real, text[], jsonb, public.vector, text, uuid, timestamptz,
+    real, boolean, timestamptz
+) is
+'Stores one memory; see pgcortex.store_memories for dedup, near-duplicate merging, the reinforcement rule and the error codes. Returns its id and what happened: inserted, updated (same content was already stored) or merged (merged_into: a near duplicate of the same type).';

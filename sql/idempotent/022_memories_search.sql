@@ -1,0 +1,581 @@
+-- name: 022_memories_search
+-- Memories, part 3: hybrid search (HNSW or exact vector candidates, full-text
+-- candidates, reciprocal rank fusion, bounded ranking multipliers) and the
+-- seed's recall on top of it. Re-applied on every deploy.
+--
+-- Ranking formula, version 1 (ranking_version = 1). Weights in brackets are
+-- the defaults; a caller overrides any of them with the weights argument.
+--   candidates   vector: the n nearest memories matching the filters, where
+--                n = max(40, k * candidates_per_k [4]) (at most 10000);
+--                text: the n best by ts_rank_cd among those matching the
+--                query's full-text form (see search_tsquery).
+--   fused_relevance = (vector_weight [1] / (rrf_k [60] + vector rank)
+--                    + text_weight [1] / (rrf_k + text rank))
+--                    / (sum of the active lists' weights / (rrf_k + 1))
+--                0..1; 1 = first in every list. A list a memory is not in
+--                adds nothing.
+--   recency_factor    = recency_floor [0.5] + (1 - recency_floor)
+--                       * 0.5 ^ (days since last access / half_life_days [30])
+--   importance_factor = 1 + importance_weight [0.2] * (importance - 3) / 2
+--   confidence_factor = confidence_floor [0.5] + (1 - confidence_floor) * confidence
+--   access_factor     = 1 + access_weight [0.1]
+--                       * min(1, ln(1 + access_count) / ln(1 + access_saturation [100]))
+--   score = fused_relevance * recency * importance * confidence * access factors
+-- relevance (what min_relevance filters, as in the seed) is absolute, not
+-- relative to the other results: max(cosine similarity, keyword_overlap)
+-- + tag_boost [0.2] when one of the memory's tags occurs in the query text,
+-- at most 1. keyword_overlap is the share of the query's words (stemmed) that
+-- the memory contains.
+-- Parameters are referenced as function_name.param (the house rule), which
+-- the linter's RF01 would take for unknown tables.
+-- noqa: disable=RF01
+
+-- name: search_tsquery
+-- The full-text query of a search text: websearch syntax; plain words match
+-- any of them (rows with more of them rank higher).
+create or replace function pgcortex.search_tsquery(query_text text)
+returns tsquery
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = ''
+as $$
+declare
+    _q tsquery := pg_catalog.websearch_to_tsquery('english'::regconfig, search_tsquery.query_text);
+begin
+    if _q is null or pg_catalog.numnode(_q) = 0 then
+        return _q;
+    end if;
+    -- Only words joined by AND (no quotes, -word or "or"): match any word.
+    if _q::text !~ '[|!<]' then
+        _q := pg_catalog.replace(_q::text, ' & ', ' | ')::tsquery;
+    end if;
+    return _q;
+end
+$$;
+
+comment on function pgcortex.search_tsquery(text) is
+'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
+
+-- The row a search returns. Re-created on each deploy (only the functions
+-- below use it; they are created after it).
+drop type if exists pgcortex.memory_search_row cascade;
+create type pgcortex.memory_search_row as (
+    id uuid,
+    content text,
+    memory_type text,
+    importance smallint,
+    confidence real,
+    tags text [],
+    metadata jsonb,
+    created_at timestamptz,
+    updated_at timestamptz,
+    expires_at timestamptz,
+    last_accessed timestamptz,
+    access_count bigint,
+    rank integer,
+    similarity real,
+    text_rank real,
+    keyword_overlap real,
+    relevance real,
+    fused_relevance real,
+    recency_factor real,
+    importance_factor real,
+    confidence_factor real,
+    access_factor real,
+    score real,
+    matched_by text,
+    linked_from uuid,
+    ranking_version integer
+);
+
+comment on type pgcortex.memory_search_row is
+'A search hit: the memory, its rank, and its score breakdown (similarity, text_rank, keyword_overlap, relevance, fused_relevance, the four factors, score), how it matched (vector, text, both, link) and the ranking_version of the formula.';
+
+-- name: search_memories
+-- Hybrid search of the namespace's memories; see the formula at the top of
+-- this file.
+create or replace function pgcortex.search_memories(
+    query_embedding public.vector default null,
+    query_text text default null,
+    k integer default 10,
+    memory_types text[] default null,
+    tags_any text[] default null,
+    tags_all text[] default null,
+    min_importance integer default null,
+    min_confidence real default null,
+    created_after timestamptz default null,
+    created_before timestamptz default null,
+    accessed_after timestamptz default null,
+    accessed_before timestamptz default null,
+    metadata_contains jsonb default null,
+    exclude_ids uuid[] default null,
+    min_relevance real default null,
+    weights jsonb default null,
+    ef_search integer default null,
+    expand_links boolean default false,
+    track boolean default true,
+    embedding_model text default null,
+    as_of timestamptz default now()
+)
+returns setof pgcortex.memory_search_row
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _defaults constant jsonb := '{
+        "rrf_k": 60, "vector_weight": 1, "text_weight": 1, "half_life_days": 30,
+        "recency_floor": 0.5, "importance_weight": 0.2, "confidence_floor": 0.5,
+        "access_weight": 0.1, "access_saturation": 100, "tag_boost": 0.2,
+        "candidates_per_k": 4
+    }';
+    -- A filtered set of at most this many memories (or the candidate count
+    -- when larger) is scanned exactly instead of through the HNSW index.
+    _exact_limit constant integer := 2000;
+    _w jsonb;
+    _bad text;
+    _n integer;
+    _ef integer;
+    _text text := nullif(pg_catalog.btrim(search_memories.query_text), '');
+    _tsq tsquery;
+    _qlex text [];
+    _where text;
+    _count integer;
+    _vec_ids uuid [];
+    _txt_ids uuid [];
+    _vec_on boolean := false;
+    _txt_on boolean := false;
+    _rows pgcortex.memory_search_row [];
+    -- pgvector settings of the caller, restored before returning.
+    _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
+    _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
+begin
+    -- Checks --------------------------------------------------------------------
+    if search_memories.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    if search_memories.query_embedding is null and _text is null then
+        raise exception using
+            errcode = 'PC003',
+            message = 'give query_embedding, query_text or both';
+    end if;
+    if search_memories.k is null or search_memories.k not between 1 and 1000 then
+        raise exception using errcode = 'PC004', message = 'k must be in 1..1000';
+    end if;
+    if pg_catalog.length(search_memories.query_text) > 100000 then
+        raise exception using errcode = 'PC020', message = 'query_text is longer than 100000 characters';
+    end if;
+    _bad := pgcortex.embedding_problem(search_memories.query_embedding);
+    if _bad is not null then
+        raise exception using
+            errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = 'query_embedding: ' || _bad;
+    end if;
+    if search_memories.query_embedding is not null then
+        perform pgcortex.check_embedding_model(search_memories.embedding_model);
+    end if;
+    if search_memories.min_relevance is not null
+        and not (search_memories.min_relevance between 0 and 1)
+    then
+        raise exception using errcode = 'PC004', message = 'min_relevance must be in 0..1';
+    end if;
+    if search_memories.ef_search is not null and search_memories.ef_search not between 1 and 1000 then
+        raise exception using errcode = 'PC004', message = 'ef_search must be in 1..1000';
+    end if;
+    if search_memories.metadata_contains is not null
+        and pg_catalog.jsonb_typeof(search_memories.metadata_contains) <> 'object'
+    then
+        raise exception using errcode = 'PC023', message = 'metadata_contains must be a JSON object';
+    end if;
+    select t.x into _bad
+    from pg_catalog.unnest(search_memories.memory_types) as t (x)
+    where not exists (select from pgcortex.memory_types as mt where mt.name = t.x)
+    limit 1;
+    if found then
+        raise exception using
+            errcode = 'PC021',
+            message = pg_catalog.format('unknown memory type %L', _bad),
+            hint = 'the types are listed in pgcortex.memory_types';
+    end if;
+    if search_memories.weights is not null then
+        if pg_catalog.jsonb_typeof(search_memories.weights) <> 'object' then
+            raise exception using errcode = 'PC003', message = 'weights must be a JSON object';
+        end if;
+        select w.key into _bad
+        from pg_catalog.jsonb_each(search_memories.weights) as w
+        where not (_defaults ? w.key) or pg_catalog.jsonb_typeof(w.value) <> 'number'
+        limit 1;
+        if found then
+            raise exception using
+                errcode = 'PC003',
+                message = pg_catalog.format('weights: %L is not a known weight with a number', _bad),
+                hint = 'known weights: ' || (
+                    select pg_catalog.string_agg(x, ', ' order by x)
+                    from pg_catalog.jsonb_object_keys(_defaults) as x
+                );
+        end if;
+    end if;
+    _w := _defaults || coalesce(search_memories.weights, '{}'::jsonb);
+    if (_w ->> 'rrf_k')::float8 <= 0
+        or (_w ->> 'vector_weight')::float8 < 0
+        or (_w ->> 'text_weight')::float8 < 0
+        or (_w ->> 'half_life_days')::float8 <= 0
+        or (_w ->> 'recency_floor')::float8 not between 0 and 1
+        or (_w ->> 'importance_weight')::float8 not between 0 and 1
+        or (_w ->> 'confidence_floor')::float8 not between 0 and 1
+        or (_w ->> 'access_weight')::float8 not between 0 and 1
+        or (_w ->> 'access_saturation')::float8 < 1
+        or (_w ->> 'tag_boost')::float8 not between 0 and 1
+        or (_w ->> 'candidates_per_k')::float8 not between 1 and 100
+    then
+        raise exception using
+            errcode = 'PC004',
+            message = 'a weight is out of range',
+            hint = 'rrf_k > 0; vector_weight, text_weight >= 0; half_life_days > 0; '
+            'recency_floor, importance_weight, confidence_floor, access_weight, tag_boost in 0..1; '
+            'access_saturation >= 1; candidates_per_k in 1..100';
+    end if;
+
+    _n := least(greatest(40, search_memories.k * (_w ->> 'candidates_per_k')::float8), 10000)::integer;
+    _ef := coalesce(search_memories.ef_search, least(greatest(_n, 40), 1000));
+    perform pg_catalog.set_config('hnsw.ef_search', _ef::text, true);
+    perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
+
+    -- The filters, as SQL over pgcortex.memories as m. Parameters:
+    -- $1 namespace, $2 as_of, $3 memory_types, $4 tags_any, $5 tags_all,
+    -- $6 min_importance, $7 min_confidence, $8 created_after, $9 created_before,
+    -- $10 accessed_after, $11 accessed_before, $12 metadata_contains,
+    -- $13 exclude_ids, $14 query_embedding, $15 tsquery, $16 candidate count.
+    _where := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
+    if search_memories.memory_types is not null then
+        _where := _where || ' and m.memory_type = any($3)';
+    end if;
+    if search_memories.tags_any is not null then
+        _where := _where || ' and m.tags operator(pg_catalog.&&) $4';
+    end if;
+    if search_memories.tags_all is not null then
+        _where := _where || ' and m.tags operator(pg_catalog.@>) $5';
+    end if;
+    if search_memories.min_importance is not null then
+        _where := _where || ' and m.importance >= $6';
+    end if;
+    if search_memories.min_confidence is not null then
+        _where := _where || ' and m.confidence >= $7';
+    end if;
+    if search_memories.created_after is not null then
+        _where := _where || ' and m.created_at >= $8';
+    end if;
+    if search_memories.created_before is not null then
+        _where := _where || ' and m.created_at < $9';
+    end if;
+    if search_memories.accessed_after is not null or search_memories.accessed_before is not null then
+        _where := _where || ' and coalesce(greatest('
+            '(select a.last_accessed from pgcortex.memory_access as a'
+            ' where a.namespace = m.namespace and a.memory_id = m.id),'
+            ' (select max(g.accessed_at) from pgcortex.memory_access_log as g'
+            ' where g.namespace = m.namespace and g.memory_id = m.id)), m.created_at)'
+            || case
+                when search_memories.accessed_after is not null
+                    and search_memories.accessed_before is not null
+                    then ' between $10 and $11'
+                when search_memories.accessed_after is not null then ' >= $10'
+                else ' < $11'
+            end;
+    end if;
+    if search_memories.metadata_contains is not null then
+        _where := _where || ' and m.metadata operator(pg_catalog.@>) $12';
+    end if;
+    if search_memories.exclude_ids is not null then
+        _where := _where || ' and not (m.id = any($13))';
+    end if;
+
+    -- Vector candidates -------------------------------------------------------
+    if search_memories.query_embedding is not null then
+        _vec_on := true;
+        execute 'select count(*) from (select from pgcortex.memories as m where '
+            || _where || ' and m.embedding is not null limit '
+            || (greatest(_exact_limit, _n) + 1) || ') as s'
+        into _count
+        using _ns, search_memories.as_of, search_memories.memory_types,
+            search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+            search_memories.min_confidence, search_memories.created_after,
+            search_memories.created_before, search_memories.accessed_after,
+            search_memories.accessed_before, search_memories.metadata_contains,
+            search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+        if _count > greatest(_exact_limit, _n) then
+            -- Large filtered set: HNSW with pgvector's iterative scan.
+            execute 'select array(select s.id from (select m.id, m.embedding '
+                'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
+                || _where || ' and m.embedding is not null order by m.embedding '
+                'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
+            into _vec_ids
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+        end if;
+        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < least(_n, _count) then
+            -- Small filtered set, or the index ran out before n: exact scan
+            -- (the + 0 keeps the planner off the index).
+            execute 'select array(select m.id from pgcortex.memories as m where '
+                || _where || ' and m.embedding is not null order by (m.embedding '
+                'operator(public.<=>) $14) + 0, m.id limit $16)'
+            into _vec_ids
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+        end if;
+    end if;
+
+    perform pg_catalog.set_config('hnsw.ef_search', _old_ef, true);
+    perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
+
+    -- Text candidates ------------------------------------------------------------
+    if _text is not null then
+        _tsq := pgcortex.search_tsquery(_text);
+        _qlex := pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('english'::regconfig, _text));
+        if _tsq is not null and pg_catalog.numnode(_tsq) > 0 then
+            _txt_on := true;
+            execute 'select array(select m.id from pgcortex.memories as m where '
+                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15 order by '
+                'pg_catalog.ts_rank_cd(m.content_tsv, $15, 32) desc, m.id limit $16)'
+            into _txt_ids
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+        end if;
+    end if;
+
+    -- Fusion and ranking ------------------------------------------------------------
+    _rows := array(
+    with vec as (
+        select v.id, v.o as r from pg_catalog.unnest(_vec_ids) with ordinality as v (id, o)
+    ),
+    txt as (
+        select t.id, t.o as r from pg_catalog.unnest(_txt_ids) with ordinality as t (id, o)
+    ),
+    cand as (
+        select
+            coalesce(vec.id, txt.id) as id,
+            vec.r as vr,
+            txt.r as tr
+        from vec full join txt on vec.id = txt.id
+    ),
+    facts as (
+        select
+            m.*,
+            c.vr,
+            c.tr,
+            coalesce(a.access_count, 0) + coalesce(l.pending, 0) as n_access,
+            coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at) as last_at
+        from cand as c
+        inner join pgcortex.memories as m on m.namespace = _ns and c.id = m.id
+        left join pgcortex.memory_access as a
+            on m.namespace = a.namespace and m.id = a.memory_id
+        left join lateral (
+            select
+                count(*) as pending,
+                max(g.accessed_at) as last_accessed
+            from pgcortex.memory_access_log as g
+            where g.namespace = m.namespace and g.memory_id = m.id
+        ) as l on true
+    ),
+    measured as (
+        select
+            f.*,
+            (1 - (f.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
+            case when _txt_on
+                then pg_catalog.ts_rank_cd(f.content_tsv, _tsq, 32) end as trank,
+            case when pg_catalog.cardinality(_qlex) > 0 then (
+                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
+                where q.x = any(pg_catalog.tsvector_to_array(f.content_tsv))
+            ) / pg_catalog.cardinality(_qlex) end as overlap,
+            _text is not null and exists (
+                select from pg_catalog.unnest(f.tags) as t (x)
+                where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
+            ) as tag_hit,
+            (
+                coalesce((_w ->> 'vector_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.vr), 0)
+                + coalesce((_w ->> 'text_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.tr), 0)
+            ) / nullif(
+                (
+                    case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
+                    + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end
+                ) / ((_w ->> 'rrf_k')::float8 + 1),
+                0
+            ) as fused
+        from facts as f
+    ),
+    factored as (
+        select
+            x.*,
+            least(
+                1, greatest(coalesce(x.sim, 0), coalesce(x.overlap, 0))
+                + case when x.tag_hit then (_w ->> 'tag_boost')::float8 else 0 end
+            )::real as rel,
+            (
+                (_w ->> 'recency_floor')::float8
+                + (1 - (_w ->> 'recency_floor')::float8) * pg_catalog.power(
+                    0.5,
+                    greatest(extract(epoch from search_memories.as_of - x.last_at), 0)
+                    / 86400.0 / (_w ->> 'half_life_days')::float8
+                )
+            )::real as f_rec,
+            (1 + (_w ->> 'importance_weight')::float8 * (x.importance - 3) / 2.0)::real as f_imp,
+            (
+                (_w ->> 'confidence_floor')::float8
+                + (1 - (_w ->> 'confidence_floor')::float8) * x.confidence
+            )::real as f_conf,
+            (
+                1 + (_w ->> 'access_weight')::float8 * least(
+                    1, pg_catalog.ln(1 + x.n_access) / pg_catalog.ln(1 + (_w ->> 'access_saturation')::float8)
+                )
+            )::real as f_acc
+        from measured as x
+    ),
+    top as (
+        select
+            s.*,
+            (coalesce(s.fused, 0) * s.f_rec * s.f_imp * s.f_conf * s.f_acc)::real as final
+        from factored as s
+        where search_memories.min_relevance is null or s.rel >= search_memories.min_relevance
+        order by final desc, s.id
+        limit search_memories.k
+    )
+    select
+        row(
+            t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
+            t.created_at, t.updated_at, t.expires_at, t.last_at, t.n_access,
+            (row_number() over (order by t.final desc, t.id))::integer,
+            t.sim, t.trank::real, t.overlap, t.rel, t.fused::real,
+            t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
+            case
+                when t.vr is not null and t.tr is not null then 'both'
+                when t.vr is not null then 'vector'
+                else 'text'
+            end,
+            null::uuid,
+            1
+        )::pgcortex.memory_search_row
+    from top as t
+    order by t.final desc, t.id
+    );
+
+    -- One hop along links from the hits, on request ------------------------------
+    if search_memories.expand_links and pg_catalog.cardinality(_rows) > 0 then
+        _rows := _rows || array(
+            with hits as (
+                select r.id, r.score from pg_catalog.unnest(_rows) as r
+            ),
+            hop as (
+                select distinct on (x.other)
+                    x.other,
+                    x.parent,
+                    (x.parent_score * x.weight)::real as s
+                from (
+                    select h.id as parent, h.score as parent_score, k.target_id as other, k.weight
+                    from hits as h
+                    inner join pgcortex.memory_links as k
+                        on k.namespace = _ns and k.source_id = h.id
+                    union all
+                    select h.id, h.score, k.source_id, k.weight
+                    from hits as h
+                    inner join pgcortex.memory_links as k
+                        on k.namespace = _ns and k.target_id = h.id
+                ) as x
+                where
+                    x.other <> all(array(select hits.id from hits))
+                    and (search_memories.exclude_ids is null or x.other <> all(search_memories.exclude_ids))
+                order by x.other, (x.parent_score * x.weight) desc, x.parent
+            )
+            select
+                row(
+                    m.id, m.content, m.memory_type, m.importance, m.confidence, m.tags, m.metadata,
+                    m.created_at, m.updated_at, m.expires_at,
+                    coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at),
+                    coalesce(a.access_count, 0) + coalesce(l.pending, 0),
+                    (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
+                    null::real, null::real, null::real, null::real, null::real,
+                    null::real, null::real, null::real, null::real, hop.s,
+                    'link', hop.parent, 1
+                )::pgcortex.memory_search_row
+            from hop
+            inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
+            left join pgcortex.memory_access as a
+                on m.namespace = a.namespace and m.id = a.memory_id
+            left join lateral (
+                select
+                    count(*) as pending,
+                    max(g.accessed_at) as last_accessed
+                from pgcortex.memory_access_log as g
+                where g.namespace = m.namespace and g.memory_id = m.id
+            ) as l on true
+            where m.expires_at is null or m.expires_at > search_memories.as_of
+            order by hop.s desc, m.id
+        );
+    end if;
+
+    if search_memories.track then
+        perform pgcortex.track_access(
+            array(select r.id from pg_catalog.unnest(_rows) as r), search_memories.as_of
+        );
+    end if;
+    return query select * from pg_catalog.unnest(_rows) as r order by r.rank;
+end
+$$;
+
+comment on function pgcortex.search_memories(
+    public.vector, text, integer, text[], text[], text[], integer, real, timestamptz,
+    timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
+    boolean, text, timestamptz
+) is
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from the HNSW index (ef_search set for the call, iterative scan) or, when the filters leave at most 2000 memories (or fewer than the candidates wanted), from an exact scan of them; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+
+-- name: recall_memories
+-- The seed's recall: memories relevant to a query, best first.
+create or replace function pgcortex.recall_memories(
+    query text,
+    memory_types text[] default null,
+    k integer default 10,
+    min_relevance real default 0.5,
+    query_embedding public.vector default null,
+    embedding_model text default null,
+    track boolean default true,
+    as_of timestamptz default now()
+)
+returns setof pgcortex.memory_search_row
+language sql
+volatile
+security definer
+set search_path = ''
+begin atomic
+    select *
+    from pgcortex.search_memories(
+            query_embedding => recall_memories.query_embedding,
+            query_text => recall_memories.query,
+            k => recall_memories.k,
+            memory_types => recall_memories.memory_types,
+            min_relevance => recall_memories.min_relevance,
+            track => recall_memories.track,
+            embedding_model => recall_memories.embedding_model,
+            as_of => recall_memories.as_of
+        );
+end;
+
+comment on function pgcortex.recall_memories(
+    text, text[], integer, real, public.vector, text, boolean, timestamptz
+) is
+'The seed''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
