@@ -116,8 +116,11 @@ async def bulk_load(dsn: str, data: Dataset, *, batch: int = 5000) -> dict[str, 
         indexes = secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(sql.SQL("drop index {}").format(sql.SQL(name)))
+    # The load is set-up, not a measurement: triggers (history, clusters) are
+    # bypassed (replica role). Stores through the API are measured separately.
     conn_a = await asyncpg.connect(
-        asyncpg_dsn(dsn), server_settings={"pgcortex.namespace": NAMESPACE}
+        asyncpg_dsn(dsn),
+        server_settings={"pgcortex.namespace": NAMESPACE, "session_replication_role": "replica"},
     )
     try:
         await register_vector(conn_a)

@@ -99,6 +99,9 @@ def markdown(res: dict[str, Any]) -> str:
             lines.append(f"| {table} toast | {s['toast_bytes'] / 1e6:,.1f} |")
             for name, b in s["indexes"].items():
                 lines.append(f"| {name} | {b / 1e6:,.1f} |")
+    if res.get("errors"):
+        lines += ["", "## Failed steps", ""]
+        lines += [f"- {e}" for e in res["errors"]]
     if res.get("skipped"):
         lines += ["", "## Not measured in this run", ""]
         lines += [f"- {s}" for s in res["skipped"]]

@@ -215,6 +215,7 @@ async def main_async(cfg: Config) -> dict[str, Any]:
         },
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "searches": [], "ef_sweep": [], "throughput": [], "writes": {}, "skipped": [],
+        "errors": [],
     }  # fmt: skip
     note(f"bench {cfg.name}: {cfg.n:,} rows, {cfg.queries} queries")
     data = synthetic(cfg.n, n_queries=cfg.queries)
@@ -247,6 +248,8 @@ def main() -> None:
     base = report.write(res)
     note(f"wrote {base}.json, {base.name}.md, {base.name}.png")
     sys.stdout.write(report.markdown(res))
+    if res["errors"]:
+        sys.exit("bench: some steps failed: " + "; ".join(res["errors"]))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
     assert base.with_suffix(".png").stat().st_size > 0
     assert "| shape | recall@10 |" in base.with_suffix(".md").read_text()
 
+    assert saved["errors"] == []
     by_name = {s["name"]: s for s in saved["searches"]}
     # The exact scan is the harness's own check: it must agree with numpy exactly.
     assert by_name["table exact scan (1 backend)"]["recall"] == 1.0
