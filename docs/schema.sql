@@ -823,6 +823,7 @@ CREATE TABLE pgcortex.memories (
     CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
 )
 WITH (fillfactor='90');
+ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
 
 ALTER TABLE ONLY pgcortex.memories FORCE ROW LEVEL SECURITY;
 
