@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .admin import AdminMixin
 from .client import ClientBase
+from .memories import MemoriesMixin
 
 
-class Client(AdminMixin, ClientBase):
+class Client(MemoriesMixin, AdminMixin, ClientBase):
     """Async pgcortex client; make one with :func:`pgcortex.connect`."""

@@ -211,6 +211,9 @@ def from_driver_error(exc: BaseException) -> PgcortexError:
         cls = BY_CONSTRAINT[constraint]
     elif sqlstate == "22P02" and "uuid" in message:
         cls = InvalidIdError
+    elif sqlstate == "22000" and message.startswith("invalid input for query argument"):
+        # asyncpg refused to encode an argument (raised as a 22000 DataError).
+        cls = InvalidIdError if "uuid" in message.lower() else InvalidArgumentError
     elif sqlstate == "22000" and "in vector" in message:
         # pgvector's input refuses NaN and infinite elements ("NaN not allowed in vector").
         cls = EmbeddingValueError

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..errors import PgcortexError
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
-AREAS = ("pgcortex.cli.admin", "pgcortex.cli.security")
+AREAS = ("pgcortex.cli.admin", "pgcortex.cli.security", "pgcortex.cli.memories")
 
 
 def build_parser() -> argparse.ArgumentParser:
