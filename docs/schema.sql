@@ -2784,7 +2784,7 @@ CREATE UNIQUE INDEX knowledge_clusters_namespace_cluster_key_key ON pgcortex.kno
 
 CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv);
 
-CREATE INDEX memories_embedding_hnsw_idx ON pgcortex.memories USING hnsw (embedding public.vector_cosine_ops) WITH (m='16', ef_construction='64');
+CREATE INDEX memories_embedding_hnsw_idx ON pgcortex.memories USING hnsw (embedding public.vector_cosine_ops) WITH (m='16', ef_construction='128');
 
 CREATE INDEX memories_metadata_gin_idx ON pgcortex.memories USING gin (metadata jsonb_path_ops);
 
