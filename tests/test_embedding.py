@@ -10,8 +10,10 @@ import textwrap
 import numpy as np
 import pytest
 
+import pgcortex
 from pgcortex import embedding
 from pgcortex.embedding import DIMENSIONS, Embedder, MiniLMEmbedder
+from pgcortex.memories import MemoryInput
 
 pytestmark = pytest.mark.embed
 
@@ -110,3 +112,51 @@ def test_loads_and_embeds_with_the_network_blocked() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["1", "384"]
+
+
+RUNWAY = (
+    "With the seed funding from June, the bank balance covers fourteen more months of expenses."
+)
+PARAPHRASE_QUERY = "How long can we survive financially?"
+DISTRACTORS = (
+    "Brightloop sells demand-forecasting software to independent bakeries.",
+    "Deployments go out every Tuesday after the integration suite passes on staging.",
+    "Our largest competitor raised its prices by twenty percent this spring.",
+    "The team ordered pizza for lunch last Thursday.",
+    "Churn is concentrated among bakeries with fewer than three employees.",
+)
+
+
+async def test_semantic_recall_finds_a_paraphrase_sharing_no_keyword(
+    client: pgcortex.Client, embedder: MiniLMEmbedder
+) -> None:
+    client.embedder = embedder
+    stored = await client.store_memories(
+        [MemoryInput(RUNWAY, "business_fact")]
+        + [MemoryInput(text, "business_fact") for text in DISTRACTORS]
+    )
+    runway_id = stored[0].id
+
+    # the query and the memory share no word, even after stemming
+    async with client.pool.acquire() as conn:
+        shared = await conn.fetchval(
+            "select array(select unnest(tsvector_to_array(to_tsvector('english', $1))) "
+            "intersect select unnest(tsvector_to_array(to_tsvector('english', $2))))",
+            RUNWAY,
+            PARAPHRASE_QUERY,
+        )
+    assert shared == []
+
+    hits = await client.search_memories(PARAPHRASE_QUERY, k=3)
+    assert hits[0].id == runway_id
+    assert hits[0].matched_by == "vector"
+    assert hits[0].keyword_overlap == 0
+    assert hits[0].similarity is not None
+    assert hits[0].similarity > 0.25
+
+    recalled = await client.recall_memories(PARAPHRASE_QUERY, min_relevance=0.25)
+    assert [h.id for h in recalled][:1] == [runway_id]
+
+    # text-only, the same question finds nothing: the match is the embedding's
+    client.embedder = None
+    assert [h.id for h in await client.search_memories(PARAPHRASE_QUERY, k=3)] == []
