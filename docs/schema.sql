@@ -2,6 +2,53 @@ CREATE SCHEMA pgcortex;
 
 COMMENT ON SCHEMA pgcortex IS 'pgcortex: long-term memory for AI agents. Tables, views and the SQL API live here.';
 
+CREATE TYPE pgcortex.conversation_turn_result AS (
+	turn_id bigint,
+	session_id uuid,
+	role text,
+	content text,
+	context jsonb,
+	memory_id uuid,
+	created_at timestamp with time zone
+);
+
+COMMENT ON TYPE pgcortex.conversation_turn_result IS 'A conversation turn as the API returns it.';
+
+CREATE TYPE pgcortex.knowledge_cluster_result AS (
+	cluster_id uuid,
+	name text,
+	description text,
+	origin text,
+	cluster_key text,
+	topics text[],
+	member_count integer,
+	importance_score real,
+	confidence real,
+	similarity real,
+	topic_matches integer,
+	relevance real,
+	top_memory_ids uuid[],
+	created_at timestamp with time zone,
+	last_updated timestamp with time zone
+);
+
+COMMENT ON TYPE pgcortex.knowledge_cluster_result IS 'A knowledge cluster as the API returns it; similarity, topic_matches and relevance are set when clusters are ranked for a query.';
+
+CREATE TYPE pgcortex.learning_pattern_result AS (
+	pattern_id uuid,
+	pattern_type text,
+	description text,
+	frequency integer,
+	confidence real,
+	examples text[],
+	evidence_count integer,
+	new_evidence integer,
+	discovered_at timestamp with time zone,
+	updated_at timestamp with time zone
+);
+
+COMMENT ON TYPE pgcortex.learning_pattern_result IS 'A learning pattern as the API returns it: its counts, and how many pieces of evidence the call added (new_evidence; 0 when everything was already counted).';
+
 CREATE TYPE pgcortex.memory_row AS (
 	id uuid,
 	content text,
@@ -123,6 +170,251 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
 
+CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    RETURN (LEAST((5)::numeric, (((0.1 * (member_count)::numeric) + CASE WHEN (last_updated >= (as_of - '7 days'::interval)) THEN 1.0 ELSE 0.5 END) + (GREATEST((COALESCE(mean_member_importance, (1)::numeric) - (1)::numeric), (0)::numeric) / (4)::numeric))))::real;
+
+COMMENT ON FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) IS 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the seed''s; the last adds 0 (all trivial) to 1 (all critical).';
+
+CREATE FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    RETURN ((memory_type || ':'::text) || COALESCE((SELECT string_agg(DISTINCT t.tag, ','::text ORDER BY t.tag) AS string_agg FROM unnest(cluster_key_of.tags) t(tag)), ''::text));
+
+COMMENT ON FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) IS 'Cluster key of a memory without an embedding: "<memory_type>:<sorted distinct tags, comma separated>".';
+
+CREATE FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(assigned integer, founded integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _thr real;
+    _pairs_c uuid[] := '{}';
+    _pairs_m uuid[] := '{}';
+    _p_ids uuid[];
+    _p_embs public.vector[];
+    _p_models text[];
+    _r_ids uuid[];
+    _r_embs public.vector[];
+    _r_models text[];
+    _l_ids uuid[] := '{}';
+    _l_embs public.vector[] := '{}';
+    _l_models text[] := '{}';
+    _pairs_s real[] := '{}';
+    _i integer;
+    _cid uuid;
+    _founded integer := 0;
+    _assigned integer := 0;
+    _n integer;
+begin
+    if cluster_memories.memory_ids is null or cardinality(cluster_memories.memory_ids) = 0 then
+        return query select 0, 0;
+        return;
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock_shared(
+        pg_catalog.hashtext('pgcortex.clusters'), pg_catalog.hashtext(_ns)
+    );
+    select s.cluster_similarity into _thr from pgcortex.knowledge_settings() as s;
+
+    -- Without an embedding: the cluster of the key, one upsert per key, in key order.
+    with src as (
+        select
+            m.id,
+            pgcortex.cluster_key_of(m.memory_type, m.tags) as k,
+            array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t) as topics
+        from pgcortex.memories as m
+        where
+            m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is null
+            and not exists (
+                select from pgcortex.cluster_members as cm
+                inner join pgcortex.knowledge_clusters as c
+                    on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
+                where cm.namespace = _ns and cm.memory_id = m.id
+            )
+    ),
+    keys as (
+        select
+            src.k,
+            count(*)::integer as n,
+            min(src.topics) as topics
+        from src group by src.k
+    ),
+    up as (
+        insert into pgcortex.knowledge_clusters as kc (
+            namespace, name, cluster_key, topics, member_count, importance_score,
+            created_at, last_updated
+        )
+        select
+            _ns,
+            case
+                when pg_catalog.length(keys.k) <= 240 then keys.k
+                else pg_catalog.left(keys.k, 200) || ' #' || pg_catalog.md5(keys.k)
+            end,
+            keys.k,
+            keys.topics,
+            keys.n,
+            pgcortex.cluster_importance(keys.n, cluster_memories.as_of, 1, cluster_memories.as_of),
+            cluster_memories.as_of,
+            cluster_memories.as_of
+        from keys
+        order by keys.k
+        on conflict (namespace, cluster_key) where cluster_key is not null do update set
+            member_count = kc.member_count + excluded.member_count,
+            last_updated = greatest(kc.last_updated, excluded.last_updated)
+        returning kc.id, kc.cluster_key
+    )
+    insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, similarity, joined_at)
+    select _ns, up.id, src.id, null, cluster_memories.as_of
+    from src inner join up on up.cluster_key = src.k
+    on conflict on constraint cluster_members_pkey do nothing;
+    get diagnostics _n = row_count;
+    _assigned := _assigned + _n;
+
+    -- With an embedding, pass 1 (set-based): the nearest existing automatic
+    -- cluster. The clusters are read once into a materialised set, which is
+    -- several times cheaper than probing the table once per memory.
+    with src as materialized (
+        select m.id, m.embedding, m.embedding_model
+        from pgcortex.memories as m
+        where
+            m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
+            and not exists (
+                select from pgcortex.cluster_members as cm
+                inner join pgcortex.knowledge_clusters as c
+                    on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
+                where cm.namespace = _ns and cm.memory_id = m.id
+            )
+    ),
+    cl as materialized (
+        select c.id, c.centroid, c.centroid_model
+        from pgcortex.knowledge_clusters as c
+        where
+            c.namespace = _ns and c.origin = 'auto' and c.centroid is not null
+            and c.centroid_model in (select distinct src.embedding_model from src)
+    ),
+    near as (
+        select src.id, src.embedding, src.embedding_model, n.cid, n.sim
+        from src
+        left join lateral (
+            select cl.id as cid, (1 - (cl.centroid operator(public.<=>) src.embedding))::real as sim
+            from cl
+            where cl.centroid_model = src.embedding_model
+            order by cl.centroid operator(public.<=>) src.embedding
+            limit 1
+        ) as n on true
+    )
+    select
+        coalesce(pg_catalog.array_agg(near.cid) filter (where near.sim >= _thr), '{}'),
+        coalesce(pg_catalog.array_agg(near.id) filter (where near.sim >= _thr), '{}'),
+        coalesce(pg_catalog.array_agg(near.sim) filter (where near.sim >= _thr), '{}'),
+        pg_catalog.array_agg(near.id order by near.id) filter (where near.sim is null or near.sim < _thr),
+        pg_catalog.array_agg(near.embedding order by near.id) filter (
+            where near.sim is null or near.sim < _thr
+        ),
+        pg_catalog.array_agg(near.embedding_model order by near.id) filter (
+            where near.sim is null or near.sim < _thr
+        )
+    into _pairs_c, _pairs_m, _pairs_s, _p_ids, _p_embs, _p_models
+    from near;
+
+    -- Pass 2, leader clustering of the rest, in rounds: among the first 256
+    -- memories left (in id order), each one that is not within the threshold
+    -- of a leader already chosen founds a cluster and becomes a leader; then
+    -- every memory left joins the nearest of these leaders if within the
+    -- threshold (one set-based statement), and the rest go to the next round.
+    _r_ids := _p_ids;
+    _r_embs := _p_embs;
+    _r_models := _p_models;
+    while coalesce(cardinality(_r_ids), 0) > 0 loop
+        _l_ids := '{}';
+        _l_embs := '{}';
+        _l_models := '{}';
+        for _i in 1..least(cardinality(_r_ids), 256) loop
+            continue when exists (
+                select from unnest(_l_embs, _l_models) as l (e, mdl)
+                where l.mdl = _r_models[_i] and (1 - (l.e operator(public.<=>) _r_embs[_i])) >= _thr
+            );
+            _cid := pgcortex.new_id();
+            insert into pgcortex.knowledge_clusters (
+                id, namespace, name, topics, centroid, centroid_model, member_count,
+                importance_score, created_at, last_updated
+            )
+            select
+                _cid, _ns, 'cluster ' || pg_catalog.right(_cid::text, 12),
+                array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t),
+                _r_embs[_i], _r_models[_i], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
+            from pgcortex.memories as m
+            where m.namespace = _ns and m.id = _r_ids[_i];
+            _founded := _founded + 1;
+            _l_ids := _l_ids || _cid;
+            _l_embs := _l_embs || _r_embs[_i];
+            _l_models := _l_models || _r_models[_i];
+        end loop;
+        with l as materialized (
+            select * from unnest(_l_ids, _l_embs, _l_models) as l (cid, e, mdl)
+        ),
+        a as (
+            select p.id, p.e, p.mdl, p.ord, n.cid, n.sim
+            from unnest(_r_ids, _r_embs, _r_models) with ordinality as p (id, e, mdl, ord)
+            left join lateral (
+                select l.cid, (1 - (l.e operator(public.<=>) p.e))::real as sim
+                from l
+                where l.mdl = p.mdl
+                order by l.e operator(public.<=>) p.e
+                limit 1
+            ) as n on true
+        )
+        select
+            _pairs_c || coalesce(pg_catalog.array_agg(a.cid) filter (where a.sim >= _thr), '{}'),
+            _pairs_m || coalesce(pg_catalog.array_agg(a.id) filter (where a.sim >= _thr), '{}'),
+            _pairs_s || coalesce(pg_catalog.array_agg(a.sim) filter (where a.sim >= _thr), '{}'),
+            pg_catalog.array_agg(a.id order by a.ord) filter (where a.sim is null or a.sim < _thr),
+            pg_catalog.array_agg(a.e order by a.ord) filter (where a.sim is null or a.sim < _thr),
+            pg_catalog.array_agg(a.mdl order by a.ord) filter (where a.sim is null or a.sim < _thr)
+        into _pairs_c, _pairs_m, _pairs_s, _r_ids, _r_embs, _r_models
+        from a;
+    end loop;
+
+    if cardinality(_pairs_m) > 0 then
+        insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, similarity, joined_at)
+        select _ns, p.c, p.m, p.s, cluster_memories.as_of
+        from unnest(_pairs_c, _pairs_m, _pairs_s) as p (c, m, s)
+        on conflict on constraint cluster_members_pkey do nothing;
+        get diagnostics _n = row_count;
+        _assigned := _assigned + _n;
+
+        -- Lock the clusters touched in id order, then move each centroid once:
+        -- new = normalise(old x members + sum of the new embeddings).
+        perform from pgcortex.knowledge_clusters as c
+        where c.namespace = _ns and c.id = any(_pairs_c)
+        order by c.id
+        for no key update;
+        update pgcortex.knowledge_clusters as c set
+            centroid = public.l2_normalize(
+                c.centroid operator(public.*) pg_catalog.array_fill(
+                    c.member_count::real, array[384]
+                )::public.vector(384)
+                operator(public.+) a.s
+            ),
+            member_count = c.member_count + a.n,
+            importance_score = least(5, c.importance_score + 0.1 * a.n),
+            last_updated = greatest(c.last_updated, cluster_memories.as_of)
+        from (
+            select p.c, count(*)::integer as n, public.sum(m.embedding) as s
+            from unnest(_pairs_c, _pairs_m) as p (c, m)
+            inner join pgcortex.memories as m on m.namespace = _ns and m.id = p.m
+            group by p.c
+        ) as a
+        where c.namespace = _ns and c.id = a.c;
+    end if;
+    return query select _assigned, _founded;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp with time zone) IS 'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by the trigger on pgcortex.memories and by pgcortex.maint_recluster.';
+
 CREATE FUNCTION pgcortex.content_hash(content text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO ''
@@ -154,6 +446,187 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset.';
+
+CREATE FUNCTION pgcortex.new_id() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    SET search_path TO ''
+    RETURN uuidv7();
+
+COMMENT ON FUNCTION pgcortex.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
+
+CREATE TABLE pgcortex.cluster_members (
+    namespace pgcortex.namespace_name NOT NULL,
+    cluster_id uuid NOT NULL,
+    memory_id uuid NOT NULL,
+    similarity real,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.cluster_members FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.cluster_members IS 'Which memory belongs to which knowledge cluster (the seed''s knowledge_clusters.memories array, with integrity).';
+
+CREATE TABLE pgcortex.knowledge_clusters (
+    id uuid DEFAULT pgcortex.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    name text NOT NULL,
+    description text,
+    cluster_key text,
+    confidence real DEFAULT 1.0 NOT NULL,
+    importance_score real DEFAULT 1.0 NOT NULL,
+    topics text[] DEFAULT '{}'::text[] NOT NULL,
+    centroid public.vector(384),
+    centroid_model text,
+    member_count integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_updated timestamp with time zone DEFAULT now() NOT NULL,
+    origin text DEFAULT 'auto'::text NOT NULL,
+    CONSTRAINT knowledge_clusters_centroid_model_check CHECK (((centroid IS NULL) = (centroid_model IS NULL))),
+    CONSTRAINT knowledge_clusters_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT knowledge_clusters_importance_score_check CHECK (((importance_score >= (0)::double precision) AND (importance_score <= (5)::double precision))),
+    CONSTRAINT knowledge_clusters_member_count_check CHECK ((member_count >= 0)),
+    CONSTRAINT knowledge_clusters_name_check CHECK (((length(name) >= 1) AND (length(name) <= 255))),
+    CONSTRAINT knowledge_clusters_origin_check CHECK ((origin = ANY (ARRAY['auto'::text, 'explicit'::text])))
+);
+
+ALTER TABLE ONLY pgcortex.knowledge_clusters FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.knowledge_clusters IS 'Groups of related memories: by embedding centroid, or by the seed''s key (type and tags) for memories without an embedding.';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of memories without embeddings: the seed''s key, memory type and sorted tags.';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings (normalised).';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.origin IS 'auto: kept by the clustering trigger and pgcortex.maint_recluster (merged, dissolved when empty); explicit: stored by pgcortex.store_knowledge_cluster (membership is the caller''s, never merged or dissolved).';
+
+CREATE TABLE pgcortex.memories (
+    id uuid DEFAULT pgcortex.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    content text NOT NULL,
+    content_hash bytea GENERATED ALWAYS AS (pgcortex.content_hash(content)) STORED,
+    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED,
+    memory_type text NOT NULL,
+    importance smallint DEFAULT 3 NOT NULL,
+    confidence real DEFAULT 1.0 NOT NULL,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    embedding public.vector(384),
+    embedding_model text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT memories_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT memories_content_check CHECK (((length(content) >= 1) AND (length(content) <= 100000))),
+    CONSTRAINT memories_embedding_model_check CHECK (((embedding IS NULL) = (embedding_model IS NULL))),
+    CONSTRAINT memories_expires_at_check CHECK (((expires_at IS NULL) OR (expires_at > created_at))),
+    CONSTRAINT memories_importance_check CHECK (((importance >= 1) AND (importance <= 5))),
+    CONSTRAINT memories_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
+)
+WITH (fillfactor='90');
+ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
+
+ALTER TABLE ONLY pgcortex.memories FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
+
+COMMENT ON COLUMN pgcortex.memories.id IS 'Time-ordered uuid (pgcortex.new_id()) unless the caller gave one.';
+
+COMMENT ON COLUMN pgcortex.memories.namespace IS 'The agent, user or tenant scope.';
+
+COMMENT ON COLUMN pgcortex.memories.content IS 'The remembered text, 1 to 100000 characters.';
+
+COMMENT ON COLUMN pgcortex.memories.content_hash IS 'sha256 of the content lower-cased, NFC-normalised, trimmed and with runs of white space folded: the exact-dedup key.';
+
+COMMENT ON COLUMN pgcortex.memories.content_tsv IS 'Full-text vector of the content (english), for hybrid search.';
+
+COMMENT ON COLUMN pgcortex.memories.memory_type IS 'One of pgcortex.memory_types.';
+
+COMMENT ON COLUMN pgcortex.memories.importance IS '1 trivial, 2 low, 3 medium, 4 high, 5 critical.';
+
+COMMENT ON COLUMN pgcortex.memories.confidence IS 'How sure the agent is, 0..1.';
+
+COMMENT ON COLUMN pgcortex.memories.tags IS 'Free tags, at most 64.';
+
+COMMENT ON COLUMN pgcortex.memories.metadata IS 'Any JSON object.';
+
+COMMENT ON COLUMN pgcortex.memories.embedding IS '384-d embedding of the content (null for text-only memories).';
+
+COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'Name of the model that made the embedding.';
+
+COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is invisible to every read and purged by maintenance.';
+
+CREATE FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real DEFAULT NULL::real, topic_matches integer DEFAULT NULL::integer, relevance real DEFAULT NULL::real) RETURNS pgcortex.knowledge_cluster_result
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT c.id,
+     c.name,
+     c.description,
+     c.origin,
+     c.cluster_key,
+     c.topics,
+     c.member_count,
+     c.importance_score,
+     c.confidence,
+     cluster_result.similarity AS similarity,
+     cluster_result.topic_matches AS topic_matches,
+     cluster_result.relevance AS relevance,
+     ( SELECT COALESCE(array_agg(x.memory_id ORDER BY x.rn), '{}'::uuid[]) AS "coalesce"
+            FROM ( SELECT cm.memory_id,
+                     row_number() OVER (ORDER BY m.importance DESC, m.created_at DESC, m.id) AS rn
+                    FROM (pgcortex.cluster_members cm
+                      JOIN pgcortex.memories m ON ((((cm.namespace)::text = (m.namespace)::text) AND (cm.memory_id = m.id))))
+                   WHERE (((cm.namespace)::text = (c.namespace)::text) AND (cm.cluster_id = c.id))
+                   ORDER BY (row_number() OVER (ORDER BY m.importance DESC, m.created_at DESC, m.id))
+                  LIMIT 5) x) AS top_memory_ids,
+     c.created_at,
+     c.last_updated
+    FROM pgcortex.knowledge_clusters c
+   WHERE (((c.namespace)::text = pgcortex.current_namespace()) AND (c.id = cluster_result.cluster_id));
+END;
+
+COMMENT ON FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
+
+CREATE FUNCTION pgcortex.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _s record;
+    _id uuid;
+begin
+    select * into _s from pgcortex.knowledge_settings();
+    if not _s.turn_memories
+        or pg_catalog.length(pg_catalog.btrim(conversation_turn_memory.content)) <= _s.turn_memory_min_chars then
+        return null;
+    end if;
+    select coalesce(m.merged_into, m.id) into _id
+    from pgcortex.store_memory(
+        content => conversation_turn_memory.content,
+        memory_type => 'conversation',
+        importance => case
+            when conversation_turn_memory.content ~* _s.turn_memory_key_pattern
+                then _s.turn_memory_key_importance
+            else _s.turn_memory_importance
+        end,
+        tags => array['conversation', conversation_turn_memory.role],
+        metadata => pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'source', 'conversation_turn',
+            'role', conversation_turn_memory.role,
+            'session_id', conversation_turn_memory.session_id
+        )),
+        embedding => conversation_turn_memory.embedding,
+        embedding_model => conversation_turn_memory.embedding_model,
+        as_of => conversation_turn_memory.as_of
+    ) as m;
+    return _id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Stores a substantial conversation turn as a conversation memory through pgcortex.store_memory (rule and switch in pgcortex.knowledge_settings()); returns its id or null.';
 
 CREATE FUNCTION pgcortex.delete_memories(memory_ids uuid[] DEFAULT NULL::uuid[], memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], max_importance integer DEFAULT NULL::integer, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(deleted bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
@@ -222,6 +695,13 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone) IS 'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
 
+CREATE FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) RETURNS numeric
+    LANGUAGE sql
+    SET search_path TO ''
+    RETURN round((EXTRACT(epoch FROM (clock_timestamp() - since)) * (1000)::numeric), 1);
+
+COMMENT ON FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
+
 CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
@@ -237,6 +717,89 @@ CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
 END;
 
 COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable, else what is wrong (same rules as pgcortex.check_embedding).';
+
+CREATE TABLE pgcortex.conversation_sessions (
+    session_id uuid DEFAULT pgcortex.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    message_count integer DEFAULT 0 NOT NULL,
+    topics text[] DEFAULT '{}'::text[] NOT NULL,
+    summary text,
+    importance real DEFAULT 0.5 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    duration_seconds integer GENERATED ALWAYS AS ((EXTRACT(epoch FROM (ended_at - started_at)))::integer) STORED,
+    CONSTRAINT conversation_sessions_ended_at_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at))),
+    CONSTRAINT conversation_sessions_importance_check CHECK (((importance >= (0)::double precision) AND (importance <= (1)::double precision))),
+    CONSTRAINT conversation_sessions_message_count_check CHECK ((message_count >= 0)),
+    CONSTRAINT conversation_sessions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text))
+);
+
+ALTER TABLE ONLY pgcortex.conversation_sessions FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.conversation_sessions IS 'A conversation: when it started and ended, how many turns it had, its topics and summary.';
+
+COMMENT ON COLUMN pgcortex.conversation_sessions.duration_seconds IS 'Generated: whole seconds from started_at to ended_at (null while the session is open).';
+
+CREATE FUNCTION pgcortex.end_session(session_id uuid, summary text DEFAULT NULL::text, importance real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _session pgcortex.conversation_sessions;
+begin
+    if end_session.importance is not null and end_session.importance not between 0 and 1 then
+        raise exception using errcode = 'PC004', message = 'session importance must be between 0 and 1';
+    end if;
+    if end_session.max_topics is null or end_session.max_topics not between 0 and 100 then
+        raise exception using errcode = 'PC004', message = 'max_topics must be between 0 and 100';
+    end if;
+    if end_session.summary is not null and pg_catalog.length(end_session.summary) > 100000 then
+        raise exception using errcode = 'PC020', message = 'summary has more than 100000 characters';
+    end if;
+    select s.* into _session
+    from pgcortex.conversation_sessions as s
+    where s.namespace = _ns and s.session_id = end_session.session_id
+    for update;
+    if not found then
+        raise exception using errcode = 'PC030', message = 'no such session in this namespace';
+    end if;
+    if _session.ended_at is not null then
+        raise exception using
+            errcode = 'PC031',
+            message = 'the session has already ended',
+            detail = pg_catalog.format('session %s ended at %s', _session.session_id, _session.ended_at);
+    end if;
+    if end_session.as_of is null or end_session.as_of < _session.started_at then
+        raise exception using
+            errcode = 'PC032',
+            message = 'a session cannot end before it starts',
+            detail = pg_catalog.format('started at %s, end given %s', _session.started_at, end_session.as_of);
+    end if;
+
+    update pgcortex.conversation_sessions as s set
+        ended_at = end_session.as_of,
+        summary = coalesce(end_session.summary, s.summary),
+        importance = coalesce(end_session.importance, s.importance),
+        topics = (
+            select coalesce(pg_catalog.array_agg(pgcortex.term_surface(tt.term, x.texts) order by tt.ord), '{}')
+            from (
+                select
+                    pg_catalog.array_agg(t.content_tsv) as docs,
+                    pg_catalog.array_agg(pg_catalog.left(t.content, 2000)) as texts
+                from pgcortex.conversation_turns as t
+                where t.namespace = _ns and t.session_id = end_session.session_id
+            ) as x
+            cross join lateral unnest(pgcortex.top_terms(x.docs, end_session.max_topics)) with ordinality as tt (term, ord)
+        )
+    where s.namespace = _ns and s.session_id = end_session.session_id
+    returning s.* into _session;
+    return _session;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.end_session(session_id uuid, summary text, importance real, max_topics integer, as_of timestamp with time zone) IS 'Ends a session at as_of with a summary and importance (0..1); topics = the max_topics terms found in the most of its turns. duration_seconds follows (generated). PC030 unknown session, PC031 already ended, PC032 as_of before started_at, PC004 importance outside 0..1.';
 
 CREATE FUNCTION pgcortex.erase_namespace(confirm text) RETURNS TABLE(namespace text, rows_deleted bigint, tables jsonb, audit_id bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -379,6 +942,366 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.forget_memories(memory_ids uuid[], reason text, as_of timestamp with time zone) IS 'Deletes the memories with these ids in this namespace (links, cluster membership and access counts go with them; the history keeps a delete entry with the given reason) and returns the ids deleted.';
 
+CREATE FUNCTION pgcortex.get_contextual_knowledge(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, session_id uuid DEFAULT NULL::uuid, max_memories integer DEFAULT 15, max_turns integer DEFAULT 5, max_clusters integer DEFAULT 5, max_patterns integer DEFAULT 10, min_relevance real DEFAULT NULL::real, cluster_min_relevance real DEFAULT 0.3, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _memories jsonb;
+    _prefs jsonb;
+    _turns jsonb;
+    _clusters jsonb;
+    _patterns jsonb;
+begin
+    if nullif(pg_catalog.btrim(get_contextual_knowledge.query), '') is null
+        and get_contextual_knowledge.query_embedding is null then
+        raise exception using errcode = 'PC003', message = 'give query, query_embedding or both';
+    end if;
+    if least(
+        get_contextual_knowledge.max_memories, get_contextual_knowledge.max_turns,
+        get_contextual_knowledge.max_clusters, get_contextual_knowledge.max_patterns
+    ) < 0 or greatest(
+        get_contextual_knowledge.max_memories, get_contextual_knowledge.max_turns,
+        get_contextual_knowledge.max_clusters, get_contextual_knowledge.max_patterns
+    ) > 1000 then
+        raise exception using errcode = 'PC004', message = 'the max_* limits must be in 0..1000';
+    end if;
+    if get_contextual_knowledge.session_id is not null and not exists (
+        select from pgcortex.conversation_sessions as s
+        where s.namespace = _ns and s.session_id = get_contextual_knowledge.session_id
+    ) then
+        raise exception using errcode = 'PC030', message = 'no such session in this namespace';
+    end if;
+
+    if get_contextual_knowledge.max_memories > 0 then
+        select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) order by r.rank), '[]')
+        into _memories
+        from pgcortex.search_memories(
+            query_embedding => get_contextual_knowledge.query_embedding,
+            query_text => get_contextual_knowledge.query,
+            k => get_contextual_knowledge.max_memories,
+            min_relevance => get_contextual_knowledge.min_relevance,
+            track => get_contextual_knowledge.track,
+            embedding_model => get_contextual_knowledge.embedding_model,
+            as_of => get_contextual_knowledge.as_of
+        ) as r;
+    end if;
+
+    select coalesce(pg_catalog.jsonb_object_agg(
+        p.key,
+        pg_catalog.jsonb_build_object(
+            'value', p.value, 'confidence', p.confidence, 'source', p.source,
+            'updated_at', p.updated_at
+        )
+    ), '{}')
+    into _prefs
+    from pgcortex.get_user_preferences() as p;
+
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) order by t.created_at, t.turn_id), '[]')
+    into _turns
+    from pgcortex.get_conversation_context(
+        session_id => get_contextual_knowledge.session_id,
+        max_turns => get_contextual_knowledge.max_turns
+    ) as t;
+
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) - 'ord' order by c.ord), '[]')
+    into _clusters
+    from (
+        select k.*, row_number() over () as ord
+        from pgcortex.get_knowledge_clusters(
+            query => get_contextual_knowledge.query,
+            query_embedding => get_contextual_knowledge.query_embedding,
+            embedding_model => get_contextual_knowledge.embedding_model,
+            min_relevance => get_contextual_knowledge.cluster_min_relevance,
+            max_results => get_contextual_knowledge.max_clusters
+        ) as k
+    ) as c;
+
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) - 'ord' order by p.ord), '[]')
+    into _patterns
+    from (
+        select g.*, row_number() over () as ord
+        from pgcortex.get_learning_patterns(
+            active_only => true,
+            max_results => get_contextual_knowledge.max_patterns,
+            as_of => get_contextual_knowledge.as_of
+        ) as g
+    ) as p;
+
+    return pg_catalog.jsonb_build_object(
+        'query', get_contextual_knowledge.query,
+        'namespace', _ns,
+        'session_id', get_contextual_knowledge.session_id,
+        'generated_at', get_contextual_knowledge.as_of,
+        'memories', coalesce(_memories, '[]'),
+        'preferences', _prefs,
+        'recent_turns', _turns,
+        'clusters', _clusters,
+        'patterns', _patterns,
+        'counts', pg_catalog.jsonb_build_object(
+            'memories', pg_catalog.jsonb_array_length(coalesce(_memories, '[]')),
+            'preferences', (select count(*) from pg_catalog.jsonb_object_keys(_prefs)),
+            'recent_turns', pg_catalog.jsonb_array_length(_turns),
+            'clusters', pg_catalog.jsonb_array_length(_clusters),
+            'patterns', pg_catalog.jsonb_array_length(_patterns)
+        )
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.get_contextual_knowledge(query text, query_embedding public.vector, embedding_model text, session_id uuid, max_memories integer, max_turns integer, max_clusters integer, max_patterns integer, min_relevance real, cluster_min_relevance real, track boolean, as_of timestamp with time zone) IS 'One JSON document with what an agent needs for a query: memories (top max_memories by pgcortex.search_memories, accesses counted unless track is false), preferences (key -> value, confidence, source), recent_turns (last max_turns of the session or namespace, oldest first), clusters (relevant to the query, see get_knowledge_clusters), patterns (active, strongest first) and counts of each. PC003 with neither query nor embedding, PC004 limits outside 0..1000, PC030 unknown session; the search''s own codes (PC010, PC011, PC012) pass through.';
+
+CREATE TABLE pgcortex.conversation_turns (
+    turn_id bigint NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    session_id uuid,
+    role text NOT NULL,
+    content text NOT NULL,
+    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED,
+    context jsonb DEFAULT '{}'::jsonb NOT NULL,
+    memory_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT conversation_turns_content_check CHECK (((length(content) >= 1) AND (length(content) <= 100000))),
+    CONSTRAINT conversation_turns_context_check CHECK ((jsonb_typeof(context) = 'object'::text)),
+    CONSTRAINT conversation_turns_role_check CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text])))
+);
+
+ALTER TABLE ONLY pgcortex.conversation_turns FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.conversation_turns IS 'Every turn of every conversation (the seed kept only the last 50 in process memory).';
+
+COMMENT ON COLUMN pgcortex.conversation_turns.memory_id IS 'The conversation memory this turn became, if it was substantial enough.';
+
+CREATE FUNCTION pgcortex.get_conversation_context(session_id uuid DEFAULT NULL::uuid, max_turns integer DEFAULT 10) RETURNS SETOF pgcortex.conversation_turn_result
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT r.turn_id,
+     r.session_id,
+     r.role,
+     r.content,
+     r.context,
+     r.memory_id,
+     r.created_at
+    FROM ( SELECT t.turn_id,
+             t.session_id,
+             t.role,
+             t.content,
+             t.context,
+             t.memory_id,
+             t.created_at
+            FROM pgcortex.conversation_turns t
+           WHERE (((t.namespace)::text = pgcortex.current_namespace()) AND ((get_conversation_context.session_id IS NULL) OR (t.session_id = get_conversation_context.session_id)))
+           ORDER BY t.created_at DESC, t.turn_id DESC
+          LIMIT GREATEST(COALESCE(get_conversation_context.max_turns, 10), 0)) r
+   ORDER BY r.created_at, r.turn_id;
+END;
+
+COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns integer) IS 'The last max_turns conversation turns of a session, or of the whole namespace when session_id is null, in conversation order (oldest first).';
+
+CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ WITH q AS (
+          SELECT lower(get_knowledge_clusters.query) AS text,
+             ARRAY( SELECT l.lexeme
+                    FROM unnest(to_tsvector('english'::regconfig, COALESCE(get_knowledge_clusters.query, ''::text))) l(lexeme, positions, weights)) AS lexemes,
+             pgcortex.check_embedding(get_knowledge_clusters.query_embedding) AS embedding
+         ), scored AS (
+          SELECT c.id,
+             c.importance_score,
+                 CASE
+                     WHEN ((q.embedding IS NOT NULL) AND (c.centroid_model = get_knowledge_clusters.embedding_model)) THEN (((1)::double precision - (c.centroid OPERATOR(public.<=>) q.embedding)))::real
+                     ELSE NULL::real
+                 END AS similarity,
+             ( SELECT (count(*))::integer AS count
+                    FROM unnest(c.topics) t(topic)
+                   WHERE ((q.text IS NOT NULL) AND ((strpos(q.text, lower(t.topic)) > 0) OR ((ts_lexize('english_stem'::regdictionary, lower(t.topic)))[1] = ANY (q.lexemes))))) AS topic_matches
+            FROM (pgcortex.knowledge_clusters c
+              CROSS JOIN q)
+           WHERE ((c.namespace)::text = pgcortex.current_namespace())
+         ), ranked AS (
+          SELECT s.id,
+             s.importance_score,
+             s.similarity,
+             s.topic_matches,
+             GREATEST(COALESCE(s.similarity, (0)::real), (
+                 CASE
+                     WHEN (s.topic_matches > 0) THEN LEAST((1)::numeric, (0.5 + (0.1 * ((s.topic_matches - 1))::numeric)))
+                     ELSE (0)::numeric
+                 END)::real) AS relevance
+            FROM scored s
+         )
+  SELECT r.cluster_id,
+     r.name,
+     r.description,
+     r.origin,
+     r.cluster_key,
+     r.topics,
+     r.member_count,
+     r.importance_score,
+     r.confidence,
+     r.similarity,
+     r.topic_matches,
+     r.relevance,
+     r.top_memory_ids,
+     r.created_at,
+     r.last_updated
+    FROM (ranked rk
+      CROSS JOIN LATERAL pgcortex.cluster_result(rk.id, rk.similarity, rk.topic_matches, rk.relevance) r(cluster_id, name, description, origin, cluster_key, topics, member_count, importance_score, confidence, similarity, topic_matches, relevance, top_memory_ids, created_at, last_updated))
+   WHERE (((get_knowledge_clusters.query IS NULL) AND (get_knowledge_clusters.query_embedding IS NULL)) OR (rk.relevance >= COALESCE(get_knowledge_clusters.min_relevance, (0)::real)))
+   ORDER BY
+         CASE
+             WHEN ((get_knowledge_clusters.query IS NULL) AND (get_knowledge_clusters.query_embedding IS NULL)) THEN rk.importance_score
+             ELSE rk.relevance
+         END DESC, rk.importance_score DESC, rk.id
+  LIMIT GREATEST(COALESCE(get_knowledge_clusters.max_results, 10), 0);
+END;
+
+COMMENT ON FUNCTION pgcortex.get_knowledge_clusters(query text, query_embedding public.vector, embedding_model text, min_relevance real, max_results integer) IS 'Knowledge clusters relevant to a query: relevance = max(centroid similarity to query_embedding (same model only), topic score (0.5 for one topic found in the query, +0.1 per further topic, at most 1)); those >= min_relevance, best first. With neither query nor embedding: the most important clusters.';
+
+CREATE TABLE pgcortex.knowledge_settings (
+    namespace pgcortex.namespace_name NOT NULL,
+    turn_memories boolean,
+    turn_memory_min_chars integer,
+    turn_memory_importance smallint,
+    turn_memory_key_importance smallint,
+    turn_memory_key_pattern text,
+    cluster_similarity real,
+    cluster_merge_similarity real,
+    pattern_min_turns integer,
+    pattern_min_term_turns integer,
+    pattern_min_questions integer,
+    pattern_max_topics integer,
+    pattern_max_examples integer,
+    pattern_active_days integer,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT knowledge_settings_cluster_similarity_check CHECK ((((cluster_similarity >= ('-1'::integer)::double precision) AND (cluster_similarity <= (1)::double precision)) AND ((cluster_merge_similarity >= ('-1'::integer)::double precision) AND (cluster_merge_similarity <= (1)::double precision)))),
+    CONSTRAINT knowledge_settings_pattern_check CHECK (((pattern_min_turns >= 1) AND (pattern_min_term_turns >= 1) AND (pattern_min_questions >= 1) AND ((pattern_max_topics >= 0) AND (pattern_max_topics <= 100)) AND ((pattern_max_examples >= 1) AND (pattern_max_examples <= 10)) AND (pattern_active_days >= 1))),
+    CONSTRAINT knowledge_settings_turn_memory_importance_check CHECK ((((turn_memory_importance >= 1) AND (turn_memory_importance <= 5)) AND ((turn_memory_key_importance >= 1) AND (turn_memory_key_importance <= 5)))),
+    CONSTRAINT knowledge_settings_turn_memory_min_chars_check CHECK (((turn_memory_min_chars >= 0) AND (turn_memory_min_chars <= 100000)))
+);
+
+ALTER TABLE ONLY pgcortex.knowledge_settings FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.knowledge_settings IS 'Per-namespace overrides of the knowledge rules (a null column takes the default of pgcortex.knowledge_settings()). Written by pgcortex.set_knowledge_settings().';
+
+COMMENT ON COLUMN pgcortex.knowledge_settings.turn_memories IS 'Whether substantial conversation turns are also stored as conversation memories (default true).';
+
+COMMENT ON COLUMN pgcortex.knowledge_settings.turn_memory_min_chars IS 'A turn longer than this many characters is substantial (default 50).';
+
+COMMENT ON COLUMN pgcortex.knowledge_settings.turn_memory_key_pattern IS 'Case-insensitive regular expression; a substantial turn matching it gets turn_memory_key_importance (default: strategy, goals, priorities, plans, decisions).';
+
+COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_similarity IS 'Cosine similarity to a cluster centroid at or above which a new memory joins that cluster (default 0.55).';
+
+COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_merge_similarity IS 'Cosine similarity of two centroids at or above which re-clustering merges them (default 0.80).';
+
+CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT COALESCE(s.turn_memories, true) AS turn_memories,
+     COALESCE(s.turn_memory_min_chars, 50) AS turn_memory_min_chars,
+     COALESCE(s.turn_memory_importance, (2)::smallint) AS turn_memory_importance,
+     COALESCE(s.turn_memory_key_importance, (3)::smallint) AS turn_memory_key_importance,
+     COALESCE(s.turn_memory_key_pattern, '\m(strateg|goal|priorit|plan|decision|decid)'::text) AS turn_memory_key_pattern,
+     COALESCE(s.cluster_similarity, (0.55)::real) AS cluster_similarity,
+     COALESCE(s.cluster_merge_similarity, (0.80)::real) AS cluster_merge_similarity,
+     COALESCE(s.pattern_min_turns, 5) AS pattern_min_turns,
+     COALESCE(s.pattern_min_term_turns, 3) AS pattern_min_term_turns,
+     COALESCE(s.pattern_min_questions, 3) AS pattern_min_questions,
+     COALESCE(s.pattern_max_topics, 5) AS pattern_max_topics,
+     COALESCE(s.pattern_max_examples, 5) AS pattern_max_examples,
+     COALESCE(s.pattern_active_days, 30) AS pattern_active_days
+    FROM (( SELECT 1 AS "?column?") one
+      LEFT JOIN pgcortex.knowledge_settings s ON (((s.namespace)::text = pgcortex.current_namespace())));
+END;
+
+COMMENT ON FUNCTION pgcortex.knowledge_settings() IS 'Knowledge rules in force for the namespace: stored overrides else defaults (turn memories on, > 50 characters, importance 2 or 3 on strategy/goal/priority/plan/decision words; cluster similarity 0.55, merge 0.80; patterns from >= 5 user turns, a term in >= 3 turns, >= 3 questions, 5 topics, 5 examples, active 30 days).';
+
+CREATE TABLE pgcortex.learning_pattern_evidence (
+    namespace pgcortex.namespace_name NOT NULL,
+    pattern_id uuid NOT NULL,
+    evidence_key text NOT NULL,
+    session_id uuid,
+    memory_id uuid,
+    turn_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT learning_pattern_evidence_key_check CHECK (((length(evidence_key) >= 1) AND (length(evidence_key) <= 255)))
+);
+
+ALTER TABLE ONLY pgcortex.learning_pattern_evidence FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.learning_pattern_evidence IS 'What a learning pattern was learned from (a turn, a session, a memory or a caller-given key), one row per piece of evidence: a pattern''s frequency counts each piece once, so re-running detection never counts the same turns twice.';
+
+CREATE TABLE pgcortex.learning_patterns (
+    pattern_id uuid DEFAULT pgcortex.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    pattern_type text NOT NULL,
+    description text NOT NULL,
+    frequency integer DEFAULT 1 NOT NULL,
+    confidence real DEFAULT 0.5 NOT NULL,
+    examples text[] DEFAULT '{}'::text[] NOT NULL,
+    discovered_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT learning_patterns_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT learning_patterns_description_check CHECK (((length(description) >= 1) AND (length(description) <= 1000))),
+    CONSTRAINT learning_patterns_examples_check CHECK ((cardinality(examples) <= 10)),
+    CONSTRAINT learning_patterns_frequency_check CHECK ((frequency >= 1))
+);
+
+ALTER TABLE ONLY pgcortex.learning_patterns FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.learning_patterns IS 'Patterns learned about the user (recurring topics, workflows, decision habits) with how often they were seen and a few recent examples.';
+
+CREATE FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer) RETURNS pgcortex.learning_pattern_result
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT p.pattern_id,
+     p.pattern_type,
+     p.description,
+     p.frequency,
+     p.confidence,
+     p.examples,
+     ( SELECT (count(*))::integer AS count
+            FROM pgcortex.learning_pattern_evidence e
+           WHERE (((e.namespace)::text = (p.namespace)::text) AND (e.pattern_id = p.pattern_id))) AS evidence_count,
+     learning_pattern_row.new_evidence AS new_evidence,
+     p.discovered_at,
+     p.updated_at
+    FROM pgcortex.learning_patterns p
+   WHERE (((p.namespace)::text = pgcortex.current_namespace()) AND (p.pattern_id = learning_pattern_row.pattern_id));
+END;
+
+COMMENT ON FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer) IS 'One learning pattern of the namespace as pgcortex.learning_pattern_result (internal helper of the pattern functions).';
+
+CREATE FUNCTION pgcortex.get_learning_patterns(pattern_type text DEFAULT NULL::text, active_only boolean DEFAULT false, max_results integer DEFAULT 50, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.learning_pattern_result
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT r.pattern_id,
+     r.pattern_type,
+     r.description,
+     r.frequency,
+     r.confidence,
+     r.examples,
+     r.evidence_count,
+     r.new_evidence,
+     r.discovered_at,
+     r.updated_at
+    FROM (pgcortex.learning_patterns p
+      CROSS JOIN LATERAL pgcortex.learning_pattern_row(p.pattern_id, 0) r(pattern_id, pattern_type, description, frequency, confidence, examples, evidence_count, new_evidence, discovered_at, updated_at))
+   WHERE (((p.namespace)::text = pgcortex.current_namespace()) AND ((get_learning_patterns.pattern_type IS NULL) OR (p.pattern_type = get_learning_patterns.pattern_type)) AND ((NOT get_learning_patterns.active_only) OR (p.updated_at >= (get_learning_patterns.as_of - make_interval(days => ( SELECT s.pattern_active_days
+            FROM pgcortex.knowledge_settings() s(turn_memories, turn_memory_min_chars, turn_memory_importance, turn_memory_key_importance, turn_memory_key_pattern, cluster_similarity, cluster_merge_similarity, pattern_min_turns, pattern_min_term_turns, pattern_min_questions, pattern_max_topics, pattern_max_examples, pattern_active_days)))))))
+   ORDER BY (p.confidence * (p.frequency)::double precision) DESC, p.updated_at DESC, p.pattern_id
+  LIMIT GREATEST(COALESCE(get_learning_patterns.max_results, 50), 0);
+END;
+
+COMMENT ON FUNCTION pgcortex.get_learning_patterns(pattern_type text, active_only boolean, max_results integer, as_of timestamp with time zone) IS 'Learning patterns of the namespace, strongest (confidence x frequency) first; active_only keeps those updated within pattern_active_days of as_of.';
+
 CREATE FUNCTION pgcortex.get_memories(memory_ids uuid[], track boolean DEFAULT true, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -450,6 +1373,446 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.get_memory(memory_id uuid, track boolean, include_embedding boolean, as_of timestamp with time zone) IS 'One memory by id, with its exact access count (this read included when track) and related ids. Raises PC030 when there is no such unexpired memory in the namespace.';
+
+CREATE TABLE pgcortex.memory_access (
+    namespace pgcortex.namespace_name NOT NULL,
+    memory_id uuid NOT NULL,
+    access_count bigint DEFAULT 0 NOT NULL,
+    last_accessed timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT memory_access_access_count_check CHECK ((access_count >= 0))
+)
+WITH (fillfactor='70');
+
+ALTER TABLE ONLY pgcortex.memory_access FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_access IS 'Access tracking of memories (last_accessed, access_count), kept apart from pgcortex.memories so that reads never rewrite a memory row or its index entries.';
+
+CREATE TABLE pgcortex.memory_access_log (
+    log_id bigint NOT NULL,
+    namespace pgcortex.namespace_name NOT NULL,
+    memory_id uuid NOT NULL,
+    accessed_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_access_log FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_access_log IS 'Append-only log of memory reads not yet folded into pgcortex.memory_access (see pgcortex.maint_flush_access). access_count = memory_access.access_count + the pending rows here.';
+
+CREATE TABLE pgcortex.user_preferences (
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    confidence real DEFAULT 1.0 NOT NULL,
+    source text DEFAULT 'conversation'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_preferences_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT user_preferences_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255))),
+    CONSTRAINT user_preferences_source_check CHECK (((length(source) >= 1) AND (length(source) <= 255)))
+);
+
+ALTER TABLE ONLY pgcortex.user_preferences FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.user_preferences IS 'What the user prefers: one JSON value per key in a namespace, with the confidence and source of the value held.';
+
+CREATE VIEW pgcortex.memory_summary_v AS
+ WITH namespaces AS (
+         SELECT m.namespace
+           FROM pgcortex.memories m
+        UNION
+         SELECT p.namespace
+           FROM pgcortex.user_preferences p
+        UNION
+         SELECT s.namespace
+           FROM pgcortex.conversation_sessions s
+        UNION
+         SELECT t.namespace
+           FROM pgcortex.conversation_turns t
+        UNION
+         SELECT l.namespace
+           FROM pgcortex.learning_patterns l
+        UNION
+         SELECT c.namespace
+           FROM pgcortex.knowledge_clusters c
+        ), live AS (
+         SELECT m.namespace,
+            m.id,
+            m.content,
+            m.memory_type,
+            m.importance,
+            m.embedding_model,
+            m.created_at
+           FROM pgcortex.memories m
+          WHERE ((m.expires_at IS NULL) OR (m.expires_at > now()))
+        )
+ SELECT (namespace)::text AS namespace,
+    ( SELECT count(*) AS count
+           FROM live m
+          WHERE ((m.namespace)::text = (n.namespace)::text)) AS memories,
+    ( SELECT COALESCE(jsonb_object_agg(x.memory_type, x.n ORDER BY x.memory_type), '{}'::jsonb) AS "coalesce"
+           FROM ( SELECT m.memory_type,
+                    count(*) AS n
+                   FROM live m
+                  WHERE ((m.namespace)::text = (n.namespace)::text)
+                  GROUP BY m.memory_type) x) AS memories_by_type,
+    ( SELECT count(*) AS count
+           FROM live m
+          WHERE (((m.namespace)::text = (n.namespace)::text) AND (m.embedding_model IS NOT NULL))) AS memories_with_embedding,
+    ( SELECT count(*) AS count
+           FROM pgcortex.user_preferences p
+          WHERE ((p.namespace)::text = (n.namespace)::text)) AS preferences,
+    ( SELECT count(*) AS count
+           FROM pgcortex.knowledge_clusters c
+          WHERE ((c.namespace)::text = (n.namespace)::text)) AS clusters,
+    ( SELECT count(*) AS count
+           FROM pgcortex.learning_patterns l
+          WHERE ((l.namespace)::text = (n.namespace)::text)) AS patterns,
+    ( SELECT count(*) AS count
+           FROM pgcortex.conversation_sessions s
+          WHERE ((s.namespace)::text = (n.namespace)::text)) AS sessions,
+    ( SELECT count(*) AS count
+           FROM pgcortex.conversation_sessions s
+          WHERE (((s.namespace)::text = (n.namespace)::text) AND (s.ended_at IS NULL))) AS open_sessions,
+    ( SELECT round(avg(s.duration_seconds), 1) AS round
+           FROM pgcortex.conversation_sessions s
+          WHERE ((s.namespace)::text = (n.namespace)::text)) AS avg_session_seconds,
+    ( SELECT count(*) AS count
+           FROM pgcortex.conversation_turns t
+          WHERE ((t.namespace)::text = (n.namespace)::text)) AS turns,
+    ( SELECT COALESCE(jsonb_agg(to_jsonb(x.*) ORDER BY x.access_count DESC, x.id), '[]'::jsonb) AS "coalesce"
+           FROM ( SELECT m.id,
+                    "left"(m.content, 200) AS content,
+                    m.memory_type,
+                    m.importance,
+                    (COALESCE(a.access_count, (0)::bigint) + COALESCE(g.pending, (0)::bigint)) AS access_count,
+                    GREATEST(a.last_accessed, g.last_accessed) AS last_accessed
+                   FROM ((live m
+                     LEFT JOIN pgcortex.memory_access a ON ((((m.namespace)::text = (a.namespace)::text) AND (m.id = a.memory_id))))
+                     LEFT JOIN LATERAL ( SELECT count(*) AS pending,
+                            max(l.accessed_at) AS last_accessed
+                           FROM pgcortex.memory_access_log l
+                          WHERE (((l.namespace)::text = (m.namespace)::text) AND (l.memory_id = m.id))) g ON (true))
+                  WHERE (((m.namespace)::text = (n.namespace)::text) AND ((a.memory_id IS NOT NULL) OR (g.pending > 0)))
+                  ORDER BY (COALESCE(a.access_count, (0)::bigint) + COALESCE(g.pending, (0)::bigint)) DESC, m.id
+                 LIMIT 5) x) AS most_accessed,
+    ( SELECT COALESCE(jsonb_agg(to_jsonb(x.*) ORDER BY x.importance DESC, x.created_at DESC, x.id), '[]'::jsonb) AS "coalesce"
+           FROM ( SELECT m.id,
+                    "left"(m.content, 200) AS content,
+                    m.memory_type,
+                    m.importance,
+                    m.created_at
+                   FROM live m
+                  WHERE ((m.namespace)::text = (n.namespace)::text)
+                  ORDER BY m.importance DESC, m.created_at DESC, m.id
+                 LIMIT 5) x) AS most_important
+   FROM namespaces n;
+
+COMMENT ON VIEW pgcortex.memory_summary_v IS 'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Row-level security limits it to the namespace set for the session; a superuser sees all.';
+
+CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summary_v
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT v.namespace,
+     v.memories,
+     v.memories_by_type,
+     v.memories_with_embedding,
+     v.preferences,
+     v.clusters,
+     v.patterns,
+     v.sessions,
+     v.open_sessions,
+     v.avg_session_seconds,
+     v.turns,
+     v.most_accessed,
+     v.most_important
+    FROM pgcortex.memory_summary_v v
+   WHERE (v.namespace = pgcortex.current_namespace())
+ UNION ALL
+  SELECT pgcortex.current_namespace() AS namespace,
+     0 AS memories,
+     '{}'::jsonb AS memories_by_type,
+     0 AS memories_with_embedding,
+     0 AS preferences,
+     0 AS clusters,
+     0 AS patterns,
+     0 AS sessions,
+     0 AS open_sessions,
+     NULL::numeric AS avg_session_seconds,
+     0 AS turns,
+     '[]'::jsonb AS most_accessed,
+     '[]'::jsonb AS most_important
+   WHERE (NOT (EXISTS ( SELECT
+            FROM pgcortex.memory_summary_v v
+           WHERE (v.namespace = pgcortex.current_namespace()))));
+END;
+
+COMMENT ON FUNCTION pgcortex.get_memory_summary() IS 'The namespace''s row of pgcortex.memory_summary_v (memories by type, preferences, clusters, patterns, sessions and average duration, turns, most accessed and most important memories); a row of zeros when the namespace is empty.';
+
+CREATE TABLE pgcortex.user_preference_history (
+    change_id bigint NOT NULL,
+    namespace pgcortex.namespace_name NOT NULL,
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    confidence real NOT NULL,
+    source text NOT NULL,
+    session_id uuid,
+    memory_id uuid,
+    applied boolean NOT NULL,
+    previous_value jsonb,
+    previous_confidence real,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.user_preference_history FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.user_preference_history IS 'Every preference update offered to pgcortex.learn_user_preference, with its source, the session or memory it came from, and whether it replaced the value held (applied).';
+
+CREATE FUNCTION pgcortex.get_preference_history(key text DEFAULT NULL::text, max_results integer DEFAULT 100) RETURNS TABLE(change_id bigint, preference_key text, value jsonb, confidence real, source text, session_id uuid, memory_id uuid, applied boolean, previous_value jsonb, previous_confidence real, changed_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT h.change_id,
+     h.key,
+     h.value,
+     h.confidence,
+     h.source,
+     h.session_id,
+     h.memory_id,
+     h.applied,
+     h.previous_value,
+     h.previous_confidence,
+     h.changed_at
+    FROM pgcortex.user_preference_history h
+   WHERE (((h.namespace)::text = pgcortex.current_namespace()) AND ((get_preference_history.key IS NULL) OR (h.key = get_preference_history.key)))
+   ORDER BY h.change_id DESC
+  LIMIT GREATEST(COALESCE(get_preference_history.max_results, 100), 0);
+END;
+
+COMMENT ON FUNCTION pgcortex.get_preference_history(key text, max_results integer) IS 'History of preference offers (value, confidence, source, session, memory, applied or not, what was held before), newest first.';
+
+CREATE FUNCTION pgcortex.get_user_preferences(category text DEFAULT NULL::text) RETURNS TABLE(key text, value jsonb, confidence real, source text, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT p.key,
+     p.value,
+     p.confidence,
+     p.source,
+     p.created_at,
+     p.updated_at
+    FROM pgcortex.user_preferences p
+   WHERE (((p.namespace)::text = pgcortex.current_namespace()) AND ((get_user_preferences.category IS NULL) OR (strpos(lower(p.key), lower(get_user_preferences.category)) > 0)))
+   ORDER BY p.key;
+END;
+
+COMMENT ON FUNCTION pgcortex.get_user_preferences(category text) IS 'Preferences of the namespace (key, value, confidence, source), all or those whose key contains category (case-insensitive), ordered by key.';
+
+CREATE FUNCTION pgcortex.identify_learning_patterns(session_id uuid DEFAULT NULL::uuid, min_turns integer DEFAULT NULL::integer, min_term_turns integer DEFAULT NULL::integer, min_questions integer DEFAULT NULL::integer, max_topics integer DEFAULT NULL::integer, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.learning_pattern_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _s record;
+    _n integer;
+    _min_turns integer;
+    _min_term integer;
+    _min_q integer;
+    _max_topics integer;
+    _term record;
+begin
+    if identify_learning_patterns.session_id is not null and not exists (
+        select from pgcortex.conversation_sessions as cs
+        where cs.namespace = _ns and cs.session_id = identify_learning_patterns.session_id
+    ) then
+        raise exception using errcode = 'PC030', message = 'no such session in this namespace';
+    end if;
+    if least(
+        identify_learning_patterns.min_turns, identify_learning_patterns.min_term_turns,
+        identify_learning_patterns.min_questions
+    ) < 1 or identify_learning_patterns.max_topics not between 0 and 100 then
+        raise exception using
+            errcode = 'PC004',
+            message = 'thresholds must be >= 1 and max_topics between 0 and 100';
+    end if;
+    select * into _s from pgcortex.knowledge_settings();
+    _min_turns := coalesce(identify_learning_patterns.min_turns, _s.pattern_min_turns);
+    _min_term := coalesce(identify_learning_patterns.min_term_turns, _s.pattern_min_term_turns);
+    _min_q := coalesce(identify_learning_patterns.min_questions, _s.pattern_min_questions);
+    _max_topics := coalesce(identify_learning_patterns.max_topics, _s.pattern_max_topics);
+
+    select count(*) into _n
+    from pgcortex.conversation_turns as t
+    where
+        t.namespace = _ns and t.role = 'user' and t.created_at <= identify_learning_patterns.as_of
+        and (identify_learning_patterns.session_id is null or t.session_id = identify_learning_patterns.session_id);
+    if _n < _min_turns then
+        return;
+    end if;
+
+    -- Recurring topics: document frequency of each lexeme over the turns'
+    -- stored full-text vectors (what ts_stat counts as ndoc).
+    for _term in
+        select
+            l.lexeme as term,
+            count(distinct t.turn_id)::integer as ndoc,
+            pg_catalog.array_agg(t.turn_id order by t.turn_id desc) as turns,
+            pg_catalog.array_agg(t.session_id order by t.turn_id desc) as sessions,
+            (pg_catalog.array_agg(pg_catalog.left(t.content, 200) order by t.turn_id desc)) as texts
+        from pgcortex.conversation_turns as t
+        cross join lateral unnest(t.content_tsv) as l
+        where
+            t.namespace = _ns and t.role = 'user' and t.created_at <= identify_learning_patterns.as_of
+            and (identify_learning_patterns.session_id is null or t.session_id = identify_learning_patterns.session_id)
+            and pgcortex.is_topic_term(l.lexeme)
+        group by l.lexeme
+        having count(distinct t.turn_id) >= _min_term
+        order by ndoc desc, l.lexeme
+        limit _max_topics
+    loop
+        return next pgcortex.record_learning_pattern(
+            pattern_type => 'preference',
+            description => 'user frequently discusses ' || pgcortex.term_surface(_term.term, _term.texts),
+            confidence => least(_term.ndoc::real / _n, 1)::real,
+            examples => _term.texts,
+            evidence_keys => array(select 'turn:' || x::text from unnest(_term.turns) as x),
+            evidence_sessions => _term.sessions,
+            evidence_memories => array(select null::uuid from unnest(_term.turns)),
+            evidence_turns => _term.turns,
+            max_examples => _s.pattern_max_examples,
+            as_of => identify_learning_patterns.as_of
+        );
+    end loop;
+
+    -- The question habit.
+    for _term in
+        select
+            count(*)::integer as ndoc,
+            pg_catalog.array_agg(t.turn_id order by t.turn_id desc) as turns,
+            pg_catalog.array_agg(t.session_id order by t.turn_id desc) as sessions,
+            pg_catalog.array_agg(pg_catalog.left(t.content, 200) order by t.turn_id desc) as texts
+        from pgcortex.conversation_turns as t
+        where
+            t.namespace = _ns and t.role = 'user' and t.created_at <= identify_learning_patterns.as_of
+            and (identify_learning_patterns.session_id is null or t.session_id = identify_learning_patterns.session_id)
+            and (
+                pg_catalog.strpos(t.content, '?') > 0
+                or t.content ~* '^\s*(what|how|why|when|where|who|which|whose|can|could|should|would|is|are|do|does|did|will)\M'
+            )
+        having count(*) >= _min_q
+    loop
+        return next pgcortex.record_learning_pattern(
+            pattern_type => 'workflow',
+            description => 'user asks many questions',
+            confidence => least(_term.ndoc::real / _n, 1)::real,
+            examples => _term.texts,
+            evidence_keys => array(select 'turn:' || x::text from unnest(_term.turns) as x),
+            evidence_sessions => _term.sessions,
+            evidence_memories => array(select null::uuid from unnest(_term.turns)),
+            evidence_turns => _term.turns,
+            max_examples => _s.pattern_max_examples,
+            as_of => identify_learning_patterns.as_of
+        );
+    end loop;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.identify_learning_patterns(session_id uuid, min_turns integer, min_term_turns integer, min_questions integer, max_topics integer, as_of timestamp with time zone) IS 'Detects learning patterns in the user turns of a session (or of the namespace when session_id is null), when there are at least min_turns of them: each term (english lexeme passing pgcortex.is_topic_term) found in >= min_term_turns turns becomes a preference pattern "user frequently discusses <word>" (confidence = share of turns), >= min_questions questions a workflow pattern "user asks many questions". Thresholds default to pgcortex.knowledge_settings(). Evidence is per turn, so a second run over the same turns adds no frequency. Returns the patterns found with new_evidence.';
+
+CREATE FUNCTION pgcortex.is_topic_term(term text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    RETURN ((length(term) >= 3) AND (term !~ '^[0-9]'::text) AND (term !~ '^[[:punct:]]'::text) AND (term <> ALL ('{also,anyth,can,could,did,do,doe,els,even,get,give,go,good,got,hello,help,hey,just,know,let,like,look,lot,make,mani,mayb,much,need,now,okay,one,pleas,realli,right,said,say,see,someth,still,sure,take,tell,thank,thing,think,tri,use,want,way,well,whi,will,would,yeah,yes}'::text[])));
+
+COMMENT ON FUNCTION pgcortex.is_topic_term(term text) IS 'True when an english lexeme may be a topic: >= 3 characters, not a number, not a filler word (like, want, need, think, please, thanks, ... as stems). Ordinary stop words never reach it: the english configuration drops them.';
+
+CREATE FUNCTION pgcortex.learn_user_preference(key text, value jsonb, confidence real DEFAULT 1.0, source text DEFAULT 'conversation'::text, session_id uuid DEFAULT NULL::uuid, memory_id uuid DEFAULT NULL::uuid, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(preference_key text, held_value jsonb, held_confidence real, held_source text, applied boolean, previous_value jsonb, previous_confidence real, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _held pgcortex.user_preferences;
+    _applied boolean;
+begin
+    if learn_user_preference.key is null or pg_catalog.length(pg_catalog.btrim(learn_user_preference.key)) = 0
+        or pg_catalog.length(learn_user_preference.key) > 255 then
+        raise exception using errcode = 'PC003', message = 'key must have 1 to 255 characters';
+    end if;
+    if learn_user_preference.value is null then
+        raise exception using
+            errcode = 'PC003', message = 'value is required',
+            hint = 'pass the JSON value null (''null''::jsonb) to record an explicit null';
+    end if;
+    if learn_user_preference.confidence is null
+        or learn_user_preference.confidence not between 0 and 1 then
+        raise exception using errcode = 'PC004', message = 'confidence must be between 0 and 1';
+    end if;
+    if learn_user_preference.source is null or pg_catalog.length(learn_user_preference.source) not between 1 and 255 then
+        raise exception using errcode = 'PC003', message = 'source must have 1 to 255 characters';
+    end if;
+    if learn_user_preference.session_id is not null and not exists (
+        select from pgcortex.conversation_sessions as s
+        where s.namespace = _ns and s.session_id = learn_user_preference.session_id
+    ) then
+        raise exception using errcode = 'PC030', message = 'no such session in this namespace';
+    end if;
+    if learn_user_preference.memory_id is not null and not exists (
+        select from pgcortex.memories as m
+        where m.namespace = _ns and m.id = learn_user_preference.memory_id
+    ) then
+        raise exception using errcode = 'PC030', message = 'no such memory in this namespace';
+    end if;
+
+    -- Serialise offers for one key so the rule sees the value really held.
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.pref'), pg_catalog.hashtext(_ns || chr(31) || learn_user_preference.key)
+    );
+    select p.* into _held
+    from pgcortex.user_preferences as p
+    where p.namespace = _ns and p.key = learn_user_preference.key;
+
+    if not found then
+        _applied := true;
+        insert into pgcortex.user_preferences (
+            namespace, key, value, confidence, source, created_at, updated_at
+        ) values (
+            _ns, learn_user_preference.key, learn_user_preference.value,
+            learn_user_preference.confidence, learn_user_preference.source,
+            learn_user_preference.as_of, learn_user_preference.as_of
+        );
+    elsif learn_user_preference.confidence >= _held.confidence then
+        _applied := true;
+        update pgcortex.user_preferences as p set
+            value = learn_user_preference.value,
+            confidence = learn_user_preference.confidence,
+            source = learn_user_preference.source,
+            updated_at = learn_user_preference.as_of
+        where p.namespace = _ns and p.key = learn_user_preference.key;
+    else
+        _applied := false;
+    end if;
+
+    insert into pgcortex.user_preference_history (
+        namespace, key, value, confidence, source, session_id, memory_id, applied,
+        previous_value, previous_confidence, changed_at
+    ) values (
+        _ns, learn_user_preference.key, learn_user_preference.value,
+        learn_user_preference.confidence, learn_user_preference.source,
+        learn_user_preference.session_id, learn_user_preference.memory_id, _applied,
+        _held.value, _held.confidence, learn_user_preference.as_of
+    );
+
+    return query
+    select p.key, p.value, p.confidence, p.source, _applied, _held.value, _held.confidence,
+        p.created_at, p.updated_at
+    from pgcortex.user_preferences as p
+    where p.namespace = _ns and p.key = learn_user_preference.key;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.learn_user_preference(key text, value jsonb, confidence real, source text, session_id uuid, memory_id uuid, as_of timestamp with time zone) IS 'Upserts a user preference (any JSON value). An offer whose confidence is >= the held confidence replaces the value; a lower-confidence offer never overwrites (applied = false). Every offer is recorded in user_preference_history with its source, session and memory. PC003 bad key/value/source, PC004 confidence outside 0..1, PC030 unknown session or memory.';
 
 CREATE TABLE pgcortex.memory_links (
     namespace pgcortex.namespace_name NOT NULL,
@@ -599,6 +1962,28 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.list_memories(memory_types text[], tags_any text[], tags_all text[], min_importance integer, max_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, metadata_contains jsonb, order_by text, page_size integer, page_offset integer, include_embedding boolean, as_of timestamp with time zone) IS 'A page (page_size 1..10000, page_offset) of the unexpired memories matching every filter given, ordered by order_by: newest (default), oldest, importance (most important first), accessed (most accessed first) or recent (last accessed first); ties newest first. Counts no access.';
+
+CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_results integer DEFAULT 20) RETURNS SETOF pgcortex.conversation_sessions
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT s.session_id,
+     s.namespace,
+     s.started_at,
+     s.ended_at,
+     s.message_count,
+     s.topics,
+     s.summary,
+     s.importance,
+     s.metadata,
+     s.duration_seconds
+    FROM pgcortex.conversation_sessions s
+   WHERE (((s.namespace)::text = pgcortex.current_namespace()) AND ((NOT list_sessions.open_only) OR (s.ended_at IS NULL)))
+   ORDER BY s.started_at DESC, s.session_id DESC
+  LIMIT GREATEST(COALESCE(list_sessions.max_results, 20), 0);
+END;
+
+COMMENT ON FUNCTION pgcortex.list_sessions(open_only boolean, max_results integer) IS 'Conversation sessions of the namespace (all, or open ones only), newest first, with message_count, topics, summary and duration_seconds.';
 
 CREATE FUNCTION pgcortex.maint_flush_access(max_rows integer DEFAULT 1000000) RETURNS TABLE(flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -761,6 +2146,269 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone) IS 'Maintenance: deletes the memories of this namespace whose expires_at is at or before as_of (they are already invisible to every read). Returns how many were purged and their ids.';
 
+CREATE FUNCTION pgcortex.maint_recluster(merge_similarity real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(clusters_before integer, memories_assigned integer, clusters_merged integer, members_moved integer, clusters_dissolved integer, clusters_after integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _merge real;
+    _before integer;
+    _assigned integer := 0;
+    _merged integer := 0;
+    _moved integer := 0;
+    _dissolved integer := 0;
+    _ids uuid[];
+    _pair record;
+    _gone uuid[] := '{}';
+    _big uuid;
+    _small uuid;
+begin
+    if maint_recluster.merge_similarity is not null and maint_recluster.merge_similarity not between -1 and 1 then
+        raise exception using errcode = 'PC004', message = 'merge_similarity must be between -1 and 1';
+    end if;
+    if maint_recluster.max_topics is null or maint_recluster.max_topics not between 0 and 100 then
+        raise exception using errcode = 'PC004', message = 'max_topics must be between 0 and 100';
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.clusters'), pg_catalog.hashtext(_ns)
+    );
+    select coalesce(maint_recluster.merge_similarity, s.cluster_merge_similarity)
+    into _merge from pgcortex.knowledge_settings() as s;
+    select count(*) into _before from pgcortex.knowledge_clusters as c where c.namespace = _ns;
+
+    -- 1. Memories in no automatic cluster (stored before the trigger existed,
+    --    or whose cluster was removed) are assigned now.
+    select pg_catalog.array_agg(m.id) into _ids
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns
+        and not exists (
+            select from pgcortex.cluster_members as cm
+            inner join pgcortex.knowledge_clusters as c
+                on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
+            where cm.namespace = _ns and cm.memory_id = m.id
+        );
+    if _ids is not null then
+        select a.assigned into _assigned from pgcortex.cluster_memories(_ids, maint_recluster.as_of) as a;
+    end if;
+
+    -- 2. Centroids from the members as they are.
+    select pg_catalog.array_agg(c.id) into _ids
+    from pgcortex.knowledge_clusters as c where c.namespace = _ns;
+    perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
+
+    -- 3. Merge close automatic clusters, closest pairs first, the smaller into
+    --    the larger.
+    for _pair in
+        select a.id as a_id, a.member_count as a_n, n.id as b_id, n.member_count as b_n, n.sim
+        from pgcortex.knowledge_clusters as a
+        cross join lateral (
+            select
+                b.id, b.member_count,
+                (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
+            from pgcortex.knowledge_clusters as b
+            where
+                b.namespace = _ns and b.origin = 'auto' and b.id <> a.id
+                and b.centroid_model = a.centroid_model
+            order by b.centroid operator(public.<=>) a.centroid
+            limit 1
+        ) as n
+        where a.namespace = _ns and a.origin = 'auto' and a.centroid is not null and n.sim >= _merge
+        order by n.sim desc, a.id
+    loop
+        continue when _pair.a_id = any(_gone) or _pair.b_id = any(_gone);
+        if _pair.a_n > _pair.b_n or (_pair.a_n = _pair.b_n and _pair.a_id < _pair.b_id) then
+            _big := _pair.a_id; _small := _pair.b_id;
+        else
+            _big := _pair.b_id; _small := _pair.a_id;
+        end if;
+        update pgcortex.cluster_members as cm set cluster_id = _big
+        where cm.namespace = _ns and cm.cluster_id = _small;
+        delete from pgcortex.knowledge_clusters as c where c.namespace = _ns and c.id = _small;
+        update pgcortex.knowledge_clusters as c set last_updated = maint_recluster.as_of
+        where c.namespace = _ns and c.id = _big;
+        _gone := _gone || _small;
+        _merged := _merged + 1;
+    end loop;
+    if _merged > 0 then
+        select pg_catalog.array_agg(c.id) into _ids
+        from pgcortex.knowledge_clusters as c where c.namespace = _ns;
+        perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
+    end if;
+
+    -- 4. One k-means step: each member of an automatic embedding cluster moves
+    --    to the nearest automatic centroid of its model when that is nearer.
+    with cur as (
+        select cm.memory_id, cm.cluster_id, m.embedding, m.embedding_model,
+            (1 - (c.centroid operator(public.<=>) m.embedding))::real as sim
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.knowledge_clusters as c
+            on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        where cm.namespace = _ns and c.centroid is not null and m.embedding_model = c.centroid_model
+    ),
+    best as (
+        select cur.memory_id, cur.cluster_id as old_id, n.id as new_id
+        from cur
+        cross join lateral (
+            select b.id, (1 - (b.centroid operator(public.<=>) cur.embedding))::real as sim
+            from pgcortex.knowledge_clusters as b
+            where b.namespace = _ns and b.origin = 'auto' and b.centroid_model = cur.embedding_model
+            order by b.centroid operator(public.<=>) cur.embedding
+            limit 1
+        ) as n
+        where n.id <> cur.cluster_id and n.sim > cur.sim + 0.0001
+    )
+    update pgcortex.cluster_members as cm set
+        cluster_id = best.new_id, joined_at = maint_recluster.as_of
+    from best
+    where cm.namespace = _ns and cm.cluster_id = best.old_id and cm.memory_id = best.memory_id;
+    get diagnostics _moved = row_count;
+
+    -- 5. Dissolve automatic clusters left empty, then recompute everything.
+    delete from pgcortex.knowledge_clusters as c
+    where
+        c.namespace = _ns and c.origin = 'auto'
+        and not exists (
+            select from pgcortex.cluster_members as cm
+            where cm.namespace = c.namespace and cm.cluster_id = c.id
+        );
+    get diagnostics _dissolved = row_count;
+    select pg_catalog.array_agg(c.id) into _ids
+    from pgcortex.knowledge_clusters as c where c.namespace = _ns;
+    perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), maint_recluster.max_topics, maint_recluster.as_of);
+    update pgcortex.cluster_members as cm set
+        similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
+    from pgcortex.knowledge_clusters as c, pgcortex.memories as m
+    where
+        cm.namespace = _ns and c.namespace = _ns and c.id = cm.cluster_id
+        and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = c.centroid_model
+        and cm.similarity is distinct from (1 - (c.centroid operator(public.<=>) m.embedding))::real;
+
+    return query
+    select _before, _assigned, _merged, _moved, _dissolved,
+        (select count(*)::integer from pgcortex.knowledge_clusters as c where c.namespace = _ns);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
+
+CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _t timestamptz;
+    _r jsonb;
+begin
+    perform pgcortex.current_namespace();
+    if maint_run.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    if maint_run.forget_days is null or maint_run.forget_days < 0 then
+        raise exception using errcode = 'PC004', message = 'forget_days must be 0 or more';
+    end if;
+
+    _t := pg_catalog.clock_timestamp();
+    if maint_run.forget then
+        select pg_catalog.to_jsonb(f) - 'ids' into _r
+        from pgcortex.maint_forget(days => maint_run.forget_days, as_of => maint_run.as_of) as f;
+    else
+        _r := '{"skipped": true}';
+    end if;
+    return query select 'forget', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    select pg_catalog.to_jsonb(f) - 'ids' into _r
+    from pgcortex.maint_purge_expired(as_of => maint_run.as_of) as f;
+    return query select 'purge_expired', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
+    return query select 'flush_access', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    if maint_run.recluster then
+        select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_recluster(as_of => maint_run.as_of) as f;
+    else
+        _r := '{"skipped": true}';
+    end if;
+    return query select 'recluster', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    if maint_run.detect_patterns then
+        select pg_catalog.jsonb_build_object(
+            'patterns_found', count(*),
+            'new_evidence', coalesce(sum(p.new_evidence), 0),
+            'patterns', coalesce(
+                pg_catalog.jsonb_agg(p.pattern_type || ': ' || p.description order by p.pattern_type, p.description),
+                '[]'
+            )
+        )
+        into _r
+        from pgcortex.identify_learning_patterns(as_of => maint_run.as_of) as p;
+    else
+        _r := '{"skipped": true}';
+    end if;
+    return query select 'detect_patterns', _r, pgcortex.elapsed_ms(_t);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+
+CREATE FUNCTION pgcortex.memories_cluster_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
+    _batch record;
+begin
+    if tg_op = 'INSERT' then
+        for _batch in
+            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
+            from new_rows as n group by n.namespace
+        loop
+            if _batch.ns is distinct from _prev then
+                perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
+            end if;
+            perform pgcortex.cluster_memories(_batch.ids);
+        end loop;
+    else
+        for _batch in
+            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
+            from new_rows as n
+            inner join old_rows as o on o.namespace = n.namespace and o.id = n.id
+            where
+                coalesce(
+                    n.embedding operator(public.<>) o.embedding,
+                    (n.embedding is null) <> (o.embedding is null)
+                )
+                or n.embedding_model is distinct from o.embedding_model
+                or (n.embedding is null and (n.memory_type <> o.memory_type or n.tags <> o.tags))
+            group by n.namespace
+        loop
+            if _batch.ns is distinct from _prev then
+                perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
+            end if;
+            delete from pgcortex.cluster_members as cm
+            using pgcortex.knowledge_clusters as c
+            where
+                cm.namespace = _batch.ns and cm.memory_id = any(_batch.ids)
+                and c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto';
+            perform pgcortex.cluster_memories(_batch.ids);
+        end loop;
+    end if;
+    if pg_catalog.current_setting('pgcortex.namespace', true) is distinct from _prev then
+        perform pg_catalog.set_config('pgcortex.namespace', coalesce(_prev, ''), true);
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.memories_cluster_trigger() IS 'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
+
 CREATE FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer DEFAULT 1000) RETURNS TABLE(history_id bigint, operation text, reason text, changed_at timestamp with time zone, changed_fields text[], old_content text, new_content text, old_importance smallint, new_importance smallint, old_confidence real, new_confidence real, old_tags text[], new_tags text[], old_metadata jsonb, new_metadata jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
@@ -790,94 +2438,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer) IS 'What was believed before: the changes recorded for one memory (also after it was deleted), oldest first, at most max_rows. Raises PC030 when nothing was ever recorded for that id in this namespace.';
-
-CREATE FUNCTION pgcortex.new_id() RETURNS uuid
-    LANGUAGE sql PARALLEL SAFE
-    SET search_path TO ''
-    RETURN uuidv7();
-
-COMMENT ON FUNCTION pgcortex.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
-
-CREATE TABLE pgcortex.memories (
-    id uuid DEFAULT pgcortex.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    content text NOT NULL,
-    content_hash bytea GENERATED ALWAYS AS (pgcortex.content_hash(content)) STORED,
-    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED,
-    memory_type text NOT NULL,
-    importance smallint DEFAULT 3 NOT NULL,
-    confidence real DEFAULT 1.0 NOT NULL,
-    tags text[] DEFAULT '{}'::text[] NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    embedding public.vector(384),
-    embedding_model text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone,
-    CONSTRAINT memories_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT memories_content_check CHECK (((length(content) >= 1) AND (length(content) <= 100000))),
-    CONSTRAINT memories_embedding_model_check CHECK (((embedding IS NULL) = (embedding_model IS NULL))),
-    CONSTRAINT memories_expires_at_check CHECK (((expires_at IS NULL) OR (expires_at > created_at))),
-    CONSTRAINT memories_importance_check CHECK (((importance >= 1) AND (importance <= 5))),
-    CONSTRAINT memories_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
-)
-WITH (fillfactor='90');
-ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
-
-ALTER TABLE ONLY pgcortex.memories FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
-
-COMMENT ON COLUMN pgcortex.memories.id IS 'Time-ordered uuid (pgcortex.new_id()) unless the caller gave one.';
-
-COMMENT ON COLUMN pgcortex.memories.namespace IS 'The agent, user or tenant scope.';
-
-COMMENT ON COLUMN pgcortex.memories.content IS 'The remembered text, 1 to 100000 characters.';
-
-COMMENT ON COLUMN pgcortex.memories.content_hash IS 'sha256 of the content lower-cased, NFC-normalised, trimmed and with runs of white space folded: the exact-dedup key.';
-
-COMMENT ON COLUMN pgcortex.memories.content_tsv IS 'Full-text vector of the content (english), for hybrid search.';
-
-COMMENT ON COLUMN pgcortex.memories.memory_type IS 'One of pgcortex.memory_types.';
-
-COMMENT ON COLUMN pgcortex.memories.importance IS '1 trivial, 2 low, 3 medium, 4 high, 5 critical.';
-
-COMMENT ON COLUMN pgcortex.memories.confidence IS 'How sure the agent is, 0..1.';
-
-COMMENT ON COLUMN pgcortex.memories.tags IS 'Free tags, at most 64.';
-
-COMMENT ON COLUMN pgcortex.memories.metadata IS 'Any JSON object.';
-
-COMMENT ON COLUMN pgcortex.memories.embedding IS '384-d embedding of the content (null for text-only memories).';
-
-COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'Name of the model that made the embedding.';
-
-COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is invisible to every read and purged by maintenance.';
-
-CREATE TABLE pgcortex.memory_access (
-    namespace pgcortex.namespace_name NOT NULL,
-    memory_id uuid NOT NULL,
-    access_count bigint DEFAULT 0 NOT NULL,
-    last_accessed timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT memory_access_access_count_check CHECK ((access_count >= 0))
-)
-WITH (fillfactor='70');
-
-ALTER TABLE ONLY pgcortex.memory_access FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.memory_access IS 'Access tracking of memories (last_accessed, access_count), kept apart from pgcortex.memories so that reads never rewrite a memory row or its index entries.';
-
-CREATE TABLE pgcortex.memory_access_log (
-    log_id bigint NOT NULL,
-    namespace pgcortex.namespace_name NOT NULL,
-    memory_id uuid NOT NULL,
-    accessed_at timestamp with time zone NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.memory_access_log FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.memory_access_log IS 'Append-only log of memory reads not yet folded into pgcortex.memory_access (see pgcortex.maint_flush_access). access_count = memory_access.access_count + the pending rows here.';
 
 CREATE FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1488,6 +3048,98 @@ END;
 
 COMMENT ON FUNCTION pgcortex.recall_memories(query text, memory_types text[], k integer, min_relevance real, query_embedding public.vector, embedding_model text, track boolean, as_of timestamp with time zone) IS 'The seed''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
 
+CREATE FUNCTION pgcortex.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) RETURNS pgcortex.learning_pattern_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _id uuid;
+    _new integer;
+    _keep integer := least(greatest(coalesce(record_learning_pattern.max_examples, 5), 1), 10);
+    _examples text[];
+begin
+    select coalesce(pg_catalog.array_agg(x.e order by x.ord), '{}') into _examples
+    from (
+        select distinct on (pg_catalog.left(u.e, 500)) pg_catalog.left(u.e, 500) as e, u.ord
+        from unnest(record_learning_pattern.examples) with ordinality as u (e, ord)
+        where u.e is not null and pg_catalog.btrim(u.e) <> ''
+        order by pg_catalog.left(u.e, 500), u.ord
+    ) as x;
+
+    insert into pgcortex.learning_patterns as p (
+        namespace, pattern_type, description, frequency, confidence, examples,
+        discovered_at, updated_at
+    ) values (
+        _ns, record_learning_pattern.pattern_type, record_learning_pattern.description, 1,
+        record_learning_pattern.confidence, _examples[1:_keep],
+        record_learning_pattern.as_of, record_learning_pattern.as_of
+    )
+    on conflict on constraint learning_patterns_namespace_type_description_key do nothing
+    returning p.pattern_id into _id;
+
+    if _id is not null then
+        -- A new pattern: every piece of evidence is new.
+        insert into pgcortex.learning_pattern_evidence (
+            namespace, pattern_id, evidence_key, session_id, memory_id, turn_id, created_at
+        )
+        select distinct on (ev.k)
+            _ns, _id, ev.k, ev.s, ev.m, ev.t, record_learning_pattern.as_of
+        from unnest(
+            record_learning_pattern.evidence_keys, record_learning_pattern.evidence_sessions,
+            record_learning_pattern.evidence_memories, record_learning_pattern.evidence_turns
+        ) as ev (k, s, m, t)
+        where ev.k is not null;
+        get diagnostics _new = row_count;
+        update pgcortex.learning_patterns as p set frequency = greatest(_new, 1)
+        where p.namespace = _ns and p.pattern_id = _id;
+        return pgcortex.learning_pattern_row(_id, greatest(_new, 1));
+    end if;
+
+    select p.pattern_id into _id
+    from pgcortex.learning_patterns as p
+    where
+        p.namespace = _ns
+        and p.pattern_type = record_learning_pattern.pattern_type
+        and p.description = record_learning_pattern.description
+    for update;
+
+    insert into pgcortex.learning_pattern_evidence (
+        namespace, pattern_id, evidence_key, session_id, memory_id, turn_id, created_at
+    )
+    select distinct on (ev.k)
+        _ns, _id, ev.k, ev.s, ev.m, ev.t, record_learning_pattern.as_of
+    from unnest(
+        record_learning_pattern.evidence_keys, record_learning_pattern.evidence_sessions,
+        record_learning_pattern.evidence_memories, record_learning_pattern.evidence_turns
+    ) as ev (k, s, m, t)
+    where ev.k is not null
+    on conflict on constraint learning_pattern_evidence_pkey do nothing;
+    get diagnostics _new = row_count;
+
+    if _new > 0 then
+        update pgcortex.learning_patterns as p set
+            confidence = (
+                p.confidence * p.frequency + record_learning_pattern.confidence * _new
+            ) / (p.frequency + _new),
+            frequency = p.frequency + _new,
+            examples = (
+                select coalesce(pg_catalog.array_agg(x.e order by x.ord), '{}')
+                from (
+                    select distinct on (a.e) a.e, a.ord
+                    from unnest(_examples || p.examples) with ordinality as a (e, ord)
+                    order by a.e, a.ord
+                ) as x
+            )[1:_keep],
+            updated_at = greatest(p.updated_at, record_learning_pattern.as_of)
+        where p.namespace = _ns and p.pattern_id = _id;
+    end if;
+    return pgcortex.learning_pattern_row(_id, _new);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) IS 'Internal writer of learning patterns: upsert by (type, description) counting only evidence not yet linked (frequency += new evidence, confidence = frequency-weighted mean, examples = most recent distinct, bounded).';
+
 CREATE FUNCTION pgcortex.record_memory_history() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -1571,6 +3223,116 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.record_memory_history() IS 'Trigger function: records inserts, deletes and changes of content, importance, confidence, tags or metadata of pgcortex.memories in pgcortex.memory_history.';
+
+CREATE FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+begin
+    update pgcortex.knowledge_clusters as c set
+        centroid = a.centroid,
+        centroid_model = case when a.centroid is null then null else a.model end,
+        member_count = a.n,
+        importance_score = pgcortex.cluster_importance(a.n, c.last_updated, a.mean_importance, refresh_clusters.as_of)
+    from (
+        select
+            k.id,
+            count(m.id)::integer as n,
+            avg(m.importance) as mean_importance,
+            mm.model,
+            public.l2_normalize(public.sum(m.embedding) filter (where m.embedding_model = mm.model)) as centroid
+        from pgcortex.knowledge_clusters as k
+        left join pgcortex.cluster_members as cm on cm.namespace = k.namespace and cm.cluster_id = k.id
+        left join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        left join lateral (
+            select coalesce(k.centroid_model, (
+                select m2.embedding_model
+                from pgcortex.cluster_members as cm2
+                inner join pgcortex.memories as m2 on m2.namespace = cm2.namespace and m2.id = cm2.memory_id
+                where cm2.namespace = k.namespace and cm2.cluster_id = k.id and m2.embedding_model is not null
+                group by m2.embedding_model
+                order by count(*) desc, m2.embedding_model
+                limit 1
+            )) as model
+        ) as mm on true
+        where k.namespace = _ns and k.id = any(refresh_clusters.cluster_ids)
+        group by k.id, mm.model
+    ) as a
+    where c.namespace = _ns and c.id = a.id;
+    get diagnostics _n = row_count;
+
+    -- Topics: member tags and terms ranked by tf-idf over clusters (share of
+    -- members that have the item x ln(1 + clusters / clusters having it)), so
+    -- a word every cluster shares does not name any of them.
+    with items as (
+        select cm.cluster_id, x.item, x.is_term, count(distinct cm.memory_id)::numeric as df
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        cross join lateral (
+            select t.tag as item, false as is_term from unnest(m.tags) as t (tag)
+            union
+            select l.lexeme, true from unnest(m.content_tsv) as l
+            where pgcortex.is_topic_term(l.lexeme)
+        ) as x
+        where cm.namespace = _ns
+        group by cm.cluster_id, x.item, x.is_term
+    ),
+    spread as (
+        select items.item, count(*)::numeric as cdf from items group by items.item
+    ),
+    total as (
+        select greatest(count(*), 1)::numeric as k
+        from pgcortex.knowledge_clusters as c where c.namespace = _ns
+    ),
+    ranked as (
+        select
+            items.cluster_id, items.item, items.is_term,
+            row_number() over (
+                partition by items.cluster_id
+                order by
+                    items.df / greatest(c.member_count, 1) * ln(1 + total.k / spread.cdf) desc,
+                    items.is_term, items.item
+            ) as rn
+        from items
+        inner join spread on spread.item = items.item
+        cross join total
+        inner join pgcortex.knowledge_clusters as c on c.namespace = _ns and c.id = items.cluster_id
+        where
+            items.cluster_id = any(refresh_clusters.cluster_ids)
+            and (c.origin = 'auto' or c.topics = '{}')
+            and items.df >= least(2, c.member_count)
+    )
+    update pgcortex.knowledge_clusters as c set
+        topics = t.topics
+    from (
+        select
+            r.cluster_id,
+            pg_catalog.array_agg(
+                case
+                    when r.is_term then pgcortex.term_surface(r.item, array(
+                        select pg_catalog.left(m.content, 2000)
+                        from pgcortex.cluster_members as cm
+                        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+                        where cm.namespace = _ns and cm.cluster_id = r.cluster_id and r.item = any(pg_catalog.tsvector_to_array(m.content_tsv))
+                        limit 20
+                    ))
+                    else r.item
+                end
+                order by r.rn
+            ) as topics
+        from ranked as r
+        where r.rn <= refresh_clusters.max_topics
+        group by r.cluster_id
+    ) as t
+    where c.namespace = _ns and c.id = t.cluster_id;
+    return _n;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer, as_of timestamp with time zone) IS 'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
 
 CREATE FUNCTION pgcortex.related_memories(memory_id uuid, depth integer DEFAULT 2, relations text[] DEFAULT NULL::text[], max_results integer DEFAULT 100, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, distance integer, path uuid[], relation text, direction text, path_weight real, content text, memory_type text, importance smallint, confidence real, tags text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1706,6 +3468,341 @@ CREATE FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp wi
 END;
 
 COMMENT ON FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp with time zone) IS 'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
+
+CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS SETOF pgcortex.knowledge_settings
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    if set_knowledge_settings.turn_memory_key_pattern is not null then
+        begin
+            perform '' ~* set_knowledge_settings.turn_memory_key_pattern;
+        exception when invalid_regular_expression then
+            raise exception using
+                errcode = 'PC003',
+                message = 'turn_memory_key_pattern is not a valid regular expression';
+        end;
+    end if;
+    if set_knowledge_settings.reset then
+        delete from pgcortex.knowledge_settings as s where s.namespace = _ns;
+    end if;
+    begin
+        return query
+        insert into pgcortex.knowledge_settings as s (
+            namespace, turn_memories, turn_memory_min_chars, turn_memory_importance,
+            turn_memory_key_importance, turn_memory_key_pattern, cluster_similarity,
+            cluster_merge_similarity, pattern_min_turns, pattern_min_term_turns,
+            pattern_min_questions, pattern_max_topics, pattern_max_examples,
+            pattern_active_days
+        ) values (
+            _ns,
+            set_knowledge_settings.turn_memories,
+            set_knowledge_settings.turn_memory_min_chars,
+            set_knowledge_settings.turn_memory_importance,
+            set_knowledge_settings.turn_memory_key_importance,
+            set_knowledge_settings.turn_memory_key_pattern,
+            set_knowledge_settings.cluster_similarity,
+            set_knowledge_settings.cluster_merge_similarity,
+            set_knowledge_settings.pattern_min_turns,
+            set_knowledge_settings.pattern_min_term_turns,
+            set_knowledge_settings.pattern_min_questions,
+            set_knowledge_settings.pattern_max_topics,
+            set_knowledge_settings.pattern_max_examples,
+            set_knowledge_settings.pattern_active_days
+        )
+        on conflict on constraint knowledge_settings_pkey do update set
+            turn_memories = coalesce(excluded.turn_memories, s.turn_memories),
+            turn_memory_min_chars = coalesce(excluded.turn_memory_min_chars, s.turn_memory_min_chars),
+            turn_memory_importance = coalesce(
+                excluded.turn_memory_importance, s.turn_memory_importance
+            ),
+            turn_memory_key_importance = coalesce(
+                excluded.turn_memory_key_importance, s.turn_memory_key_importance
+            ),
+            turn_memory_key_pattern = coalesce(
+                excluded.turn_memory_key_pattern, s.turn_memory_key_pattern
+            ),
+            cluster_similarity = coalesce(excluded.cluster_similarity, s.cluster_similarity),
+            cluster_merge_similarity = coalesce(
+                excluded.cluster_merge_similarity, s.cluster_merge_similarity
+            ),
+            pattern_min_turns = coalesce(excluded.pattern_min_turns, s.pattern_min_turns),
+            pattern_min_term_turns = coalesce(
+                excluded.pattern_min_term_turns, s.pattern_min_term_turns
+            ),
+            pattern_min_questions = coalesce(excluded.pattern_min_questions, s.pattern_min_questions),
+            pattern_max_topics = coalesce(excluded.pattern_max_topics, s.pattern_max_topics),
+            pattern_max_examples = coalesce(excluded.pattern_max_examples, s.pattern_max_examples),
+            pattern_active_days = coalesce(excluded.pattern_active_days, s.pattern_active_days),
+            updated_at = pg_catalog.now()
+        returning s.*;
+    exception when check_violation then
+        raise exception using
+            errcode = 'PC004',
+            message = 'a knowledge setting is out of range',
+            detail = sqlerrm,
+            hint = 'see comment on table pgcortex.knowledge_settings';
+    end;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer, reset boolean) IS 'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first). PC004 when a value is out of range, PC003 for a bad regular expression.';
+
+CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _row pgcortex.conversation_sessions;
+begin
+    if start_session.metadata is null or pg_catalog.jsonb_typeof(start_session.metadata) <> 'object' then
+        raise exception using errcode = 'PC023', message = 'metadata must be a JSON object';
+    end if;
+    if start_session.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    insert into pgcortex.conversation_sessions (namespace, started_at, metadata)
+    values (pgcortex.current_namespace(), start_session.as_of, start_session.metadata)
+    returning * into _row;
+    return _row;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.start_session(metadata jsonb, as_of timestamp with time zone) IS 'Opens a conversation session (started_at = as_of) and returns it. PC023 when metadata is not a JSON object.';
+
+CREATE FUNCTION pgcortex.store_conversation_turn(role text, content text, session_id uuid DEFAULT NULL::uuid, context jsonb DEFAULT '{}'::jsonb, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(turn_id bigint, message_count integer, memory_id uuid, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _session pgcortex.conversation_sessions;
+    _turn bigint;
+    _count integer;
+    _memory uuid;
+begin
+    if store_conversation_turn.role is null
+        or store_conversation_turn.role not in ('user', 'assistant', 'system', 'tool') then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format('role must be user, assistant, system or tool, not %L', store_conversation_turn.role);
+    end if;
+    if store_conversation_turn.content is null
+        or pg_catalog.length(pg_catalog.btrim(store_conversation_turn.content)) = 0
+        or pg_catalog.length(store_conversation_turn.content) > 100000 then
+        raise exception using errcode = 'PC020', message = 'content must have 1 to 100000 characters';
+    end if;
+    if store_conversation_turn.context is null
+        or pg_catalog.jsonb_typeof(store_conversation_turn.context) <> 'object' then
+        raise exception using errcode = 'PC023', message = 'context must be a JSON object';
+    end if;
+    if (store_conversation_turn.embedding is null) <> (store_conversation_turn.embedding_model is null) then
+        raise exception using
+            errcode = 'PC003', message = 'embedding and embedding_model go together';
+    end if;
+    perform pgcortex.check_embedding(store_conversation_turn.embedding);
+
+    if store_conversation_turn.session_id is not null then
+        -- The row lock serialises turns of one session: message_count stays exact.
+        select s.* into _session
+        from pgcortex.conversation_sessions as s
+        where s.namespace = _ns and s.session_id = store_conversation_turn.session_id
+        for update;
+        if not found then
+            raise exception using errcode = 'PC030', message = 'no such session in this namespace';
+        end if;
+        if _session.ended_at is not null then
+            raise exception using
+                errcode = 'PC031',
+                message = 'the session has ended',
+                detail = pg_catalog.format('session %s ended at %s', _session.session_id, _session.ended_at),
+                hint = 'start a new session';
+        end if;
+        if store_conversation_turn.as_of < _session.started_at then
+            raise exception using
+                errcode = 'PC032', message = 'a turn cannot come before its session started';
+        end if;
+    end if;
+
+    _memory := pgcortex.conversation_turn_memory(
+        role => store_conversation_turn.role,
+        content => store_conversation_turn.content,
+        session_id => store_conversation_turn.session_id,
+        embedding => store_conversation_turn.embedding,
+        embedding_model => store_conversation_turn.embedding_model,
+        as_of => store_conversation_turn.as_of
+    );
+
+    insert into pgcortex.conversation_turns as t (
+        namespace, session_id, role, content, context, memory_id, created_at
+    ) values (
+        _ns, store_conversation_turn.session_id, store_conversation_turn.role,
+        store_conversation_turn.content, store_conversation_turn.context, _memory,
+        store_conversation_turn.as_of
+    )
+    returning t.turn_id into _turn;
+
+    if store_conversation_turn.session_id is not null then
+        update pgcortex.conversation_sessions as s
+        set message_count = s.message_count + 1
+        where s.namespace = _ns and s.session_id = store_conversation_turn.session_id
+        returning s.message_count into _count;
+    end if;
+
+    return query select _turn, _count, _memory, store_conversation_turn.as_of;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_conversation_turn(role text, content text, session_id uuid, context jsonb, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Adds a conversation turn (role user/assistant/system/tool) to a session, or to the namespace when session_id is null, and returns its id, the session''s message_count and the conversation memory it became (if substantial: see pgcortex.knowledge_settings()). PC003 bad role, PC020 bad content, PC023 context not an object, PC030 unknown session, PC031 session ended, PC032 turn before the session started.';
+
+CREATE FUNCTION pgcortex.store_knowledge_cluster(name text, description text DEFAULT NULL::text, topics text[] DEFAULT NULL::text[], memory_ids uuid[] DEFAULT NULL::uuid[], confidence real DEFAULT 1.0, importance_score real DEFAULT NULL::real, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.knowledge_cluster_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _id uuid;
+    _missing uuid[];
+begin
+    if store_knowledge_cluster.name is null
+        or pg_catalog.length(pg_catalog.btrim(store_knowledge_cluster.name)) = 0
+        or pg_catalog.length(store_knowledge_cluster.name) > 255 then
+        raise exception using errcode = 'PC003', message = 'name must have 1 to 255 characters';
+    end if;
+    if store_knowledge_cluster.confidence is null or store_knowledge_cluster.confidence not between 0 and 1 then
+        raise exception using errcode = 'PC004', message = 'confidence must be between 0 and 1';
+    end if;
+    if store_knowledge_cluster.importance_score is not null
+        and store_knowledge_cluster.importance_score not between 0 and 5 then
+        raise exception using errcode = 'PC004', message = 'importance_score must be between 0 and 5';
+    end if;
+    if store_knowledge_cluster.topics is not null and (
+        cardinality(store_knowledge_cluster.topics) > 64
+        or exists (
+            select from unnest(store_knowledge_cluster.topics) as t (topic)
+            where t.topic is null or pg_catalog.length(pg_catalog.btrim(t.topic)) not between 1 and 100
+        )
+    ) then
+        raise exception using errcode = 'PC024', message = 'topics: at most 64, each 1 to 100 characters';
+    end if;
+    select pg_catalog.array_agg(x.id) into _missing
+    from unnest(store_knowledge_cluster.memory_ids) as x (id)
+    where not exists (select from pgcortex.memories as m where m.namespace = _ns and m.id = x.id);
+    if _missing is not null then
+        raise exception using
+            errcode = 'PC030',
+            message = 'no such memory in this namespace',
+            detail = pg_catalog.array_to_string(_missing, ', ');
+    end if;
+
+    insert into pgcortex.knowledge_clusters as c (
+        namespace, name, description, origin, topics, confidence, importance_score,
+        created_at, last_updated
+    ) values (
+        _ns, store_knowledge_cluster.name, store_knowledge_cluster.description, 'explicit',
+        coalesce(store_knowledge_cluster.topics, '{}'), store_knowledge_cluster.confidence,
+        coalesce(store_knowledge_cluster.importance_score, 1.0),
+        store_knowledge_cluster.as_of, store_knowledge_cluster.as_of
+    )
+    on conflict on constraint knowledge_clusters_namespace_name_key do update set
+        description = coalesce(excluded.description, c.description),
+        origin = 'explicit',
+        topics = coalesce(store_knowledge_cluster.topics, c.topics),
+        confidence = excluded.confidence,
+        last_updated = greatest(c.last_updated, excluded.last_updated)
+    returning c.id into _id;
+
+    insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, joined_at)
+    select distinct _ns, _id, x.id, store_knowledge_cluster.as_of
+    from unnest(store_knowledge_cluster.memory_ids) as x (id)
+    on conflict on constraint cluster_members_pkey do nothing;
+
+    perform pgcortex.refresh_clusters(array[_id], 5, store_knowledge_cluster.as_of);
+    if store_knowledge_cluster.importance_score is not null then
+        update pgcortex.knowledge_clusters as c set importance_score = store_knowledge_cluster.importance_score
+        where c.namespace = _ns and c.id = _id;
+    end if;
+    update pgcortex.cluster_members as cm set
+        similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
+    from pgcortex.knowledge_clusters as c, pgcortex.memories as m
+    where
+        cm.namespace = _ns and cm.cluster_id = _id and c.namespace = _ns and c.id = _id
+        and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = c.centroid_model;
+    return pgcortex.cluster_result(_id);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_knowledge_cluster(name text, description text, topics text[], memory_ids uuid[], confidence real, importance_score real, as_of timestamp with time zone) IS 'Stores an explicit knowledge cluster (upsert by name; an automatic cluster of that name becomes explicit) and adds memory_ids to it; its centroid, member count and (unless given) importance_score are computed from the members, topics from them when none are given. Explicit clusters are never merged or dissolved. PC003 bad name, PC004 confidence/importance out of range, PC024 bad topics, PC030 unknown memory.';
+
+CREATE FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text DEFAULT NULL::text, confidence real DEFAULT 0.5, session_id uuid DEFAULT NULL::uuid, memory_id uuid DEFAULT NULL::uuid, evidence_key text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.learning_pattern_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _settings record;
+    _key text;
+begin
+    if store_learning_pattern.pattern_type is null
+        or not exists (
+            select from pgcortex.pattern_types as t where t.name = store_learning_pattern.pattern_type
+        ) then
+        raise exception using
+            errcode = 'PC022',
+            message = pg_catalog.format('unknown pattern type %L', store_learning_pattern.pattern_type),
+            hint = 'pattern types are listed in pgcortex.pattern_types';
+    end if;
+    if store_learning_pattern.description is null
+        or pg_catalog.length(pg_catalog.btrim(store_learning_pattern.description)) = 0
+        or pg_catalog.length(store_learning_pattern.description) > 1000 then
+        raise exception using errcode = 'PC003', message = 'description must have 1 to 1000 characters';
+    end if;
+    if store_learning_pattern.confidence is null
+        or store_learning_pattern.confidence not between 0 and 1 then
+        raise exception using errcode = 'PC004', message = 'confidence must be between 0 and 1';
+    end if;
+    if store_learning_pattern.evidence_key is not null
+        and pg_catalog.length(store_learning_pattern.evidence_key) not between 1 and 255 then
+        raise exception using errcode = 'PC003', message = 'evidence_key must have 1 to 255 characters';
+    end if;
+    if store_learning_pattern.session_id is not null and not exists (
+        select from pgcortex.conversation_sessions as s
+        where s.namespace = _ns and s.session_id = store_learning_pattern.session_id
+    ) then
+        raise exception using errcode = 'PC030', message = 'no such session in this namespace';
+    end if;
+    if store_learning_pattern.memory_id is not null and not exists (
+        select from pgcortex.memories as m
+        where m.namespace = _ns and m.id = store_learning_pattern.memory_id
+    ) then
+        raise exception using errcode = 'PC030', message = 'no such memory in this namespace';
+    end if;
+
+    select * into _settings from pgcortex.knowledge_settings();
+    _key := coalesce(
+        store_learning_pattern.evidence_key,
+        'memory:' || store_learning_pattern.memory_id::text,
+        'session:' || store_learning_pattern.session_id::text,
+        'call:' || pgcortex.new_id()::text
+    );
+    return pgcortex.record_learning_pattern(
+        pattern_type => store_learning_pattern.pattern_type,
+        description => store_learning_pattern.description,
+        confidence => store_learning_pattern.confidence,
+        examples => array[store_learning_pattern.example],
+        evidence_keys => array[_key],
+        evidence_sessions => array[store_learning_pattern.session_id],
+        evidence_memories => array[store_learning_pattern.memory_id],
+        evidence_turns => array[null::bigint],
+        max_examples => _settings.pattern_max_examples,
+        as_of => store_learning_pattern.as_of
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text, confidence real, session_id uuid, memory_id uuid, evidence_key text, as_of timestamp with time zone) IS 'Records an observation of a learning pattern (upsert by type and description). Evidence = evidence_key, else the memory, else the session, else the call; evidence already linked changes nothing (new_evidence = 0). Frequency counts evidence; confidence is the frequency-weighted mean of the confidences reported; examples keep the most recent distinct ones (pattern_max_examples). PC022 unknown type, PC003 bad description, PC004 confidence outside 0..1, PC030 unknown session or memory.';
 
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2257,6 +4354,40 @@ END;
 
 COMMENT ON FUNCTION pgcortex.tags_problem(tags text[]) IS 'Null when the tags are acceptable (at most 64 distinct, each 1..100 characters after trimming, no control characters), else what is wrong.';
 
+CREATE FUNCTION pgcortex.term_surface(term text, texts text[]) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT COALESCE(( SELECT w.word
+            FROM (unnest(term_surface.texts) x(txt)
+              CROSS JOIN LATERAL regexp_split_to_table(lower(x.txt), '[^[:alnum:]]+'::text) w(word))
+           WHERE ((ts_lexize('english_stem'::regdictionary, w.word))[1] = term_surface.term)
+           GROUP BY w.word
+           ORDER BY (count(*)) DESC, w.word
+          LIMIT 1), term) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION pgcortex.term_surface(term text, texts text[]) IS 'The most frequent word of texts whose english stem is term (else term): turns a lexeme back into a readable word.';
+
+CREATE FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs integer DEFAULT 1) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    BEGIN ATOMIC
+ SELECT COALESCE(array_agg(x.lexeme ORDER BY x.ndoc DESC, x.nentry DESC, x.lexeme), '{}'::text[]) AS "coalesce"
+    FROM ( SELECT l.lexeme,
+             count(DISTINCT d.ord) AS ndoc,
+             count(*) AS nentry
+            FROM (unnest(top_terms.docs) WITH ORDINALITY d(doc, ord)
+              CROSS JOIN LATERAL unnest(d.doc) l(lexeme, positions, weights))
+           WHERE pgcortex.is_topic_term(l.lexeme)
+           GROUP BY l.lexeme
+          HAVING (count(DISTINCT d.ord) >= top_terms.min_docs)
+           ORDER BY (count(DISTINCT d.ord)) DESC, (count(*)) DESC, l.lexeme
+          LIMIT GREATEST(top_terms.k, 0)) x;
+END;
+
+COMMENT ON FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs integer) IS 'The k lexemes present in the most of docs (at least min_docs), filler words excluded; ties by occurrences then alphabetically.';
+
 CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -2454,62 +4585,6 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
 
-CREATE TABLE pgcortex.cluster_members (
-    namespace pgcortex.namespace_name NOT NULL,
-    cluster_id uuid NOT NULL,
-    memory_id uuid NOT NULL,
-    similarity real,
-    joined_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.cluster_members FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.cluster_members IS 'Which memory belongs to which knowledge cluster (the seed''s knowledge_clusters.memories array, with integrity).';
-
-CREATE TABLE pgcortex.conversation_sessions (
-    session_id uuid DEFAULT pgcortex.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    ended_at timestamp with time zone,
-    message_count integer DEFAULT 0 NOT NULL,
-    topics text[] DEFAULT '{}'::text[] NOT NULL,
-    summary text,
-    importance real DEFAULT 0.5 NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    duration_seconds integer GENERATED ALWAYS AS ((EXTRACT(epoch FROM (ended_at - started_at)))::integer) STORED,
-    CONSTRAINT conversation_sessions_ended_at_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at))),
-    CONSTRAINT conversation_sessions_importance_check CHECK (((importance >= (0)::double precision) AND (importance <= (1)::double precision))),
-    CONSTRAINT conversation_sessions_message_count_check CHECK ((message_count >= 0)),
-    CONSTRAINT conversation_sessions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text))
-);
-
-ALTER TABLE ONLY pgcortex.conversation_sessions FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.conversation_sessions IS 'A conversation: when it started and ended, how many turns it had, its topics and summary.';
-
-COMMENT ON COLUMN pgcortex.conversation_sessions.duration_seconds IS 'Generated: whole seconds from started_at to ended_at (null while the session is open).';
-
-CREATE TABLE pgcortex.conversation_turns (
-    turn_id bigint NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    session_id uuid,
-    role text NOT NULL,
-    content text NOT NULL,
-    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED,
-    context jsonb DEFAULT '{}'::jsonb NOT NULL,
-    memory_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT conversation_turns_content_check CHECK (((length(content) >= 1) AND (length(content) <= 100000))),
-    CONSTRAINT conversation_turns_context_check CHECK ((jsonb_typeof(context) = 'object'::text)),
-    CONSTRAINT conversation_turns_role_check CHECK ((role = ANY (ARRAY['user'::text, 'assistant'::text, 'system'::text, 'tool'::text])))
-);
-
-ALTER TABLE ONLY pgcortex.conversation_turns FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.conversation_turns IS 'Every turn of every conversation (the seed kept only the last 50 in process memory).';
-
-COMMENT ON COLUMN pgcortex.conversation_turns.memory_id IS 'The conversation memory this turn became, if it was substantial enough.';
-
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
     START WITH 1
@@ -2527,57 +4602,6 @@ CREATE TABLE pgcortex.error_codes (
 );
 
 COMMENT ON TABLE pgcortex.error_codes IS 'The documented error codes raised by the pgcortex SQL API (class PC). The Python client maps each to one exception class; a test keeps the two in step.';
-
-CREATE TABLE pgcortex.knowledge_clusters (
-    id uuid DEFAULT pgcortex.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    name text NOT NULL,
-    description text,
-    cluster_key text,
-    confidence real DEFAULT 1.0 NOT NULL,
-    importance_score real DEFAULT 1.0 NOT NULL,
-    topics text[] DEFAULT '{}'::text[] NOT NULL,
-    centroid public.vector(384),
-    centroid_model text,
-    member_count integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_updated timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT knowledge_clusters_centroid_model_check CHECK (((centroid IS NULL) = (centroid_model IS NULL))),
-    CONSTRAINT knowledge_clusters_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT knowledge_clusters_importance_score_check CHECK (((importance_score >= (0)::double precision) AND (importance_score <= (5)::double precision))),
-    CONSTRAINT knowledge_clusters_member_count_check CHECK ((member_count >= 0)),
-    CONSTRAINT knowledge_clusters_name_check CHECK (((length(name) >= 1) AND (length(name) <= 255)))
-);
-
-ALTER TABLE ONLY pgcortex.knowledge_clusters FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.knowledge_clusters IS 'Groups of related memories: by embedding centroid, or by the seed''s key (type and tags) for memories without an embedding.';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of memories without embeddings: the seed''s key, memory type and sorted tags.';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings (normalised).';
-
-CREATE TABLE pgcortex.learning_patterns (
-    pattern_id uuid DEFAULT pgcortex.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    pattern_type text NOT NULL,
-    description text NOT NULL,
-    frequency integer DEFAULT 1 NOT NULL,
-    confidence real DEFAULT 0.5 NOT NULL,
-    examples text[] DEFAULT '{}'::text[] NOT NULL,
-    discovered_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT learning_patterns_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT learning_patterns_description_check CHECK (((length(description) >= 1) AND (length(description) <= 1000))),
-    CONSTRAINT learning_patterns_examples_check CHECK ((cardinality(examples) <= 10)),
-    CONSTRAINT learning_patterns_frequency_check CHECK ((frequency >= 1))
-);
-
-ALTER TABLE ONLY pgcortex.learning_patterns FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.learning_patterns IS 'Patterns learned about the user (recurring topics, workflows, decision habits) with how often they were seen and a few recent examples.';
 
 CREATE VIEW pgcortex.memories_v AS
  SELECT m.id,
@@ -2690,22 +4714,14 @@ CREATE TABLE pgcortex.pattern_types (
 
 COMMENT ON TABLE pgcortex.pattern_types IS 'The kinds of learning pattern. A row here is all it takes to add a type (no migration).';
 
-CREATE TABLE pgcortex.user_preferences (
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    key text NOT NULL,
-    value jsonb NOT NULL,
-    confidence real DEFAULT 1.0 NOT NULL,
-    source text DEFAULT 'conversation'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT user_preferences_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT user_preferences_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255))),
-    CONSTRAINT user_preferences_source_check CHECK (((length(source) >= 1) AND (length(source) <= 255)))
+ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgcortex.user_preference_history_change_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
-
-ALTER TABLE ONLY pgcortex.user_preferences FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.user_preferences IS 'What the user prefers: one JSON value per key in a namespace, with the confidence and source of the value held.';
 
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_pkey PRIMARY KEY (namespace, cluster_id, memory_id);
@@ -2727,6 +4743,12 @@ ALTER TABLE ONLY pgcortex.knowledge_clusters
 
 ALTER TABLE ONLY pgcortex.knowledge_clusters
     ADD CONSTRAINT knowledge_clusters_pkey PRIMARY KEY (namespace, id);
+
+ALTER TABLE ONLY pgcortex.knowledge_settings
+    ADD CONSTRAINT knowledge_settings_pkey PRIMARY KEY (namespace);
+
+ALTER TABLE ONLY pgcortex.learning_pattern_evidence
+    ADD CONSTRAINT learning_pattern_evidence_pkey PRIMARY KEY (namespace, pattern_id, evidence_key);
 
 ALTER TABLE ONLY pgcortex.learning_patterns
     ADD CONSTRAINT learning_patterns_namespace_type_description_key UNIQUE (namespace, pattern_type, description);
@@ -2767,10 +4789,15 @@ ALTER TABLE ONLY pgcortex.schema_info
 ALTER TABLE ONLY pgcortex.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY pgcortex.user_preference_history
+    ADD CONSTRAINT user_preference_history_pkey PRIMARY KEY (change_id);
+
 ALTER TABLE ONLY pgcortex.user_preferences
     ADD CONSTRAINT user_preferences_pkey PRIMARY KEY (namespace, key);
 
 CREATE INDEX cluster_members_memory_idx ON pgcortex.cluster_members USING btree (namespace, memory_id);
+
+CREATE INDEX conversation_sessions_open_idx ON pgcortex.conversation_sessions USING btree (namespace) WHERE (ended_at IS NULL);
 
 CREATE INDEX conversation_sessions_started_at_idx ON pgcortex.conversation_sessions USING btree (namespace, started_at);
 
@@ -2780,7 +4807,13 @@ CREATE INDEX conversation_turns_namespace_created_idx ON pgcortex.conversation_t
 
 CREATE INDEX conversation_turns_session_idx ON pgcortex.conversation_turns USING btree (namespace, session_id, turn_id);
 
+CREATE INDEX knowledge_clusters_centroid_hnsw_idx ON pgcortex.knowledge_clusters USING hnsw (centroid public.vector_cosine_ops) WITH (m='16', ef_construction='64');
+
 CREATE UNIQUE INDEX knowledge_clusters_namespace_cluster_key_key ON pgcortex.knowledge_clusters USING btree (namespace, cluster_key) WHERE (cluster_key IS NOT NULL);
+
+CREATE INDEX learning_pattern_evidence_memory_idx ON pgcortex.learning_pattern_evidence USING btree (namespace, memory_id) WHERE (memory_id IS NOT NULL);
+
+CREATE INDEX learning_pattern_evidence_session_idx ON pgcortex.learning_pattern_evidence USING btree (namespace, session_id) WHERE (session_id IS NOT NULL);
 
 CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv);
 
@@ -2806,6 +4839,16 @@ CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (names
 
 CREATE INDEX namespace_audit_namespace_at_idx ON pgcortex.namespace_audit USING btree (namespace, at);
 
+CREATE INDEX user_preference_history_key_idx ON pgcortex.user_preference_history USING btree (namespace, key, change_id);
+
+CREATE INDEX user_preference_history_memory_idx ON pgcortex.user_preference_history USING btree (namespace, memory_id) WHERE (memory_id IS NOT NULL);
+
+CREATE INDEX user_preference_history_session_idx ON pgcortex.user_preference_history USING btree (namespace, session_id) WHERE (session_id IS NOT NULL);
+
+CREATE TRIGGER memories_cluster_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.memories_cluster_trigger();
+
+CREATE TRIGGER memories_cluster_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.memories_cluster_trigger();
+
 CREATE TRIGGER memories_history_delete AFTER DELETE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
 
 CREATE TRIGGER memories_history_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
@@ -2824,6 +4867,15 @@ ALTER TABLE ONLY pgcortex.conversation_turns
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_session_fkey FOREIGN KEY (namespace, session_id) REFERENCES pgcortex.conversation_sessions(namespace, session_id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY pgcortex.learning_pattern_evidence
+    ADD CONSTRAINT learning_pattern_evidence_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
+
+ALTER TABLE ONLY pgcortex.learning_pattern_evidence
+    ADD CONSTRAINT learning_pattern_evidence_pattern_fkey FOREIGN KEY (namespace, pattern_id) REFERENCES pgcortex.learning_patterns(namespace, pattern_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.learning_pattern_evidence
+    ADD CONSTRAINT learning_pattern_evidence_session_fkey FOREIGN KEY (namespace, session_id) REFERENCES pgcortex.conversation_sessions(namespace, session_id) ON DELETE SET NULL (session_id);
+
 ALTER TABLE ONLY pgcortex.learning_patterns
     ADD CONSTRAINT learning_patterns_pattern_type_fkey FOREIGN KEY (pattern_type) REFERENCES pgcortex.pattern_types(name) ON UPDATE CASCADE;
 
@@ -2839,6 +4891,12 @@ ALTER TABLE ONLY pgcortex.memory_links
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_target_fkey FOREIGN KEY (namespace, target_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY pgcortex.user_preference_history
+    ADD CONSTRAINT user_preference_history_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
+
+ALTER TABLE ONLY pgcortex.user_preference_history
+    ADD CONSTRAINT user_preference_history_session_fkey FOREIGN KEY (namespace, session_id) REFERENCES pgcortex.conversation_sessions(namespace, session_id) ON DELETE SET NULL (session_id);
+
 ALTER TABLE pgcortex.cluster_members ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.conversation_sessions ENABLE ROW LEVEL SECURITY;
@@ -2846,6 +4904,10 @@ ALTER TABLE pgcortex.conversation_sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pgcortex.conversation_turns ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.knowledge_clusters ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.knowledge_settings ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.learning_pattern_evidence ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.learning_patterns ENABLE ROW LEVEL SECURITY;
 
@@ -2869,6 +4931,10 @@ CREATE POLICY namespace_isolation ON pgcortex.conversation_turns USING (((namesp
 
 CREATE POLICY namespace_isolation ON pgcortex.knowledge_clusters USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 
+CREATE POLICY namespace_isolation ON pgcortex.knowledge_settings USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+
+CREATE POLICY namespace_isolation ON pgcortex.learning_pattern_evidence USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+
 CREATE POLICY namespace_isolation ON pgcortex.learning_patterns USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 
 CREATE POLICY namespace_isolation ON pgcortex.memories USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
@@ -2883,6 +4949,10 @@ CREATE POLICY namespace_isolation ON pgcortex.memory_links USING (((namespace)::
 
 CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
 
+CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+
 CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+
+ALTER TABLE pgcortex.user_preference_history ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.user_preferences ENABLE ROW LEVEL SECURITY;
