@@ -149,7 +149,7 @@ class ClientBase:
         assert row is not None
         version, min_client = row["version"], row["min_client_version"]
         if version not in SUPPORTED_SCHEMA_VERSIONS or min_client > CLIENT_SCHEMA_VERSION:
-            newer = version > max(SUPPORTED_SCHEMA_VERSIONS)
+            newer = version > max(SUPPORTED_SCHEMA_VERSIONS) or min_client > CLIENT_SCHEMA_VERSION
             raise SchemaVersionError(
                 f"database schema version {version} is not supported by this client "
                 f"(supports {min(SUPPORTED_SCHEMA_VERSIONS)}..{max(SUPPORTED_SCHEMA_VERSIONS)})",
