@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .admin import AdminMixin
 from .client import ClientBase
+from .knowledge import KnowledgeMixin
 from .memories import MemoriesMixin
 
 
-class Client(MemoriesMixin, AdminMixin, ClientBase):
+class Client(MemoriesMixin, KnowledgeMixin, AdminMixin, ClientBase):
     """Async pgcortex client; make one with :func:`pgcortex.connect`."""

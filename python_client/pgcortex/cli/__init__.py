@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from ..errors import PgcortexError
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
-AREAS = ("pgcortex.cli.admin", "pgcortex.cli.security", "pgcortex.cli.memories")
+AREAS = (
+    "pgcortex.cli.admin",
+    "pgcortex.cli.security",
+    "pgcortex.cli.memories",
+    "pgcortex.cli.knowledge",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

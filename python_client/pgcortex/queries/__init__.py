@@ -6,4 +6,5 @@ parameter to a SQL function never breaks a caller.
 
 from .admin import *  # noqa: F403
 from .core import *  # noqa: F403
+from .knowledge import *  # noqa: F403
 from .memories import *  # noqa: F403
