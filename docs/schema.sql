@@ -2604,8 +2604,8 @@ declare
     _ns text := pgcortex.current_namespace();
     _defaults constant jsonb := '{
         "rrf_k": 60, "vector_weight": 1, "text_weight": 1, "half_life_days": 30,
-        "recency_floor": 0.5, "importance_weight": 0.2, "confidence_floor": 0.5,
-        "access_weight": 0.1, "access_saturation": 100, "tag_boost": 0.2,
+        "recency_floor": 0.8, "importance_weight": 0.1, "confidence_floor": 0.8,
+        "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
         "candidates_per_k": 4
     }';
     -- A filtered set of at most this many memories (or the candidate count

@@ -11,7 +11,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from pgcortex import errors
+from pgcortex import Client, errors
 from pgcortex.memories import MemoryInput
 
 MODEL = "test-model"
@@ -38,7 +38,7 @@ def count(db: psycopg.Connection, table: str = "pgcortex.memories") -> int:
     return int(row[0])
 
 
-async def test_store_then_same_content_reinforces(client: Any, db: psycopg.Connection) -> None:
+async def test_store_then_same_content_reinforces(client: Client, db: psycopg.Connection) -> None:
     first = await client.store_memory(
         "The user prefers dark roast coffee",
         "user_preference",
@@ -79,7 +79,7 @@ async def test_store_then_same_content_reinforces(client: Any, db: psycopg.Conne
     )
 
 
-async def test_batch_store_reports_each_item(client: Any, db: psycopg.Connection) -> None:
+async def test_batch_store_reports_each_item(client: Client, db: psycopg.Connection) -> None:
     existing = await client.store_memory("Revenue target is 2M", "business_fact")
     results = await client.store_memories(
         [
@@ -101,7 +101,7 @@ async def test_batch_store_reports_each_item(client: Any, db: psycopg.Connection
     assert await client.store_memories([]) == []
 
 
-async def test_batch_of_thousands_in_one_call(client: Any, db: psycopg.Connection) -> None:
+async def test_batch_of_thousands_in_one_call(client: Client, db: psycopg.Connection) -> None:
     items = [
         MemoryInput(
             f"fact number {n}",
@@ -120,7 +120,7 @@ async def test_batch_of_thousands_in_one_call(client: Any, db: psycopg.Connectio
 
 
 async def test_concurrent_identical_stores_make_one_row(
-    client: Any, db: psycopg.Connection
+    client: Client, db: psycopg.Connection
 ) -> None:
     async def store() -> Any:
         return await client.store_memory(
@@ -138,7 +138,7 @@ async def test_concurrent_identical_stores_make_one_row(
     assert m.access_count == 7
 
 
-async def test_near_duplicate_merged_into_same_type(client: Any, db: psycopg.Connection) -> None:
+async def test_near_duplicate_merged_into_same_type(client: Client, db: psycopg.Connection) -> None:
     base = unit(10)
     first = await client.store_memory(
         "The launch is planned for March",
@@ -200,7 +200,7 @@ async def test_near_duplicate_merged_into_same_type(client: Any, db: psycopg.Con
     assert history[1].changed_fields == ("importance", "tags")
 
 
-async def test_history_is_written_by_the_database(client: Any, db: psycopg.Connection) -> None:
+async def test_history_is_written_by_the_database(client: Client, db: psycopg.Connection) -> None:
     stored = await client.store_memory("Pricing is per seat", "business_fact", importance=3)
     await client.store_memory("pricing is per seat", "business_fact", importance=5, tags=["p"])
     await client.update_memory(stored.id, content="Pricing is per seat per month", confidence=0.4)
@@ -265,7 +265,7 @@ BAD_ITEMS: list[tuple[str, dict[str, Any], type[errors.PgcortexError]]] = [
 
 @pytest.mark.parametrize(("case", "change", "exc"), BAD_ITEMS, ids=[c[0] for c in BAD_ITEMS])
 async def test_bad_input_raises_and_writes_nothing(
-    client: Any, db: psycopg.Connection, case: str, change: dict[str, Any], exc: type
+    client: Client, db: psycopg.Connection, case: str, change: dict[str, Any], exc: type
 ) -> None:
     import datetime as dt
 
@@ -285,7 +285,7 @@ async def test_bad_input_raises_and_writes_nothing(
     assert count(db, "pgcortex.memory_history") == 0
 
 
-async def test_one_bad_item_fails_the_whole_batch(client: Any, db: psycopg.Connection) -> None:
+async def test_one_bad_item_fails_the_whole_batch(client: Client, db: psycopg.Connection) -> None:
     with pytest.raises(errors.OutOfRangeError, match="item 3"):
         await client.store_memories(
             [
@@ -297,7 +297,7 @@ async def test_one_bad_item_fails_the_whole_batch(client: Any, db: psycopg.Conne
     assert count(db) == 0
 
 
-async def test_model_mismatch_refused(client: Any, db: psycopg.Connection) -> None:
+async def test_model_mismatch_refused(client: Client, db: psycopg.Connection) -> None:
     await client.store_memory("a", "business_fact", embedding=unit(1), embedding_model=MODEL)
     with pytest.raises(errors.EmbeddingModelMismatchError):
         await client.store_memory(
@@ -308,7 +308,7 @@ async def test_model_mismatch_refused(client: Any, db: psycopg.Connection) -> No
     assert count(db) == 1
 
 
-async def test_given_id_and_id_conflict(client: Any, db: psycopg.Connection) -> None:
+async def test_given_id_and_id_conflict(client: Client, db: psycopg.Connection) -> None:
     import uuid
 
     wanted = uuid.uuid4()

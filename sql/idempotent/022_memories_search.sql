@@ -14,13 +14,15 @@
 --                    / (sum of the active lists' weights / (rrf_k + 1))
 --                0..1; 1 = first in every list. A list a memory is not in
 --                adds nothing.
---   recency_factor    = recency_floor [0.5] + (1 - recency_floor)
+--   recency_factor    = recency_floor [0.8] + (1 - recency_floor)
 --                       * 0.5 ^ (days since last access / half_life_days [30])
---   importance_factor = 1 + importance_weight [0.2] * (importance - 3) / 2
---   confidence_factor = confidence_floor [0.5] + (1 - confidence_floor) * confidence
---   access_factor     = 1 + access_weight [0.1]
+--   importance_factor = 1 + importance_weight [0.1] * (importance - 3) / 2
+--   confidence_factor = confidence_floor [0.8] + (1 - confidence_floor) * confidence
+--   access_factor     = 1 + access_weight [0.05]
 --                       * min(1, ln(1 + access_count) / ln(1 + access_saturation [100]))
 --   score = fused_relevance * recency * importance * confidence * access factors
+-- The multipliers are deliberately mild (together 0.58 .. 1.16): relevance
+-- decides, the factors break near-ties.
 -- relevance (what min_relevance filters, as in the seed) is absolute, not
 -- relative to the other results: max(cosine similarity, keyword_overlap)
 -- + tag_boost [0.2] when one of the memory's tags occurs in the query text,
@@ -130,8 +132,8 @@ declare
     _ns text := pgcortex.current_namespace();
     _defaults constant jsonb := '{
         "rrf_k": 60, "vector_weight": 1, "text_weight": 1, "half_life_days": 30,
-        "recency_floor": 0.5, "importance_weight": 0.2, "confidence_floor": 0.5,
-        "access_weight": 0.1, "access_saturation": 100, "tag_boost": 0.2,
+        "recency_floor": 0.8, "importance_weight": 0.1, "confidence_floor": 0.8,
+        "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
         "candidates_per_k": 4
     }';
     -- A filtered set of at most this many memories (or the candidate count
