@@ -89,6 +89,11 @@ format: $(STAMP) ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix sql --processes 2
 
+.PHONY: demo
+demo: $(EMBED_STAMP) ## the scripted co-founder agent through every capability (embedded server unless PGCORTEX_DSN)
+	$(PGCORTEX) deploy
+	$(BIN)/python -m pgcortex.demo
+
 .PHONY: test
 test: $(EMBED_STAMP) lint ## lint, then the whole test suite
 	$(BIN)/pytest -q
