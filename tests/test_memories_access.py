@@ -1,0 +1,124 @@
+"""Access tracking: exact counts under concurrency, no row locks between readers, no
+rewrite of the memory row, the flush that runs by itself, read-only searches."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+
+from pgcortex import Client
+from tests.test_memories_store import MODEL, unit
+
+
+async def test_exact_counts_after_16_concurrent_searches(
+    client: Client, db: psycopg.Connection
+) -> None:
+    target = await client.store_memory(
+        "The quarterly board meeting is in Lisbon",
+        "business_fact",
+        embedding=unit(1),
+        embedding_model=MODEL,
+    )
+    other = await client.store_memory(
+        "Unrelated fact about parking",
+        "business_fact",
+        embedding=unit(2),
+        embedding_model=MODEL,
+    )
+    ctid_before = db.execute(
+        "select ctid, xmin::text from pgcortex.memories where id = %s", (target.id,)
+    ).fetchone()
+
+    async def search() -> list[object]:
+        hits = await client.search_memories(
+            "board meeting Lisbon", query_embedding=unit(1), embedding_model=MODEL, k=1
+        )
+        assert [h.id for h in hits] == [target.id]
+        return list(hits)
+
+    await asyncio.gather(*(search() for _ in range(16)))
+    m = await client.retrieve_memory(target.id)  # a get counts too: 17
+    assert m.access_count == 17
+    assert (await client.retrieve_memory(other.id, track=False)).access_count == 0
+    # Reads rewrote nothing in the memory row (no new version, no index entries).
+    ctid_after = db.execute(
+        "select ctid, xmin::text from pgcortex.memories where id = %s", (target.id,)
+    ).fetchone()
+    assert ctid_after == ctid_before
+    # Folding the log changes no count.
+    report = await client.flush_memory_access()
+    assert report.flushed_rows == 17
+    assert report.remaining_rows == 0
+    after = await client.retrieve_memory(target.id, track=False)
+    assert after.access_count == 17
+    assert after.last_accessed >= m.last_accessed
+    view = db.execute(
+        "select access_count from pgcortex.memories_v where id = %s", (target.id,)
+    ).fetchone()
+    assert view == (17,)
+
+
+async def test_read_only_search_writes_nothing(client: Client, db: psycopg.Connection) -> None:
+    stored = await client.store_memory("Read me without a trace", "business_fact")
+    for _ in range(3):
+        assert await client.search_memories("trace", k=5, track=False)
+        await client.retrieve_memory(stored.id, track=False)
+    assert db.execute("select count(*) from pgcortex.memory_access_log").fetchone() == (0,)
+    assert (await client.retrieve_memory(stored.id, track=False)).access_count == 0
+
+
+def test_concurrent_readers_take_no_row_locks(db: psycopg.Connection, db_dsn: str) -> None:
+    """A tracked search in an open transaction does not make another one wait."""
+    db.execute(
+        "select * from pgcortex.store_memory(content => 'Shared memory', "
+        "memory_type => 'business_fact')"
+    )
+    with psycopg.connect(db_dsn) as first, psycopg.connect(db_dsn) as second:
+        for conn in (first, second):
+            conn.execute("set pgcortex.namespace = 'test'")
+            conn.execute("set lock_timeout = '2s'")
+        first.execute("select * from pgcortex.search_memories(query_text => 'shared', k => 1)")
+        # first's transaction is still open; second reads and counts the same memory.
+        rows = second.execute(
+            "select * from pgcortex.search_memories(query_text => 'shared', k => 1)"
+        ).fetchall()
+        assert len(rows) == 1
+        second.commit()
+        first.commit()
+    row = db.execute("select access_count from pgcortex.memories_v").fetchone()
+    assert row == (2,)
+
+
+def test_flush_runs_by_itself(db: psycopg.Connection) -> None:
+    """Every 2000 logged reads, the reader that crosses the mark folds the log."""
+    db.execute(
+        "select * from pgcortex.store_memory(content => 'Popular memory', "
+        "memory_type => 'business_fact')"
+    )
+    mid = db.execute("select id from pgcortex.memories").fetchone()
+    assert mid is not None
+    for _ in range(3):
+        db.execute("select pgcortex.track_access(array_fill(%s::uuid, array[900]))", (mid[0],))
+    folded = db.execute("select access_count from pgcortex.memory_access").fetchone()
+    pending = db.execute("select count(*) from pgcortex.memory_access_log").fetchone()
+    assert folded is not None
+    assert pending is not None
+    assert folded[0] > 0  # a flush happened without anyone calling it
+    assert folded[0] + pending[0] == 2700
+    row = db.execute("select access_count from pgcortex.memories_v").fetchone()
+    assert row == (2700,)
+
+
+def test_other_namespace_counts_apart(db: psycopg.Connection, db_dsn: str) -> None:
+    db.execute(
+        "select * from pgcortex.store_memory(content => 'Namespaced', "
+        "memory_type => 'business_fact')"
+    )
+    with psycopg.connect(db_dsn) as other:
+        other.execute("set pgcortex.namespace = 'other'")
+        assert other.execute(
+            "select count(*) from pgcortex.search_memories(query_text => 'namespaced', k => 5)"
+        ).fetchone() == (0,)
+        other.commit()
+    assert db.execute("select access_count from pgcortex.memories_v").fetchone() == (0,)
