@@ -519,24 +519,33 @@ begin
     update pgcortex.knowledge_clusters as c set
         topics = t.topics
     from (
+        -- A tag and a term often name the same thing ("pricing"): keep it once,
+        -- at its best rank.
         select
-            r.cluster_id,
-            pg_catalog.array_agg(
-                case
-                    when r.is_term then pgcortex.term_surface(r.item, array(
-                        select pg_catalog.left(m.content, 2000)
-                        from pgcortex.cluster_members as cm
-                        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
-                        where cm.namespace = _ns and cm.cluster_id = r.cluster_id and r.item = any(pg_catalog.tsvector_to_array(m.content_tsv))
-                        limit 20
-                    ))
-                    else r.item
-                end
-                order by r.rn
-            ) as topics
-        from ranked as r
-        where r.rn <= refresh_clusters.max_topics
-        group by r.cluster_id
+            d.cluster_id,
+            (pg_catalog.array_agg(d.topic order by d.rn))[1:refresh_clusters.max_topics] as topics
+        from (
+            select distinct on (s.cluster_id, s.topic) s.cluster_id, s.topic, s.rn
+            from (
+                select
+                    r.cluster_id,
+                    r.rn,
+                    case
+                        when r.is_term then pgcortex.term_surface(r.item, array(
+                            select pg_catalog.left(m.content, 2000)
+                            from pgcortex.cluster_members as cm
+                            inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+                            where cm.namespace = _ns and cm.cluster_id = r.cluster_id and r.item = any(pg_catalog.tsvector_to_array(m.content_tsv))
+                            limit 20
+                        ))
+                        else r.item
+                    end as topic
+                from ranked as r
+                where r.rn <= 2 * refresh_clusters.max_topics
+            ) as s
+            order by s.cluster_id, s.topic, s.rn
+        ) as d
+        group by d.cluster_id
     ) as t
     where c.namespace = _ns and c.id = t.cluster_id;
     return _n;
@@ -582,6 +591,8 @@ declare
     _gone uuid[] := '{}';
     _big uuid;
     _small uuid;
+    _pass integer;
+    _pass_merged integer;
 begin
     if maint_recluster.merge_similarity is not null and maint_recluster.merge_similarity not between -1 and 1 then
         raise exception using errcode = 'PC004', message = 'merge_similarity must be between -1 and 1';
@@ -618,43 +629,48 @@ begin
     perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
 
     -- 3. Merge close automatic clusters, closest pairs first, the smaller into
-    --    the larger.
-    for _pair in
-        select a.id as a_id, a.member_count as a_n, n.id as b_id, n.member_count as b_n, n.sim
-        from pgcortex.knowledge_clusters as a
-        cross join lateral (
-            select
-                b.id, b.member_count,
-                (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
-            from pgcortex.knowledge_clusters as b
-            where
-                b.namespace = _ns and b.origin = 'auto' and b.id <> a.id
-                and b.centroid_model = a.centroid_model
-            order by b.centroid operator(public.<=>) a.centroid
-            limit 1
-        ) as n
-        where a.namespace = _ns and a.origin = 'auto' and a.centroid is not null and n.sim >= _merge
-        order by n.sim desc, a.id
-    loop
-        continue when _pair.a_id = any(_gone) or _pair.b_id = any(_gone);
-        if _pair.a_n > _pair.b_n or (_pair.a_n = _pair.b_n and _pair.a_id < _pair.b_id) then
-            _big := _pair.a_id; _small := _pair.b_id;
-        else
-            _big := _pair.b_id; _small := _pair.a_id;
-        end if;
-        update pgcortex.cluster_members as cm set cluster_id = _big
-        where cm.namespace = _ns and cm.cluster_id = _small;
-        delete from pgcortex.knowledge_clusters as c where c.namespace = _ns and c.id = _small;
-        update pgcortex.knowledge_clusters as c set last_updated = maint_recluster.as_of
-        where c.namespace = _ns and c.id = _big;
-        _gone := _gone || _small;
-        _merged := _merged + 1;
-    end loop;
-    if _merged > 0 then
+    --    the larger; passes repeat (centroids recomputed in between) until a
+    --    pass merges nothing, at most 20.
+    for _pass in 1..20 loop
+        _pass_merged := 0;
+        _gone := '{}';
+        for _pair in
+            select a.id as a_id, a.member_count as a_n, n.id as b_id, n.member_count as b_n, n.sim
+            from pgcortex.knowledge_clusters as a
+            cross join lateral (
+                select
+                    b.id, b.member_count,
+                    (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
+                from pgcortex.knowledge_clusters as b
+                where
+                    b.namespace = _ns and b.origin = 'auto' and b.id <> a.id
+                    and b.centroid_model = a.centroid_model
+                order by b.centroid operator(public.<=>) a.centroid
+                limit 1
+            ) as n
+            where a.namespace = _ns and a.origin = 'auto' and a.centroid is not null and n.sim >= _merge
+            order by n.sim desc, a.id
+        loop
+            continue when _pair.a_id = any(_gone) or _pair.b_id = any(_gone);
+            if _pair.a_n > _pair.b_n or (_pair.a_n = _pair.b_n and _pair.a_id < _pair.b_id) then
+                _big := _pair.a_id; _small := _pair.b_id;
+            else
+                _big := _pair.b_id; _small := _pair.a_id;
+            end if;
+            update pgcortex.cluster_members as cm set cluster_id = _big
+            where cm.namespace = _ns and cm.cluster_id = _small;
+            delete from pgcortex.knowledge_clusters as c where c.namespace = _ns and c.id = _small;
+            update pgcortex.knowledge_clusters as c set last_updated = maint_recluster.as_of
+            where c.namespace = _ns and c.id = _big;
+            _gone := _gone || _small;
+            _merged := _merged + 1;
+            _pass_merged := _pass_merged + 1;
+        end loop;
+        exit when _pass_merged = 0;
         select pg_catalog.array_agg(c.id) into _ids
         from pgcortex.knowledge_clusters as c where c.namespace = _ns;
         perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
-    end if;
+    end loop;
 
     -- 4. One k-means step: each member of an automatic embedding cluster moves
     --    to the nearest automatic centroid of its model when that is nearer.

@@ -1,0 +1,233 @@
+"""Knowledge clusters: kept on every store by the trigger (nearest centroid or a new
+cluster; the type-and-tags key without an embedding), re-clustering three well-separated
+topics into three clusters with the right members and topics, explicit clusters, clusters
+relevant to a query, and bad input."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import psycopg
+import pytest
+
+from pgcortex import Client, errors
+from pgcortex.memories import MemoryInput
+
+MODEL = "test-model"
+TOPICS = {
+    "pricing": ["pricing", "discount", "invoice"],
+    "hiring": ["hiring", "candidate", "interview"],
+    "database": ["database", "index", "replica"],
+}
+
+
+def unit(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def near(v: np.ndarray, similarity: float, seed: int) -> np.ndarray:
+    """A unit vector with exactly ``similarity`` cosine to unit vector ``v``."""
+    r = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+    r -= r.dot(v) * v
+    r /= np.linalg.norm(r)
+    out = similarity * v + math.sqrt(1 - similarity**2) * r
+    result: np.ndarray = (out / np.linalg.norm(out)).astype(np.float32)
+    return result
+
+
+def topic_items(per_topic: int = 8) -> list[tuple[str, MemoryInput]]:
+    centres = {name: unit(i) for i, name in enumerate(TOPICS)}
+    items = []
+    for t, (name, words) in enumerate(TOPICS.items()):
+        for i in range(per_topic):
+            text = f"Note {i} on {words[0]}: the {words[1 + i % 2]} of {words[0]} matters ({t}{i})"
+            items.append(
+                (
+                    name,
+                    MemoryInput(
+                        text,
+                        "business_fact",
+                        tags=[words[0]],
+                        embedding=near(centres[name], 0.85, 100 * t + i),
+                    ),
+                )
+            )
+    random.Random(5).shuffle(items)
+    return items
+
+
+def auto_clusters(db: psycopg.Connection) -> dict[str, set[str]]:
+    rows = db.execute(
+        "select c.name, array_agg(cm.memory_id::text) from pgcortex.knowledge_clusters c "
+        "join pgcortex.cluster_members cm on cm.namespace = c.namespace and cm.cluster_id = c.id "
+        "where c.origin = 'auto' group by c.name"
+    ).fetchall()
+    return {name: set(members) for name, members in rows}
+
+
+async def test_three_topics_recluster_into_three_clusters(
+    client: Client, db: psycopg.Connection
+) -> None:
+    # A strict threshold first: every memory founds its own cluster on store.
+    await client.set_knowledge_settings(cluster_similarity=0.99)
+    items = topic_items()
+    results = await client.store_memories([m for _, m in items], embedding_model=MODEL)
+    truth: dict[str, set[str]] = {name: set() for name in TOPICS}
+    for (name, _), r in zip(items, results, strict=True):
+        truth[name].add(str(r.id))
+    assert len(auto_clusters(db)) == 24
+
+    report = await client.recluster(merge_similarity=0.6)
+    assert report.clusters_before == 24
+    assert report.clusters_after == 3
+    assert report.clusters_merged == 21
+    clusters = auto_clusters(db)
+    assert sorted(map(frozenset, clusters.values()), key=sorted) == sorted(
+        map(frozenset, truth.values()), key=sorted
+    )
+    listed = await client.get_knowledge_clusters()
+    assert len(listed) == 3
+    for c in listed:
+        assert c.member_count == 8
+        name = next(n for n, ids in truth.items() if {str(i) for i in c.top_memory_ids} <= ids)
+        assert c.topics[0] == name  # the topic word, as tag and term, ranks first
+        assert "business_fact" not in c.topics  # shared by every cluster: names none
+        assert 0 < c.importance_score <= 5
+
+    # Re-clustering a clean state changes nothing.
+    again = await client.recluster(merge_similarity=0.6)
+    assert (again.clusters_merged, again.members_moved, again.clusters_after) == (0, 0, 3)
+
+
+async def test_store_joins_nearest_cluster_or_founds_one(
+    client: Client, db: psycopg.Connection
+) -> None:
+    await client.set_knowledge_settings(cluster_similarity=0.6)
+    items = topic_items(per_topic=4)
+    await client.store_memories([m for _, m in items], embedding_model=MODEL)
+    clusters = auto_clusters(db)
+    assert len(clusters) == 3  # one batch: similar rows found one cluster together
+    assert sorted(len(v) for v in clusters.values()) == [4, 4, 4]
+
+    one_more = await client.store_memory(
+        "A new pricing rule for resellers",
+        "business_fact",
+        embedding=near(unit(0), 0.85, 999),
+        embedding_model=MODEL,
+    )
+    clusters = auto_clusters(db)
+    assert len(clusters) == 3
+    assert any(str(one_more.id) in m and len(m) == 5 for m in clusters.values())
+    centroid_ok = db.execute(
+        "select bool_and(abs(public.vector_norm(centroid) - 1) < 1e-4), sum(member_count) "
+        "from pgcortex.knowledge_clusters"
+    ).fetchone()
+    assert centroid_ok == (True, 13)
+
+    far = await client.store_memory(
+        "Something else entirely", "business_fact", embedding=unit(77), embedding_model=MODEL
+    )
+    clusters = auto_clusters(db)
+    assert len(clusters) == 4
+    assert {str(far.id)} in clusters.values()
+
+
+async def test_text_only_memories_cluster_by_type_and_tags(
+    client: Client, db: psycopg.Connection
+) -> None:
+    a = await client.store_memory("Alice runs sales", "relationship", tags=["sales", "alice"])
+    b = await client.store_memory("Alice reports to Bob", "relationship", tags=["alice", "sales"])
+    c = await client.store_memory("Bob runs ops", "relationship", tags=["ops"])
+    rows = db.execute(
+        "select c.cluster_key, array_agg(cm.memory_id order by cm.memory_id) "
+        "from pgcortex.knowledge_clusters c join pgcortex.cluster_members cm "
+        "on cm.namespace = c.namespace and cm.cluster_id = c.id group by c.cluster_key "
+        "order by c.cluster_key"
+    ).fetchall()
+    assert rows == [
+        ("relationship:alice,sales", sorted([a.id, b.id])),
+        ("relationship:ops", [c.id]),
+    ]
+    # New tags move it to the cluster of its new key.
+    await client.update_memory(c.id, tags=["alice", "sales"])
+    members = db.execute(
+        "select count(*) from pgcortex.cluster_members cm join pgcortex.knowledge_clusters c "
+        "on c.id = cm.cluster_id where c.cluster_key = 'relationship:alice,sales'"
+    ).fetchone()
+    assert members == (3,)
+    left = db.execute(
+        "select count(*) from pgcortex.cluster_members cm join pgcortex.knowledge_clusters c "
+        "on c.id = cm.cluster_id where c.cluster_key = 'relationship:ops'"
+    ).fetchone()
+    assert left == (0,)
+
+
+async def test_explicit_cluster_and_relevance(client: Client) -> None:
+    await client.set_knowledge_settings(cluster_similarity=0.6)
+    items = topic_items(per_topic=3)
+    stored = await client.store_memories([m for _, m in items], embedding_model=MODEL)
+    await client.recluster()
+    pricing_ids = [r.id for (name, _), r in zip(items, stored, strict=True) if name == "pricing"]
+
+    explicit = await client.store_knowledge_cluster(
+        "Q3 pricing review",
+        "what we decided about prices",
+        topics=["pricing review", "margins"],
+        memory_ids=pricing_ids[:2],
+        confidence=0.8,
+    )
+    assert explicit.origin == "explicit"
+    assert explicit.member_count == 2
+    assert explicit.topics == ("pricing review", "margins")
+    assert set(explicit.top_memory_ids) == set(pricing_ids[:2])
+    again = await client.store_knowledge_cluster("Q3 pricing review", memory_ids=pricing_ids)
+    assert again.cluster_id == explicit.cluster_id
+    assert again.member_count == 3
+    assert again.description == "what we decided about prices"
+
+    by_text = await client.get_knowledge_clusters("how are our margins doing?")
+    assert [c.name for c in by_text] == ["Q3 pricing review"]
+    assert by_text[0].topic_matches == 1
+    by_vector = await client.get_knowledge_clusters(
+        query_embedding=near(unit(1), 0.9, 4242), embedding_model=MODEL, max_results=1
+    )
+    assert by_vector[0].topics[0] == "hiring"
+    assert by_vector[0].similarity is not None
+    assert by_vector[0].similarity > 0.8
+
+    report = await client.recluster(merge_similarity=0.0)  # merges every auto cluster
+    assert report.clusters_after == 2  # explicit clusters are never merged or dissolved
+    kept = await client.get_knowledge_clusters(max_results=10)
+    assert {c.origin for c in kept} == {"auto", "explicit"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"name": ""}, errors.InvalidArgumentError),
+        ({"name": "x" * 256}, errors.InvalidArgumentError),
+        ({"name": "c", "confidence": 1.5}, errors.OutOfRangeError),
+        ({"name": "c", "importance_score": 6}, errors.OutOfRangeError),
+        ({"name": "c", "topics": [""]}, errors.InvalidTagsError),
+        (
+            {"name": "c", "memory_ids": ["01a20a74-431a-7c42-8b5a-f7fd5505090a"]},
+            errors.NotFoundError,
+        ),
+    ],
+)
+async def test_bad_cluster_writes_nothing(
+    client: Client, db: psycopg.Connection, kwargs: dict[str, object], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        await client.store_knowledge_cluster(**kwargs)  # type: ignore[arg-type]
+    assert db.execute("select count(*) from pgcortex.knowledge_clusters").fetchone() == (0,)
+
+
+async def test_bad_recluster_arguments(client: Client) -> None:
+    with pytest.raises(errors.OutOfRangeError):
+        await client.recluster(merge_similarity=2)
+    with pytest.raises(errors.EmbeddingDimensionError):
+        await client.get_knowledge_clusters(query_embedding=[1.0, 2.0], embedding_model=MODEL)

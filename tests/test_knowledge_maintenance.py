@@ -1,0 +1,62 @@
+"""One maintenance entry point: every step runs and reports (SQL, client, CLI)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from pgcortex import Client, errors
+from pgcortex.cli import main
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Connection) -> None:
+    await client.set_knowledge_settings(turn_memories=False)
+    await client.store_memory("Old trivia nobody reads", "business_fact", importance=1, as_of=T0)
+    await client.store_memory(
+        "Temporary promo code", "business_fact", expires_at=T0 + timedelta(days=1), as_of=T0
+    )
+    await client.store_memory("Core fact", "business_fact", importance=5, as_of=T0)
+    await client.search_memories("core fact", k=1)
+    session = await client.start_session(as_of=T0)
+    for i in range(5):
+        await client.store_conversation_turn(
+            "user", f"What about invoices {i}?", session.session_id, as_of=T0
+        )
+    db.execute("delete from pgcortex.cluster_members")  # left out: re-clustering assigns them
+
+    steps = await client.run_maintenance(forget_days=90, as_of=T0 + timedelta(days=200))
+    assert [s.step for s in steps] == [
+        "forget",
+        "purge_expired",
+        "flush_access",
+        "recluster",
+        "detect_patterns",
+    ]
+    by = {s.step: s.result for s in steps}
+    assert by["forget"]["deleted"] == 1
+    assert by["purge_expired"]["purged"] == 1
+    assert by["flush_access"]["flushed_rows"] >= 1
+    assert by["recluster"]["memories_assigned"] == 1
+    assert by["detect_patterns"]["patterns_found"] == 2
+    assert all(s.duration_ms >= 0 for s in steps)
+    remaining = db.execute("select content from pgcortex.memories").fetchall()
+    assert remaining == [("Core fact",)]
+
+    quiet = await client.run_maintenance(forget=False, recluster=False, detect_patterns=False)
+    assert {s.step: s.result for s in quiet}["recluster"] == {"skipped": True}
+
+
+async def test_maintenance_bad_input(client: Client) -> None:
+    with pytest.raises(errors.OutOfRangeError):
+        await client.run_maintenance(forget_days=-1)
+
+
+def test_cli_maint(db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--dsn", db_dsn, "--namespace", "test", "maint", "--no-forget"]) == 0
+    out = capsys.readouterr().out
+    for step in ("forget", "purge_expired", "flush_access", "recluster", "detect_patterns"):
+        assert step in out
