@@ -30,7 +30,9 @@ def unit_vector(seed: int, dims: int = 384) -> str:
     return "[" + ",".join(f"{v / norm:.6f}" for v in values) + "]"
 
 
-def seed_namespace(conn: psycopg.Connection, namespace: str, tag: str) -> dict[str, Any]:
+def seed_namespace(
+    conn: psycopg.Connection, namespace: str, tag: str, model: str = "test-model"
+) -> dict[str, Any]:
     """Rows in every v1 table of ``namespace``, written as a superuser (RLS bypassed).
 
     Some values are the same in every namespace ("shared ..."): dedup keys, cluster
@@ -46,19 +48,22 @@ def seed_namespace(conn: psycopg.Connection, namespace: str, tag: str) -> dict[s
     ids["m_shared"] = one(
         "insert into pgcortex.memories (namespace, content, memory_type, tags, metadata,"
         " embedding, embedding_model) values (%s, 'shared fact: the sky is blue',"
-        " 'business_fact', '{shared}', '{\"k\": 1}', %s, 'test-model') returning id",
+        " 'business_fact', '{shared}', '{\"k\": 1}', %s, %s) returning id",
         namespace,
         unit_vector(1),
+        model,
     )
     ids["m_private"] = one(
         "insert into pgcortex.memories (namespace, content, memory_type, tags, embedding,"
-        " embedding_model) values (%s, %s, 'technical_knowledge', %s, %s, 'test-model')"
+        " embedding_model) values (%s, %s, 'technical_knowledge', %s, %s, %s)"
         " returning id",
         namespace,
         f"private fact of {tag}: the launch code is {tag}-1234",
         [tag, "private"],
-        unit_vector(hash(tag) % 1000 + 10),
+        unit_vector(len(tag) * 7 + 10),
+        model,
     )
+    ids["vec_private"] = unit_vector(len(tag) * 7 + 10)
     ids["m_text"] = one(
         "insert into pgcortex.memories (namespace, content, memory_type, importance)"
         " values (%s, %s, 'user_preference', 5) returning id",

@@ -114,10 +114,12 @@ async def test_erase_removes_everything_of_one_namespace_and_is_audited(
     async with await pgcortex.connect(db_dsn, namespace="a", deploy=False) as client:
         result = await client.erase_namespace(confirm="a")
         assert result.namespace == "a"
-        assert result.rows_deleted == sum(a_counts.values())
-        assert {k: v for k, v in result.tables.items() if v} == {
-            k: v for k, v in a_counts.items() if v
-        }
+        # Everything counted, plus rows that triggers wrote while it was deleted
+        # (the history of the deleted memories), which the erase removes too.
+        assert result.rows_deleted >= sum(a_counts.values())
+        assert result.rows_deleted == sum(result.tables.values())
+        for table, count in a_counts.items():
+            assert result.tables[table] >= count, table
         again = await client.erase_namespace(confirm="a")
         assert again.rows_deleted == 0
         log = await client.namespace_audit_log()
