@@ -64,6 +64,10 @@ status: $(STAMP) ## migration files: applied, pending, drift
 reset: $(STAMP) ## drop the pgcortex schema (asks first)
 	$(PGCORTEX) reset
 
+.PHONY: maint
+maint: $(STAMP) ## run all maintenance of a namespace (NAMESPACE=default): forget, purge, flush, re-cluster, patterns
+	$(PGCORTEX) --namespace "$${NAMESPACE:-default}" maint
+
 .PHONY: deploy-script
 deploy-script: $(STAMP) ## regenerate sql/deploy.psql (the psql-only deploy)
 	$(PGCORTEX) deploy-script -o sql/deploy.psql
