@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import numpy as np
@@ -206,16 +206,18 @@ async def section(
     t["shape"] = "api vector, untracked"
     res["throughput"].append(t)
 
-    for step, run_step in (
-        ("get_memory", lambda: gets(cfg, adsn, data, res)),
-        ("context bundle", lambda: context_bundle(cfg, dsn, adsn, data, res, as_of)),
-        ("store_memories", lambda: stores(cfg, adsn, data, res)),
-    ):
-        try:
-            await run_step()
-        except Exception as exc:  # recorded in the results; the run exits non-zero
-            res["errors"].append(f"{step}: {type(exc).__name__}: {exc}")
-            note(f"FAILED {step}: {exc}")
+    await guarded("get_memory", gets(cfg, adsn, data, res), res)
+    await guarded("context bundle", context_bundle(cfg, dsn, adsn, data, res, as_of), res)
+    await guarded("store_memories", stores(cfg, adsn, data, res), res)
+
+
+async def guarded(step: str, work: Awaitable[None], res: dict[str, Any]) -> None:
+    """Run one step; a failure is recorded in the results (the run then exits non-zero)."""
+    try:
+        await work
+    except Exception as exc:
+        res["errors"].append(f"{step}: {type(exc).__name__}: {exc}")
+        note(f"FAILED {step}: {exc}")
 
 
 async def gets(cfg: Config, adsn: str, data: Dataset, res: dict[str, Any]) -> None:
@@ -239,14 +241,16 @@ async def context_bundle(
         res["skipped"].append(f"context bundle: {fn} is not deployed")
         return
     names = arg_names(dsn, fn)
-    params = [n for n in ("query_text", "query_embedding") if n in names]
-    if "query_text" not in params:
-        res["skipped"].append(f"context bundle: {fn} has no query_text argument ({names})")
+    params = [n for n in ("query_text", "query", "query_embedding") if n in names]
+    if not set(params) & {"query_text", "query"}:
+        res["skipped"].append(f"context bundle: {fn} has no query text argument ({names})")
         return
     call = ", ".join(f"{n} => ${i + 1}" for i, n in enumerate(params))
     sql = f"select {fn}({call})"
     args = [
-        tuple(data.query_texts[i] if p == "query_text" else data.query_vectors[i] for p in params)
+        tuple(
+            data.query_vectors[i] if p == "query_embedding" else data.query_texts[i] for p in params
+        )
         for i in range(cfg.queries)
     ]
     lat, _, _ = await sequential(adsn, Shape("context bundle", sql, args, lambda rows: []))

@@ -29,6 +29,7 @@ class Config:
     store_n: int
     keep: bool
     sql_dir: str | None
+    reuse: bool
     k: int = 10
 
     @classmethod
@@ -48,4 +49,5 @@ class Config:
             store_n=_int("BENCH_STORE_N", 200 if smoke else 2_000),
             keep=os.environ.get("BENCH_KEEP", "") not in ("", "0"),
             sql_dir=os.environ.get("BENCH_SQL_DIR") or None,
+            reuse=os.environ.get("BENCH_REUSE", "") not in ("", "0"),
         )

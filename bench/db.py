@@ -81,6 +81,27 @@ def fresh_database(name: str, *, keep: bool = False, sql_dir: str | None = None)
             drop()
 
 
+@contextmanager
+def existing_database(name: str, n: int) -> Iterator[str]:
+    """The database a run with ``BENCH_KEEP=1`` left (for tuning experiments on the
+    same data): the memories the previous run stored through the API are deleted,
+    so the loaded rows, and only they, are searched again."""
+    dsn = with_dbname(server_dsn(), f"pgcortex_bench_{name}")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("set session_replication_role = replica")
+        conn.execute(
+            "delete from pgcortex.memories where namespace = %s and not (id between %s and %s)",
+            (NAMESPACE, row_id(0), row_id(n - 1)),
+        )
+        row = conn.execute(
+            "select count(*) from pgcortex.memories where namespace = %s", (NAMESPACE,)
+        ).fetchone()
+        if not row or row[0] != n:
+            raise RuntimeError(f"pgcortex_bench_{name} holds {row} memories, not {n}")
+        conn.execute("vacuum (analyze) pgcortex.memories")
+    yield dsn
+
+
 def row_id(i: int) -> uuid.UUID:
     """The id of row ``i`` of a data set (so results map back to ground-truth rows)."""
     return uuid.UUID(int=(0x0190 << 112) | (i + 1))

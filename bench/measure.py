@@ -83,7 +83,7 @@ async def sequential(
         await conn.close()
 
 
-async def concurrent(dsn: str, shape: Shape, *, clients: int, seconds: float) -> dict[str, float]:
+async def concurrent(dsn: str, shape: Shape, *, clients: int, seconds: float) -> dict[str, Any]:
     """``clients`` connections each running the queries in a loop for ``seconds``:
     completed queries per second and the latency percentiles under that load."""
     conns = [await connect(dsn, shape.settings) for _ in range(clients)]
@@ -111,7 +111,7 @@ async def concurrent(dsn: str, shape: Shape, *, clients: int, seconds: float) ->
             done = sum(await asyncio.gather(*(worker(w) for w in range(clients))))
             bar.advance()
         elapsed = time.perf_counter() - t0
-        out = {"clients": clients, "qps": done / elapsed, "queries": done}
+        out: dict[str, Any] = {"clients": clients, "qps": done / elapsed, "queries": done}
         out.update({k: v for k, v in percentiles(ms).items() if k != "n"})
         return out
     finally:

@@ -3,7 +3,9 @@
 Environment: BENCH_N (rows, default 100000), BENCH_SMOKE=1 (a seconds-long run),
 BENCH_NAME, BENCH_QUERIES, BENCH_SECONDS (per concurrency level), BENCH_MINILM_N
 (rows of the real-embedding corpus, 0 to skip), BENCH_STORE_N, BENCH_KEEP=1 (keep
-the database), PGCORTEX_DSN (another server; default the embedded one).
+the database), BENCH_REUSE=1 (measure again in the database a kept run left, without
+loading), BENCH_SQL_DIR (deploy these SQL files), BENCH_RESULTS_DIR, PGCORTEX_DSN
+(another server; default the embedded one).
 """
 
 from __future__ import annotations
@@ -225,12 +227,18 @@ async def main_async(cfg: Config) -> dict[str, Any]:
             data.vectors, data.query_vectors, cfg.k, mask=mask, label=f"truth {tag}"
         )
     res["memory_bandwidth"] = memory_bandwidth(128 if cfg.smoke else 512)
-    with db.fresh_database(cfg.name, keep=cfg.keep, sql_dir=cfg.sql_dir) as dsn:
+    database = (
+        db.existing_database(cfg.name, cfg.n)
+        if cfg.reuse
+        else db.fresh_database(cfg.name, keep=cfg.keep, sql_dir=cfg.sql_dir)
+    )
+    with database as dsn:
         adsn = db.asyncpg_dsn(dsn)
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("create extension if not exists pg_stat_statements with schema public")
         res["machine"] = machine_info(dsn)
-        res["load"] = await db.bulk_load(dsn, data)
+        if not cfg.reuse:
+            res["load"] = await db.bulk_load(dsn, data)
         res["sizes"] = db.sizes(dsn)
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("select public.pg_stat_statements_reset()")

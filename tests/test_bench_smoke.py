@@ -44,6 +44,7 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
         assert s["latency"]["n"] > 0
         if "recall" in s:
             assert 0.0 <= s["recall"] <= 1.0
-    assert len(saved["ef_sweep"]) == len(cfg.ef_sweep)
+    table_sweep = [e for e in saved["ef_sweep"] if e["shape"] == "table vector (HNSW)"]
+    assert [e["ef_search"] for e in table_sweep] == list(cfg.ef_sweep)
     assert saved["load"]["rows"] == cfg.n
     assert saved["sizes"]["pgcortex.memories"]["indexes"]
