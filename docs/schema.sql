@@ -812,6 +812,8 @@ declare
     _n bigint;
     _total bigint := 0;
     _counts jsonb := '{}';
+    _pass integer;
+    _pass_total bigint;
     _audit bigint;
 begin
     if erase_namespace.confirm is distinct from _ns then
@@ -820,20 +822,29 @@ begin
             message = 'erase_namespace needs confirm => the name of the current namespace',
             hint = 'pass confirm => pgcortex.current_namespace() once you are sure';
     end if;
-    for _t in
-        select
-            t.table_name,
-            c.relname::text as name
-        from pgcortex.namespaced_tables() as t
-        inner join pg_catalog.pg_class as c on t.table_name = c.oid
-        order by t.depth desc, c.relname desc
-    loop
-        execute pg_catalog.format(
-            'delete from %s as t where t.namespace operator(pg_catalog.=) $1', _t.table_name
-        ) using _ns;
-        get diagnostics _n = row_count;
-        _total := _total + _n;
-        _counts := _counts || pg_catalog.jsonb_build_object(_t.name, _n);
+    -- Triggers may write rows while rows are deleted (a history of the deletes):
+    -- repeat the pass until one deletes nothing.
+    for _pass in 1..5 loop
+        _pass_total := 0;
+        for _t in
+            select
+                t.table_name,
+                c.relname::text as name
+            from pgcortex.namespaced_tables() as t
+            inner join pg_catalog.pg_class as c on t.table_name = c.oid
+            order by t.depth desc, c.relname desc
+        loop
+            execute pg_catalog.format(
+                'delete from %s as t where t.namespace operator(pg_catalog.=) $1', _t.table_name
+            ) using _ns;
+            get diagnostics _n = row_count;
+            _pass_total := _pass_total + _n;
+            _counts := _counts || pg_catalog.jsonb_build_object(
+                _t.name, coalesce((_counts ->> _t.name)::bigint, 0) + _n
+            );
+        end loop;
+        _total := _total + _pass_total;
+        exit when _pass_total = 0;
     end loop;
     insert into pgcortex.namespace_audit as na (namespace, action, details)
     values (_ns, 'erase', pg_catalog.jsonb_build_object('rows', _counts, 'total', _total))
@@ -4186,7 +4197,9 @@ begin
             g.expires_at
         from groups as g
         inner join items as r on r.o = g.rep
-        order by g.rep
+        -- Key order, so that concurrent batches wait on each other in one
+        -- order instead of deadlocking.
+        order by _hash[g.rep]
         on conflict (namespace, content_hash) do update
             set
                 importance = case when m.expires_at <= store_memories.as_of
@@ -4233,6 +4246,14 @@ begin
     -- Near duplicates: reinforce the memory each one merges into. ---------------
     if exists (select from pg_catalog.unnest(_near) as x (id) where x.id is not null) then
         perform pgcortex.set_change_context('merge', store_memories.as_of);
+        -- Lock the memories merged into in id order (no deadlock between batches).
+        perform
+        from pgcortex.memories as m
+        where
+            m.namespace = _ns
+            and m.id = any(array(select x.id from pg_catalog.unnest(_near) as x (id)))
+        order by m.id
+        for no key update;
         with merges as (
             select
                 _near[_rep[o.o]] as target,

@@ -343,3 +343,24 @@ def test_sql_errors_in_psql(db: psycopg.Connection) -> None:
     with pytest.raises(psycopg.Error) as info:
         db.execute("select '[NaN,1]'::public.vector")
     assert isinstance(errors.from_driver_error(info.value), errors.EmbeddingValueError)
+
+
+async def test_overlapping_batches_in_opposite_orders(
+    client: Client, db: psycopg.Connection
+) -> None:
+    """Concurrent batches lock contents in key order: they wait, they do not deadlock
+    (given ``conn=``, nothing is retried for them)."""
+    contents = [f"shared fact {n}" for n in range(200)]
+
+    async def batch(order: list[str]) -> list[str]:
+        async with client.pool.acquire() as conn:
+            results = await client.store_memories(
+                [MemoryInput(c, "business_fact") for c in order], conn=conn
+            )
+        return [r.action for r in results]
+
+    for round_ in range(3):
+        forward, backward = await asyncio.gather(batch(contents), batch(list(reversed(contents))))
+        if round_ == 0:
+            assert sorted(forward + backward) == ["inserted"] * 200 + ["updated"] * 200
+    assert count(db) == 200

@@ -830,7 +830,9 @@ begin
             g.expires_at
         from groups as g
         inner join items as r on r.o = g.rep
-        order by g.rep
+        -- Key order, so that concurrent batches wait on each other in one
+        -- order instead of deadlocking.
+        order by _hash[g.rep]
         on conflict (namespace, content_hash) do update
             set
                 importance = case when m.expires_at <= store_memories.as_of
@@ -877,6 +879,14 @@ begin
     -- Near duplicates: reinforce the memory each one merges into. ---------------
     if exists (select from pg_catalog.unnest(_near) as x (id) where x.id is not null) then
         perform pgcortex.set_change_context('merge', store_memories.as_of);
+        -- Lock the memories merged into in id order (no deadlock between batches).
+        perform
+        from pgcortex.memories as m
+        where
+            m.namespace = _ns
+            and m.id = any(array(select x.id from pg_catalog.unnest(_near) as x (id)))
+        order by m.id
+        for no key update;
         with merges as (
             select
                 _near[_rep[o.o]] as target,
