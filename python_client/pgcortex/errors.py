@@ -244,6 +244,12 @@ def wrap_errors() -> Iterator[None]:
         yield
     except PgcortexError:
         raise
+    except RecursionError as exc:
+        # The JSON codec gave up on an argument nested too deeply to encode;
+        # nothing was sent.
+        raise InvalidMetadataError(
+            "a JSON argument is nested too deeply to encode", hint="flatten the value"
+        ) from exc
     except _driver_error_types() as exc:
         from asyncpg.exceptions._base import DataError as ClientDataError
 
