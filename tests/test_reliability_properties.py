@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 import pgcortex
 
 # Text PostgreSQL can hold: no NUL, no lone surrogates.
-_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+_CHARS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 # Tags: no control characters, 1..100 characters once trimmed of spaces.
 _TAG = (
-    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=100)
+    st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=100)
     .map(lambda t: t.strip(" "))
     .filter(lambda t: 1 <= len(t) <= 100)
 )
