@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
+import re
+import subprocess
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from pgcortex import docs
 
@@ -79,3 +84,38 @@ def test_readme_error_table_is_current(db: psycopg.Connection) -> None:
     assert docs.with_readme_table(readme, docs.error_codes(db)) == readme, (
         "README.md's error-code table is out of date: run `make docs`"
     )
+
+
+def _readme_block(language: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(rf"^```{language}\n(.*?)^```$", readme, re.S | re.M)
+    assert match is not None, f"README.md has no {language} example"
+    return match.group(1)
+
+
+def test_readme_python_example_runs(db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGCORTEX_DSN", db_dsn)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_readme_block("python"), "README.md", "exec"), {"__name__": "readme"})
+    lines = out.getvalue().splitlines()
+    assert lines, "the example printed nothing"
+    assert "vector" in lines[0]
+    assert "fourteen more months" in lines[0]
+
+
+def test_readme_psql_example_runs(db_dsn: str) -> None:
+    from pgcortex.server import bin_path
+
+    psql = bin_path("psql")
+    proc = subprocess.run(
+        [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db_dsn],
+        input=_readme_block("sql"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ZX-4471" in proc.stdout
+    assert "concise bullet points" in proc.stdout
