@@ -160,3 +160,18 @@ async def test_semantic_recall_finds_a_paraphrase_sharing_no_keyword(
     # text-only, the same question finds nothing: the match is the embedding's
     client.embedder = None
     assert [h.id for h in await client.search_memories(PARAPHRASE_QUERY, k=3)] == []
+
+
+def test_torch_is_the_cpu_build_without_cuda_packages() -> None:
+    """make install-embed pins the CPU wheel of torch: no CUDA runtime is pulled in."""
+    import importlib.metadata
+
+    import torch
+
+    assert torch.version.cuda is None
+    cuda_packages = sorted(
+        name
+        for dist in importlib.metadata.distributions()
+        if (name := (dist.metadata["Name"] or "").lower()).startswith(("nvidia-", "triton"))
+    )
+    assert cuda_packages == []
