@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from . import api, db, report
+from . import api, db, minilm, report
 from .config import Config
 from .data import SELECTIVITY, Dataset, synthetic
 from .measure import Shape, sequential
@@ -246,6 +246,7 @@ async def main_async(cfg: Config) -> dict[str, Any]:
         await api.section(cfg, dsn, adsn, data, truth, res)
         res["sizes"] = db.sizes(dsn)
         res["pg_stat_statements"] = stat_statements(dsn)
+    await minilm.section(cfg, res)
     res["elapsed_seconds"] = time.perf_counter() - started
     return res
 
