@@ -106,6 +106,11 @@ test: $(EMBED_STAMP) lint ## lint, then the whole test suite
 bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md
 	$(BIN)/python -m bench.run
 
+.PHONY: stress
+stress: $(STAMP) ## 16 concurrent workers for 60 s (STRESS_SECONDS=...) and the crash test; see docs/reliability.md
+	PGCORTEX_STRESS_SECONDS=$(or $(STRESS_SECONDS),60) $(BIN)/pytest -q -s -p no:randomly \
+		tests/test_reliability_stress.py tests/test_reliability_crash.py
+
 .PHONY: clean
 clean: ## stop the embedded server, remove .venv and .pgcortex
 	-[ -x $(PGCORTEX) ] && $(PGCORTEX) server stop

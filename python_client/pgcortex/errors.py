@@ -227,10 +227,14 @@ def from_driver_error(exc: BaseException) -> PgcortexError:
 def _driver_error_types() -> tuple[type[BaseException], ...]:
     import asyncpg
     import psycopg
+    from asyncpg.exceptions._base import InternalClientError
 
     return (
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
+        # The protocol in a state it cannot leave, seen when the server dies
+        # mid-call (the pool then drops the connection): the outcome is unknown.
+        InternalClientError,
         psycopg.Error,
         ConnectionError,
         OSError,
