@@ -11,6 +11,7 @@ import numpy as np
 import psycopg
 import pytest
 
+import pgcortex
 from pgcortex import Client, errors
 from pgcortex.memories import MemoryInput
 
@@ -101,7 +102,7 @@ async def test_batch_store_reports_each_item(client: Client, db: psycopg.Connect
     assert await client.store_memories([]) == []
 
 
-async def test_batch_of_thousands_in_one_call(client: Client, db: psycopg.Connection) -> None:
+async def test_batch_of_thousands_in_one_call(db_dsn: str, db: psycopg.Connection) -> None:
     items = [
         MemoryInput(
             f"fact number {n}",
@@ -112,7 +113,12 @@ async def test_batch_of_thousands_in_one_call(client: Client, db: psycopg.Connec
         )
         for n in range(2000)
     ]
-    results = await client.store_memories(items, embedding_model=MODEL, dedup_near=False)
+    # One statement inserts 2000 rows into the HNSW index and through the clustering
+    # trigger: on a loaded 2-core machine that can pass the default 30 s timeout.
+    async with await pgcortex.connect(
+        db_dsn, namespace="test", deploy=False, statement_timeout_ms=600_000
+    ) as client:
+        results = await client.store_memories(items, embedding_model=MODEL, dedup_near=False)
     assert len(results) == 2000
     assert {r.action for r in results} == {"inserted"}
     assert len({r.id for r in results}) == 2000
