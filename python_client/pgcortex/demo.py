@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from . import demo_data as data
 from .client import connect
 from .demo_console import Console
 from .embedding import Embedder, MiniLMEmbedder, minilm_available
+from .errors import PgcortexError
 from .memories import MemoryInput, SearchHit
 
 
@@ -636,9 +638,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-color", action="store_true", help="plain output")
     args = parser.parse_args(argv)
-    asyncio.run(
-        run_demo(args.dsn, namespace=args.namespace, color=False if args.no_color else None)
-    )
+    try:
+        asyncio.run(
+            run_demo(args.dsn, namespace=args.namespace, color=False if args.no_color else None)
+        )
+    except PgcortexError as exc:
+        print(f"\npgcortex demo: error [{exc.code or '-'}]: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
