@@ -2566,6 +2566,30 @@ END;
 
 COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The model that made the embeddings stored in this namespace (null when it has none). One namespace holds one model''s embeddings: storing or searching with another raises PC012.';
 
+CREATE FUNCTION pgcortex.namespace_permitted() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- plpgsql, not begin atomic: this file is also applied at releases that
+    -- predate the bindings table (0007), where nothing calls it.
+    return
+        not exists (
+            select from pgcortex.namespace_bindings as b
+            where b.role_name = session_user
+        )
+        or exists (
+            select from pgcortex.namespace_bindings as b
+            where
+                b.role_name = session_user
+                and b.bound_namespace::text
+                = pg_catalog.current_setting('pgcortex.namespace', true)
+        );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role has no bindings in pgcortex.namespace_bindings, or one for that namespace. Checked by the row-level security policy of every namespaced table.';
+
 CREATE FUNCTION pgcortex.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
     LANGUAGE sql STABLE
     SET search_path TO ''
@@ -4743,6 +4767,18 @@ ALTER TABLE pgcortex.namespace_audit ALTER COLUMN audit_id ADD GENERATED ALWAYS 
     CACHE 1
 );
 
+CREATE TABLE pgcortex.namespace_bindings (
+    role_name name NOT NULL,
+    bound_namespace pgcortex.namespace_name NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE pgcortex.namespace_bindings IS 'Which namespaces a login role (session_user) may use. A role with rows here sees and writes nothing outside them: the row-level security policy of every namespaced table checks it. Roles without rows are unrestricted. Managed by the owner or a superuser; the application role cannot read or change it.';
+
+COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (session_user), as in pg_roles.rolname.';
+
+COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use.';
+
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
     description text NOT NULL,
@@ -4816,6 +4852,9 @@ ALTER TABLE ONLY pgcortex.memory_types
 
 ALTER TABLE ONLY pgcortex.namespace_audit
     ADD CONSTRAINT namespace_audit_pkey PRIMARY KEY (audit_id);
+
+ALTER TABLE ONLY pgcortex.namespace_bindings
+    ADD CONSTRAINT namespace_bindings_pkey PRIMARY KEY (role_name, bound_namespace);
 
 ALTER TABLE ONLY pgcortex.pattern_types
     ADD CONSTRAINT pattern_types_pkey PRIMARY KEY (name);
@@ -4960,35 +4999,35 @@ ALTER TABLE pgcortex.memory_links ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.conversation_sessions USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.conversation_sessions USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.conversation_turns USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.conversation_turns USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.knowledge_clusters USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.knowledge_clusters USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.knowledge_settings USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.knowledge_settings USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.learning_pattern_evidence USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.learning_pattern_evidence USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.learning_patterns USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.learning_patterns USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memories USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.memories USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_access USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_access USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_history USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_links USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_links USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING (((namespace)::text = current_setting('pgcortex.namespace'::text, true))) WITH CHECK (((namespace)::text = current_setting('pgcortex.namespace'::text, true)));
+CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 ALTER TABLE pgcortex.user_preference_history ENABLE ROW LEVEL SECURITY;
 

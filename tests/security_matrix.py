@@ -205,4 +205,5 @@ MATRIX: dict[str, list[str]] = {
         "select * from pgcortex.erase_namespace(confirm => 'b')",
     ],
     "namespace_audit_log": ["select action, details from pgcortex.namespace_audit_log()"],
+    "namespace_permitted": ["select pgcortex.namespace_permitted()"],
 }

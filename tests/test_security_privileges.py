@@ -116,7 +116,7 @@ def _expected_grants(db: psycopg.Connection) -> set[tuple[str, str, str, str]]:
     expected = {("schema", "pgcortex", APP_ROLE, "USAGE")}
     namespaced = set(namespaced_tables(db))
     for name in all_tables(db):
-        if name not in namespaced:  # reference data: read-only
+        if name not in namespaced and name != "namespace_bindings":  # reference data
             expected.add(("table", f"pgcortex.{name}", APP_ROLE, "SELECT"))
     for (view,) in db.execute(
         "select c.oid::regclass::text from pg_catalog.pg_class as c"
@@ -181,7 +181,10 @@ def test_rls_enabled_forced_and_the_only_policy_on_every_namespaced_table(
     ).fetchall()
     namespaced = set(namespaced_tables(db))
     assert len(namespaced) >= 10
-    expr = "((namespace)::text = current_setting('pgcortex.namespace'::text, true))"
+    expr = (
+        "(((namespace)::text = current_setting('pgcortex.namespace'::text, true))"
+        " AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))"
+    )
     for name, enabled, forced, policies in rows:
         if name in namespaced:
             assert (enabled, forced) == (True, True), name
@@ -204,7 +207,9 @@ def test_app_role_cannot_touch_namespaced_tables_directly(db: psycopg.Connection
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     app.execute(stmt)
-        for table in set(all_tables(db)) - set(namespaced_tables(db)):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("select * from pgcortex.namespace_bindings")
+        for table in set(all_tables(db)) - set(namespaced_tables(db)) - {"namespace_bindings"}:
             ident = sql.Identifier("pgcortex", table)
             app.execute(sql.SQL("select * from {} limit 1").format(ident))
             for stmt in (
@@ -328,3 +333,49 @@ def test_security_definer_functions_are_owned_by_the_bound_owner(db: psycopg.Con
     assert {owner for _, owner in rows} == {OWNER_ROLE}
     # ... and that owner cannot bypass row-level security.
     assert _role(db, OWNER_ROLE)["bypassrls"] is False
+
+
+def test_a_bound_login_role_cannot_switch_to_another_namespace(db: psycopg.Connection) -> None:
+    """With bindings, setting pgcortex.namespace to another tenant's name gains nothing."""
+    seed_namespace(db, "a", "alpha")
+    seed_namespace(db, "b", "beta")
+    with login_role(db) as (name, dsn):
+        db.execute("insert into pgcortex.namespace_bindings values (%s, 'a')", (name,))
+        with connect_as(dsn, "a") as app:
+            own = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
+            assert own is not None
+            assert own[0] > 0
+            lines = app.execute("select * from pgcortex.export_namespace()").fetchall()
+            assert len(lines) > 2
+            # Switch to b: every read is empty, every write refused, b untouched.
+            before = db.execute(
+                "select count(*) from pgcortex.memories where namespace = 'b'"
+            ).fetchone()
+            app.execute("set pgcortex.namespace = 'b'")
+            for query in (
+                "select * from pgcortex.list_memories()",
+                "select * from pgcortex.search_memories(query_text => 'launch code beta')",
+                "select * from pgcortex.get_user_preferences()",
+            ):
+                assert app.execute(query).fetchall() == [], query
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(
+                    "select * from pgcortex.store_memory(content => 'planted in b',"
+                    " memory_type => 'business_fact')"
+                )
+            # Erasing b finds nothing of b, and its audit row is refused: nothing changes.
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute("select * from pgcortex.erase_namespace(confirm => 'b')")
+            after = db.execute(
+                "select count(*) from pgcortex.memories where namespace = 'b'"
+            ).fetchone()
+            assert after == before
+            # Nor can it bind itself to b.
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(f"insert into pgcortex.namespace_bindings values ('{name}', 'b')")
+        # An unbound role is not restricted (a trusted service serving many tenants).
+        db.execute("delete from pgcortex.namespace_bindings where role_name = %s", (name,))
+        with connect_as(dsn, "b") as app:
+            rows = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
+            assert rows is not None
+            assert rows[0] > 0

@@ -61,6 +61,38 @@ end;
 comment on function pgcortex.namespaced_tables() is
 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
 
+-- name: namespace_permitted
+-- Whether this session may use the namespace it has set: true unless its login
+-- role (session_user) has bindings in pgcortex.namespace_bindings and none is
+-- for that namespace. Every row-level security policy checks it (once per query).
+create or replace function pgcortex.namespace_permitted()
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    -- plpgsql, not begin atomic: this file is also applied at releases that
+    -- predate the bindings table (0007), where nothing calls it.
+    return
+        not exists (
+            select from pgcortex.namespace_bindings as b
+            where b.role_name = session_user
+        )
+        or exists (
+            select from pgcortex.namespace_bindings as b
+            where
+                b.role_name = session_user
+                and b.bound_namespace::text
+                = pg_catalog.current_setting('pgcortex.namespace', true)
+        );
+end
+$$;
+
+comment on function pgcortex.namespace_permitted() is
+'True when the session may use the namespace it has set: its login role has no bindings in pgcortex.namespace_bindings, or one for that namespace. Checked by the row-level security policy of every namespaced table.';
+
 -- name: export_namespace
 -- The whole current namespace as JSON lines: a header, one line per row of
 -- every namespaced table (parents before children), and an end line with the

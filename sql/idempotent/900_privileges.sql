@@ -144,7 +144,8 @@ declare
     _obj record;
 begin
     -- Views, and tables without a namespace column (reference data such as
-    -- memory_types, error_codes, schema_info): read-only.
+    -- memory_types, error_codes, schema_info): read-only. Not the namespace
+    -- bindings: which role may use which tenant is not the application's to read.
     for _obj in
         select c.oid::regclass as name
         from pg_catalog.pg_class as c
@@ -154,6 +155,7 @@ begin
                 c.relkind in ('v', 'm')
                 or (
                     c.relkind in ('r', 'p')
+                    and c.relname <> 'namespace_bindings'
                     and not exists (
                         select from pg_catalog.pg_attribute as a
                         where a.attrelid = c.oid and a.attname = 'namespace' and not a.attisdropped
@@ -186,9 +188,10 @@ $grants$;
 -- Row-level security ----------------------------------------------------------
 
 -- On every table that has a namespace: a row is visible and writable only when
--- its namespace is the one set for the call. Forced, so that the tables' owner
--- (and so every security definer function) is held to it as well; fail-closed:
--- with the setting unset or empty no row matches.
+-- its namespace is the one set for the call, and the session's login role may
+-- use that namespace (pgcortex.namespace_bindings; checked once per query).
+-- Forced, so that the tables' owner (and so every security definer function) is
+-- held to it as well; fail-closed: with the setting unset or empty no row matches.
 do $rls$
 declare
     _t regclass;
@@ -204,10 +207,15 @@ begin
         execute pg_catalog.format('alter table %s force row level security', _t);
         execute pg_catalog.format('drop policy if exists namespace_isolation on %s', _t);
         execute pg_catalog.format(
-            'create policy namespace_isolation on %s using '
-            '(namespace = pg_catalog.current_setting(''pgcortex.namespace'', true)) '
-            'with check (namespace = pg_catalog.current_setting(''pgcortex.namespace'', true))',
-            _t
+            'create policy namespace_isolation on %1$s using (%2$s) with check (%2$s)',
+            _t,
+            'namespace = pg_catalog.current_setting(''pgcortex.namespace'', true)'
+            -- Releases before the bindings (security area) have no such check.
+            || case
+                when pg_catalog.to_regprocedure('pgcortex.namespace_permitted()') is not null
+                    then ' and (select pgcortex.namespace_permitted())'
+                else ''
+            end
         );
     end loop;
 end
