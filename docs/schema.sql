@@ -204,6 +204,11 @@ declare
     _l_models text[] := '{}';
     _pairs_s real[] := '{}';
     _i integer;
+    _j integer;
+    _m integer;
+    _sims real[];
+    _lead_idx integer[];
+    _covered boolean;
     _cid uuid;
     _founded integer := 0;
     _assigned integer := 0;
@@ -321,37 +326,53 @@ begin
 
     -- Pass 2, leader clustering of the rest, in rounds: among the first 256
     -- memories left (in id order), each one that is not within the threshold
-    -- of a leader already chosen founds a cluster and becomes a leader; then
-    -- every memory left joins the nearest of these leaders if within the
-    -- threshold (one set-based statement), and the rest go to the next round.
+    -- of a leader already chosen becomes a leader and founds a cluster (the
+    -- similarities among these 256 are computed in one statement); then every
+    -- memory left joins the nearest of these leaders if within the threshold
+    -- (one set-based statement), and the rest go to the next round.
     _r_ids := _p_ids;
     _r_embs := _p_embs;
     _r_models := _p_models;
     while coalesce(cardinality(_r_ids), 0) > 0 loop
-        _l_ids := '{}';
-        _l_embs := '{}';
-        _l_models := '{}';
-        for _i in 1..least(cardinality(_r_ids), 256) loop
-            continue when exists (
-                select from unnest(_l_embs, _l_models) as l (e, mdl)
-                where l.mdl = _r_models[_i] and (1 - (l.e operator(public.<=>) _r_embs[_i])) >= _thr
-            );
-            _cid := pgcortex.new_id();
-            insert into pgcortex.knowledge_clusters (
-                id, namespace, name, topics, centroid, centroid_model, member_count,
-                importance_score, created_at, last_updated
-            )
-            select
-                _cid, _ns, 'cluster ' || pg_catalog.right(_cid::text, 12),
-                array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t),
-                _r_embs[_i], _r_models[_i], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
-            from pgcortex.memories as m
-            where m.namespace = _ns and m.id = _r_ids[_i];
-            _founded := _founded + 1;
-            _l_ids := _l_ids || _cid;
-            _l_embs := _l_embs || _r_embs[_i];
-            _l_models := _l_models || _r_models[_i];
+        _m := least(cardinality(_r_ids), 256);
+        select pg_catalog.array_agg(
+            case
+                when x.mdl = y.mdl then (1 - (x.e operator(public.<=>) y.e))::real
+                else -2::real
+            end
+            order by x.o, y.o
+        )
+        into _sims
+        from unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as x (e, mdl, o)
+        cross join unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as y (e, mdl, o);
+        _lead_idx := '{}';
+        for _i in 1.._m loop
+            _covered := false;
+            foreach _j in array _lead_idx loop
+                if _sims[(_j - 1) * _m + _i] >= _thr then
+                    _covered := true;
+                    exit;
+                end if;
+            end loop;
+            if not _covered then
+                _lead_idx := _lead_idx || _i;
+            end if;
         end loop;
+        _l_ids := array(select pgcortex.new_id() from unnest(_lead_idx));
+        _l_embs := array(select _r_embs[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
+        _l_models := array(select _r_models[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
+        insert into pgcortex.knowledge_clusters (
+            id, namespace, name, topics, centroid, centroid_model, member_count,
+            importance_score, created_at, last_updated
+        )
+        select
+            _l_ids[x.o], _ns, 'cluster ' || pg_catalog.right(_l_ids[x.o]::text, 12),
+            array(select distinct t.t from unnest(m.memory_type || m.tags) as t (t) order by t.t),
+            _l_embs[x.o], _l_models[x.o], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
+        from unnest(_lead_idx) with ordinality as x (i, o)
+        inner join pgcortex.memories as m on m.namespace = _ns and m.id = _r_ids[x.i]
+        order by x.o;
+        _founded := _founded + cardinality(_lead_idx);
         with l as materialized (
             select * from unnest(_l_ids, _l_embs, _l_models) as l (cid, e, mdl)
         ),
@@ -1205,9 +1226,9 @@ COMMENT ON COLUMN pgcortex.knowledge_settings.turn_memory_min_chars IS 'A turn l
 
 COMMENT ON COLUMN pgcortex.knowledge_settings.turn_memory_key_pattern IS 'Case-insensitive regular expression; a substantial turn matching it gets turn_memory_key_importance (default: strategy, goals, priorities, plans, decisions).';
 
-COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_similarity IS 'Cosine similarity to a cluster centroid at or above which a new memory joins that cluster (default 0.55).';
+COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_similarity IS 'Cosine similarity to a cluster centroid at or above which a new memory joins that cluster (default 0.35).';
 
-COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_merge_similarity IS 'Cosine similarity of two centroids at or above which re-clustering merges them (default 0.80).';
+COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_merge_similarity IS 'Cosine similarity of two centroids at or above which re-clustering merges them (default 0.70).';
 
 CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1218,8 +1239,8 @@ CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolea
      COALESCE(s.turn_memory_importance, (2)::smallint) AS turn_memory_importance,
      COALESCE(s.turn_memory_key_importance, (3)::smallint) AS turn_memory_key_importance,
      COALESCE(s.turn_memory_key_pattern, '\m(strateg|goal|priorit|plan|decision|decid)'::text) AS turn_memory_key_pattern,
-     COALESCE(s.cluster_similarity, (0.55)::real) AS cluster_similarity,
-     COALESCE(s.cluster_merge_similarity, (0.80)::real) AS cluster_merge_similarity,
+     COALESCE(s.cluster_similarity, (0.35)::real) AS cluster_similarity,
+     COALESCE(s.cluster_merge_similarity, (0.70)::real) AS cluster_merge_similarity,
      COALESCE(s.pattern_min_turns, 5) AS pattern_min_turns,
      COALESCE(s.pattern_min_term_turns, 3) AS pattern_min_term_turns,
      COALESCE(s.pattern_min_questions, 3) AS pattern_min_questions,
@@ -1230,7 +1251,7 @@ CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolea
       LEFT JOIN pgcortex.knowledge_settings s ON (((s.namespace)::text = pgcortex.current_namespace())));
 END;
 
-COMMENT ON FUNCTION pgcortex.knowledge_settings() IS 'Knowledge rules in force for the namespace: stored overrides else defaults (turn memories on, > 50 characters, importance 2 or 3 on strategy/goal/priority/plan/decision words; cluster similarity 0.55, merge 0.80; patterns from >= 5 user turns, a term in >= 3 turns, >= 3 questions, 5 topics, 5 examples, active 30 days).';
+COMMENT ON FUNCTION pgcortex.knowledge_settings() IS 'Knowledge rules in force for the namespace: stored overrides else defaults (turn memories on, > 50 characters, importance 2 or 3 on strategy/goal/priority/plan/decision words; cluster similarity 0.35, merge 0.70; patterns from >= 5 user turns, a term in >= 3 turns, >= 3 questions, 5 topics, 5 examples, active 30 days).';
 
 CREATE TABLE pgcortex.learning_pattern_evidence (
     namespace pgcortex.namespace_name NOT NULL,
@@ -2218,20 +2239,23 @@ begin
         _pass_merged := 0;
         _gone := '{}';
         for _pair in
+            with cl as materialized (
+                select k.id, k.member_count, k.centroid, k.centroid_model
+                from pgcortex.knowledge_clusters as k
+                where k.namespace = _ns and k.origin = 'auto' and k.centroid is not null
+            )
             select a.id as a_id, a.member_count as a_n, n.id as b_id, n.member_count as b_n, n.sim
-            from pgcortex.knowledge_clusters as a
+            from cl as a
             cross join lateral (
                 select
                     b.id, b.member_count,
                     (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
-                from pgcortex.knowledge_clusters as b
-                where
-                    b.namespace = _ns and b.origin = 'auto' and b.id <> a.id
-                    and b.centroid_model = a.centroid_model
+                from cl as b
+                where b.id <> a.id and b.centroid_model = a.centroid_model
                 order by b.centroid operator(public.<=>) a.centroid
                 limit 1
             ) as n
-            where a.namespace = _ns and a.origin = 'auto' and a.centroid is not null and n.sim >= _merge
+            where n.sim >= _merge
             order by n.sim desc, a.id
         loop
             continue when _pair.a_id = any(_gone) or _pair.b_id = any(_gone);
@@ -2257,7 +2281,12 @@ begin
 
     -- 4. One k-means step: each member of an automatic embedding cluster moves
     --    to the nearest automatic centroid of its model when that is nearer.
-    with cur as (
+    with cl as materialized (
+        select k.id, k.centroid, k.centroid_model
+        from pgcortex.knowledge_clusters as k
+        where k.namespace = _ns and k.origin = 'auto' and k.centroid is not null
+    ),
+    cur as (
         select cm.memory_id, cm.cluster_id, m.embedding, m.embedding_model,
             (1 - (c.centroid operator(public.<=>) m.embedding))::real as sim
         from pgcortex.cluster_members as cm
@@ -2271,8 +2300,8 @@ begin
         from cur
         cross join lateral (
             select b.id, (1 - (b.centroid operator(public.<=>) cur.embedding))::real as sim
-            from pgcortex.knowledge_clusters as b
-            where b.namespace = _ns and b.origin = 'auto' and b.centroid_model = cur.embedding_model
+            from cl as b
+            where b.centroid_model = cur.embedding_model
             order by b.centroid operator(public.<=>) cur.embedding
             limit 1
         ) as n
@@ -3306,6 +3335,9 @@ begin
     where c.namespace = _ns and c.id = a.id;
     get diagnostics _n = row_count;
 
+    if refresh_clusters.max_topics = 0 then
+        return _n;
+    end if;
     -- Topics: member tags and terms ranked by tf-idf over clusters (share of
     -- members that have the item x ln(1 + clusters / clusters having it)), so
     -- a word every cluster shares does not name any of them.
@@ -4882,8 +4914,6 @@ CREATE INDEX conversation_turns_memory_idx ON pgcortex.conversation_turns USING 
 CREATE INDEX conversation_turns_namespace_created_idx ON pgcortex.conversation_turns USING btree (namespace, created_at, turn_id);
 
 CREATE INDEX conversation_turns_session_idx ON pgcortex.conversation_turns USING btree (namespace, session_id, turn_id);
-
-CREATE INDEX knowledge_clusters_centroid_hnsw_idx ON pgcortex.knowledge_clusters USING hnsw (centroid public.vector_cosine_ops) WITH (m='16', ef_construction='64');
 
 CREATE UNIQUE INDEX knowledge_clusters_namespace_cluster_key_key ON pgcortex.knowledge_clusters USING btree (namespace, cluster_key) WHERE (cluster_key IS NOT NULL);
 

@@ -39,8 +39,8 @@ begin atomic
             s.turn_memory_key_pattern,
             '\m(strateg|goal|priorit|plan|decision|decid)'
         ) as turn_memory_key_pattern,
-        coalesce(s.cluster_similarity, 0.55::real) as cluster_similarity,
-        coalesce(s.cluster_merge_similarity, 0.80::real) as cluster_merge_similarity,
+        coalesce(s.cluster_similarity, 0.35::real) as cluster_similarity,
+        coalesce(s.cluster_merge_similarity, 0.70::real) as cluster_merge_similarity,
         coalesce(s.pattern_min_turns, 5) as pattern_min_turns,
         coalesce(s.pattern_min_term_turns, 3) as pattern_min_term_turns,
         coalesce(s.pattern_min_questions, 3) as pattern_min_questions,
@@ -53,7 +53,7 @@ begin atomic
 end;
 
 comment on function pgcortex.knowledge_settings() is
-'Knowledge rules in force for the namespace: stored overrides else defaults (turn memories on, > 50 characters, importance 2 or 3 on strategy/goal/priority/plan/decision words; cluster similarity 0.55, merge 0.80; patterns from >= 5 user turns, a term in >= 3 turns, >= 3 questions, 5 topics, 5 examples, active 30 days).';
+'Knowledge rules in force for the namespace: stored overrides else defaults (turn memories on, > 50 characters, importance 2 or 3 on strategy/goal/priority/plan/decision words; cluster similarity 0.35, merge 0.70; patterns from >= 5 user turns, a term in >= 3 turns, >= 3 questions, 5 topics, 5 examples, active 30 days).';
 
 -- name: set_knowledge_settings
 -- Overrides knowledge rules for the current namespace; a null argument keeps

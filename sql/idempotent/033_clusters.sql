@@ -90,6 +90,11 @@ declare
     _l_models text[] := '{}';
     _pairs_s real[] := '{}';
     _i integer;
+    _j integer;
+    _m integer;
+    _sims real[];
+    _lead_idx integer[];
+    _covered boolean;
     _cid uuid;
     _founded integer := 0;
     _assigned integer := 0;
@@ -207,37 +212,53 @@ begin
 
     -- Pass 2, leader clustering of the rest, in rounds: among the first 256
     -- memories left (in id order), each one that is not within the threshold
-    -- of a leader already chosen founds a cluster and becomes a leader; then
-    -- every memory left joins the nearest of these leaders if within the
-    -- threshold (one set-based statement), and the rest go to the next round.
+    -- of a leader already chosen becomes a leader and founds a cluster (the
+    -- similarities among these 256 are computed in one statement); then every
+    -- memory left joins the nearest of these leaders if within the threshold
+    -- (one set-based statement), and the rest go to the next round.
     _r_ids := _p_ids;
     _r_embs := _p_embs;
     _r_models := _p_models;
     while coalesce(cardinality(_r_ids), 0) > 0 loop
-        _l_ids := '{}';
-        _l_embs := '{}';
-        _l_models := '{}';
-        for _i in 1..least(cardinality(_r_ids), 256) loop
-            continue when exists (
-                select from unnest(_l_embs, _l_models) as l (e, mdl)
-                where l.mdl = _r_models[_i] and (1 - (l.e operator(public.<=>) _r_embs[_i])) >= _thr
-            );
-            _cid := pgcortex.new_id();
-            insert into pgcortex.knowledge_clusters (
-                id, namespace, name, topics, centroid, centroid_model, member_count,
-                importance_score, created_at, last_updated
-            )
-            select
-                _cid, _ns, 'cluster ' || pg_catalog.right(_cid::text, 12),
-                array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t),
-                _r_embs[_i], _r_models[_i], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
-            from pgcortex.memories as m
-            where m.namespace = _ns and m.id = _r_ids[_i];
-            _founded := _founded + 1;
-            _l_ids := _l_ids || _cid;
-            _l_embs := _l_embs || _r_embs[_i];
-            _l_models := _l_models || _r_models[_i];
+        _m := least(cardinality(_r_ids), 256);
+        select pg_catalog.array_agg(
+            case
+                when x.mdl = y.mdl then (1 - (x.e operator(public.<=>) y.e))::real
+                else -2::real
+            end
+            order by x.o, y.o
+        )
+        into _sims
+        from unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as x (e, mdl, o)
+        cross join unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as y (e, mdl, o);
+        _lead_idx := '{}';
+        for _i in 1.._m loop
+            _covered := false;
+            foreach _j in array _lead_idx loop
+                if _sims[(_j - 1) * _m + _i] >= _thr then
+                    _covered := true;
+                    exit;
+                end if;
+            end loop;
+            if not _covered then
+                _lead_idx := _lead_idx || _i;
+            end if;
         end loop;
+        _l_ids := array(select pgcortex.new_id() from unnest(_lead_idx));
+        _l_embs := array(select _r_embs[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
+        _l_models := array(select _r_models[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
+        insert into pgcortex.knowledge_clusters (
+            id, namespace, name, topics, centroid, centroid_model, member_count,
+            importance_score, created_at, last_updated
+        )
+        select
+            _l_ids[x.o], _ns, 'cluster ' || pg_catalog.right(_l_ids[x.o]::text, 12),
+            array(select distinct t.t from unnest(m.memory_type || m.tags) as t (t) order by t.t),
+            _l_embs[x.o], _l_models[x.o], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
+        from unnest(_lead_idx) with ordinality as x (i, o)
+        inner join pgcortex.memories as m on m.namespace = _ns and m.id = _r_ids[x.i]
+        order by x.o;
+        _founded := _founded + cardinality(_lead_idx);
         with l as materialized (
             select * from unnest(_l_ids, _l_embs, _l_models) as l (cid, e, mdl)
         ),
@@ -475,6 +496,9 @@ begin
     where c.namespace = _ns and c.id = a.id;
     get diagnostics _n = row_count;
 
+    if refresh_clusters.max_topics = 0 then
+        return _n;
+    end if;
     -- Topics: member tags and terms ranked by tf-idf over clusters (share of
     -- members that have the item x ln(1 + clusters / clusters having it)), so
     -- a word every cluster shares does not name any of them.
@@ -635,20 +659,23 @@ begin
         _pass_merged := 0;
         _gone := '{}';
         for _pair in
+            with cl as materialized (
+                select k.id, k.member_count, k.centroid, k.centroid_model
+                from pgcortex.knowledge_clusters as k
+                where k.namespace = _ns and k.origin = 'auto' and k.centroid is not null
+            )
             select a.id as a_id, a.member_count as a_n, n.id as b_id, n.member_count as b_n, n.sim
-            from pgcortex.knowledge_clusters as a
+            from cl as a
             cross join lateral (
                 select
                     b.id, b.member_count,
                     (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
-                from pgcortex.knowledge_clusters as b
-                where
-                    b.namespace = _ns and b.origin = 'auto' and b.id <> a.id
-                    and b.centroid_model = a.centroid_model
+                from cl as b
+                where b.id <> a.id and b.centroid_model = a.centroid_model
                 order by b.centroid operator(public.<=>) a.centroid
                 limit 1
             ) as n
-            where a.namespace = _ns and a.origin = 'auto' and a.centroid is not null and n.sim >= _merge
+            where n.sim >= _merge
             order by n.sim desc, a.id
         loop
             continue when _pair.a_id = any(_gone) or _pair.b_id = any(_gone);
@@ -674,7 +701,12 @@ begin
 
     -- 4. One k-means step: each member of an automatic embedding cluster moves
     --    to the nearest automatic centroid of its model when that is nearer.
-    with cur as (
+    with cl as materialized (
+        select k.id, k.centroid, k.centroid_model
+        from pgcortex.knowledge_clusters as k
+        where k.namespace = _ns and k.origin = 'auto' and k.centroid is not null
+    ),
+    cur as (
         select cm.memory_id, cm.cluster_id, m.embedding, m.embedding_model,
             (1 - (c.centroid operator(public.<=>) m.embedding))::real as sim
         from pgcortex.cluster_members as cm
@@ -688,8 +720,8 @@ begin
         from cur
         cross join lateral (
             select b.id, (1 - (b.centroid operator(public.<=>) cur.embedding))::real as sim
-            from pgcortex.knowledge_clusters as b
-            where b.namespace = _ns and b.origin = 'auto' and b.centroid_model = cur.embedding_model
+            from cl as b
+            where b.centroid_model = cur.embedding_model
             order by b.centroid operator(public.<=>) cur.embedding
             limit 1
         ) as n
