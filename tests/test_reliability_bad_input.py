@@ -44,7 +44,9 @@ def _nested(depth: int) -> dict[str, Any]:
     return value
 
 
-Case = tuple[str, Callable[[pgcortex.Client, dict[str, Any]], Awaitable[Any]], type[Exception]]
+Case = tuple[
+    str, Callable[[pgcortex.Client, dict[str, Any]], Awaitable[Any]], type[e.PgcortexError]
+]
 
 CASES: list[Case] = [
     # embeddings: dimensions, NaN, infinity, zero, model
@@ -339,29 +341,74 @@ def test_corpus_is_large_and_covers_every_area() -> None:
     assert len({name for name, _, _ in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize(("name", "call", "expected"), CASES, ids=[c[0] for c in CASES])
-async def test_bad_input_raises_its_code_and_changes_nothing(
+async def _check(
     db: psycopg.Connection,
     client: pgcortex.Client,
     world: dict[str, Any],
     name: str,
     call: Callable[[pgcortex.Client, dict[str, Any]], Awaitable[Any]],
     expected: type[e.PgcortexError],
-) -> None:
+) -> str | None:
+    """What is wrong with one case, or None."""
     before = table_checksums(db)
-    with pytest.raises(e.PgcortexError) as info:
+    try:
         await call(client, world)
-    assert isinstance(info.value, expected), f"{name}: {type(info.value).__name__}: {info.value}"
+    except e.PgcortexError as exc:
+        error = exc
+    else:
+        return "no error raised"
+    if not isinstance(error, expected):
+        return f"{type(error).__name__} [{error.code}]: {error.message}"
     # Our own codes are exact; a standard SQLSTATE (the driver's or the server's
     # input refusing NaN, NUL bytes, malformed uuids) must be one errors.py maps.
-    code = info.value.code
-    if code is not None and code.startswith("PC"):
-        assert code == expected.sqlstate
-    else:
-        assert code is None or code in e.BY_STANDARD_SQLSTATE or code == "22000", code
-    assert table_checksums(db) == before, f"{name} changed the database"
+    code = error.code
+    if code is not None and code.startswith("PC") and code != expected.sqlstate:
+        return f"code {code}, documented {expected.sqlstate}"
+    standard = code is not None and not code.startswith("PC")
+    if standard and code not in e.BY_STANDARD_SQLSTATE and code != "22000":
+        return f"unmapped SQLSTATE {code}"
+    if table_checksums(db) != before:
+        return "changed the database"
     # The pool is still healthy after the failure.
-    assert await client._fetchval("select pgcortex.current_namespace()") == "test"
+    if await client._fetchval("select pgcortex.current_namespace()") != "test":
+        return "pool unhealthy afterwards"
+    return None
+
+
+async def test_bad_input_raises_its_code_and_changes_nothing(
+    db: psycopg.Connection, client: pgcortex.Client, world: dict[str, Any]
+) -> None:
+    """Every case in one database: a case that wrote anything would show in its checksum."""
+    problems: dict[str, str] = {}
+    for name, call, expected in CASES:
+        problem = await _check(db, client, world, name, call, expected)
+        if problem is not None:
+            problems[name] = problem
+    assert problems == {}
+
+
+async def test_the_check_catches_a_call_that_succeeds_or_raises_the_wrong_error(
+    db: psycopg.Connection, client: pgcortex.Client, world: dict[str, Any]
+) -> None:
+    ok = await _check(
+        db,
+        client,
+        world,
+        "valid",
+        lambda c, w: c.store_memory("fine", "business_fact"),
+        e.PgcortexError,
+    )
+    assert ok == "no error raised"
+    wrong = await _check(
+        db,
+        client,
+        world,
+        "wrong",
+        lambda c, w: c.store_memory("", "business_fact"),
+        e.NotFoundError,
+    )
+    assert wrong is not None
+    assert wrong.startswith("InvalidContentError")
 
 
 def test_unset_or_invalid_namespace_is_refused(db: psycopg.Connection) -> None:
