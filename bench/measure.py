@@ -52,7 +52,7 @@ def percentiles(ms: Sequence[float]) -> dict[str, float]:
 
 
 async def sequential(
-    dsn: str, shape: Shape, *, repeats: int = 1, warmup: int = 20
+    dsn: str, shape: Shape, *, repeats: int = 1, warmup: int | None = None
 ) -> tuple[dict[str, float], list[list[int]], list[int]]:
     """Run every query ``repeats`` times one after another on one connection (prepared).
 
@@ -62,6 +62,8 @@ async def sequential(
     conn = await connect(dsn, shape.settings)
     try:
         stmt = await conn.prepare(shape.sql)
+        if warmup is None:  # a tenth of the queries, 2 to 20
+            warmup = max(2, min(20, len(shape.args) // 10))
         for args in list(shape.args)[:warmup]:
             await stmt.fetch(*args)
         found: list[list[int]] = []
