@@ -539,6 +539,30 @@ begin
             items.cluster_id = any(refresh_clusters.cluster_ids)
             and (c.origin = 'auto' or c.topics = '{}')
             and items.df >= least(2, c.member_count)
+    ),
+    -- Each stem shown as the word the members write most often ("pricing",
+    -- not "price"): the words are split and stemmed once, set-based.
+    words as (
+        select w.word, count(*) as n
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        cross join lateral pg_catalog.regexp_split_to_table(
+            pg_catalog.lower(pg_catalog.left(m.content, 2000)), '[^[:alnum:]]+'
+        ) as w (word)
+        where cm.namespace = _ns and cm.cluster_id = any(refresh_clusters.cluster_ids) and w.word <> ''
+        group by w.word
+    ),
+    surface as (
+        select distinct on (x.stem) x.stem, x.word
+        from (
+            select
+                (pg_catalog.ts_lexize('english_stem'::regdictionary, words.word))[1] as stem,
+                words.word,
+                words.n
+            from words
+        ) as x
+        where x.stem is not null
+        order by x.stem, x.n desc, x.word
     )
     update pgcortex.knowledge_clusters as c set
         topics = t.topics
@@ -554,17 +578,9 @@ begin
                 select
                     r.cluster_id,
                     r.rn,
-                    case
-                        when r.is_term then pgcortex.term_surface(r.item, array(
-                            select pg_catalog.left(m.content, 2000)
-                            from pgcortex.cluster_members as cm
-                            inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
-                            where cm.namespace = _ns and cm.cluster_id = r.cluster_id and r.item = any(pg_catalog.tsvector_to_array(m.content_tsv))
-                            limit 20
-                        ))
-                        else r.item
-                    end as topic
+                    case when r.is_term then coalesce(sf.word, r.item) else r.item end as topic
                 from ranked as r
+                left join surface as sf on r.is_term and sf.stem = r.item
                 where r.rn <= 2 * refresh_clusters.max_topics
             ) as s
             order by s.cluster_id, s.topic, s.rn
