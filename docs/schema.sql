@@ -462,11 +462,21 @@ begin
             message = 'invalid namespace',
             detail = 'a namespace has 1 to 128 characters and no control characters';
     end if;
+    -- Namespace bindings: a login role bound to other namespaces is refused
+    -- here, so by every API function, whatever row-level security does
+    -- (pgcortex.memories has it enabled, not forced: docs/performance.md).
+    if not pgcortex.namespace_permitted() then
+        raise exception using
+            errcode = 'PC051',
+            message = 'this login role may not use this namespace',
+            detail = pg_catalog.format('namespace %s', _ns),
+            hint = 'the role is bound to other namespaces (pgcortex.namespace_bindings)';
+    end if;
     return _ns;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset.';
+COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role is bound to other namespaces (pgcortex.namespace_bindings).';
 
 CREATE FUNCTION pgcortex.new_id() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
@@ -548,8 +558,6 @@ CREATE TABLE pgcortex.memories (
 )
 WITH (fillfactor='90');
 ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
-
-ALTER TABLE ONLY pgcortex.memories FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
 
@@ -2679,9 +2687,6 @@ declare
         "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
         "candidates_per_k": 4
     }';
-    -- A filtered set of at most this many memories (or the candidate count
-    -- when larger) is scanned exactly instead of through the HNSW index.
-    _exact_limit constant integer := 2000;
     _w jsonb;
     _bad text;
     _n integer;
@@ -2690,7 +2695,6 @@ declare
     _tsq tsquery;
     _qlex text [];
     _where text;
-    _count integer;
     _vec_ids uuid [];
     _txt_ids uuid [];
     _vec_on boolean := false;
@@ -2787,7 +2791,7 @@ begin
     end if;
 
     _n := least(greatest(40, search_memories.k * (_w ->> 'candidates_per_k')::float8), 10000)::integer;
-    _ef := coalesce(search_memories.ef_search, least(greatest(_n, 40), 1000));
+    _ef := coalesce(search_memories.ef_search, least(greatest(_n, 64), 1000));
     perform pg_catalog.set_config('hnsw.ef_search', _ef::text, true);
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
 
@@ -2842,32 +2846,25 @@ begin
     -- Vector candidates -------------------------------------------------------
     if search_memories.query_embedding is not null then
         _vec_on := true;
-        execute 'select count(*) from (select from pgcortex.memories as m where '
-            || _where || ' and m.embedding is not null limit '
-            || (greatest(_exact_limit, _n) + 1) || ') as s'
-        into _count
+        -- HNSW with pgvector's iterative scan. The statement is planned with
+        -- this call's filter values, so under a selective filter the planner
+        -- itself picks the filter's index and an exact top-n sort instead.
+        -- No pre-count of the filtered set: it cost a scan of the whole
+        -- filter (docs/performance.md, 3a).
+        execute 'select array(select s.id from (select m.id, m.embedding '
+            'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
+            || _where || ' and m.embedding is not null order by m.embedding '
+            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
+        into _vec_ids
         using _ns, search_memories.as_of, search_memories.memory_types,
             search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
             search_memories.min_confidence, search_memories.created_after,
             search_memories.created_before, search_memories.accessed_after,
             search_memories.accessed_before, search_memories.metadata_contains,
             search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        if _count > greatest(_exact_limit, _n) then
-            -- Large filtered set: HNSW with pgvector's iterative scan.
-            execute 'select array(select s.id from (select m.id, m.embedding '
-                'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
-                || _where || ' and m.embedding is not null order by m.embedding '
-                'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
-            into _vec_ids
-            using _ns, search_memories.as_of, search_memories.memory_types,
-                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-                search_memories.min_confidence, search_memories.created_after,
-                search_memories.created_before, search_memories.accessed_after,
-                search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        end if;
-        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < least(_n, _count) then
-            -- Small filtered set, or the index ran out before n: exact scan
+        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
+            -- The index ran out before n (or fewer than n memories pass the
+            -- filters): exact scan, so k results come back whenever k exist
             -- (the + 0 keeps the planner off the index).
             execute 'select array(select m.id from pgcortex.memories as m where '
                 || _where || ' and m.embedding is not null order by (m.embedding '
@@ -2906,28 +2903,16 @@ begin
 
     -- Fusion and ranking ------------------------------------------------------------
     _rows := array(
-    with vec as (
-        select v.id, v.o as r from pg_catalog.unnest(_vec_ids) with ordinality as v (id, o)
-    ),
-    txt as (
-        select t.id, t.o as r from pg_catalog.unnest(_txt_ids) with ordinality as t (id, o)
-    ),
-    cand as (
-        select
-            coalesce(vec.id, txt.id) as id,
-            vec.r as vr,
-            txt.r as tr
-        from vec full join txt on vec.id = txt.id
-    ),
-    facts as (
+    with facts as (
+        -- The candidates by primary key (an index scan of at most 2n rows),
+        -- each list's rank from its array.
         select
             m.*,
-            c.vr,
-            c.tr,
+            pg_catalog.array_position(_vec_ids, m.id)::bigint as vr,
+            pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(a.access_count, 0) + coalesce(l.pending, 0) as n_access,
             coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at) as last_at
-        from cand as c
-        inner join pgcortex.memories as m on m.namespace = _ns and c.id = m.id
+        from pgcortex.memories as m
         left join pgcortex.memory_access as a
             on m.namespace = a.namespace and m.id = a.memory_id
         left join lateral (
@@ -2937,6 +2922,9 @@ begin
             from pgcortex.memory_access_log as g
             where g.namespace = m.namespace and g.memory_id = m.id
         ) as l on true
+        where
+            m.namespace = _ns
+            and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
     ),
     measured as (
         select
@@ -3082,7 +3070,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from the HNSW index (ef_search set for the call, iterative scan) or, when the filters leave at most 2000 memories (or fewer than the candidates wanted), from an exact scan of them; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search max(64, n) unless given, iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql SECURITY DEFINER
@@ -3222,7 +3210,14 @@ declare
         pg_catalog.now()
     );
     _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
+    _sync text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
 begin
+    -- A tracked read earlier in this transaction turned synchronous commit
+    -- off (track_access): a change of memories commits durably again.
+    if _sync is not null and _sync <> '' then
+        perform pg_catalog.set_config('synchronous_commit', _sync, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
     -- A store that finds its content already there reinforces it.
     if tg_op = 'UPDATE' and _reason = 'store' then
         _reason := 'reinforce';
@@ -4513,6 +4508,19 @@ begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
     end if;
+    -- A read that has written nothing else commits without waiting for the
+    -- WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never a stored memory. The prior setting is kept so that
+    -- a later write to pgcortex.memories in the same transaction restores it
+    -- (record_memory_history); stores keep synchronous commit.
+    if pg_catalog.pg_current_xact_id_if_assigned() is null
+        and pg_catalog.current_setting('synchronous_commit') <> 'off'
+    then
+        perform pg_catalog.set_config(
+            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
+        );
+        perform pg_catalog.set_config('synchronous_commit', 'off', true);
+    end if;
     with ins as (
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
         select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
@@ -4533,7 +4541,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). Returns how many accesses were counted.';
+COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
 
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER

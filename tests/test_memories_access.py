@@ -122,3 +122,48 @@ def test_other_namespace_counts_apart(db: psycopg.Connection, db_dsn: str) -> No
         ).fetchone() == (0,)
         other.commit()
     assert db.execute("select access_count from pgcortex.memories_v").fetchone() == (0,)
+
+
+def test_tracked_read_commits_without_flush_wait_and_stores_stay_durable(
+    db_dsn: str,
+) -> None:
+    """A tracked read that wrote nothing else turns synchronous_commit off for its own
+    transaction; a store in the same transaction turns it back on; a store never has it
+    off; after commit the session setting is untouched."""
+    with psycopg.connect(db_dsn) as conn:
+        conn.execute("set pgcortex.namespace = 'default'")
+        stored = conn.execute(
+            "select id from pgcortex.store_memory(content => 'Durable fact', "
+            "memory_type => 'business_fact')"
+        ).fetchone()
+        assert stored is not None
+        # A store tracks its duplicates' access, but it has written first: still on.
+        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+        conn.commit()
+        conn.execute(
+            "select * from pgcortex.get_memory(memory_id => %s, track => true)", (stored[0],)
+        )
+        assert conn.execute("show synchronous_commit").fetchone() == ("off",)
+        conn.execute(
+            "select * from pgcortex.store_memory(content => 'Another durable fact', "
+            "memory_type => 'business_fact')"
+        )
+        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+        conn.commit()
+        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+        conn.commit()
+        # Untracked reads write nothing and change nothing.
+        conn.execute(
+            "select * from pgcortex.get_memory(memory_id => %s, track => false)", (stored[0],)
+        )
+        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+        conn.rollback()
+        # A session that chose off keeps off.
+        conn.execute("set synchronous_commit = off")
+        conn.commit()
+        conn.execute(
+            "select * from pgcortex.store_memory(content => 'Third fact', "
+            "memory_type => 'business_fact')"
+        )
+        assert conn.execute("show synchronous_commit").fetchone() == ("off",)
+        conn.commit()

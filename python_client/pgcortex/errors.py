@@ -138,6 +138,12 @@ class ConfirmationRequiredError(PgcortexError):
     sqlstate = "PC050"
 
 
+class NamespaceNotPermittedError(PgcortexError):
+    """The login role is bound to other namespaces than the one it set (namespace bindings)."""
+
+    sqlstate = "PC051"
+
+
 class ConcurrencyError(PgcortexError):
     """Serialization failure or deadlock (SQLSTATE 40001, 40P01): safe to retry if idempotent."""
 

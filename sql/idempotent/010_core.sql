@@ -5,7 +5,8 @@
 -- name: current_namespace
 -- The namespace this call works in: the setting pgcortex.namespace (set by the
 -- client at connect, or by `set pgcortex.namespace = '...'` in psql).
--- Fail-closed: raises PC001 when it is not set.
+-- Fail-closed: raises PC001 when it is not set, PC051 when the login role is
+-- bound to other namespaces (pgcortex.namespace_permitted, 040_security.sql).
 create or replace function pgcortex.current_namespace()
 returns text
 language plpgsql
@@ -29,12 +30,22 @@ begin
             message = 'invalid namespace',
             detail = 'a namespace has 1 to 128 characters and no control characters';
     end if;
+    -- Namespace bindings: a login role bound to other namespaces is refused
+    -- here, so by every API function, whatever row-level security does
+    -- (pgcortex.memories has it enabled, not forced: docs/performance.md).
+    if not pgcortex.namespace_permitted() then
+        raise exception using
+            errcode = 'PC051',
+            message = 'this login role may not use this namespace',
+            detail = pg_catalog.format('namespace %s', _ns),
+            hint = 'the role is bound to other namespaces (pgcortex.namespace_bindings)';
+    end if;
     return _ns;
 end
 $$;
 
 comment on function pgcortex.current_namespace() is
-'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset.';
+'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role is bound to other namespaces (pgcortex.namespace_bindings).';
 
 -- name: schema_version
 -- The schema version of this database and what has been deployed.

@@ -227,7 +227,14 @@ declare
         pg_catalog.now()
     );
     _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
+    _sync text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
 begin
+    -- A tracked read earlier in this transaction turned synchronous commit
+    -- off (track_access): a change of memories commits durably again.
+    if _sync is not null and _sync <> '' then
+        perform pg_catalog.set_config('synchronous_commit', _sync, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
     -- A store that finds its content already there reinforces it.
     if tg_op = 'UPDATE' and _reason = 'store' then
         _reason := 'reinforce';
@@ -421,6 +428,19 @@ begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
     end if;
+    -- A read that has written nothing else commits without waiting for the
+    -- WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never a stored memory. The prior setting is kept so that
+    -- a later write to pgcortex.memories in the same transaction restores it
+    -- (record_memory_history); stores keep synchronous commit.
+    if pg_catalog.pg_current_xact_id_if_assigned() is null
+        and pg_catalog.current_setting('synchronous_commit') <> 'off'
+    then
+        perform pg_catalog.set_config(
+            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
+        );
+        perform pg_catalog.set_config('synchronous_commit', 'off', true);
+    end if;
     with ins as (
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
         select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
@@ -442,7 +462,7 @@ end
 $$;
 
 comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). Returns how many accesses were counted.';
+'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
 
 -- name: store_memories
 -- Stores a batch of memories in one call: validates every item first, then

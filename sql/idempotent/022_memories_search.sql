@@ -136,9 +136,6 @@ declare
         "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
         "candidates_per_k": 4
     }';
-    -- A filtered set of at most this many memories (or the candidate count
-    -- when larger) is scanned exactly instead of through the HNSW index.
-    _exact_limit constant integer := 2000;
     _w jsonb;
     _bad text;
     _n integer;
@@ -147,7 +144,6 @@ declare
     _tsq tsquery;
     _qlex text [];
     _where text;
-    _count integer;
     _vec_ids uuid [];
     _txt_ids uuid [];
     _vec_on boolean := false;
@@ -244,7 +240,7 @@ begin
     end if;
 
     _n := least(greatest(40, search_memories.k * (_w ->> 'candidates_per_k')::float8), 10000)::integer;
-    _ef := coalesce(search_memories.ef_search, least(greatest(_n, 40), 1000));
+    _ef := coalesce(search_memories.ef_search, least(greatest(_n, 64), 1000));
     perform pg_catalog.set_config('hnsw.ef_search', _ef::text, true);
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
 
@@ -299,32 +295,25 @@ begin
     -- Vector candidates -------------------------------------------------------
     if search_memories.query_embedding is not null then
         _vec_on := true;
-        execute 'select count(*) from (select from pgcortex.memories as m where '
-            || _where || ' and m.embedding is not null limit '
-            || (greatest(_exact_limit, _n) + 1) || ') as s'
-        into _count
+        -- HNSW with pgvector's iterative scan. The statement is planned with
+        -- this call's filter values, so under a selective filter the planner
+        -- itself picks the filter's index and an exact top-n sort instead.
+        -- No pre-count of the filtered set: it cost a scan of the whole
+        -- filter (docs/performance.md, 3a).
+        execute 'select array(select s.id from (select m.id, m.embedding '
+            'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
+            || _where || ' and m.embedding is not null order by m.embedding '
+            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
+        into _vec_ids
         using _ns, search_memories.as_of, search_memories.memory_types,
             search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
             search_memories.min_confidence, search_memories.created_after,
             search_memories.created_before, search_memories.accessed_after,
             search_memories.accessed_before, search_memories.metadata_contains,
             search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        if _count > greatest(_exact_limit, _n) then
-            -- Large filtered set: HNSW with pgvector's iterative scan.
-            execute 'select array(select s.id from (select m.id, m.embedding '
-                'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
-                || _where || ' and m.embedding is not null order by m.embedding '
-                'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
-            into _vec_ids
-            using _ns, search_memories.as_of, search_memories.memory_types,
-                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-                search_memories.min_confidence, search_memories.created_after,
-                search_memories.created_before, search_memories.accessed_after,
-                search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        end if;
-        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < least(_n, _count) then
-            -- Small filtered set, or the index ran out before n: exact scan
+        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
+            -- The index ran out before n (or fewer than n memories pass the
+            -- filters): exact scan, so k results come back whenever k exist
             -- (the + 0 keeps the planner off the index).
             execute 'select array(select m.id from pgcortex.memories as m where '
                 || _where || ' and m.embedding is not null order by (m.embedding '
@@ -363,28 +352,16 @@ begin
 
     -- Fusion and ranking ------------------------------------------------------------
     _rows := array(
-    with vec as (
-        select v.id, v.o as r from pg_catalog.unnest(_vec_ids) with ordinality as v (id, o)
-    ),
-    txt as (
-        select t.id, t.o as r from pg_catalog.unnest(_txt_ids) with ordinality as t (id, o)
-    ),
-    cand as (
-        select
-            coalesce(vec.id, txt.id) as id,
-            vec.r as vr,
-            txt.r as tr
-        from vec full join txt on vec.id = txt.id
-    ),
-    facts as (
+    with facts as (
+        -- The candidates by primary key (an index scan of at most 2n rows),
+        -- each list's rank from its array.
         select
             m.*,
-            c.vr,
-            c.tr,
+            pg_catalog.array_position(_vec_ids, m.id)::bigint as vr,
+            pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(a.access_count, 0) + coalesce(l.pending, 0) as n_access,
             coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at) as last_at
-        from cand as c
-        inner join pgcortex.memories as m on m.namespace = _ns and c.id = m.id
+        from pgcortex.memories as m
         left join pgcortex.memory_access as a
             on m.namespace = a.namespace and m.id = a.memory_id
         left join lateral (
@@ -394,6 +371,9 @@ begin
             from pgcortex.memory_access_log as g
             where g.namespace = m.namespace and g.memory_id = m.id
         ) as l on true
+        where
+            m.namespace = _ns
+            and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
     ),
     measured as (
         select
@@ -544,7 +524,7 @@ comment on function pgcortex.search_memories(
     timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
     boolean, text, timestamptz
 ) is
-'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from the HNSW index (ef_search set for the call, iterative scan) or, when the filters leave at most 2000 memories (or fewer than the candidates wanted), from an exact scan of them; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search max(64, n) unless given, iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
 -- The seed's recall: memories relevant to a query, best first.

@@ -6,6 +6,9 @@
 --                 type in it. Not a superuser and without BYPASSRLS, so forced
 --                 row-level security binds it too: the API functions, which are
 --                 security definer and owned by it, see one namespace only.
+--                 Except on pgcortex.memories (enabled, not forced, for index
+--                 use), where the functions' explicit namespace filter and
+--                 current_namespace()'s binding check do that alone.
 -- pgcortex_app    the application role (grant it to your login role): executes
 --                 the API functions, reads the views and the reference tables
 --                 that have no namespace; nothing on any namespaced table.
@@ -204,7 +207,17 @@ begin
         where c.relnamespace = 'pgcortex'::regnamespace and c.relkind in ('r', 'p')
     loop
         execute pg_catalog.format('alter table %s enable row level security', _t);
-        execute pg_catalog.format('alter table %s force row level security', _t);
+        -- Forced everywhere except pgcortex.memories: a policy keeps the
+        -- planner from pushing non-leakproof operators (tags @>, &&, full-text
+        -- @@, jsonb @>) into index scans, which turned every filtered search
+        -- into a sequential scan (320 ms vs 0.3 ms, docs/performance.md). The
+        -- API functions filter the namespace explicitly and current_namespace()
+        -- refuses bound roles; other roles are still held to the policy.
+        if _t = 'pgcortex.memories'::regclass then
+            execute pg_catalog.format('alter table %s no force row level security', _t);
+        else
+            execute pg_catalog.format('alter table %s force row level security', _t);
+        end if;
         execute pg_catalog.format('drop policy if exists namespace_isolation on %s', _t);
         execute pg_catalog.format(
             'create policy namespace_isolation on %1$s using (%2$s) with check (%2$s)',
