@@ -151,7 +151,7 @@ begin
     select m.embedding_model into _other
     from pgcortex.memories as m
     where
-        m.namespace = pgcortex.current_namespace()
+        m.namespace = (select pgcortex.current_namespace())
         and m.embedding_model is not null
         and m.embedding_model <> check_embedding_model.embedding_model
     limit 1;
@@ -1359,7 +1359,7 @@ begin
         _found := array(
             select distinct m.id from pgcortex.memories as m
             where
-                m.namespace = pgcortex.current_namespace()
+                m.namespace = (select pgcortex.current_namespace())
                 and m.id = any(get_memories.memory_ids)
                 and (m.expires_at is null or m.expires_at > get_memories.as_of)
         );
@@ -1394,7 +1394,7 @@ begin
     if not exists (
         select from pgcortex.memories as m
         where
-            m.namespace = pgcortex.current_namespace()
+            m.namespace = (select pgcortex.current_namespace())
             and m.id = get_memory.memory_id
             and (m.expires_at is null or m.expires_at > get_memory.as_of)
     ) then
@@ -2175,7 +2175,7 @@ begin
     _ids := array(
         select m.id from pgcortex.memories as m
         where
-            m.namespace = pgcortex.current_namespace()
+            m.namespace = (select pgcortex.current_namespace())
             and m.expires_at <= maint_purge_expired.as_of
         order by m.id
     );
@@ -2481,7 +2481,7 @@ begin
         h.old_content, h.new_content, h.old_importance, h.new_importance,
         h.old_confidence, h.new_confidence, h.old_tags, h.new_tags, h.old_metadata, h.new_metadata
     from pgcortex.memory_history as h
-    where h.namespace = pgcortex.current_namespace() and h.memory_id = memory_history.memory_id
+    where h.namespace = (select pgcortex.current_namespace()) and h.memory_id = memory_history.memory_id
     order by h.history_id
     limit memory_history.max_rows;
     if not found then
@@ -2517,7 +2517,7 @@ CREATE FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolea
      (COALESCE(a.access_count, (0)::bigint) + COALESCE(l.pending, (0)::bigint)) AS access_count,
      COALESCE(r.related_ids, '{}'::uuid[]) AS related_memories
     FROM ((((unnest(memory_rows.memory_ids) WITH ORDINALITY w(id, o)
-      JOIN pgcortex.memories m ON ((((m.namespace)::text = pgcortex.current_namespace()) AND (w.id = m.id))))
+      JOIN pgcortex.memories m ON ((((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (w.id = m.id))))
       LEFT JOIN pgcortex.memory_access a ON ((((m.namespace)::text = (a.namespace)::text) AND (m.id = a.memory_id))))
       LEFT JOIN LATERAL ( SELECT count(*) AS pending,
              max(g.accessed_at) AS last_accessed
@@ -2596,7 +2596,7 @@ CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
     BEGIN ATOMIC
  SELECT m.embedding_model
     FROM pgcortex.memories m
-   WHERE (((m.namespace)::text = pgcortex.current_namespace()) AND (m.embedding_model IS NOT NULL))
+   WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL))
    ORDER BY m.embedding_model
   LIMIT 1;
 END;
@@ -4549,7 +4549,7 @@ CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relatio
     BEGIN ATOMIC
  WITH gone AS (
           DELETE FROM pgcortex.memory_links l
-           WHERE (((l.namespace)::text = pgcortex.current_namespace()) AND (l.source_id = unlink_memories.source_id) AND (l.target_id = unlink_memories.target_id) AND ((unlink_memories.relation IS NULL) OR (l.relation = unlink_memories.relation)))
+           WHERE (((l.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (l.source_id = unlink_memories.source_id) AND (l.target_id = unlink_memories.target_id) AND ((unlink_memories.relation IS NULL) OR (l.relation = unlink_memories.relation)))
            RETURNING 1 AS "?column?"
          )
   SELECT count(*) AS count
@@ -4750,7 +4750,7 @@ CREATE VIEW pgcortex.memories_v AS
                  SELECT k.source_id
                    FROM pgcortex.memory_links k
                   WHERE (((k.namespace)::text = (m.namespace)::text) AND (k.target_id = m.id))) x) r ON (true))
-  WHERE (((m.namespace)::text = pgcortex.current_namespace()) AND ((m.expires_at IS NULL) OR (m.expires_at > now())));
+  WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((m.expires_at IS NULL) OR (m.expires_at > now())));
 
 COMMENT ON VIEW pgcortex.memories_v IS 'The memories of the current namespace in the seed''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
 

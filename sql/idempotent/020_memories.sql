@@ -142,7 +142,7 @@ set search_path = ''
 begin atomic
     select m.embedding_model
     from pgcortex.memories as m
-    where m.namespace = pgcortex.current_namespace() and m.embedding_model is not null
+    where m.namespace = (select pgcortex.current_namespace()) and m.embedding_model is not null
     order by m.embedding_model
     limit 1;
 end;
@@ -168,7 +168,7 @@ begin
     select m.embedding_model into _other
     from pgcortex.memories as m
     where
-        m.namespace = pgcortex.current_namespace()
+        m.namespace = (select pgcortex.current_namespace())
         and m.embedding_model is not null
         and m.embedding_model <> check_embedding_model.embedding_model
     limit 1;

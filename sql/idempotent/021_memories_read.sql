@@ -69,7 +69,7 @@ left join lateral (  -- noqa: ST05
     ) as x
 ) as r on true
 where
-    m.namespace = pgcortex.current_namespace()
+    m.namespace = (select pgcortex.current_namespace())
     and (m.expires_at is null or m.expires_at > pg_catalog.now());
 
 comment on view pgcortex.memories_v is
@@ -106,7 +106,7 @@ begin atomic
         coalesce(r.related_ids, '{}'::uuid[]) as related_memories
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
-        on m.namespace = pgcortex.current_namespace() and w.id = m.id
+        on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
     left join pgcortex.memory_access as a
         on m.namespace = a.namespace and m.id = a.memory_id
     left join lateral (
@@ -154,7 +154,7 @@ begin
     if not exists (
         select from pgcortex.memories as m
         where
-            m.namespace = pgcortex.current_namespace()
+            m.namespace = (select pgcortex.current_namespace())
             and m.id = get_memory.memory_id
             and (m.expires_at is null or m.expires_at > get_memory.as_of)
     ) then
@@ -202,7 +202,7 @@ begin
         _found := array(
             select distinct m.id from pgcortex.memories as m
             where
-                m.namespace = pgcortex.current_namespace()
+                m.namespace = (select pgcortex.current_namespace())
                 and m.id = any(get_memories.memory_ids)
                 and (m.expires_at is null or m.expires_at > get_memories.as_of)
         );
@@ -670,7 +670,7 @@ begin
         h.old_content, h.new_content, h.old_importance, h.new_importance,
         h.old_confidence, h.new_confidence, h.old_tags, h.new_tags, h.old_metadata, h.new_metadata
     from pgcortex.memory_history as h
-    where h.namespace = pgcortex.current_namespace() and h.memory_id = memory_history.memory_id
+    where h.namespace = (select pgcortex.current_namespace()) and h.memory_id = memory_history.memory_id
     order by h.history_id
     limit memory_history.max_rows;
     if not found then

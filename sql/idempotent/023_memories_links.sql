@@ -86,7 +86,7 @@ begin atomic
     with gone as (
         delete from pgcortex.memory_links as l
         where
-            l.namespace = pgcortex.current_namespace()
+            l.namespace = (select pgcortex.current_namespace())
             and l.source_id = unlink_memories.source_id
             and l.target_id = unlink_memories.target_id
             and (unlink_memories.relation is null or l.relation = unlink_memories.relation)
@@ -285,7 +285,7 @@ begin
     _ids := array(
         select m.id from pgcortex.memories as m
         where
-            m.namespace = pgcortex.current_namespace()
+            m.namespace = (select pgcortex.current_namespace())
             and m.expires_at <= maint_purge_expired.as_of
         order by m.id
     );
