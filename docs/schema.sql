@@ -614,7 +614,7 @@ CREATE FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real DEFAULT
      c.created_at,
      c.last_updated
     FROM pgcortex.knowledge_clusters c
-   WHERE (((c.namespace)::text = pgcortex.current_namespace()) AND (c.id = cluster_result.cluster_id));
+   WHERE (((c.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (c.id = cluster_result.cluster_id));
 END;
 
 COMMENT ON FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
@@ -1132,7 +1132,7 @@ CREATE FUNCTION pgcortex.get_conversation_context(session_id uuid DEFAULT NULL::
              t.memory_id,
              t.created_at
             FROM pgcortex.conversation_turns t
-           WHERE (((t.namespace)::text = pgcortex.current_namespace()) AND ((get_conversation_context.session_id IS NULL) OR (t.session_id = get_conversation_context.session_id)))
+           WHERE (((t.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((get_conversation_context.session_id IS NULL) OR (t.session_id = get_conversation_context.session_id)))
            ORDER BY t.created_at DESC, t.turn_id DESC
           LIMIT GREATEST(COALESCE(get_conversation_context.max_turns, 10), 0)) r
    ORDER BY r.created_at, r.turn_id;
@@ -1161,7 +1161,7 @@ CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, q
                    WHERE ((q.text IS NOT NULL) AND ((strpos(q.text, lower(t.topic)) > 0) OR ((ts_lexize('english_stem'::regdictionary, lower(t.topic)))[1] = ANY (q.lexemes))))) AS topic_matches
             FROM (pgcortex.knowledge_clusters c
               CROSS JOIN q)
-           WHERE ((c.namespace)::text = pgcortex.current_namespace())
+           WHERE ((c.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace))
          ), ranked AS (
           SELECT s.id,
              s.importance_score,
@@ -1256,7 +1256,7 @@ CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolea
      COALESCE(s.pattern_max_examples, 5) AS pattern_max_examples,
      COALESCE(s.pattern_active_days, 30) AS pattern_active_days
     FROM (( SELECT 1 AS "?column?") one
-      LEFT JOIN pgcortex.knowledge_settings s ON (((s.namespace)::text = pgcortex.current_namespace())));
+      LEFT JOIN pgcortex.knowledge_settings s ON (((s.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace))));
 END;
 
 COMMENT ON FUNCTION pgcortex.knowledge_settings() IS 'Knowledge rules in force for the namespace: stored overrides else defaults (turn memories on, > 50 characters, importance 2 or 3 on strategy/goal/priority/plan/decision words; cluster similarity 0.35, merge 0.70; patterns from >= 5 user turns, a term in >= 3 turns, >= 3 questions, 5 topics, 5 examples, active 30 days).';
@@ -1313,7 +1313,7 @@ CREATE FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence inte
      p.discovered_at,
      p.updated_at
     FROM pgcortex.learning_patterns p
-   WHERE (((p.namespace)::text = pgcortex.current_namespace()) AND (p.pattern_id = learning_pattern_row.pattern_id));
+   WHERE (((p.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (p.pattern_id = learning_pattern_row.pattern_id));
 END;
 
 COMMENT ON FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer) IS 'One learning pattern of the namespace as pgcortex.learning_pattern_result (internal helper of the pattern functions).';
@@ -1334,7 +1334,7 @@ CREATE FUNCTION pgcortex.get_learning_patterns(pattern_type text DEFAULT NULL::t
      r.updated_at
     FROM (pgcortex.learning_patterns p
       CROSS JOIN LATERAL pgcortex.learning_pattern_row(p.pattern_id, 0) r(pattern_id, pattern_type, description, frequency, confidence, examples, evidence_count, new_evidence, discovered_at, updated_at))
-   WHERE (((p.namespace)::text = pgcortex.current_namespace()) AND ((get_learning_patterns.pattern_type IS NULL) OR (p.pattern_type = get_learning_patterns.pattern_type)) AND ((NOT get_learning_patterns.active_only) OR (p.updated_at >= (get_learning_patterns.as_of - make_interval(days => ( SELECT s.pattern_active_days
+   WHERE (((p.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((get_learning_patterns.pattern_type IS NULL) OR (p.pattern_type = get_learning_patterns.pattern_type)) AND ((NOT get_learning_patterns.active_only) OR (p.updated_at >= (get_learning_patterns.as_of - make_interval(days => ( SELECT s.pattern_active_days
             FROM pgcortex.knowledge_settings() s(turn_memories, turn_memory_min_chars, turn_memory_importance, turn_memory_key_importance, turn_memory_key_pattern, cluster_similarity, cluster_merge_similarity, pattern_min_turns, pattern_min_term_turns, pattern_min_questions, pattern_max_topics, pattern_max_examples, pattern_active_days)))))))
    ORDER BY (p.confidence * (p.frequency)::double precision) DESC, p.updated_at DESC, p.pattern_id
   LIMIT GREATEST(COALESCE(get_learning_patterns.max_results, 50), 0);
@@ -1567,7 +1567,7 @@ CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summ
      v.most_accessed,
      v.most_important
     FROM pgcortex.memory_summary_v v
-   WHERE (v.namespace = pgcortex.current_namespace())
+   WHERE (v.namespace = ( SELECT pgcortex.current_namespace() AS current_namespace))
  UNION ALL
   SELECT pgcortex.current_namespace() AS namespace,
      0 AS memories,
@@ -1584,7 +1584,7 @@ CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summ
      '[]'::jsonb AS most_important
    WHERE (NOT (EXISTS ( SELECT
             FROM pgcortex.memory_summary_v v
-           WHERE (v.namespace = pgcortex.current_namespace()))));
+           WHERE (v.namespace = ( SELECT pgcortex.current_namespace() AS current_namespace)))));
 END;
 
 COMMENT ON FUNCTION pgcortex.get_memory_summary() IS 'The namespace''s row of pgcortex.memory_summary_v (memories by type, preferences, clusters, patterns, sessions and average duration, turns, most accessed and most important memories); a row of zeros when the namespace is empty.';
@@ -1624,7 +1624,7 @@ CREATE FUNCTION pgcortex.get_preference_history(key text DEFAULT NULL::text, max
      h.previous_confidence,
      h.changed_at
     FROM pgcortex.user_preference_history h
-   WHERE (((h.namespace)::text = pgcortex.current_namespace()) AND ((get_preference_history.key IS NULL) OR (h.key = get_preference_history.key)))
+   WHERE (((h.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((get_preference_history.key IS NULL) OR (h.key = get_preference_history.key)))
    ORDER BY h.change_id DESC
   LIMIT GREATEST(COALESCE(get_preference_history.max_results, 100), 0);
 END;
@@ -1642,7 +1642,7 @@ CREATE FUNCTION pgcortex.get_user_preferences(category text DEFAULT NULL::text) 
      p.created_at,
      p.updated_at
     FROM pgcortex.user_preferences p
-   WHERE (((p.namespace)::text = pgcortex.current_namespace()) AND ((get_user_preferences.category IS NULL) OR (strpos(lower(p.key), lower(get_user_preferences.category)) > 0)))
+   WHERE (((p.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((get_user_preferences.category IS NULL) OR (strpos(lower(p.key), lower(get_user_preferences.category)) > 0)))
    ORDER BY p.key;
 END;
 
@@ -2018,7 +2018,7 @@ CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_resu
      s.metadata,
      s.duration_seconds
     FROM pgcortex.conversation_sessions s
-   WHERE (((s.namespace)::text = pgcortex.current_namespace()) AND ((NOT list_sessions.open_only) OR (s.ended_at IS NULL)))
+   WHERE (((s.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((NOT list_sessions.open_only) OR (s.ended_at IS NULL)))
    ORDER BY s.started_at DESC, s.session_id DESC
   LIMIT GREATEST(COALESCE(list_sessions.max_results, 20), 0);
 END;
@@ -2583,7 +2583,7 @@ CREATE FUNCTION pgcortex.namespace_audit_log(max_rows integer DEFAULT 100) RETUR
      a.details,
      a.at
     FROM pgcortex.namespace_audit a
-   WHERE ((a.namespace)::text = pgcortex.current_namespace())
+   WHERE ((a.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace))
    ORDER BY a.at DESC, a.audit_id DESC
   LIMIT GREATEST(LEAST(namespace_audit_log.max_rows, 10000), 0);
 END;

@@ -49,7 +49,7 @@ begin atomic
         coalesce(s.pattern_active_days, 30) as pattern_active_days
     from (select 1) as one
     left join pgcortex.knowledge_settings as s
-        on s.namespace = pgcortex.current_namespace();
+        on s.namespace = (select pgcortex.current_namespace());
 end;
 
 comment on function pgcortex.knowledge_settings() is
@@ -302,7 +302,7 @@ begin atomic
         p.updated_at
     from pgcortex.user_preferences as p
     where
-        p.namespace = pgcortex.current_namespace()
+        p.namespace = (select pgcortex.current_namespace())
         and (
             get_user_preferences.category is null
             or pg_catalog.strpos(pg_catalog.lower(p.key), pg_catalog.lower(get_user_preferences.category)) > 0
@@ -351,7 +351,7 @@ begin atomic
         h.changed_at
     from pgcortex.user_preference_history as h
     where
-        h.namespace = pgcortex.current_namespace()
+        h.namespace = (select pgcortex.current_namespace())
         and (get_preference_history.key is null or h.key = get_preference_history.key)
     order by h.change_id desc
     limit greatest(coalesce(get_preference_history.max_results, 100), 0);

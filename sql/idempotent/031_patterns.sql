@@ -112,7 +112,7 @@ begin atomic
         p.updated_at
     from pgcortex.learning_patterns as p
     where
-        p.namespace = pgcortex.current_namespace()
+        p.namespace = (select pgcortex.current_namespace())
         and p.pattern_id = learning_pattern_row.pattern_id;
 end;
 
@@ -471,7 +471,7 @@ begin atomic
     from pgcortex.learning_patterns as p
     cross join lateral pgcortex.learning_pattern_row(p.pattern_id, 0) as r
     where
-        p.namespace = pgcortex.current_namespace()
+        p.namespace = (select pgcortex.current_namespace())
         and (get_learning_patterns.pattern_type is null or p.pattern_type = get_learning_patterns.pattern_type)
         and (
             not get_learning_patterns.active_only

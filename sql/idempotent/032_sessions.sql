@@ -306,7 +306,7 @@ begin atomic
             t.created_at
         from pgcortex.conversation_turns as t
         where
-            t.namespace = pgcortex.current_namespace()
+            t.namespace = (select pgcortex.current_namespace())
             and (get_conversation_context.session_id is null or t.session_id = get_conversation_context.session_id)
         order by t.created_at desc, t.turn_id desc
         limit greatest(coalesce(get_conversation_context.max_turns, 10), 0)
@@ -332,7 +332,7 @@ begin atomic
     select s.*
     from pgcortex.conversation_sessions as s
     where
-        s.namespace = pgcortex.current_namespace()
+        s.namespace = (select pgcortex.current_namespace())
         and (not list_sessions.open_only or s.ended_at is null)
     order by s.started_at desc, s.session_id desc
     limit greatest(coalesce(list_sessions.max_results, 20), 0);

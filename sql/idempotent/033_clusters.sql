@@ -438,7 +438,7 @@ begin atomic
         c.created_at,
         c.last_updated
     from pgcortex.knowledge_clusters as c
-    where c.namespace = pgcortex.current_namespace() and c.id = cluster_result.cluster_id;
+    where c.namespace = (select pgcortex.current_namespace()) and c.id = cluster_result.cluster_id;
 end;
 
 comment on function pgcortex.cluster_result(uuid, real, integer, real) is
@@ -916,7 +916,7 @@ begin atomic
             ) as topic_matches
         from pgcortex.knowledge_clusters as c
         cross join q
-        where c.namespace = pgcortex.current_namespace()
+        where c.namespace = (select pgcortex.current_namespace())
     ),
 
     ranked as (

@@ -274,7 +274,7 @@ set search_path = ''
 begin atomic
     select v.*
     from pgcortex.memory_summary_v as v
-    where v.namespace = pgcortex.current_namespace()
+    where v.namespace = (select pgcortex.current_namespace())
     union all
     select
         pgcortex.current_namespace() as namespace,
@@ -292,7 +292,7 @@ begin atomic
         '[]'::jsonb as most_important
     where not exists (
             select from pgcortex.memory_summary_v as v
-            where v.namespace = pgcortex.current_namespace()
+            where v.namespace = (select pgcortex.current_namespace())
         );
 end;
 

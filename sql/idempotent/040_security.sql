@@ -250,7 +250,7 @@ begin atomic
         a.details,
         a.at
     from pgcortex.namespace_audit as a
-    where a.namespace = pgcortex.current_namespace()
+    where a.namespace = (select pgcortex.current_namespace())
     order by a.at desc, a.audit_id desc
     limit greatest(least(namespace_audit_log.max_rows, 10000), 0);
 end;
