@@ -3536,20 +3536,22 @@ COMMENT ON FUNCTION pgcortex.schema_version() IS 'The schema version (compared b
 CREATE FUNCTION pgcortex.search_tsquery(query_text text) RETURNS tsquery
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
     _q tsquery := pg_catalog.websearch_to_tsquery('english'::regconfig, search_tsquery.query_text);
 begin
     if _q is null or pg_catalog.numnode(_q) = 0 then
         return _q;
     end if;
-    -- Only words joined by AND (no quotes, -word or "or"): match any word.
-    if _q::text !~ '[|!<]' then
+    -- A text of plain words (no quotes, -word or "or"; judged on the text, as a
+    -- hyphenated word such as ZX-4471 becomes a phrase inside the tsquery):
+    -- match any of its words.
+    if search_tsquery.query_text !~* '("|(^|\s)-|(^|\s)or(\s|$))' then
         _q := pg_catalog.replace(_q::text, ' & ', ' | ')::tsquery;
     end if;
     return _q;
 end
-$$;
+$_$;
 
 COMMENT ON FUNCTION pgcortex.search_tsquery(query_text text) IS 'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
 

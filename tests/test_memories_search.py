@@ -340,3 +340,21 @@ async def test_query_embedding_checks(client: Client) -> None:
         await client.search_memories(query_embedding=[0.0] * 384, k=1)
     with pytest.raises(errors.EmbeddingValueError):
         await client.search_memories(query_embedding=[float("nan")] * 384, k=1)
+
+
+def test_plain_words_with_a_hyphenated_code_match_any_word(db) -> None:
+    """A hyphenated word is a phrase inside the tsquery; the other words stay optional."""
+    (q,) = db.execute("select pgcortex.search_tsquery('status of ticket ZX-4471')::text").fetchone()
+    assert "|" in q
+    assert "&" not in q
+    (strict,) = db.execute("select pgcortex.search_tsquery('ticket -status')::text").fetchone()
+    assert "!" in strict
+    db.execute(
+        "select pgcortex.store_memory(content => 'Customer escalation ZX-4471 is waiting on "
+        "the vendor', memory_type => 'business_fact')"
+    )
+    rows = db.execute(
+        "select content from pgcortex.search_memories("
+        "query_text => 'status of ticket ZX-4471', k => 3, track => false)"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["Customer escalation ZX-4471 is waiting on the vendor"]

@@ -49,8 +49,10 @@ begin
     if _q is null or pg_catalog.numnode(_q) = 0 then
         return _q;
     end if;
-    -- Only words joined by AND (no quotes, -word or "or"): match any word.
-    if _q::text !~ '[|!<]' then
+    -- A text of plain words (no quotes, -word or "or"; judged on the text, as a
+    -- hyphenated word such as ZX-4471 becomes a phrase inside the tsquery):
+    -- match any of its words.
+    if search_tsquery.query_text !~* '("|(^|\s)-|(^|\s)or(\s|$))' then
         _q := pg_catalog.replace(_q::text, ' & ', ' | ')::tsquery;
     end if;
     return _q;
