@@ -23,10 +23,14 @@ from .errors import (
     ConcurrencyError,
     ConnectionLostError,
     InvalidNamespaceError,
+    PgcortexError,
     QueryTimeoutError,
     SchemaVersionError,
     wrap_errors,
 )
+
+#: SQLSTATEs of a database without the schema: undefined function, schema, table.
+_NOT_DEPLOYED_SQLSTATES = frozenset({"42883", "3F000", "42P01"})
 
 #: Schema versions this client can work with.
 SUPPORTED_SCHEMA_VERSIONS = range(1, 2)
@@ -141,7 +145,11 @@ class ClientBase:
         """Refuse a database this client cannot use; return its version."""
         try:
             row = await self._fetchrow(q.SCHEMA_VERSION)
-        except Exception as exc:
+        except PgcortexError as exc:
+            # Only "the schema or its function is missing" means "not deployed";
+            # a lost connection or a timeout is raised as what it is.
+            if exc.code not in _NOT_DEPLOYED_SQLSTATES:
+                raise
             raise SchemaVersionError(
                 "this database has no pgcortex schema",
                 hint="deploy it: make deploy (or pgcortex deploy --dsn ...)",
