@@ -52,7 +52,7 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     A database without pgvector gets no vector codec, so that the version check can
     say what to run instead of failing here.
     """
-    if await conn.fetchval("select to_regtype('public.vector') is not null"):
+    if await conn.fetchval(q.VECTOR_TYPE_EXISTS):
         await register_vector(conn, schema="public")
     await conn.set_type_codec(
         "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"

@@ -21,16 +21,15 @@ import psycopg
 from psycopg import conninfo, sql
 
 from .migrate import deploy
+from .server import ServerError, bin_path
 
 
 def _pg_dump() -> str:
     try:
-        from .server import bin_path
-
         path = bin_path("pg_dump")
         if path.exists():
             return str(path)
-    except Exception:  # the server extra is optional; fall back to PATH
+    except ServerError:  # the server extra is not installed: use PATH's pg_dump
         pass
     found = shutil.which("pg_dump")
     if found is None:

@@ -129,12 +129,12 @@ def cmd_psql(args: argparse.Namespace) -> int:
     import shutil
 
     from ..config import default_namespace
-    from ..server import bin_path
+    from ..server import ServerError, bin_path
 
     dsn = _dsn(args)
     try:
         psql = str(bin_path("psql"))
-    except Exception:
+    except ServerError:  # the server extra is not installed: use PATH's psql
         found = shutil.which("psql")
         if found is None:
             print("pgcortex: no psql found", file=sys.stderr)
