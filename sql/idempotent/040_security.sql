@@ -75,18 +75,22 @@ as $$
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
     -- predate the bindings table (0007), where nothing calls it.
-    return
-        not exists (
-            select from pgcortex.namespace_bindings as b
+    -- One look-up: no binding rows for the role (null) means unrestricted.
+    return coalesce(
+        (
+            select
+                pg_catalog.bool_or(
+                    coalesce(
+                        b.bound_namespace::text
+                        = pg_catalog.current_setting('pgcortex.namespace', true),
+                        false
+                    )
+                )
+            from pgcortex.namespace_bindings as b
             where b.role_name = session_user
-        )
-        or exists (
-            select from pgcortex.namespace_bindings as b
-            where
-                b.role_name = session_user
-                and b.bound_namespace::text
-                = pg_catalog.current_setting('pgcortex.namespace', true)
-        );
+        ),
+        true
+    );
 end
 $$;
 
