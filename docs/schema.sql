@@ -1345,6 +1345,7 @@ COMMENT ON FUNCTION pgcortex.get_learning_patterns(pattern_type text, active_onl
 CREATE FUNCTION pgcortex.get_memories(memory_ids uuid[], track boolean DEFAULT true, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
     _found uuid [];
@@ -1386,6 +1387,7 @@ COMMENT ON FUNCTION pgcortex.get_memories(memory_ids uuid[], track boolean, incl
 CREATE FUNCTION pgcortex.get_memory(memory_id uuid, track boolean DEFAULT true, include_embedding boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
     if get_memory.memory_id is null then
@@ -2495,45 +2497,62 @@ $$;
 COMMENT ON FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer) IS 'What was believed before: the changes recorded for one memory (also after it was deleted), oldest first, at most max_rows. Raises PC030 when nothing was ever recorded for that id in this namespace.';
 
 CREATE FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
-    BEGIN ATOMIC
- SELECT m.id,
-     m.content,
-     m.memory_type,
-     m.importance,
-     m.confidence,
-     m.tags,
-     m.metadata,
-         CASE
-             WHEN memory_rows.include_embedding THEN m.embedding
-             ELSE NULL::public.vector
-         END AS embedding,
-     m.embedding_model,
-     m.created_at,
-     m.updated_at,
-     m.expires_at,
-     COALESCE(GREATEST(a.last_accessed, l.last_accessed), m.created_at) AS last_accessed,
-     (COALESCE(a.access_count, (0)::bigint) + COALESCE(l.pending, (0)::bigint)) AS access_count,
-     COALESCE(r.related_ids, '{}'::uuid[]) AS related_memories
-    FROM ((((unnest(memory_rows.memory_ids) WITH ORDINALITY w(id, o)
-      JOIN pgcortex.memories m ON ((((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (w.id = m.id))))
-      LEFT JOIN pgcortex.memory_access a ON ((((m.namespace)::text = (a.namespace)::text) AND (m.id = a.memory_id))))
-      LEFT JOIN LATERAL ( SELECT count(*) AS pending,
-             max(g.accessed_at) AS last_accessed
-            FROM pgcortex.memory_access_log g
-           WHERE (((g.namespace)::text = (m.namespace)::text) AND (g.memory_id = m.id))) l ON (true))
-      LEFT JOIN LATERAL ( SELECT array_agg(DISTINCT x.other ORDER BY x.other) AS related_ids
-            FROM ( SELECT k.target_id AS other
-                    FROM pgcortex.memory_links k
-                   WHERE (((k.namespace)::text = (m.namespace)::text) AND (k.source_id = m.id))
-                 UNION ALL
-                  SELECT k.source_id
-                    FROM pgcortex.memory_links k
-                   WHERE (((k.namespace)::text = (m.namespace)::text) AND (k.target_id = m.id))) x) r ON (true))
-   WHERE ((m.expires_at IS NULL) OR (m.expires_at > memory_rows.as_of))
-   ORDER BY w.o;
-END;
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+begin
+    -- plpgsql, not a SQL-standard body: plpgsql keeps this statement's plan
+    -- for the session, a SQL function plans it on every call (0.4 ms of a
+    -- 0.6 ms get_memory; docs/performance.md).
+    return query
+    select
+        m.id,
+        m.content,
+        m.memory_type,
+        m.importance,
+        m.confidence,
+        m.tags,
+        m.metadata,
+        case when memory_rows.include_embedding then m.embedding end as embedding,
+        m.embedding_model,
+        m.created_at,
+        m.updated_at,
+        m.expires_at,
+        coalesce(acc.last_accessed, m.created_at) as last_accessed,
+        coalesce(acc.access_count, 0) as access_count,
+        coalesce(r.related_ids, '{}'::uuid[]) as related_memories
+    from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
+    inner join pgcortex.memories as m
+        on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
+    left join lateral (
+        select
+            sum(x.n)::bigint as access_count,
+            max(x.at) as last_accessed
+        from (
+            select a.access_count as n, a.last_accessed as at
+            from pgcortex.memory_access as a
+            where a.namespace = m.namespace and a.memory_id = m.id
+            union all
+            select 1, g.accessed_at
+            from pgcortex.memory_access_log as g
+            where g.namespace = m.namespace and g.memory_id = m.id
+        ) as x
+    ) as acc on true
+    left join lateral (  -- noqa: ST05
+        select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
+        from (
+            select k.target_id as other from pgcortex.memory_links as k
+            where k.namespace = m.namespace and k.source_id = m.id
+            union all
+            select k.source_id from pgcortex.memory_links as k
+            where k.namespace = m.namespace and k.target_id = m.id
+        ) as x
+    ) as r on true
+    where m.expires_at is null or m.expires_at > memory_rows.as_of
+    order by w.o;
+end
+$$;
 
 COMMENT ON FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolean, as_of timestamp with time zone) IS 'The unexpired memories with these ids, in the order given (unknown ids left out), with exact access counts and related ids; the embedding only when include_embedding. Counts no access.';
 
@@ -2681,6 +2700,8 @@ COMMENT ON FUNCTION pgcortex.normalize_tags(tags text[]) IS 'Tags as stored: tri
 CREATE FUNCTION pgcortex.search_memories(query_embedding public.vector DEFAULT NULL::public.vector, query_text text DEFAULT NULL::text, k integer DEFAULT 10, memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_after timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, exclude_ids uuid[] DEFAULT NULL::uuid[], min_relevance real DEFAULT NULL::real, weights jsonb DEFAULT NULL::jsonb, ef_search integer DEFAULT NULL::integer, expand_links boolean DEFAULT false, track boolean DEFAULT true, embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET random_page_cost TO '1.1'
     AS $_$
 #variable_conflict use_column
 declare
@@ -2909,23 +2930,50 @@ begin
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
-        -- each list's rank from its array.
+        -- each list's rank from its array, the access counts by key (a
+        -- lateral look-up per candidate: a join could scan the whole
+        -- namespace's access table).
         select
-            m.*,
+            m.id,
+            m.content,
+            m.memory_type,
+            m.importance,
+            m.confidence,
+            m.tags,
+            m.metadata,
+            m.created_at,
+            m.updated_at,
+            m.expires_at,
             pg_catalog.array_position(_vec_ids, m.id)::bigint as vr,
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
-            coalesce(a.access_count, 0) + coalesce(l.pending, 0) as n_access,
-            coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at) as last_at
+            coalesce(acc.access_count, 0) as n_access,
+            coalesce(acc.last_accessed, m.created_at) as last_at,
+            (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
+            case when _txt_on
+                then pg_catalog.ts_rank_cd(m.content_tsv, _tsq, 32) end as trank,
+            case when pg_catalog.cardinality(_qlex) > 0 then (
+                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
+                where q.x = any(pg_catalog.tsvector_to_array(m.content_tsv))
+            ) / pg_catalog.cardinality(_qlex) end as overlap,
+            _text is not null and exists (
+                select from pg_catalog.unnest(m.tags) as t (x)
+                where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
+            ) as tag_hit
         from pgcortex.memories as m
-        left join pgcortex.memory_access as a
-            on m.namespace = a.namespace and m.id = a.memory_id
         left join lateral (
             select
-                count(*) as pending,
-                max(g.accessed_at) as last_accessed
-            from pgcortex.memory_access_log as g
-            where g.namespace = m.namespace and g.memory_id = m.id
-        ) as l on true
+                sum(x.n)::bigint as access_count,
+                max(x.at) as last_accessed
+            from (
+                select a.access_count as n, a.last_accessed as at
+                from pgcortex.memory_access as a
+                where a.namespace = m.namespace and a.memory_id = m.id
+                union all
+                select 1, g.accessed_at
+                from pgcortex.memory_access_log as g
+                where g.namespace = m.namespace and g.memory_id = m.id
+            ) as x
+        ) as acc on true
         where
             m.namespace = _ns
             and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
@@ -2933,17 +2981,6 @@ begin
     measured as (
         select
             f.*,
-            (1 - (f.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
-            case when _txt_on
-                then pg_catalog.ts_rank_cd(f.content_tsv, _tsq, 32) end as trank,
-            case when pg_catalog.cardinality(_qlex) > 0 then (
-                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
-                where q.x = any(pg_catalog.tsvector_to_array(f.content_tsv))
-            ) / pg_catalog.cardinality(_qlex) end as overlap,
-            _text is not null and exists (
-                select from pg_catalog.unnest(f.tags) as t (x)
-                where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
-            ) as tag_hit,
             (
                 coalesce((_w ->> 'vector_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.vr), 0)
                 + coalesce((_w ->> 'text_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.tr), 0)
@@ -3042,8 +3079,8 @@ begin
                 row(
                     m.id, m.content, m.memory_type, m.importance, m.confidence, m.tags, m.metadata,
                     m.created_at, m.updated_at, m.expires_at,
-                    coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at),
-                    coalesce(a.access_count, 0) + coalesce(l.pending, 0),
+                    coalesce(acc.last_accessed, m.created_at),
+                    coalesce(acc.access_count, 0),
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
@@ -3051,15 +3088,20 @@ begin
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
-            left join pgcortex.memory_access as a
-                on m.namespace = a.namespace and m.id = a.memory_id
             left join lateral (
                 select
-                    count(*) as pending,
-                    max(g.accessed_at) as last_accessed
-                from pgcortex.memory_access_log as g
-                where g.namespace = m.namespace and g.memory_id = m.id
-            ) as l on true
+                    sum(x.n)::bigint as access_count,
+                    max(x.at) as last_accessed
+                from (
+                    select a.access_count as n, a.last_accessed as at
+                    from pgcortex.memory_access as a
+                    where a.namespace = m.namespace and a.memory_id = m.id
+                    union all
+                    select 1, g.accessed_at
+                    from pgcortex.memory_access_log as g
+                    where g.namespace = m.namespace and g.memory_id = m.id
+                ) as x
+            ) as acc on true
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
         );
@@ -4501,6 +4543,7 @@ COMMENT ON FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs inte
 CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();

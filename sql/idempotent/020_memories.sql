@@ -415,6 +415,9 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- Its statements look rows up by key: one plan for the session instead of
+-- planning each call anew (docs/performance.md, generic plans).
+set plan_cache_mode = force_generic_plan
 as $$
 declare
     _ns text := pgcortex.current_namespace();

@@ -128,6 +128,13 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+-- The static statements (fusion, links) look rows up by key: one plan for
+-- the session. The filter statements are dynamic SQL, planned per call
+-- with the call's values, on the cost of cached pages (random_page_cost
+-- 1.1): at the default 4 the planner ANDs a 50 % tag bitmap into a
+-- 200-row text match, 8 ms instead of 1 (docs/performance.md).
+set plan_cache_mode = force_generic_plan
+set random_page_cost = 1.1
 as $$
 #variable_conflict use_column
 declare
@@ -356,23 +363,50 @@ begin
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
-        -- each list's rank from its array.
+        -- each list's rank from its array, the access counts by key (a
+        -- lateral look-up per candidate: a join could scan the whole
+        -- namespace's access table).
         select
-            m.*,
+            m.id,
+            m.content,
+            m.memory_type,
+            m.importance,
+            m.confidence,
+            m.tags,
+            m.metadata,
+            m.created_at,
+            m.updated_at,
+            m.expires_at,
             pg_catalog.array_position(_vec_ids, m.id)::bigint as vr,
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
-            coalesce(a.access_count, 0) + coalesce(l.pending, 0) as n_access,
-            coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at) as last_at
+            coalesce(acc.access_count, 0) as n_access,
+            coalesce(acc.last_accessed, m.created_at) as last_at,
+            (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
+            case when _txt_on
+                then pg_catalog.ts_rank_cd(m.content_tsv, _tsq, 32) end as trank,
+            case when pg_catalog.cardinality(_qlex) > 0 then (
+                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
+                where q.x = any(pg_catalog.tsvector_to_array(m.content_tsv))
+            ) / pg_catalog.cardinality(_qlex) end as overlap,
+            _text is not null and exists (
+                select from pg_catalog.unnest(m.tags) as t (x)
+                where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
+            ) as tag_hit
         from pgcortex.memories as m
-        left join pgcortex.memory_access as a
-            on m.namespace = a.namespace and m.id = a.memory_id
         left join lateral (
             select
-                count(*) as pending,
-                max(g.accessed_at) as last_accessed
-            from pgcortex.memory_access_log as g
-            where g.namespace = m.namespace and g.memory_id = m.id
-        ) as l on true
+                sum(x.n)::bigint as access_count,
+                max(x.at) as last_accessed
+            from (
+                select a.access_count as n, a.last_accessed as at
+                from pgcortex.memory_access as a
+                where a.namespace = m.namespace and a.memory_id = m.id
+                union all
+                select 1, g.accessed_at
+                from pgcortex.memory_access_log as g
+                where g.namespace = m.namespace and g.memory_id = m.id
+            ) as x
+        ) as acc on true
         where
             m.namespace = _ns
             and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
@@ -380,17 +414,6 @@ begin
     measured as (
         select
             f.*,
-            (1 - (f.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
-            case when _txt_on
-                then pg_catalog.ts_rank_cd(f.content_tsv, _tsq, 32) end as trank,
-            case when pg_catalog.cardinality(_qlex) > 0 then (
-                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
-                where q.x = any(pg_catalog.tsvector_to_array(f.content_tsv))
-            ) / pg_catalog.cardinality(_qlex) end as overlap,
-            _text is not null and exists (
-                select from pg_catalog.unnest(f.tags) as t (x)
-                where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
-            ) as tag_hit,
             (
                 coalesce((_w ->> 'vector_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.vr), 0)
                 + coalesce((_w ->> 'text_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.tr), 0)
@@ -489,8 +512,8 @@ begin
                 row(
                     m.id, m.content, m.memory_type, m.importance, m.confidence, m.tags, m.metadata,
                     m.created_at, m.updated_at, m.expires_at,
-                    coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at),
-                    coalesce(a.access_count, 0) + coalesce(l.pending, 0),
+                    coalesce(acc.last_accessed, m.created_at),
+                    coalesce(acc.access_count, 0),
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
@@ -498,15 +521,20 @@ begin
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
-            left join pgcortex.memory_access as a
-                on m.namespace = a.namespace and m.id = a.memory_id
             left join lateral (
                 select
-                    count(*) as pending,
-                    max(g.accessed_at) as last_accessed
-                from pgcortex.memory_access_log as g
-                where g.namespace = m.namespace and g.memory_id = m.id
-            ) as l on true
+                    sum(x.n)::bigint as access_count,
+                    max(x.at) as last_accessed
+                from (
+                    select a.access_count as n, a.last_accessed as at
+                    from pgcortex.memory_access as a
+                    where a.namespace = m.namespace and a.memory_id = m.id
+                    union all
+                    select 1, g.accessed_at
+                    from pgcortex.memory_access_log as g
+                    where g.namespace = m.namespace and g.memory_id = m.id
+                ) as x
+            ) as acc on true
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
         );
