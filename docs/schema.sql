@@ -4994,11 +4994,11 @@ CREATE INDEX learning_pattern_evidence_memory_idx ON pgcortex.learning_pattern_e
 
 CREATE INDEX learning_pattern_evidence_session_idx ON pgcortex.learning_pattern_evidence USING btree (namespace, session_id) WHERE (session_id IS NOT NULL);
 
-CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv);
+CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv) WITH (fastupdate='false');
 
 CREATE INDEX memories_embedding_hnsw_idx ON pgcortex.memories USING hnsw (embedding public.vector_cosine_ops) WITH (m='16', ef_construction='128');
 
-CREATE INDEX memories_metadata_gin_idx ON pgcortex.memories USING gin (metadata jsonb_path_ops);
+CREATE INDEX memories_metadata_gin_idx ON pgcortex.memories USING gin (metadata jsonb_path_ops) WITH (fastupdate='false');
 
 CREATE INDEX memories_namespace_created_at_idx ON pgcortex.memories USING btree (namespace, created_at);
 
@@ -5008,7 +5008,7 @@ CREATE INDEX memories_namespace_expires_at_idx ON pgcortex.memories USING btree 
 
 CREATE INDEX memories_namespace_type_importance_idx ON pgcortex.memories USING btree (namespace, memory_type, importance);
 
-CREATE INDEX memories_tags_gin_idx ON pgcortex.memories USING gin (tags);
+CREATE INDEX memories_tags_gin_idx ON pgcortex.memories USING gin (tags) WITH (fastupdate='false');
 
 CREATE INDEX memory_access_log_memory_idx ON pgcortex.memory_access_log USING btree (namespace, memory_id);
 
