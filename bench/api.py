@@ -15,6 +15,7 @@ same data the same way; tracking is measured separately for latency.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -260,36 +261,56 @@ async def context_bundle(
 
 
 async def stores(cfg: Config, adsn: str, data: Dataset, res: dict[str, Any]) -> None:
-    """Batches of 100 new memories into the indexed table, with and without the
-    near-duplicate check (the exact-dedup key is always checked)."""
-    fresh = synthetic(cfg.store_n * 2, n_queries=1, seed=4242)
+    """Batches of 100 new memories into the indexed table: one client with and
+    without the near-duplicate check (the exact-dedup key is always checked),
+    then two clients at once with it (the machine has two cores)."""
+    fresh = synthetic(cfg.store_n * 3, n_queries=1, seed=4242)
     batch = 100
-    conn = await connect(adsn)
+    conns = [await connect(adsn), await connect(adsn)]
     try:
-        stmt = await conn.prepare(STORE)
-        for part, dedup in ((0, True), (1, False)):
+        stmts = [await c.prepare(STORE) for c in conns]
+        variants = (
+            ("with near-dup check", True, 1),
+            ("without near-dup check", False, 1),
+            ("with near-dup check, 2 clients", True, 2),
+        )
+        for part, (key, dedup, clients) in enumerate(variants):
             lo0 = part * cfg.store_n
-            t0 = time.perf_counter()
             actions: dict[str, int] = {}
-            with Progress(f"store dedup_near={dedup}", cfg.store_n) as bar:
-                for lo in range(lo0, lo0 + cfg.store_n, batch):
-                    hi = min(lo + batch, lo0 + cfg.store_n)
-                    rows = await stmt.fetch(
-                        [f"stored {c}" for c in fresh.contents[lo:hi]],
-                        fresh.memory_types[lo:hi],
-                        [int(x) for x in fresh.importances[lo:hi]],
-                        json.dumps(fresh.tags[lo:hi]),
-                        [Vector(v) for v in fresh.vectors[lo:hi]],
-                        data.model,
-                        dedup,
-                    )
-                    for r in rows:
-                        actions[r["action"]] = actions.get(r["action"], 0) + 1
-                    bar.advance(hi - lo)
-            elapsed = time.perf_counter() - t0
-            key = "with near-dup check" if dedup else "without near-dup check"
-            res["writes"][f"store_memories rows/s, batch {batch}, {key}"] = cfg.store_n / elapsed
+            share = cfg.store_n // clients
+            with Progress(f"store {key}", cfg.store_n) as bar:
+
+                async def worker(
+                    w: int,
+                    lo0: int = lo0,
+                    share: int = share,
+                    dedup: bool = dedup,
+                    bar: Progress = bar,
+                    actions: dict[str, int] = actions,
+                ) -> None:
+                    start = lo0 + w * share
+                    for lo in range(start, start + share, batch):
+                        hi = min(lo + batch, start + share)
+                        rows = await stmts[w].fetch(
+                            [f"stored {c}" for c in fresh.contents[lo:hi]],
+                            fresh.memory_types[lo:hi],
+                            [int(x) for x in fresh.importances[lo:hi]],
+                            json.dumps(fresh.tags[lo:hi]),
+                            [Vector(v) for v in fresh.vectors[lo:hi]],
+                            data.model,
+                            dedup,
+                        )
+                        for r in rows:
+                            actions[r["action"]] = actions.get(r["action"], 0) + 1
+                        bar.advance(hi - lo)
+
+                t0 = time.perf_counter()
+                await asyncio.gather(*(worker(w) for w in range(clients)))
+                elapsed = time.perf_counter() - t0
+            stored = share * clients
+            res["writes"][f"store_memories rows/s, batch {batch}, {key}"] = stored / elapsed
             res["writes"][f"store_memories actions, {key}"] = json.dumps(actions, sort_keys=True)
-            note(f"store {key}: {cfg.store_n / elapsed:,.0f} rows/s {actions}")
+            note(f"store {key}: {stored / elapsed:,.0f} rows/s {actions}")
     finally:
-        await conn.close()
+        for c in conns:
+            await c.close()
