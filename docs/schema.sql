@@ -2710,7 +2710,7 @@ declare
         "rrf_k": 60, "vector_weight": 1, "text_weight": 1, "half_life_days": 30,
         "recency_floor": 0.8, "importance_weight": 0.1, "confidence_floor": 0.8,
         "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
-        "candidates_per_k": 4
+        "candidates_per_k": 4, "min_candidates": 40
     }';
     _w jsonb;
     _bad text;
@@ -2806,17 +2806,35 @@ begin
         or (_w ->> 'access_saturation')::float8 < 1
         or (_w ->> 'tag_boost')::float8 not between 0 and 1
         or (_w ->> 'candidates_per_k')::float8 not between 1 and 100
+        or (_w ->> 'min_candidates')::float8 not between 1 and 10000
     then
         raise exception using
             errcode = 'PC004',
             message = 'a weight is out of range',
             hint = 'rrf_k > 0; vector_weight, text_weight >= 0; half_life_days > 0; '
             'recency_floor, importance_weight, confidence_floor, access_weight, tag_boost in 0..1; '
-            'access_saturation >= 1; candidates_per_k in 1..100';
+            'access_saturation >= 1; candidates_per_k in 1..100; min_candidates in 1..10000';
     end if;
 
-    _n := least(greatest(40, search_memories.k * (_w ->> 'candidates_per_k')::float8), 10000)::integer;
-    _ef := coalesce(search_memories.ef_search, least(greatest(_n, 64), 1000));
+    _n := least(
+        greatest(
+            (_w ->> 'min_candidates')::float8,
+            search_memories.k * (_w ->> 'candidates_per_k')::float8
+        ),
+        10000
+    )::integer;
+    -- The default search width grows with the graph: at a fixed ef_search,
+    -- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
+    -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
+    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
+    -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
+    -- namespaces: they share one graph).
+    select
+        greatest(64, (64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))::integer)
+    into _ef
+    from pg_catalog.pg_class as c
+    where c.oid = 'pgcortex.memories'::regclass;
+    _ef := coalesce(search_memories.ef_search, least(greatest(_n, _ef), 1000));
     perform pg_catalog.set_config('hnsw.ef_search', _ef::text, true);
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
 
@@ -3116,7 +3134,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search max(64, n) unless given, iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql SECURITY DEFINER

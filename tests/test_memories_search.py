@@ -120,6 +120,13 @@ async def test_exactly_k_when_enough_match(client: Client) -> None:
         )
         assert len(hits) == k
         assert [h.rank for h in hits] == list(range(1, k + 1))
+    # Fewer candidates (the fast setting under a filter) still give exactly k.
+    fast = {"min_candidates": 1, "candidates_per_k": 1}
+    for k in (1, 7):
+        hits = await client.search_memories(
+            query_embedding=q, embedding_model=MODEL, k=k, track=False, weights=fast
+        )
+        assert len(hits) == k
     hits = await client.search_memories(query_embedding=q, embedding_model=MODEL, k=50, track=False)
     assert len(hits) == 30  # only 30 match
     with pytest.raises(errors.OutOfRangeError):
@@ -170,6 +177,8 @@ async def test_score_breakdown_and_weights(client: Client) -> None:
         await client.search_memories("x", weights={"no_such_weight": 1}, k=1)
     with pytest.raises(errors.OutOfRangeError):
         await client.search_memories("x", weights={"recency_floor": 2}, k=1)
+    with pytest.raises(errors.OutOfRangeError):
+        await client.search_memories("x", weights={"min_candidates": 0}, k=1)
 
 
 async def test_min_relevance_and_recall(client: Client) -> None:
