@@ -4592,7 +4592,12 @@ begin
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
         select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
         from pg_catalog.unnest(track_access.ids) as t (id)
-        where t.id is not null
+        where exists (
+            -- Only this namespace's memories: an unknown id would sit in the
+            -- log, uncounted, until the next flush dropped it.
+            select from pgcortex.memories as m
+            where m.namespace = _ns and m.id = t.id
+        )
         returning log_id
     )
     select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
@@ -4608,7 +4613,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
 
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER

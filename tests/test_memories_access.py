@@ -110,6 +110,23 @@ def test_flush_runs_by_itself(db: psycopg.Connection) -> None:
     assert row == (2700,)
 
 
+def test_unknown_ids_are_not_logged(db: psycopg.Connection) -> None:
+    """track_access counts this namespace's memories only: an unknown id adds no
+    log row (it could only sit there until a flush dropped it)."""
+    db.execute(
+        "select * from pgcortex.store_memory(content => 'Known memory', "
+        "memory_type => 'business_fact')"
+    )
+    mid = db.execute("select id from pgcortex.memories").fetchone()
+    assert mid is not None
+    row = db.execute(
+        "select pgcortex.track_access(array[%s::uuid, gen_random_uuid(), gen_random_uuid()])",
+        (mid[0],),
+    ).fetchone()
+    assert row == (1,)
+    assert db.execute("select count(*) from pgcortex.memory_access_log").fetchone() == (1,)
+
+
 def test_other_namespace_counts_apart(db: psycopg.Connection, db_dsn: str) -> None:
     db.execute(
         "select * from pgcortex.store_memory(content => 'Namespaced', "

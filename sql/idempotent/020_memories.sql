@@ -448,7 +448,12 @@ begin
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
         select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
         from pg_catalog.unnest(track_access.ids) as t (id)
-        where t.id is not null
+        where exists (
+            -- Only this namespace's memories: an unknown id would sit in the
+            -- log, uncounted, until the next flush dropped it.
+            select from pgcortex.memories as m
+            where m.namespace = _ns and m.id = t.id
+        )
         returning log_id
     )
     select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
@@ -465,7 +470,7 @@ end
 $$;
 
 comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given (repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
 
 -- name: store_memories
 -- Stores a batch of memories in one call: validates every item first, then
