@@ -75,9 +75,11 @@ def machine_info(dsn: str) -> dict[str, Any]:
             ).fetchall()
         )  # fmt: skip
     cores = os.cpu_count()
+    load = os.getloadavg()
     summary = (
         f"{cores} cores ({cpu}), {mem_gb:.0f} GiB RAM, PostgreSQL {pg[0] if pg else '?'}, "
-        f"pgvector {vec[0] if vec else '?'}, shared with other work"
+        f"pgvector {vec[0] if vec else '?'}, load average {load[0]:.1f} / {load[1]:.1f} "
+        "(1 / 5 min) at the start"
     )
     return {
         "summary": summary,
@@ -88,6 +90,7 @@ def machine_info(dsn: str) -> dict[str, Any]:
         "pgvector": vec[0] if vec else None,
         "python": sys.version.split()[0],
         "settings": settings,
+        "load_average_at_start": load,
     }
 
 
