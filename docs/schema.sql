@@ -1461,6 +1461,7 @@ CREATE VIEW pgcortex.memory_summary_v AS
  WITH namespaces AS (
          SELECT m.namespace
            FROM pgcortex.memories m
+          WHERE ((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace))
         UNION
          SELECT p.namespace
            FROM pgcortex.user_preferences p
@@ -1485,7 +1486,7 @@ CREATE VIEW pgcortex.memory_summary_v AS
             m.embedding_model,
             m.created_at
            FROM pgcortex.memories m
-          WHERE ((m.expires_at IS NULL) OR (m.expires_at > now()))
+          WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((m.expires_at IS NULL) OR (m.expires_at > now())))
         )
  SELECT (namespace)::text AS namespace,
     ( SELECT count(*) AS count
@@ -1549,7 +1550,7 @@ CREATE VIEW pgcortex.memory_summary_v AS
                  LIMIT 5) x) AS most_important
    FROM namespaces n;
 
-COMMENT ON VIEW pgcortex.memory_summary_v IS 'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Row-level security limits it to the namespace set for the session; a superuser sees all.';
+COMMENT ON VIEW pgcortex.memory_summary_v IS 'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Only the namespace set for the session (pgcortex.namespace), for every role.';
 
 CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summary_v
     LANGUAGE sql STABLE SECURITY DEFINER

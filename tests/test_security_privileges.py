@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import psycopg
 import pytest
@@ -197,6 +198,32 @@ def test_rls_enabled_forced_and_the_only_policy_on_every_namespaced_table(
             assert policies == [f"namespace_isolation:*:{expr}:{expr}:true:{{0}}"], name
         else:
             assert policies is None, name
+
+
+def test_every_view_shows_the_app_role_only_its_namespace(db: psycopg.Connection) -> None:
+    """The views run with their owner's rights; row-level security (forced on the
+    tables they read, or their own namespace filter) must still hide namespace b."""
+    seed_namespace(db, "a", "alpha")
+    b = seed_namespace(db, "b", "bravo")
+    b_ids = {str(v) for v in b.values() if isinstance(v, uuid.UUID)}
+    assert b_ids
+    views = [
+        r[0]
+        for r in db.execute(
+            "select c.oid::regclass::text from pg_catalog.pg_class as c"
+            " where c.relnamespace = 'pgcortex'::regnamespace and c.relkind in ('v', 'm')"
+        ).fetchall()
+    ]
+    assert "pgcortex.memory_summary_v" in views
+    with login_role(db) as (_, dsn), connect_as(dsn, "a") as app:
+        for view in views:
+            rows = app.execute(sql.SQL("select * from {}").format(sql.SQL(view))).fetchall()
+            text = repr(rows)
+            assert not any(i in text for i in b_ids), view
+            assert "bravo" not in text, view
+        own = app.execute("select memories from pgcortex.memory_summary_v").fetchall()
+        assert len(own) == 1  # a's own row is there
+        assert own[0][0] > 0
 
 
 def test_app_role_cannot_touch_namespaced_tables_directly(db: psycopg.Connection) -> None:

@@ -140,11 +140,13 @@ comment on function pgcortex.get_contextual_knowledge(
 'One JSON document with what an agent needs for a query: memories (top max_memories by pgcortex.search_memories, accesses counted unless track is false), preferences (key -> value, confidence, source), recent_turns (last max_turns of the session or namespace, oldest first), clusters (relevant to the query, see get_knowledge_clusters), patterns (active, strongest first) and counts of each. PC003 with neither query nor embedding, PC004 limits outside 0..1000, PC030 unknown session; the search''s own codes (PC010, PC011, PC012) pass through.';
 
 -- name: memory_summary_v
--- What each namespace knows, in one row per namespace (DBAs see every
--- namespace they may read; through the API a caller sees its own).
+-- What the current namespace knows, in one row. The view runs with its
+-- owner's rights: the tables whose row-level security is forced limit
+-- themselves, pgcortex.memories (enabled, not forced) is limited here.
 create or replace view pgcortex.memory_summary_v as
 with namespaces as (
     select m.namespace from pgcortex.memories as m
+    where m.namespace = (select pgcortex.current_namespace())
     union
     select p.namespace from pgcortex.user_preferences as p
     union
@@ -167,7 +169,9 @@ live as (
         m.embedding_model,
         m.created_at
     from pgcortex.memories as m
-    where m.expires_at is null or m.expires_at > pg_catalog.now()
+    where
+        m.namespace = (select pgcortex.current_namespace())
+        and (m.expires_at is null or m.expires_at > pg_catalog.now())
 )
 
 select
@@ -261,7 +265,7 @@ select
 from namespaces as n;
 
 comment on view pgcortex.memory_summary_v is
-'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Row-level security limits it to the namespace set for the session; a superuser sees all.';
+'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Only the namespace set for the session (pgcortex.namespace), for every role.';
 
 -- name: get_memory_summary
 -- The summary of the current namespace (zeros when it knows nothing yet).
