@@ -2527,18 +2527,10 @@ begin
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
     left join lateral (
-        select
-            sum(x.n)::bigint as access_count,
-            max(x.at) as last_accessed
-        from (
-            select a.access_count as n, a.last_accessed as at
-            from pgcortex.memory_access as a
-            where a.namespace = m.namespace and a.memory_id = m.id
-            union all
-            select 1, g.accessed_at
-            from pgcortex.memory_access_log as g
-            where g.namespace = m.namespace and g.memory_id = m.id
-        ) as x
+        select t.access_count, t.last_accessed
+        from pgcortex.memory_access_totals as t
+        where t.namespace = m.namespace and t.memory_id = m.id
+        offset 0  -- a look-up by key, not a join over the namespace's counts
     ) as acc on true
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
@@ -2949,9 +2941,7 @@ begin
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
-        -- each list's rank from its array, the access counts by key (a
-        -- lateral look-up per candidate: a join could scan the whole
-        -- namespace's access table).
+        -- each list's rank from its array, the access counts by key.
         select
             m.id,
             m.content,
@@ -2980,18 +2970,10 @@ begin
             ) as tag_hit
         from pgcortex.memories as m
         left join lateral (
-            select
-                sum(x.n)::bigint as access_count,
-                max(x.at) as last_accessed
-            from (
-                select a.access_count as n, a.last_accessed as at
-                from pgcortex.memory_access as a
-                where a.namespace = m.namespace and a.memory_id = m.id
-                union all
-                select 1, g.accessed_at
-                from pgcortex.memory_access_log as g
-                where g.namespace = m.namespace and g.memory_id = m.id
-            ) as x
+            select t.access_count, t.last_accessed
+            from pgcortex.memory_access_totals as t
+            where t.namespace = m.namespace and t.memory_id = m.id
+            offset 0  -- a look-up by key, not a join over the namespace's counts
         ) as acc on true
         where
             m.namespace = _ns
@@ -3108,18 +3090,10 @@ begin
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
             left join lateral (
-                select
-                    sum(x.n)::bigint as access_count,
-                    max(x.at) as last_accessed
-                from (
-                    select a.access_count as n, a.last_accessed as at
-                    from pgcortex.memory_access as a
-                    where a.namespace = m.namespace and a.memory_id = m.id
-                    union all
-                    select 1, g.accessed_at
-                    from pgcortex.memory_access_log as g
-                    where g.namespace = m.namespace and g.memory_id = m.id
-                ) as x
+                select t.access_count, t.last_accessed
+                from pgcortex.memory_access_totals as t
+                where t.namespace = m.namespace and t.memory_id = m.id
+                offset 0  -- a look-up by key, not a join over the namespace's counts
             ) as acc on true
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
@@ -4835,6 +4809,26 @@ ALTER TABLE pgcortex.memory_access_log ALTER COLUMN log_id ADD GENERATED ALWAYS 
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE VIEW pgcortex.memory_access_totals AS
+ SELECT namespace,
+    memory_id,
+    (sum(n))::bigint AS access_count,
+    max(at) AS last_accessed
+   FROM ( SELECT a.namespace,
+            a.memory_id,
+            a.access_count AS n,
+            a.last_accessed AS at
+           FROM pgcortex.memory_access a
+        UNION ALL
+         SELECT g.namespace,
+            g.memory_id,
+            1 AS n,
+            g.accessed_at AS at
+           FROM pgcortex.memory_access_log g) x
+  GROUP BY namespace, memory_id;
+
+COMMENT ON VIEW pgcortex.memory_access_totals IS 'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
 
 CREATE TABLE pgcortex.memory_history (
     history_id bigint NOT NULL,

@@ -214,7 +214,7 @@ def test_every_view_shows_the_app_role_only_its_namespace(db: psycopg.Connection
             " where c.relnamespace = 'pgcortex'::regnamespace and c.relkind in ('v', 'm')"
         ).fetchall()
     ]
-    assert "pgcortex.memory_summary_v" in views
+    assert {"pgcortex.memory_summary_v", "pgcortex.memory_access_totals"} <= set(views)
     with login_role(db) as (_, dsn), connect_as(dsn, "a") as app:
         for view in views:
             rows = app.execute(sql.SQL("select * from {}").format(sql.SQL(view))).fetchall()
@@ -224,6 +224,9 @@ def test_every_view_shows_the_app_role_only_its_namespace(db: psycopg.Connection
         own = app.execute("select memories from pgcortex.memory_summary_v").fetchall()
         assert len(own) == 1  # a's own row is there
         assert own[0][0] > 0
+        totals = app.execute("select count(*) from pgcortex.memory_access_totals").fetchone()
+        assert totals is not None
+        assert totals[0] > 0  # a's own counts are there
 
 
 def test_app_role_cannot_touch_namespaced_tables_directly(db: psycopg.Connection) -> None:

@@ -75,6 +75,37 @@ where
 comment on view pgcortex.memories_v is
 'The memories of the current namespace in the seed''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
 
+-- name: memory_access_totals
+-- Exact access counts: the folded count plus the pending log. Read it by key
+-- from a lateral subquery with offset 0 (see memory_rows): a plain join or a
+-- flattened lateral makes the planner aggregate the whole namespace's counts
+-- (3,887 rows hashed to price 2 memories, docs/performance.md).
+create or replace view pgcortex.memory_access_totals as
+select
+    x.namespace,
+    x.memory_id,
+    sum(x.n)::bigint as access_count,
+    max(x.at) as last_accessed
+from (
+    select
+        a.namespace,
+        a.memory_id,
+        a.access_count as n,
+        a.last_accessed as at
+    from pgcortex.memory_access as a
+    union all
+    select
+        g.namespace,
+        g.memory_id,
+        1 as n,
+        g.accessed_at as at
+    from pgcortex.memory_access_log as g
+) as x
+group by x.namespace, x.memory_id;
+
+comment on view pgcortex.memory_access_totals is
+'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
+
 -- name: memory_rows
 -- The memories with these ids, in the order given, as every read returns them.
 create or replace function pgcortex.memory_rows(
@@ -116,18 +147,10 @@ begin
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
     left join lateral (
-        select
-            sum(x.n)::bigint as access_count,
-            max(x.at) as last_accessed
-        from (
-            select a.access_count as n, a.last_accessed as at
-            from pgcortex.memory_access as a
-            where a.namespace = m.namespace and a.memory_id = m.id
-            union all
-            select 1, g.accessed_at
-            from pgcortex.memory_access_log as g
-            where g.namespace = m.namespace and g.memory_id = m.id
-        ) as x
+        select t.access_count, t.last_accessed
+        from pgcortex.memory_access_totals as t
+        where t.namespace = m.namespace and t.memory_id = m.id
+        offset 0  -- a look-up by key, not a join over the namespace's counts
     ) as acc on true
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids

@@ -383,9 +383,7 @@ begin
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
-        -- each list's rank from its array, the access counts by key (a
-        -- lateral look-up per candidate: a join could scan the whole
-        -- namespace's access table).
+        -- each list's rank from its array, the access counts by key.
         select
             m.id,
             m.content,
@@ -414,18 +412,10 @@ begin
             ) as tag_hit
         from pgcortex.memories as m
         left join lateral (
-            select
-                sum(x.n)::bigint as access_count,
-                max(x.at) as last_accessed
-            from (
-                select a.access_count as n, a.last_accessed as at
-                from pgcortex.memory_access as a
-                where a.namespace = m.namespace and a.memory_id = m.id
-                union all
-                select 1, g.accessed_at
-                from pgcortex.memory_access_log as g
-                where g.namespace = m.namespace and g.memory_id = m.id
-            ) as x
+            select t.access_count, t.last_accessed
+            from pgcortex.memory_access_totals as t
+            where t.namespace = m.namespace and t.memory_id = m.id
+            offset 0  -- a look-up by key, not a join over the namespace's counts
         ) as acc on true
         where
             m.namespace = _ns
@@ -542,18 +532,10 @@ begin
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
             left join lateral (
-                select
-                    sum(x.n)::bigint as access_count,
-                    max(x.at) as last_accessed
-                from (
-                    select a.access_count as n, a.last_accessed as at
-                    from pgcortex.memory_access as a
-                    where a.namespace = m.namespace and a.memory_id = m.id
-                    union all
-                    select 1, g.accessed_at
-                    from pgcortex.memory_access_log as g
-                    where g.namespace = m.namespace and g.memory_id = m.id
-                ) as x
+                select t.access_count, t.last_accessed
+                from pgcortex.memory_access_totals as t
+                where t.namespace = m.namespace and t.memory_id = m.id
+                offset 0  -- a look-up by key, not a join over the namespace's counts
             ) as acc on true
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
