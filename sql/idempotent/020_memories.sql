@@ -22,7 +22,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -63,7 +63,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         coalesce(
@@ -85,7 +85,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -112,7 +112,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -138,7 +138,7 @@ returns text
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select m.embedding_model
     from pgcortex.memories as m
@@ -157,7 +157,7 @@ returns text
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _other text;
@@ -196,7 +196,7 @@ returns void
 language sql
 volatile
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         pg_catalog.set_config(
@@ -218,7 +218,7 @@ returns trigger
 language plpgsql
 volatile
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _reason text := coalesce(nullif(pg_catalog.current_setting('pgcortex.change_reason', true), ''), 'direct');
@@ -330,7 +330,7 @@ returns table (flushed_rows bigint, memories_updated bigint, remaining_rows bigi
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -414,7 +414,7 @@ returns bigint
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -494,7 +494,7 @@ returns table (ordinality integer, id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -1017,7 +1017,7 @@ returns table (id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _problem text := pgcortex.tags_problem(store_memory.tags);

@@ -117,7 +117,7 @@ returns setof pgcortex.memory_row
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -182,7 +182,7 @@ returns setof pgcortex.memory_row
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -227,7 +227,7 @@ returns setof pgcortex.memory_row
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -293,7 +293,7 @@ returns setof pgcortex.memory_row
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -397,7 +397,7 @@ returns setof pgcortex.memory_row
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -555,7 +555,7 @@ returns uuid[]
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -589,7 +589,7 @@ returns uuid
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _deleted uuid [];
@@ -626,7 +626,7 @@ returns table (deleted bigint, ids uuid[])
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -698,7 +698,7 @@ returns table (
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if memory_history.memory_id is null then

@@ -28,7 +28,7 @@ returns table (
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         coalesce(s.turn_memories, true) as turn_memories,
@@ -78,7 +78,7 @@ returns setof pgcortex.knowledge_settings
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -190,7 +190,7 @@ returns table (
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -291,7 +291,7 @@ returns table (
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         p.key,
@@ -335,7 +335,7 @@ returns table (
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         h.change_id,

@@ -17,7 +17,7 @@ immutable
 strict
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return
 pg_catalog.length(term) >= 3
 and term !~ '^[0-9]'
@@ -41,7 +41,7 @@ language sql
 stable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select coalesce((
         select w.word
@@ -66,7 +66,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select coalesce(pg_catalog.array_agg(x.lexeme order by x.ndoc desc, x.nentry desc, x.lexeme asc), '{}')
     from (
@@ -94,7 +94,7 @@ returns pgcortex.learning_pattern_result
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         p.pattern_id,
@@ -142,7 +142,7 @@ returns pgcortex.learning_pattern_result
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -253,7 +253,7 @@ returns pgcortex.learning_pattern_result
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -339,7 +339,7 @@ returns setof pgcortex.learning_pattern_result
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -465,7 +465,7 @@ returns setof pgcortex.learning_pattern_result
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select r.*
     from pgcortex.learning_patterns as p

@@ -17,7 +17,7 @@ returns pgcortex.conversation_sessions
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _row pgcortex.conversation_sessions;
@@ -56,7 +56,7 @@ returns uuid
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _s record;
@@ -116,7 +116,7 @@ returns table (
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -216,7 +216,7 @@ returns pgcortex.conversation_sessions
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -285,7 +285,7 @@ returns setof pgcortex.conversation_turn_result
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         r.turn_id,
@@ -327,7 +327,7 @@ returns setof pgcortex.conversation_sessions
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select s.*
     from pgcortex.conversation_sessions as s

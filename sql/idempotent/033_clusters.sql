@@ -20,7 +20,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return cluster_key_of.memory_type || ':' || coalesce((
     select pg_catalog.string_agg(distinct t.tag, ',' order by t.tag)
     from unnest(cluster_key_of.tags) as t (tag)
@@ -42,7 +42,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return least(
     5,
     0.1 * cluster_importance.member_count
@@ -72,7 +72,7 @@ returns table (assigned integer, founded integer)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -331,7 +331,7 @@ returns trigger
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -407,7 +407,7 @@ returns pgcortex.knowledge_cluster_result
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         c.id,
@@ -458,7 +458,7 @@ returns integer
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -616,7 +616,7 @@ returns table (
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -793,7 +793,7 @@ returns pgcortex.knowledge_cluster_result
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -885,7 +885,7 @@ returns setof pgcortex.knowledge_cluster_result
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     with q as (
         select

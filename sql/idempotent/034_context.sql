@@ -27,7 +27,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -274,7 +274,7 @@ returns setof pgcortex.memory_summary_v
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select v.*
     from pgcortex.memory_summary_v as v

@@ -11,7 +11,7 @@ returns table (table_name regclass, depth integer)
 language sql
 stable
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     with recursive tabs as (
         select c.oid
@@ -70,7 +70,7 @@ returns boolean
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
@@ -107,7 +107,7 @@ returns setof jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -185,7 +185,7 @@ returns table (namespace text, rows_deleted bigint, tables jsonb, audit_id bigin
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -245,7 +245,7 @@ returns table (audit_id bigint, action text, actor text, details jsonb, at times
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         a.audit_id,
