@@ -325,16 +325,22 @@ def test_forced_rls_binds_the_owner(db: psycopg.Connection) -> None:
     db.execute("reset role")
 
 
-def test_every_function_pins_an_empty_search_path(db: psycopg.Connection) -> None:
+def test_every_function_pins_pg_catalog_then_pg_temp(db: psycopg.Connection) -> None:
+    """The one rule (sql/idempotent/010_core.sql): built-in names resolve in pg_catalog
+    before anything else, and the caller's pg_temp comes last, never first."""
     rows = db.execute(
-        "select p.oid::regprocedure::text, p.proconfig, p.prolang::regproc"
+        "select p.oid::regprocedure::text, p.proconfig"
         " from pg_catalog.pg_proc as p"
-        " join pg_catalog.pg_language as l on l.oid = p.prolang"
         " where p.pronamespace = 'pgcortex'::regnamespace"
     ).fetchall()
-    assert rows
-    unpinned = [name for name, config, _ in rows if 'search_path=""' not in (config or [])]
-    assert unpinned == []
+    assert len(rows) > 50
+    wrong = {
+        name: config
+        for name, config in rows
+        if [c for c in config or [] if c.startswith("search_path=")]
+        != ["search_path=pg_catalog, pg_temp"]
+    }
+    assert wrong == {}
 
 
 def _function_headers() -> list[tuple[str, str]]:
