@@ -620,7 +620,7 @@ END;
 COMMENT ON FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
 
 CREATE FUNCTION pgcortex.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -703,7 +703,7 @@ $$;
 COMMENT ON FUNCTION pgcortex.delete_memories(memory_ids uuid[], memory_types text[], tags_any text[], tags_all text[], max_importance integer, created_before timestamp with time zone, metadata_contains jsonb, as_of timestamp with time zone) IS 'Deletes the memories (expired or not) matching every filter given; at least one filter is required (PC003). Returns how many were deleted and their ids.';
 
 CREATE FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone DEFAULT now()) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -2353,7 +2353,7 @@ $$;
 COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
 
 CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -3112,7 +3112,7 @@ $_$;
 COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT search_memories.id,
@@ -4440,7 +4440,7 @@ $$;
 COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, metadata merged (new keys win), the later expiry, one access counted. Returns one row per item in input order.';
 
 CREATE FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer DEFAULT 3, confidence real DEFAULT 1.0, tags text[] DEFAULT '{}'::text[], metadata jsonb DEFAULT '{}'::jsonb, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, memory_id uuid DEFAULT NULL::uuid, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, action text, merged_into uuid)
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare

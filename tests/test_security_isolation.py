@@ -370,7 +370,7 @@ def _temp_decoys(conn: psycopg.Connection) -> list[str]:
 
 
 def test_search_path_hijack_changes_nothing(db: psycopg.Connection, world: dict[str, Any]) -> None:
-    with login_role(db) as (role, dsn):
+    with login_role(db, temp=True) as (role, dsn):
         decoys = _arm_hostile_schema(db, role)
         assert decoys > 100
         with connect_as(dsn, "a") as conn:
@@ -460,7 +460,9 @@ def _arm_temp_types_and_casts(conn: psycopg.Connection) -> int:
         ident = sql.Identifier(name)
         try:
             with conn.transaction():
-                conn.execute(sql.SQL("create type pg_temp.{} as (v {})").format(ident, sql.SQL(real)))
+                conn.execute(
+                    sql.SQL("create type pg_temp.{} as (v {})").format(ident, sql.SQL(real))
+                )
                 for direction, arg, res, body in (
                     ("in", sql.SQL(real), sql.SQL("pg_temp.{}").format(ident), "row(x)"),
                     ("out", sql.SQL("pg_temp.{}").format(ident), sql.SQL(real), "x.v"),
@@ -480,9 +482,9 @@ def _arm_temp_types_and_casts(conn: psycopg.Connection) -> int:
                         )
                     )
                     conn.execute(
-                        sql.SQL("create cast ({} as {}) with function pg_temp.{}({}) as implicit").format(
-                            arg, res, fn, arg
-                        )
+                        sql.SQL(
+                            "create cast ({} as {}) with function pg_temp.{}({}) as implicit"
+                        ).format(arg, res, fn, arg)
                     )
             made += 1
         except psycopg.Error:
@@ -662,7 +664,7 @@ def test_no_object_of_the_callers_temp_schema_runs_inside_the_api(
 ) -> None:
     """As a non-superuser app login with TEMP: every API call, with a spying object in
     pg_temp named like every type, function, operator and relation a body could use."""
-    with login_role(db) as (_, dsn):
+    with login_role(db, temp=True) as (_, dsn):
         with connect_as(dsn, "a") as conn:
             conn.autocommit = False
             clean = {

@@ -137,7 +137,7 @@ create or replace function pgcortex.namespace_embedding_model()
 returns text
 language sql
 stable
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select m.embedding_model
@@ -156,7 +156,7 @@ create or replace function pgcortex.check_embedding_model(embedding_model text)
 returns text
 language plpgsql
 stable
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -329,7 +329,7 @@ create or replace function pgcortex.maint_flush_access(max_rows integer default 
 returns table (flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -413,7 +413,7 @@ create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz d
 returns bigint
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
@@ -493,7 +493,7 @@ create or replace function pgcortex.store_memories(
 returns table (ordinality integer, id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -1016,7 +1016,7 @@ create or replace function pgcortex.store_memory(
 returns table (id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
-security definer
+security invoker  -- calls only API functions, which hold the rights they need
 set search_path = pg_catalog, pg_temp
 as $$
 declare

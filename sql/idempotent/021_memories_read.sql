@@ -116,7 +116,7 @@ create or replace function pgcortex.memory_rows(
 returns setof pgcortex.memory_row
 language plpgsql
 stable
-security definer
+security definer  -- uses memories, memory_links: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
@@ -181,7 +181,7 @@ create or replace function pgcortex.get_memory(
 returns setof pgcortex.memory_row
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
@@ -226,7 +226,7 @@ create or replace function pgcortex.get_memories(
 returns setof pgcortex.memory_row
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
@@ -292,7 +292,7 @@ create or replace function pgcortex.list_memories(
 returns setof pgcortex.memory_row
 language plpgsql
 stable
-security definer
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -396,7 +396,7 @@ create or replace function pgcortex.update_memory(
 returns setof pgcortex.memory_row
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -554,7 +554,7 @@ create or replace function pgcortex.forget_memories(
 returns uuid[]
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories, memory_access_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -588,7 +588,7 @@ create or replace function pgcortex.delete_memory(memory_id uuid, as_of timestam
 returns uuid
 language plpgsql
 volatile
-security definer
+security invoker  -- calls only API functions, which hold the rights they need
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -625,7 +625,7 @@ create or replace function pgcortex.delete_memories(
 returns table (deleted bigint, ids uuid[])
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -697,7 +697,7 @@ returns table (
 )
 language plpgsql
 stable
-security definer
+security definer  -- uses memory_history: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 begin

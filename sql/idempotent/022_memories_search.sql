@@ -128,7 +128,7 @@ create or replace function pgcortex.search_memories(
 returns setof pgcortex.memory_search_row
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories, memory_access, memory_access_log, ...: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 -- The static statements (fusion, links) look rows up by key: one plan for
 -- the session. The filter statements are dynamic SQL, planned per call
@@ -573,7 +573,7 @@ create or replace function pgcortex.recall_memories(
 returns setof pgcortex.memory_search_row
 language sql
 volatile
-security definer
+security invoker  -- calls only API functions, which hold the rights they need
 set search_path = pg_catalog, pg_temp
 begin atomic
     select *

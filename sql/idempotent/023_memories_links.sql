@@ -18,7 +18,7 @@ create or replace function pgcortex.link_memories(
 returns setof pgcortex.memory_links
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories, memory_links: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -80,7 +80,7 @@ create or replace function pgcortex.unlink_memories(
 returns bigint
 language sql
 volatile
-security definer
+security definer  -- uses memory_links: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     with gone as (
@@ -124,7 +124,7 @@ returns table (
 )
 language plpgsql
 stable
-security definer
+security definer  -- uses memories, memory_links: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -208,7 +208,7 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -272,7 +272,7 @@ create or replace function pgcortex.maint_purge_expired(as_of timestamptz defaul
 returns table (purged bigint, ids uuid[])
 language plpgsql
 volatile
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column

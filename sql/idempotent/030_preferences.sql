@@ -27,7 +27,7 @@ returns table (
 )
 language sql
 stable
-security definer
+security definer  -- uses knowledge_settings: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
@@ -77,7 +77,7 @@ create or replace function pgcortex.set_knowledge_settings(
 returns setof pgcortex.knowledge_settings
 language plpgsql
 volatile
-security definer
+security definer  -- uses knowledge_settings: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -189,7 +189,7 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions, memories, user_preferences: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -290,7 +290,7 @@ returns table (
 )
 language sql
 stable
-security definer
+security definer  -- uses user_preferences: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
@@ -334,7 +334,7 @@ returns table (
 )
 language sql
 stable
-security definer
+security definer  -- uses user_preference_history: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select

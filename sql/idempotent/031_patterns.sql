@@ -93,7 +93,7 @@ create or replace function pgcortex.learning_pattern_row(pattern_id uuid, new_ev
 returns pgcortex.learning_pattern_result
 language sql
 stable
-security definer
+security definer  -- uses learning_pattern_evidence, learning_patterns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
@@ -141,7 +141,7 @@ create or replace function pgcortex.record_learning_pattern(
 returns pgcortex.learning_pattern_result
 language plpgsql
 volatile
-security definer
+security definer  -- uses learning_patterns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -252,7 +252,7 @@ create or replace function pgcortex.store_learning_pattern(
 returns pgcortex.learning_pattern_result
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions, memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -338,7 +338,7 @@ create or replace function pgcortex.identify_learning_patterns(
 returns setof pgcortex.learning_pattern_result
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -464,7 +464,7 @@ create or replace function pgcortex.get_learning_patterns(
 returns setof pgcortex.learning_pattern_result
 language sql
 stable
-security definer
+security definer  -- uses learning_patterns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select r.*

@@ -16,7 +16,7 @@ create or replace function pgcortex.start_session(
 returns pgcortex.conversation_sessions
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -55,7 +55,7 @@ create or replace function pgcortex.conversation_turn_memory(
 returns uuid
 language plpgsql
 volatile
-security definer
+security invoker  -- calls only API functions, which hold the rights they need
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -115,7 +115,7 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -215,7 +215,7 @@ create or replace function pgcortex.end_session(
 returns pgcortex.conversation_sessions
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -284,7 +284,7 @@ create or replace function pgcortex.get_conversation_context(
 returns setof pgcortex.conversation_turn_result
 language sql
 stable
-security definer
+security definer  -- uses conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
@@ -326,7 +326,7 @@ create or replace function pgcortex.list_sessions(
 returns setof pgcortex.conversation_sessions
 language sql
 stable
-security definer
+security definer  -- uses conversation_sessions: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select s.*

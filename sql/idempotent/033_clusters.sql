@@ -71,7 +71,7 @@ create or replace function pgcortex.cluster_memories(
 returns table (assigned integer, founded integer)
 language plpgsql
 volatile
-security definer
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -330,7 +330,7 @@ create or replace function pgcortex.memories_cluster_trigger()
 returns trigger
 language plpgsql
 volatile
-security definer
+security definer  -- keeps clusters in step for whoever changes pgcortex.memories
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -406,7 +406,7 @@ create or replace function pgcortex.cluster_result(
 returns pgcortex.knowledge_cluster_result
 language sql
 stable
-security definer
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
@@ -457,7 +457,7 @@ create or replace function pgcortex.refresh_clusters(
 returns integer
 language plpgsql
 volatile
-security definer
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -615,7 +615,7 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -792,7 +792,7 @@ create or replace function pgcortex.store_knowledge_cluster(
 returns pgcortex.knowledge_cluster_result
 language plpgsql
 volatile
-security definer
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -884,7 +884,7 @@ create or replace function pgcortex.get_knowledge_clusters(
 returns setof pgcortex.knowledge_cluster_result
 language sql
 stable
-security definer
+security definer  -- uses knowledge_clusters: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     with q as (

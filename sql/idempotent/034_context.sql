@@ -26,7 +26,7 @@ create or replace function pgcortex.get_contextual_knowledge(
 returns jsonb
 language plpgsql
 volatile
-security definer
+security definer  -- uses conversation_sessions: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -273,7 +273,7 @@ create or replace function pgcortex.get_memory_summary()
 returns setof pgcortex.memory_summary_v
 language sql
 stable
-security definer
+security definer  -- reads pgcortex.memory_summary_v over tables pgcortex_app may not read
 set search_path = pg_catalog, pg_temp
 begin atomic
     select v.*

@@ -19,7 +19,7 @@ create or replace function pgcortex.maint_run(
 returns table (step text, result jsonb, duration_ms numeric)
 language plpgsql
 volatile
-security definer
+security invoker  -- calls only API functions, which hold the rights they need
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -69,7 +69,7 @@ create or replace function pgcortex.namespace_permitted()
 returns boolean
 language plpgsql
 stable
-security definer
+security definer  -- reads pgcortex.namespace_bindings, which pgcortex_app may not read
 set search_path = pg_catalog, pg_temp
 as $$
 begin
@@ -106,7 +106,7 @@ create or replace function pgcortex.export_namespace()
 returns setof jsonb
 language plpgsql
 volatile
-security definer
+security definer  -- reads every namespaced table: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -184,7 +184,7 @@ create or replace function pgcortex.erase_namespace(confirm text)
 returns table (namespace text, rows_deleted bigint, tables jsonb, audit_id bigint)
 language plpgsql
 volatile
-security definer
+security definer  -- deletes from every namespaced table: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -244,7 +244,7 @@ create or replace function pgcortex.namespace_audit_log(max_rows integer default
 returns table (audit_id bigint, action text, actor text, details jsonb, at timestamptz)
 language sql
 stable
-security definer
+security definer  -- uses namespace_audit: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
