@@ -10,7 +10,13 @@ data, whether by ids, dedup collisions, counts or differing errors.
 
 The same calls then run in a hostile session (a schema of decoy functions and
 operators first on the search_path, temp tables named like every pgcortex table):
-every result must be the same as in a clean session.
+every result must be the same as in a clean session. And they run with the
+caller's pg_temp armed with spying domains, types and casts, functions and
+operators, views and text search configurations named like everything a body
+could use: none may run inside an API call (as the owner or at all).
+
+The leak matrix runs as a login without TEMP (what a tenant needs); the hostile
+runs grant it, since the defence must hold with it.
 """
 
 from __future__ import annotations
@@ -581,6 +587,26 @@ def _arm_temp_relations(conn: psycopg.Connection) -> int:
     return made
 
 
+def _arm_temp_text_search(conn: psycopg.Connection) -> int:
+    """Text search configurations named like the built-in ones, that find no word.
+
+    A body whose config name ('english', 'simple') resolved into pg_temp would index
+    and search nothing: its results would differ.
+    """
+    made = 0
+    for (name,) in conn.execute(
+        "select c.cfgname::text from pg_catalog.pg_ts_config as c"
+        " where c.cfgnamespace = 'pg_catalog'::regnamespace"
+    ).fetchall():
+        conn.execute(
+            sql.SQL(
+                "create text search configuration pg_temp.{} (parser = pg_catalog.default)"
+            ).format(sql.Identifier(name))
+        )
+        made += 1
+    return made
+
+
 #: Per kind of object, statements that do reach one (each reports once): the spies
 #: are armed, and the matrix run below would see them if a body could.
 PROBES: dict[str, list[str]] = {
@@ -591,6 +617,10 @@ PROBES: dict[str, list[str]] = {
         "select 1::pg_catalog.int4 operator(pg_temp.=) 1::pg_catalog.int4",
     ],
     "_arm_temp_relations": ["select * from memories"],
+    "_arm_temp_text_search": [
+        "select pg_temp.spy('text search') where"
+        " pg_catalog.to_tsvector('pg_temp.english', 'launch codes') = ''::pg_catalog.tsvector"
+    ],
 }
 
 
@@ -656,8 +686,9 @@ def _run_calls_only(
         _arm_temp_types_and_casts,
         _arm_temp_functions_and_operators,
         _arm_temp_relations,
+        _arm_temp_text_search,
     ],
-    ids=["domains", "types-and-casts", "functions-and-operators", "relations"],
+    ids=["domains", "types-and-casts", "functions-and-operators", "relations", "text-search"],
 )
 def test_no_object_of_the_callers_temp_schema_runs_inside_the_api(
     db: psycopg.Connection, world: dict[str, Any], arm: Any
