@@ -107,7 +107,7 @@ COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or te
 
 CREATE FUNCTION pgcortex.check_embedding(embedding public.vector) RETURNS public.vector
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if embedding is null then
@@ -140,7 +140,7 @@ COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Return
 
 CREATE FUNCTION pgcortex.check_embedding_model(embedding_model text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _other text;
@@ -172,21 +172,21 @@ COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text) IS 'Ret
 
 CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN (LEAST((5)::numeric, (((0.1 * (member_count)::numeric) + CASE WHEN (last_updated >= (as_of - '7 days'::interval)) THEN 1.0 ELSE 0.5 END) + (GREATEST((COALESCE(mean_member_importance, (1)::numeric) - (1)::numeric), (0)::numeric) / (4)::numeric))))::real;
 
 COMMENT ON FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) IS 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the seed''s; the last adds 0 (all trivial) to 1 (all critical).';
 
 CREATE FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ((memory_type || ':'::text) || COALESCE((SELECT string_agg(DISTINCT t.tag, ','::text ORDER BY t.tag) AS string_agg FROM unnest(cluster_key_of.tags) t(tag)), ''::text));
 
 COMMENT ON FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) IS 'Cluster key of a memory without an embedding: "<memory_type>:<sorted distinct tags, comma separated>".';
 
 CREATE FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(assigned integer, founded integer)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -438,14 +438,14 @@ COMMENT ON FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp
 
 CREATE FUNCTION pgcortex.content_hash(content text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN sha256(convert_to(NORMALIZE(lower(btrim(regexp_replace(content, '\s+'::text, ' '::text, 'g'::text))), NFC), 'UTF8'::name));
 
 COMMENT ON FUNCTION pgcortex.content_hash(content text) IS 'Exact-dedup key: sha256 of the content lower-cased, NFC-normalised, trimmed, white space folded.';
 
 CREATE FUNCTION pgcortex.current_namespace() RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -480,7 +480,7 @@ COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the curren
 
 CREATE FUNCTION pgcortex.new_id() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN uuidv7();
 
 COMMENT ON FUNCTION pgcortex.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
@@ -589,7 +589,7 @@ COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is
 
 CREATE FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real DEFAULT NULL::real, topic_matches integer DEFAULT NULL::integer, relevance real DEFAULT NULL::real) RETURNS pgcortex.knowledge_cluster_result
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT c.id,
      c.name,
@@ -620,8 +620,8 @@ END;
 COMMENT ON FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
 
 CREATE FUNCTION pgcortex.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _s record;
@@ -659,7 +659,7 @@ COMMENT ON FUNCTION pgcortex.conversation_turn_memory(role text, content text, s
 
 CREATE FUNCTION pgcortex.delete_memories(memory_ids uuid[] DEFAULT NULL::uuid[], memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], max_importance integer DEFAULT NULL::integer, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(deleted bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -703,8 +703,8 @@ $$;
 COMMENT ON FUNCTION pgcortex.delete_memories(memory_ids uuid[], memory_types text[], tags_any text[], tags_all text[], max_importance integer, created_before timestamp with time zone, metadata_contains jsonb, as_of timestamp with time zone) IS 'Deletes the memories (expired or not) matching every filter given; at least one filter is required (PC003). Returns how many were deleted and their ids.';
 
 CREATE FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone DEFAULT now()) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _deleted uuid [];
@@ -726,14 +726,14 @@ COMMENT ON FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with 
 
 CREATE FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) RETURNS numeric
     LANGUAGE sql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN round((EXTRACT(epoch FROM (clock_timestamp() - since)) * (1000)::numeric), 1);
 
 COMMENT ON FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
 
 CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
@@ -772,7 +772,7 @@ COMMENT ON COLUMN pgcortex.conversation_sessions.duration_seconds IS 'Generated:
 
 CREATE FUNCTION pgcortex.end_session(session_id uuid, summary text DEFAULT NULL::text, importance real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -832,7 +832,7 @@ COMMENT ON FUNCTION pgcortex.end_session(session_id uuid, summary text, importan
 
 CREATE FUNCTION pgcortex.erase_namespace(confirm text) RETURNS TABLE(namespace text, rows_deleted bigint, tables jsonb, audit_id bigint)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 declare
@@ -886,7 +886,7 @@ COMMENT ON FUNCTION pgcortex.erase_namespace(confirm text) IS 'Deletes everythin
 
 CREATE FUNCTION pgcortex.export_namespace() RETURNS SETOF jsonb
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     _ns text := pgcortex.current_namespace();
@@ -956,7 +956,7 @@ COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSO
 
 CREATE FUNCTION pgcortex.forget_memories(memory_ids uuid[], reason text DEFAULT 'delete'::text, as_of timestamp with time zone DEFAULT now()) RETURNS uuid[]
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     _ns text := pgcortex.current_namespace();
@@ -984,7 +984,7 @@ COMMENT ON FUNCTION pgcortex.forget_memories(memory_ids uuid[], reason text, as_
 
 CREATE FUNCTION pgcortex.get_contextual_knowledge(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, session_id uuid DEFAULT NULL::uuid, max_memories integer DEFAULT 15, max_turns integer DEFAULT 5, max_clusters integer DEFAULT 5, max_patterns integer DEFAULT 10, min_relevance real DEFAULT NULL::real, cluster_min_relevance real DEFAULT 0.3, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -1115,7 +1115,7 @@ COMMENT ON COLUMN pgcortex.conversation_turns.memory_id IS 'The conversation mem
 
 CREATE FUNCTION pgcortex.get_conversation_context(session_id uuid DEFAULT NULL::uuid, max_turns integer DEFAULT 10) RETURNS SETOF pgcortex.conversation_turn_result
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT r.turn_id,
      r.session_id,
@@ -1142,7 +1142,7 @@ COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns
 
 CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  WITH q AS (
           SELECT lower(get_knowledge_clusters.query) AS text,
@@ -1240,7 +1240,7 @@ COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_merge_similarity IS 'Cosin
 
 CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT COALESCE(s.turn_memories, true) AS turn_memories,
      COALESCE(s.turn_memory_min_chars, 50) AS turn_memory_min_chars,
@@ -1298,7 +1298,7 @@ COMMENT ON TABLE pgcortex.learning_patterns IS 'Patterns learned about the user 
 
 CREATE FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer) RETURNS pgcortex.learning_pattern_result
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT p.pattern_id,
      p.pattern_type,
@@ -1320,7 +1320,7 @@ COMMENT ON FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence 
 
 CREATE FUNCTION pgcortex.get_learning_patterns(pattern_type text DEFAULT NULL::text, active_only boolean DEFAULT false, max_results integer DEFAULT 50, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.learning_pattern_result
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT r.pattern_id,
      r.pattern_type,
@@ -1344,7 +1344,7 @@ COMMENT ON FUNCTION pgcortex.get_learning_patterns(pattern_type text, active_onl
 
 CREATE FUNCTION pgcortex.get_memories(memory_ids uuid[], track boolean DEFAULT true, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
@@ -1386,7 +1386,7 @@ COMMENT ON FUNCTION pgcortex.get_memories(memory_ids uuid[], track boolean, incl
 
 CREATE FUNCTION pgcortex.get_memory(memory_id uuid, track boolean DEFAULT true, include_embedding boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
@@ -1554,7 +1554,7 @@ COMMENT ON VIEW pgcortex.memory_summary_v IS 'One row per namespace: unexpired m
 
 CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summary_v
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT v.namespace,
      v.memories,
@@ -1613,7 +1613,7 @@ COMMENT ON TABLE pgcortex.user_preference_history IS 'Every preference update of
 
 CREATE FUNCTION pgcortex.get_preference_history(key text DEFAULT NULL::text, max_results integer DEFAULT 100) RETURNS TABLE(change_id bigint, preference_key text, value jsonb, confidence real, source text, session_id uuid, memory_id uuid, applied boolean, previous_value jsonb, previous_confidence real, changed_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT h.change_id,
      h.key,
@@ -1636,7 +1636,7 @@ COMMENT ON FUNCTION pgcortex.get_preference_history(key text, max_results intege
 
 CREATE FUNCTION pgcortex.get_user_preferences(category text DEFAULT NULL::text) RETURNS TABLE(key text, value jsonb, confidence real, source text, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT p.key,
      p.value,
@@ -1653,7 +1653,7 @@ COMMENT ON FUNCTION pgcortex.get_user_preferences(category text) IS 'Preferences
 
 CREATE FUNCTION pgcortex.identify_learning_patterns(session_id uuid DEFAULT NULL::uuid, min_turns integer DEFAULT NULL::integer, min_term_turns integer DEFAULT NULL::integer, min_questions integer DEFAULT NULL::integer, max_topics integer DEFAULT NULL::integer, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.learning_pattern_result
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -1765,14 +1765,14 @@ COMMENT ON FUNCTION pgcortex.identify_learning_patterns(session_id uuid, min_tur
 
 CREATE FUNCTION pgcortex.is_topic_term(term text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN ((length(term) >= 3) AND (term !~ '^[0-9]'::text) AND (term !~ '^[[:punct:]]'::text) AND (term <> ALL ('{also,anyth,can,could,did,do,doe,els,even,get,give,go,good,got,hello,help,hey,just,know,let,like,look,lot,make,mani,mayb,much,need,now,okay,one,pleas,realli,right,said,say,see,someth,still,sure,take,tell,thank,thing,think,tri,use,want,way,well,whi,will,would,yeah,yes}'::text[])));
 
 COMMENT ON FUNCTION pgcortex.is_topic_term(term text) IS 'True when an english lexeme may be a topic: >= 3 characters, not a number, not a filler word (like, want, need, think, please, thanks, ... as stems). Ordinary stop words never reach it: the english configuration drops them.';
 
 CREATE FUNCTION pgcortex.learn_user_preference(key text, value jsonb, confidence real DEFAULT 1.0, source text DEFAULT 'conversation'::text, session_id uuid DEFAULT NULL::uuid, memory_id uuid DEFAULT NULL::uuid, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(preference_key text, held_value jsonb, held_confidence real, held_source text, applied boolean, previous_value jsonb, previous_confidence real, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -1875,7 +1875,7 @@ COMMENT ON TABLE pgcortex.memory_links IS 'Directed, typed, weighted relations b
 
 CREATE FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text DEFAULT 'related'::text, weight real DEFAULT 1.0, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_links
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 declare
@@ -1927,7 +1927,7 @@ COMMENT ON FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relat
 
 CREATE FUNCTION pgcortex.list_memories(memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, max_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, order_by text DEFAULT 'newest'::text, page_size integer DEFAULT 50, page_offset integer DEFAULT 0, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -2008,7 +2008,7 @@ COMMENT ON FUNCTION pgcortex.list_memories(memory_types text[], tags_any text[],
 
 CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_results integer DEFAULT 20) RETURNS SETOF pgcortex.conversation_sessions
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT s.session_id,
      s.namespace,
@@ -2030,7 +2030,7 @@ COMMENT ON FUNCTION pgcortex.list_sessions(open_only boolean, max_results intege
 
 CREATE FUNCTION pgcortex.maint_flush_access(max_rows integer DEFAULT 1000000) RETURNS TABLE(flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -2108,7 +2108,7 @@ COMMENT ON FUNCTION pgcortex.maint_flush_access(max_rows integer) IS 'Maintenanc
 
 CREATE FUNCTION pgcortex.maint_forget(days integer DEFAULT 90, max_importance integer DEFAULT 2, min_access_count integer DEFAULT 3, as_of timestamp with time zone DEFAULT now(), dry_run boolean DEFAULT false) RETURNS TABLE(simulated boolean, cutoff timestamp with time zone, matched bigint, deleted bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -2166,7 +2166,7 @@ COMMENT ON FUNCTION pgcortex.maint_forget(days integer, max_importance integer, 
 
 CREATE FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(purged bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -2191,7 +2191,7 @@ COMMENT ON FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone)
 
 CREATE FUNCTION pgcortex.maint_recluster(merge_similarity real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(clusters_before integer, memories_assigned integer, clusters_merged integer, members_moved integer, clusters_dissolved integer, clusters_after integer)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -2353,8 +2353,8 @@ $$;
 COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
 
 CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _t timestamptz;
@@ -2417,7 +2417,7 @@ COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recl
 
 CREATE FUNCTION pgcortex.memories_cluster_trigger() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -2469,7 +2469,7 @@ COMMENT ON FUNCTION pgcortex.memories_cluster_trigger() IS 'Trigger function (st
 
 CREATE FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer DEFAULT 1000) RETURNS TABLE(history_id bigint, operation text, reason text, changed_at timestamp with time zone, changed_fields text[], old_content text, new_content text, old_importance smallint, new_importance smallint, old_confidence real, new_confidence real, old_tags text[], new_tags text[], old_metadata jsonb, new_metadata jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     if memory_history.memory_id is null then
@@ -2499,7 +2499,7 @@ COMMENT ON FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer) IS
 
 CREATE FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
@@ -2551,7 +2551,7 @@ COMMENT ON FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding bo
 
 CREATE FUNCTION pgcortex.metadata_problem(metadata jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
@@ -2587,7 +2587,7 @@ COMMENT ON COLUMN pgcortex.namespace_audit.details IS 'What the operation touche
 
 CREATE FUNCTION pgcortex.namespace_audit_log(max_rows integer DEFAULT 100) RETURNS TABLE(audit_id bigint, action text, actor text, details jsonb, at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT a.audit_id,
      a.action,
@@ -2604,7 +2604,7 @@ COMMENT ON FUNCTION pgcortex.namespace_audit_log(max_rows integer) IS 'Exports a
 
 CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT m.embedding_model
     FROM pgcortex.memories m
@@ -2617,7 +2617,7 @@ COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The model that made
 
 CREATE FUNCTION pgcortex.namespace_permitted() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
@@ -2645,7 +2645,7 @@ COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may
 
 CREATE FUNCTION pgcortex.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  WITH RECURSIVE tabs AS (
           SELECT c.oid
@@ -2681,7 +2681,7 @@ COMMENT ON FUNCTION pgcortex.namespaced_tables() IS 'The namespaced tables (audi
 
 CREATE FUNCTION pgcortex.normalize_tags(tags text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT COALESCE(array_agg(DISTINCT btrim(t.x) ORDER BY (btrim(t.x))), '{}'::text[]) AS "coalesce"
     FROM unnest(normalize_tags.tags) t(x)
@@ -2692,7 +2692,7 @@ COMMENT ON FUNCTION pgcortex.normalize_tags(tags text[]) IS 'Tags as stored: tri
 
 CREATE FUNCTION pgcortex.search_memories(query_embedding public.vector DEFAULT NULL::public.vector, query_text text DEFAULT NULL::text, k integer DEFAULT 10, memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_after timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, exclude_ids uuid[] DEFAULT NULL::uuid[], min_relevance real DEFAULT NULL::real, weights jsonb DEFAULT NULL::jsonb, ef_search integer DEFAULT NULL::integer, expand_links boolean DEFAULT false, track boolean DEFAULT true, embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET random_page_cost TO '1.1'
     AS $_$
@@ -3112,8 +3112,8 @@ $_$;
 COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT search_memories.id,
      search_memories.content,
@@ -3148,7 +3148,7 @@ COMMENT ON FUNCTION pgcortex.recall_memories(query text, memory_types text[], k 
 
 CREATE FUNCTION pgcortex.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) RETURNS pgcortex.learning_pattern_result
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -3240,7 +3240,7 @@ COMMENT ON FUNCTION pgcortex.record_learning_pattern(pattern_type text, descript
 
 CREATE FUNCTION pgcortex.record_memory_history() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _reason text := coalesce(nullif(pg_catalog.current_setting('pgcortex.change_reason', true), ''), 'direct');
@@ -3331,7 +3331,7 @@ COMMENT ON FUNCTION pgcortex.record_memory_history() IS 'Trigger function: recor
 
 CREATE FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -3469,7 +3469,7 @@ COMMENT ON FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics int
 
 CREATE FUNCTION pgcortex.related_memories(memory_id uuid, depth integer DEFAULT 2, relations text[] DEFAULT NULL::text[], max_results integer DEFAULT 100, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, distance integer, path uuid[], relation text, direction text, path_weight real, content text, memory_type text, importance smallint, confidence real, tags text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -3558,7 +3558,7 @@ COMMENT ON TABLE pgcortex.schema_migrations IS 'One row per SQL file deployed: r
 
 CREATE FUNCTION pgcortex.schema_version() RETURNS TABLE(version integer, min_client_version integer, migrations_applied bigint, last_deployed_at timestamp with time zone)
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT i.version,
      i.min_client_version,
@@ -3574,7 +3574,7 @@ COMMENT ON FUNCTION pgcortex.schema_version() IS 'The schema version (compared b
 
 CREATE FUNCTION pgcortex.search_tsquery(query_text text) RETURNS tsquery
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     _q tsquery := pg_catalog.websearch_to_tsquery('english'::regconfig, search_tsquery.query_text);
@@ -3596,7 +3596,7 @@ COMMENT ON FUNCTION pgcortex.search_tsquery(query_text text) IS 'The tsquery of 
 
 CREATE FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp with time zone) RETURNS void
     LANGUAGE sql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT set_config('pgcortex.change_reason'::text, COALESCE(reason, ''::text), true) AS reason,
      set_config('pgcortex.change_at'::text, COALESCE((changed_at)::text, ''::text), true) AS changed_at;
@@ -3606,7 +3606,7 @@ COMMENT ON FUNCTION pgcortex.set_change_context(reason text, changed_at timestam
 
 CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS SETOF pgcortex.knowledge_settings
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -3687,7 +3687,7 @@ COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_
 
 CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _row pgcortex.conversation_sessions;
@@ -3709,7 +3709,7 @@ COMMENT ON FUNCTION pgcortex.start_session(metadata jsonb, as_of timestamp with 
 
 CREATE FUNCTION pgcortex.store_conversation_turn(role text, content text, session_id uuid DEFAULT NULL::uuid, context jsonb DEFAULT '{}'::jsonb, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(turn_id bigint, message_count integer, memory_id uuid, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -3794,7 +3794,7 @@ COMMENT ON FUNCTION pgcortex.store_conversation_turn(role text, content text, se
 
 CREATE FUNCTION pgcortex.store_knowledge_cluster(name text, description text DEFAULT NULL::text, topics text[] DEFAULT NULL::text[], memory_ids uuid[] DEFAULT NULL::uuid[], confidence real DEFAULT 1.0, importance_score real DEFAULT NULL::real, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.knowledge_cluster_result
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -3873,7 +3873,7 @@ COMMENT ON FUNCTION pgcortex.store_knowledge_cluster(name text, description text
 
 CREATE FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text DEFAULT NULL::text, confidence real DEFAULT 0.5, session_id uuid DEFAULT NULL::uuid, memory_id uuid DEFAULT NULL::uuid, evidence_key text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.learning_pattern_result
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -3941,7 +3941,7 @@ COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, descripti
 
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -4440,8 +4440,8 @@ $$;
 COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, metadata merged (new keys win), the later expiry, one access counted. Returns one row per item in input order.';
 
 CREATE FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer DEFAULT 3, confidence real DEFAULT 1.0, tags text[] DEFAULT '{}'::text[], metadata jsonb DEFAULT '{}'::jsonb, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, memory_id uuid DEFAULT NULL::uuid, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, action text, merged_into uuid)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _problem text := pgcortex.tags_problem(store_memory.tags);
@@ -4473,7 +4473,7 @@ COMMENT ON FUNCTION pgcortex.store_memory(content text, memory_type text, import
 
 CREATE FUNCTION pgcortex.tags_problem(tags text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
@@ -4501,7 +4501,7 @@ COMMENT ON FUNCTION pgcortex.tags_problem(tags text[]) IS 'Null when the tags ar
 
 CREATE FUNCTION pgcortex.term_surface(term text, texts text[]) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT COALESCE(( SELECT w.word
             FROM (unnest(term_surface.texts) x(txt)
@@ -4516,7 +4516,7 @@ COMMENT ON FUNCTION pgcortex.term_surface(term text, texts text[]) IS 'The most 
 
 CREATE FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs integer DEFAULT 1) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT COALESCE(array_agg(x.lexeme ORDER BY x.ndoc DESC, x.nentry DESC, x.lexeme), '{}'::text[]) AS "coalesce"
     FROM ( SELECT l.lexeme,
@@ -4535,7 +4535,7 @@ COMMENT ON FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs inte
 
 CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
@@ -4592,7 +4592,7 @@ COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time 
 
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  WITH gone AS (
           DELETE FROM pgcortex.memory_links l
@@ -4607,7 +4607,7 @@ COMMENT ON FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, rel
 
 CREATE FUNCTION pgcortex.update_memory(memory_id uuid, content text DEFAULT NULL::text, memory_type text DEFAULT NULL::text, importance integer DEFAULT NULL::integer, confidence real DEFAULT NULL::real, tags text[] DEFAULT NULL::text[], metadata jsonb DEFAULT NULL::jsonb, merge_metadata boolean DEFAULT false, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, clear_expiry boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare

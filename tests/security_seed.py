@@ -161,8 +161,15 @@ def namespace_row_counts(conn: psycopg.Connection, namespace: str) -> dict[str, 
 
 
 @contextmanager
-def login_role(conn: psycopg.Connection, member_of: str = APP_ROLE) -> Iterator[tuple[str, str]]:
-    """A throwaway non-superuser login role, member of ``member_of``: yields (name, dsn)."""
+def login_role(
+    conn: psycopg.Connection, member_of: str = APP_ROLE, *, temp: bool = False
+) -> Iterator[tuple[str, str]]:
+    """A throwaway non-superuser login role, member of ``member_of``: yields (name, dsn).
+
+    Without TEMP on the test's database unless ``temp`` (the least privilege a
+    tenant's login needs, docs/reliability.md): TEMP is revoked from PUBLIC on
+    this test's clone and granted to the role only when asked for.
+    """
     name = f"pgcortex_t_{uuid.uuid4().hex[:10]}"
     conn.execute(
         sql.SQL("create role {} login nosuperuser nobypassrls in role {}").format(
@@ -170,6 +177,15 @@ def login_role(conn: psycopg.Connection, member_of: str = APP_ROLE) -> Iterator[
         )
     )
     dbname = conn.info.dbname
+    conn.execute(
+        sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(dbname))
+    )
+    if temp:
+        conn.execute(
+            sql.SQL("grant temporary on database {} to {}").format(
+                sql.Identifier(dbname), sql.Identifier(name)
+            )
+        )
     try:
         yield name, make_dsn(dbname, user=name)
     finally:

@@ -106,7 +106,7 @@ def test_changed_idempotent_files_are_reapplied_and_removed_functions_go(
     extra = directory / "idempotent" / "500_extra.sql"
     extra.write_text(
         "create or replace function pgcortex.extra_fn() returns int language sql "
-        "immutable set search_path = '' return 1;\n"
+        "immutable set search_path = pg_catalog, pg_temp return 1;\n"
         "comment on function pgcortex.extra_fn() is 'test';\n"
     )
     migrate.deploy(empty_dsn, directory=directory)

@@ -10,7 +10,13 @@ data, whether by ids, dedup collisions, counts or differing errors.
 
 The same calls then run in a hostile session (a schema of decoy functions and
 operators first on the search_path, temp tables named like every pgcortex table):
-every result must be the same as in a clean session.
+every result must be the same as in a clean session. And they run with the
+caller's pg_temp armed with spying domains, types and casts, functions and
+operators, views and text search configurations named like everything a body
+could use: none may run inside an API call (as the owner or at all).
+
+The leak matrix runs as a login without TEMP (what a tenant needs); the hostile
+runs grant it, since the defence must hold with it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from tests.security_matrix import EXEMPT, MATRIX
@@ -369,7 +376,7 @@ def _temp_decoys(conn: psycopg.Connection) -> list[str]:
 
 
 def test_search_path_hijack_changes_nothing(db: psycopg.Connection, world: dict[str, Any]) -> None:
-    with login_role(db) as (role, dsn):
+    with login_role(db, temp=True) as (role, dsn):
         decoys = _arm_hostile_schema(db, role)
         assert decoys > 100
         with connect_as(dsn, "a") as conn:
@@ -388,3 +395,322 @@ def test_search_path_hijack_changes_nothing(db: psycopg.Connection, world: dict[
     assert len(clean) >= 80
     diff = {k: (clean[k], hostile.get(k)) for k in clean if clean[k] != hostile.get(k)}
     assert diff == {}, f"{len(diff)} calls behave differently in a hostile session"
+
+
+# Objects of the caller's temporary schema -----------------------------------------
+#
+# A login role with TEMP can create, in its own pg_temp, domains, types, casts,
+# functions, operators, tables and views. None of them may ever be reached from
+# inside an API function: there it would run with the function owner's rights
+# (security definer). Every such object below calls pg_temp.spy(), which reports
+# current_user through a warning; the test fails if any report arrives while the
+# matrix runs.
+
+SPY_TAG = "pgcortex-spy"
+
+_SPY = f"""
+create function pg_temp.spy(what text) returns boolean
+language plpgsql volatile as $f$
+begin
+    raise warning '{SPY_TAG} % current_user=%', what, current_user;
+    return true;
+end
+$f$
+"""
+
+#: Every type name a body might spell without a schema: each one of pg_catalog,
+#: public (pgvector) and pgcortex that is not a pseudo-type, an array or a row type.
+_TYPE_NAMES = """
+select t.typname::text, t.oid::regtype::text, t.typtype::text
+from pg_catalog.pg_type as t
+where
+    t.typnamespace in (
+        'pg_catalog'::regnamespace, 'public'::regnamespace, 'pgcortex'::regnamespace
+    )
+    and t.typtype in ('b', 'd', 'e', 'r', 'm', 'c')
+    and t.typcategory <> 'A'
+    and (
+        t.typrelid = 0
+        or (select c.relkind from pg_catalog.pg_class as c where c.oid = t.typrelid) = 'c'
+    )
+    and t.typname !~ '^(cstring|unknown|internal)$'
+order by 1
+"""
+
+
+def _arm_temp_domains(conn: psycopg.Connection) -> int:
+    """pg_temp.<name> for every type name: a domain over the real type whose CHECK spies."""
+    made = 0
+    for name, real, _ in conn.execute(_TYPE_NAMES).fetchall():
+        try:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL(
+                        "create domain pg_temp.{} as {} check (pg_temp.spy({}) or value is null)"
+                    ).format(sql.Identifier(name), sql.SQL(real), sql.Literal(f"domain {name}"))
+                )
+            made += 1
+        except psycopg.Error:
+            pass  # a type a domain cannot be built on (a few catalog-internal ones)
+    return made
+
+
+def _arm_temp_types_and_casts(conn: psycopg.Connection) -> int:
+    """pg_temp.<name> as a composite type for every type name, with spying implicit casts.
+
+    A body that resolved the name into pg_temp would go through one of these casts
+    (to or from the real type) or fail: the casts report, the failure differs.
+    """
+    made = 0
+    for name, real, _ in conn.execute(_TYPE_NAMES).fetchall():
+        ident = sql.Identifier(name)
+        try:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("create type pg_temp.{} as (v {})").format(ident, sql.SQL(real))
+                )
+                for direction, arg, res, body in (
+                    ("in", sql.SQL(real), sql.SQL("pg_temp.{}").format(ident), "row(x)"),
+                    ("out", sql.SQL("pg_temp.{}").format(ident), sql.SQL(real), "x.v"),
+                ):
+                    fn = sql.Identifier(f"spy_cast_{direction}_{name}")
+                    conn.execute(
+                        sql.SQL(
+                            "create function pg_temp.{fn}(x {arg}) returns {res}"
+                            " language plpgsql as $b$ begin perform pg_temp.spy({what});"
+                            " return {body}; end $b$"
+                        ).format(
+                            fn=fn,
+                            arg=arg,
+                            res=res,
+                            what=sql.Literal(f"cast {direction} {name}"),
+                            body=sql.SQL(body),
+                        )
+                    )
+                    conn.execute(
+                        sql.SQL(
+                            "create cast ({} as {}) with function pg_temp.{}({}) as implicit"
+                        ).format(arg, res, fn, arg)
+                    )
+            made += 1
+        except psycopg.Error:
+            pass  # pseudo or catalog-internal types
+    return made
+
+
+def _arm_temp_functions_and_operators(conn: psycopg.Connection) -> int:
+    """pg_temp copies of every function and operator the bodies use, each one spying.
+
+    PostgreSQL never looks in pg_temp for an unqualified function or operator; this
+    holds the API to it.
+    """
+    bodies = conn.execute(
+        "select pg_catalog.string_agg(pg_catalog.pg_get_functiondef(p.oid), ' ')"
+        " from pg_catalog.pg_proc as p"
+        " where p.pronamespace = 'pgcortex'::regnamespace and p.prokind = 'f'"
+    ).fetchone()
+    assert bodies is not None
+    used = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*\(", bodies[0].lower()))
+    signatures = conn.execute(
+        "select p.proname::text, pg_catalog.pg_get_function_identity_arguments(p.oid),"
+        " pg_catalog.pg_get_function_result(p.oid)"
+        " from pg_catalog.pg_proc as p"
+        " where p.pronamespace in ('pg_catalog'::regnamespace, 'public'::regnamespace)"
+        " and p.prokind = 'f' and p.proname::text = any(%s)"
+        " and p.prorettype <> 'pg_catalog.trigger'::regtype",
+        (sorted(used),),
+    ).fetchall()
+    made = 0
+    for name, args, result in signatures:
+        try:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL(
+                        "create function pg_temp.{}({}) returns {} language plpgsql as"
+                        " $b$ begin perform pg_temp.spy({}); return null; end $b$"
+                    ).format(
+                        sql.Identifier(name),
+                        sql.SQL(args),
+                        sql.SQL(result),
+                        sql.Literal(f"function {name}"),
+                    )
+                )
+            made += 1
+        except psycopg.Error:
+            pass  # not every catalog signature can be declared in plpgsql
+    operators = conn.execute(
+        """
+        select o.oprname::text, o.oprleft::regtype::text, o.oprright::regtype::text,
+            o.oprresult::regtype::text
+        from pg_catalog.pg_operator as o
+        where o.oprnamespace in ('pg_catalog'::regnamespace, 'public'::regnamespace)
+            and o.oprleft <> 0 and o.oprright <> 0
+            and o.oprleft::regtype::text = any(%(types)s)
+            and o.oprright::regtype::text = any(%(types)s)
+        """,
+        {"types": [t.replace("public.", "") for t in HOSTILE_TYPES]},
+    ).fetchall()
+    for i, (name, left, right, result) in enumerate(operators):
+        left_t, right_t, result_t = (
+            "public.vector" if t == "vector" else t for t in (left, right, result)
+        )
+        try:
+            with conn.transaction():
+                conn.execute(
+                    f"create function pg_temp.spy_op_{i}(l {left_t}, r {right_t})"
+                    f" returns {result_t} language plpgsql as $b$ begin"
+                    f" perform pg_temp.spy('operator {name}'); return null; end $b$"
+                )
+                conn.execute(
+                    f"create operator pg_temp.{name} (leftarg = {left_t}, rightarg = {right_t},"
+                    f" function = pg_temp.spy_op_{i})"
+                )
+            made += 1
+        except psycopg.Error:
+            pass
+    return made
+
+
+def _arm_temp_relations(conn: psycopg.Connection) -> int:
+    """Temp views named like every relation of schema pgcortex, reading through the spy."""
+    made = 0
+    for (name,) in conn.execute(
+        "select c.relname::text from pg_catalog.pg_class as c"
+        " where c.relnamespace = 'pgcortex'::regnamespace and c.relkind in ('r', 'v', 'p')"
+    ).fetchall():
+        conn.execute(
+            sql.SQL(
+                "create temp view {} as select * from (values (pg_temp.spy({}))) as v (spied)"
+            ).format(sql.Identifier(name), sql.Literal(f"relation {name}"))
+        )
+        made += 1
+    return made
+
+
+def _arm_temp_text_search(conn: psycopg.Connection) -> int:
+    """Text search configurations named like the built-in ones, that find no word.
+
+    A body whose config name ('english', 'simple') resolved into pg_temp would index
+    and search nothing: its results would differ.
+    """
+    made = 0
+    for (name,) in conn.execute(
+        "select c.cfgname::text from pg_catalog.pg_ts_config as c"
+        " where c.cfgnamespace = 'pg_catalog'::regnamespace"
+    ).fetchall():
+        conn.execute(
+            sql.SQL(
+                "create text search configuration pg_temp.{} (parser = pg_catalog.default)"
+            ).format(sql.Identifier(name))
+        )
+        made += 1
+    return made
+
+
+#: Per kind of object, statements that do reach one (each reports once): the spies
+#: are armed, and the matrix run below would see them if a body could.
+PROBES: dict[str, list[str]] = {
+    "_arm_temp_domains": ["select 'x'::text", "select 'sky'::pgcortex.namespace_name::text"],
+    "_arm_temp_types_and_casts": ["select ('x'::pg_catalog.text)::text"],
+    "_arm_temp_functions_and_operators": [
+        "select pg_temp.length('x'::pg_catalog.text)",
+        "select 1::pg_catalog.int4 operator(pg_temp.=) 1::pg_catalog.int4",
+    ],
+    "_arm_temp_relations": ["select * from memories"],
+    "_arm_temp_text_search": [
+        "select pg_temp.spy('text search') where"
+        " pg_catalog.to_tsvector('pg_temp.english', 'launch codes') = ''::pg_catalog.tsvector"
+    ],
+}
+
+
+def _spy_reports(conn: psycopg.Connection) -> list[str]:
+    reports: list[str] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        if diag.message_primary and diag.message_primary.startswith(SPY_TAG):
+            reports.append(diag.message_primary)
+
+    conn.add_notice_handler(on_notice)
+    return reports
+
+
+def _run_spied(
+    dsn: str, world: dict[str, Any], arm: Any
+) -> tuple[int, dict[tuple[str, int], Any], dict[str, set[str]]]:
+    """A fresh session of the app login: arm its pg_temp, run the matrix, collect reports."""
+    with connect_as(dsn, "a") as conn:
+        # The caller's own statements resolve built-ins first, so the spies can
+        # only fire inside the API functions.
+        conn.execute("set search_path = pg_catalog, public, pg_temp")
+        conn.execute(_SPY)
+        made = arm(conn)
+        # Armed: a statement that does look in pg_temp first reaches a spy.
+        reports = _spy_reports(conn)
+        for probe in PROBES[arm.__name__]:
+            with conn.transaction(force_rollback=True):
+                conn.execute("set local search_path = ''")
+                conn.execute(probe)
+        assert len(reports) == len(PROBES[arm.__name__]), "the temp objects are not armed"
+        reports.clear()
+        conn.autocommit = False
+        seen: dict[str, set[str]] = {}
+        results: dict[tuple[str, int], Any] = {}
+        for name, calls in sorted(MATRIX.items()):
+            for i, call in enumerate(calls):
+                one = _run_calls_only(conn, world, name, i, call)
+                results[(name, i)] = one
+                for report in reports:
+                    seen.setdefault(report.removeprefix(SPY_TAG).strip(), set()).add(name)
+                reports.clear()
+        conn.rollback()
+    return made, results, seen
+
+
+def _run_calls_only(
+    conn: psycopg.Connection, world: dict[str, Any], name: str, i: int, call: str
+) -> Any:
+    norm = _normaliser(world)
+    try:
+        with conn.transaction(force_rollback=True), conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(call, world)
+            return ("rows", norm(cur.fetchall() if cur.description else []))
+    except psycopg.Error as exc:
+        return ("error", exc.sqlstate, norm(exc.diag.message_primary or ""))
+
+
+@pytest.mark.parametrize(
+    "arm",
+    [
+        _arm_temp_domains,
+        _arm_temp_types_and_casts,
+        _arm_temp_functions_and_operators,
+        _arm_temp_relations,
+        _arm_temp_text_search,
+    ],
+    ids=["domains", "types-and-casts", "functions-and-operators", "relations", "text-search"],
+)
+def test_no_object_of_the_callers_temp_schema_runs_inside_the_api(
+    db: psycopg.Connection, world: dict[str, Any], arm: Any
+) -> None:
+    """As a non-superuser app login with TEMP: every API call, with a spying object in
+    pg_temp named like every type, function, operator and relation a body could use."""
+    with login_role(db, temp=True) as (_, dsn):
+        with connect_as(dsn, "a") as conn:
+            conn.autocommit = False
+            clean = {
+                (name, i): _run_calls_only(conn, world, name, i, call)
+                for name, calls in sorted(MATRIX.items())
+                for i, call in enumerate(calls)
+            }
+            conn.rollback()
+        made, hostile, seen = _run_spied(dsn, world, arm)
+    assert made > 10
+    assert len(clean) >= 80
+    summary = {what: sorted(functions) for what, functions in sorted(seen.items())}
+    assert summary == {}, (
+        f"caller's temp objects ran inside {len({f for fs in seen.values() for f in fs})}"
+        f" API functions: {summary}"
+    )
+    diff = {k: (clean[k], hostile.get(k)) for k in clean if clean[k] != hostile.get(k)}
+    assert diff == {}, f"{len(diff)} calls behave differently with a hostile pg_temp"

@@ -149,6 +149,12 @@ def test_privilege_audit_every_grant_is_expected(db: psycopg.Connection) -> None
     assert not [g for g in grants if g[2] == "PUBLIC"]
     namespaced = {f"pgcortex.{t}" for t in namespaced_tables(db)}
     assert not [g for g in grants if g[1] in namespaced]
+    # Nor create on schema public (not granted to PUBLIC since PostgreSQL 15): an
+    # object of the app role's there could match a call an API body makes.
+    row = db.execute(
+        "select pg_catalog.has_schema_privilege(%s, 'public', 'create')", (APP_ROLE,)
+    ).fetchone()
+    assert row == (False,)
     # No default privileges that would grant something behind this file's back.
     row = db.execute(
         "select count(*) from pg_catalog.pg_default_acl"
@@ -261,6 +267,61 @@ def test_app_role_cannot_touch_namespaced_tables_directly(db: psycopg.Connection
             app.execute(f"set role {OWNER_ROLE}")
 
 
+def test_app_login_can_create_nothing_but_what_temp_allows(db: psycopg.Connection) -> None:
+    """No schema of the database takes the app role's objects (public included: a
+    function or operator of the caller's there could match a call of the API better);
+    without TEMP (the tests' default login) not even pg_temp does."""
+    with login_role(db) as (name, dsn), connect_as(dsn, "a") as app:
+        creatable = db.execute(
+            "select n.nspname::text from pg_catalog.pg_namespace as n"
+            " where pg_catalog.has_schema_privilege(%s, n.oid, 'create')"
+            " or pg_catalog.has_schema_privilege(%s, n.oid, 'create')",
+            (name, APP_ROLE),
+        ).fetchall()
+        assert creatable == []
+        for stmt in (
+            "create function public.length(text) returns int language sql return 0",
+            "create operator public.=== (leftarg = int, rightarg = int, function = int4eq)",
+            "create table public.mine (x int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(stmt)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("create temp table mine (x int)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("create domain pg_temp.text as pg_catalog.text")
+        # Yet the API works without TEMP (the leak matrix runs every call this way).
+        assert app.execute("select count(*) from pgcortex.list_memories()").fetchone() == (0,)
+
+
+def _public_has_temp(db: psycopg.Connection) -> bool:
+    row = db.execute(
+        "select exists (select from pg_catalog.pg_database as d,"
+        " pg_catalog.aclexplode(coalesce(d.datacl, pg_catalog.acldefault('d', d.datdba))) as e"
+        " where d.datname = pg_catalog.current_database() and e.grantee = 0"
+        " and e.privilege_type = 'TEMPORARY')"
+    ).fetchone()
+    assert row is not None
+    return bool(row[0])
+
+
+def test_deploy_revokes_temp_from_public_only_when_asked(db: psycopg.Connection) -> None:
+    privileges = (sql_dir() / "idempotent" / "900_privileges.sql").read_text()
+    assert _public_has_temp(db)
+    db.execute(privileges)  # the default: TEMP left as it is (shared databases)
+    assert _public_has_temp(db)
+    db.execute("set pgcortex.revoke_temp = on")
+    db.execute(privileges)
+    db.execute("reset pgcortex.revoke_temp")
+    assert not _public_has_temp(db)
+    with (
+        login_role(db, temp=False) as (_, dsn),
+        connect_as(dsn, "a") as app,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        app.execute("create temp table mine (x int)")
+
+
 def _owner_session(db: psycopg.Connection, namespace: str | None) -> None:
     db.execute(f"set role {OWNER_ROLE}")
     if namespace is None:
@@ -325,16 +386,204 @@ def test_forced_rls_binds_the_owner(db: psycopg.Connection) -> None:
     db.execute("reset role")
 
 
-def test_every_function_pins_an_empty_search_path(db: psycopg.Connection) -> None:
+def test_every_function_pins_pg_catalog_then_pg_temp(db: psycopg.Connection) -> None:
+    """The one rule (sql/idempotent/010_core.sql): built-in names resolve in pg_catalog
+    before anything else, and the caller's pg_temp comes last, never first."""
     rows = db.execute(
-        "select p.oid::regprocedure::text, p.proconfig, p.prolang::regproc"
+        "select p.oid::regprocedure::text, p.proconfig"
         " from pg_catalog.pg_proc as p"
-        " join pg_catalog.pg_language as l on l.oid = p.prolang"
         " where p.pronamespace = 'pgcortex'::regnamespace"
     ).fetchall()
-    assert rows
-    unpinned = [name for name, config, _ in rows if 'search_path=""' not in (config or [])]
-    assert unpinned == []
+    assert len(rows) > 50
+    wrong = {
+        name: config
+        for name, config in rows
+        if [c for c in config or [] if c.startswith("search_path=")]
+        != ["search_path=pg_catalog, pg_temp"]
+    }
+    assert wrong == {}
+
+
+#: Type names the grammar itself maps to pg_catalog (never looked up by name).
+SQL_TYPE_KEYWORDS = frozenset(
+    {
+        *("int", "integer", "smallint", "bigint", "real", "float", "double", "precision"),
+        *("numeric", "decimal", "dec", "boolean", "char", "character", "varchar", "nchar"),
+        *("national", "varying", "bit", "time", "timestamp", "interval", "with", "without"),
+        *("zone", "setof"),
+    }
+)
+#: pgvector's operators: reachable only as operator(public.<op>) with pg_catalog first.
+VECTOR_OPERATORS = ("<=>", "<#>", "<->", "<+>", "<~>", "<%>")
+
+
+def unqualified_names(
+    body: str, catalog_types: set[str], schema_objects: dict[str, set[str]]
+) -> list[str]:
+    """What a function body names without a schema that pg_catalog does not hold.
+
+    Under `search_path = pg_catalog, pg_temp` such a name would be looked up in the
+    caller's pg_temp (types and relations), or not found (functions, operators).
+    Checks casts (`::t`), plpgsql declarations, relations after from/join/update/
+    into/table, calls of functions of schema pgcortex or public, and pgvector's
+    operators; dynamic SQL in string literals is checked alike.
+    """
+    text = re.sub(r"--[^\n]*", "", body.lower())
+    found: list[str] = []
+
+    def is_catalog_type(name: str) -> bool:
+        return name in catalog_types or name in SQL_TYPE_KEYWORDS
+
+    for m in re.finditer(r"::\s*\"?([a-z_][a-z0-9_]*)\b\"?(?!\s*\.)", text):
+        if not is_catalog_type(m.group(1)):
+            found.append(f"cast to {m.group(1)}")
+    for section in re.findall(r"\bdeclare\b(.*?)\bbegin\b", text, re.S):
+        for m in re.finditer(
+            r"(?:^|;)\s*[a-z_][a-z0-9_]*\s+(?:constant\s+)?\"?([a-z_][a-z0-9_]*)\"?(\s*\.)?",
+            section,
+            re.M,
+        ):
+            if (
+                m.group(2) is None
+                and not is_catalog_type(m.group(1))
+                and m.group(1) not in {"alias", "cursor", "scroll", "no"}
+            ):
+                found.append(f"declared type {m.group(1)}")
+    relations = schema_objects["relation"]
+    for m in re.finditer(
+        r"\b(?:from|join|update|into|table)\s+\"?([a-z_][a-z0-9_]*)\b\"?(?!\s*[.(])", text
+    ):
+        if m.group(1) in relations:
+            found.append(f"relation {m.group(1)}")
+    functions = schema_objects["function"]
+    for m in re.finditer(r"(?<![\w.\"$])(?<!\)\s)(?<!\bas\s)([a-z_][a-z0-9_]*)\s*\(", text):
+        if m.group(1) in functions:
+            found.append(f"function {m.group(1)}")
+    stripped = re.sub(r"operator\s*\(\s*public\.(<=>|<#>|<->|<\+>|<~>|<%>)\s*\)", "", text)
+    for op in VECTOR_OPERATORS:
+        if op in stripped and op != "<->":
+            found.append(f"operator {op}")
+    return sorted(set(found))
+
+
+def _name_sets(db: psycopg.Connection) -> tuple[set[str], dict[str, set[str]]]:
+    catalog = {
+        r[0]
+        for r in db.execute(
+            "select t.typname::text from pg_catalog.pg_type as t"
+            " where t.typnamespace = 'pg_catalog'::regnamespace"
+        ).fetchall()
+    }
+    objects: dict[str, set[str]] = {"relation": set(), "function": set()}
+    for kind, name in db.execute(
+        """
+        select 'relation', c.relname::text from pg_catalog.pg_class as c
+        where c.relnamespace in ('pgcortex'::regnamespace, 'public'::regnamespace)
+            and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+        union
+        select 'function', p.proname::text from pg_catalog.pg_proc as p
+        where p.pronamespace in ('pgcortex'::regnamespace, 'public'::regnamespace)
+            and not exists (
+                select from pg_catalog.pg_proc as q
+                where q.pronamespace = 'pg_catalog'::regnamespace and q.proname = p.proname
+            )
+        """
+    ).fetchall():
+        objects[kind].add(name)
+    # A type name of pgcortex or public spelled bare is a relation-like lookup too.
+    objects["relation"] |= {
+        r[0]
+        for r in db.execute(
+            "select t.typname::text from pg_catalog.pg_type as t"
+            " where t.typnamespace in ('pgcortex'::regnamespace, 'public'::regnamespace)"
+            " and t.typcategory <> 'A'"
+        ).fetchall()
+    }
+    return catalog, objects
+
+
+def test_no_function_body_names_a_non_catalog_object_without_its_schema(
+    db: psycopg.Connection,
+) -> None:
+    """Every body, as stored (plpgsql source, and begin atomic bodies as PostgreSQL
+    prints them with an empty search path), qualifies every name outside pg_catalog."""
+    db.execute("set search_path = ''")
+    catalog, objects = _name_sets(db)
+    rows = db.execute(
+        "select p.oid::regprocedure::text, pg_catalog.pg_get_functiondef(p.oid)"
+        " from pg_catalog.pg_proc as p where p.pronamespace = 'pgcortex'::regnamespace"
+    ).fetchall()
+    assert len(rows) > 50
+    found = {name: unqualified_names(body, catalog, objects) for name, body in rows}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_body_check_finds_unqualified_names(db: psycopg.Connection) -> None:
+    """The check above is live: each kind of bare name in a body is reported."""
+    db.execute("set search_path = ''")
+    catalog, objects = _name_sets(db)
+    body = """
+    declare
+        _v vector;
+        _ok text;
+        _row pgcortex.memories%rowtype;
+    begin
+        select e::halfvec, x::pg_catalog.text, y::text from memories;
+        perform current_namespace();
+        perform pgcortex.current_namespace();
+        select a.embedding <=> b.embedding, a.embedding operator(public.<#>) b.embedding;
+    end
+    """
+    assert unqualified_names(body, catalog, objects) == [
+        "cast to halfvec",
+        "declared type vector",
+        "function current_namespace",
+        "operator <=>",
+        "relation memories",
+    ]
+
+
+_CLOSED = """
+select c.relname::text from pg_catalog.pg_class as c
+where c.relnamespace = 'pgcortex'::regnamespace
+    and (
+        c.relkind in ('v', 'm')
+        or not pg_catalog.has_table_privilege('pgcortex_app', c.oid, 'select')
+    )
+    and c.relkind in ('r', 'p', 'v', 'm')
+"""
+
+#: Definer functions whose tables are named in dynamic SQL only.
+DYNAMIC_TABLES = {"export_namespace", "erase_namespace"}
+
+
+def test_security_definer_only_where_the_app_role_may_not_do_it_itself(
+    db: psycopg.Connection,
+) -> None:
+    """A function runs with the owner's rights only when its own body uses a table the
+    application role may not read (or a view over such tables); the rest, helpers and
+    wrappers that only call API functions, run with the caller's rights."""
+    closed = {r[0] for r in db.execute(_CLOSED).fetchall()}
+    assert {"memories", "namespace_bindings", "memory_summary_v"} <= closed
+    rows = db.execute(
+        "select p.proname::text, p.prosecdef, pg_catalog.pg_get_functiondef(p.oid)"
+        " from pg_catalog.pg_proc as p where p.pronamespace = 'pgcortex'::regnamespace"
+    ).fetchall()
+    needless = []
+    for name, definer, body in rows:
+        text = re.sub(r"--[^\n]*", "", body)
+        uses = set(re.findall(r"pgcortex\.([a-z_]+)\b(?!\s*\()", text)) & closed
+        if definer and not uses and name not in DYNAMIC_TABLES:
+            needless.append(name)
+    assert needless == []
+    counts = {d: sum(1 for r in rows if r[1] == d) for d in (True, False)}
+    assert counts[True] > 30
+    assert counts[False] > 15
+    # The source says why, beside every security definer.
+    for path in sorted(sql_dir().rglob("*.sql")):
+        for line in path.read_text().splitlines():
+            if re.match(r"\s*security definer\b", line):
+                assert "--" in line, f"{path.name}: {line.strip()}"
 
 
 def _function_headers() -> list[tuple[str, str]]:

@@ -1,6 +1,37 @@
 -- name: 010_core
 -- Core helpers of the SQL API: the namespace of the current call, the schema
 -- version, and validation shared by every area. Re-applied on every deploy.
+--
+-- Conventions: names and rights in every function of the schema
+-- ---------------------------------------------------------------
+-- The caller of an API function may be a tenant's login running any SQL it
+-- likes (a compromised agent), with TEMP on the database. Nothing it creates may
+-- ever run inside a function, above all not inside a security definer one,
+-- where it would run as pgcortex_owner.
+--
+-- 1. Every function: `set search_path = pg_catalog, pg_temp`, exactly (tested:
+--    test_every_function_pins_pg_catalog_then_pg_temp). PostgreSQL looks up
+--    type and relation names in the session's pg_temp FIRST unless pg_temp is
+--    named in the path; `search_path = ''` did that, so a caller's
+--    `create domain pg_temp.text ... check (pg_temp.mine())` ran inside the API.
+--    With pg_catalog first, every built-in name (text, jsonb, uuid, int4, ...)
+--    resolves there; pg_temp comes last and is never searched for functions
+--    or operators.
+-- 2. Every name outside pg_catalog is schema-qualified in bodies, casts,
+--    declarations and dynamic SQL alike: pgcortex.memories,
+--    pgcortex.current_namespace(), public.vector, public.halfvec,
+--    public.vector_dims(), operator(public.<=>). A bare name that pg_catalog
+--    lacks would be looked up in pg_temp (tested over every body:
+--    test_no_function_body_names_a_non_catalog_object_without_its_schema).
+--    pg_catalog names may stay bare; calls are written pg_catalog.f() anyway.
+-- 3. `security definer` only where the body itself uses a table (or view) that
+--    pgcortex_app may not use, with the reason on the same line; helpers and
+--    wrappers that only call API functions are `security invoker`
+--    (test_security_definer_only_where_the_app_role_may_not_do_it_itself).
+-- 4. The proof: the caller's pg_temp armed with spying domains, types, casts,
+--    functions, operators, views and text search configurations named like
+--    everything a body could use, and every API call run as an app login
+--    (test_no_object_of_the_callers_temp_schema_runs_inside_the_api).
 
 -- name: current_namespace
 -- The namespace this call works in: the setting pgcortex.namespace (set by the
@@ -13,7 +44,7 @@ language plpgsql
 stable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -59,7 +90,7 @@ returns table (
 language sql
 stable
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         i.version,
@@ -84,7 +115,7 @@ language plpgsql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if embedding is null then

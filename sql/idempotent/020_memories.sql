@@ -22,7 +22,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -63,7 +63,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         coalesce(
@@ -85,7 +85,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -112,7 +112,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -137,8 +137,8 @@ create or replace function pgcortex.namespace_embedding_model()
 returns text
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select m.embedding_model
     from pgcortex.memories as m
@@ -156,8 +156,8 @@ create or replace function pgcortex.check_embedding_model(embedding_model text)
 returns text
 language plpgsql
 stable
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _other text;
@@ -196,7 +196,7 @@ returns void
 language sql
 volatile
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         pg_catalog.set_config(
@@ -218,7 +218,7 @@ returns trigger
 language plpgsql
 volatile
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _reason text := coalesce(nullif(pg_catalog.current_setting('pgcortex.change_reason', true), ''), 'direct');
@@ -329,8 +329,8 @@ create or replace function pgcortex.maint_flush_access(max_rows integer default 
 returns table (flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -413,8 +413,8 @@ create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz d
 returns bigint
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -493,8 +493,8 @@ create or replace function pgcortex.store_memories(
 returns table (ordinality integer, id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -1016,8 +1016,8 @@ create or replace function pgcortex.store_memory(
 returns table (id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security invoker  -- calls only API functions, which hold the rights they need
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _problem text := pgcortex.tags_problem(store_memory.tags);

@@ -116,8 +116,8 @@ create or replace function pgcortex.memory_rows(
 returns setof pgcortex.memory_row
 language plpgsql
 stable
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_links: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -181,8 +181,8 @@ create or replace function pgcortex.get_memory(
 returns setof pgcortex.memory_row
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -226,8 +226,8 @@ create or replace function pgcortex.get_memories(
 returns setof pgcortex.memory_row
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -292,8 +292,8 @@ create or replace function pgcortex.list_memories(
 returns setof pgcortex.memory_row
 language plpgsql
 stable
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -396,8 +396,8 @@ create or replace function pgcortex.update_memory(
 returns setof pgcortex.memory_row
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -554,8 +554,8 @@ create or replace function pgcortex.forget_memories(
 returns uuid[]
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -588,8 +588,8 @@ create or replace function pgcortex.delete_memory(memory_id uuid, as_of timestam
 returns uuid
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security invoker  -- calls only API functions, which hold the rights they need
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _deleted uuid [];
@@ -625,8 +625,8 @@ create or replace function pgcortex.delete_memories(
 returns table (deleted bigint, ids uuid[])
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -697,8 +697,8 @@ returns table (
 )
 language plpgsql
 stable
-security definer
-set search_path = ''
+security definer  -- uses memory_history: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     if memory_history.memory_id is null then

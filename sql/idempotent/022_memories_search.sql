@@ -43,7 +43,7 @@ language plpgsql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _q tsquery := pg_catalog.websearch_to_tsquery('english'::regconfig, search_tsquery.query_text);
@@ -128,8 +128,8 @@ create or replace function pgcortex.search_memories(
 returns setof pgcortex.memory_search_row
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_access, memory_access_log, ...: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 -- The static statements (fusion, links) look rows up by key: one plan for
 -- the session. The filter statements are dynamic SQL, planned per call
 -- with the call's values, on the cost of cached pages (random_page_cost
@@ -573,8 +573,8 @@ create or replace function pgcortex.recall_memories(
 returns setof pgcortex.memory_search_row
 language sql
 volatile
-security definer
-set search_path = ''
+security invoker  -- calls only API functions, which hold the rights they need
+set search_path = pg_catalog, pg_temp
 begin atomic
     select *
     from pgcortex.search_memories(

@@ -18,8 +18,8 @@ create or replace function pgcortex.link_memories(
 returns setof pgcortex.memory_links
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_links: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -80,8 +80,8 @@ create or replace function pgcortex.unlink_memories(
 returns bigint
 language sql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memory_links: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     with gone as (
         delete from pgcortex.memory_links as l
@@ -124,8 +124,8 @@ returns table (
 )
 language plpgsql
 stable
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_links: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -208,8 +208,8 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -272,8 +272,8 @@ create or replace function pgcortex.maint_purge_expired(as_of timestamptz defaul
 returns table (purged bigint, ids uuid[])
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare

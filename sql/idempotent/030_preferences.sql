@@ -27,8 +27,8 @@ returns table (
 )
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses knowledge_settings: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         coalesce(s.turn_memories, true) as turn_memories,
@@ -77,8 +77,8 @@ create or replace function pgcortex.set_knowledge_settings(
 returns setof pgcortex.knowledge_settings
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses knowledge_settings: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -189,8 +189,8 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions, memories, user_preferences: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -290,8 +290,8 @@ returns table (
 )
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses user_preferences: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         p.key,
@@ -334,8 +334,8 @@ returns table (
 )
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses user_preference_history: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         h.change_id,

@@ -17,7 +17,7 @@ immutable
 strict
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return
 pg_catalog.length(term) >= 3
 and term !~ '^[0-9]'
@@ -41,7 +41,7 @@ language sql
 stable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select coalesce((
         select w.word
@@ -66,7 +66,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select coalesce(pg_catalog.array_agg(x.lexeme order by x.ndoc desc, x.nentry desc, x.lexeme asc), '{}')
     from (
@@ -93,8 +93,8 @@ create or replace function pgcortex.learning_pattern_row(pattern_id uuid, new_ev
 returns pgcortex.learning_pattern_result
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses learning_pattern_evidence, learning_patterns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         p.pattern_id,
@@ -141,8 +141,8 @@ create or replace function pgcortex.record_learning_pattern(
 returns pgcortex.learning_pattern_result
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses learning_patterns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -252,8 +252,8 @@ create or replace function pgcortex.store_learning_pattern(
 returns pgcortex.learning_pattern_result
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions, memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -338,8 +338,8 @@ create or replace function pgcortex.identify_learning_patterns(
 returns setof pgcortex.learning_pattern_result
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -464,8 +464,8 @@ create or replace function pgcortex.get_learning_patterns(
 returns setof pgcortex.learning_pattern_result
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses learning_patterns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select r.*
     from pgcortex.learning_patterns as p

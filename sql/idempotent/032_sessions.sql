@@ -16,8 +16,8 @@ create or replace function pgcortex.start_session(
 returns pgcortex.conversation_sessions
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _row pgcortex.conversation_sessions;
@@ -55,8 +55,8 @@ create or replace function pgcortex.conversation_turn_memory(
 returns uuid
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security invoker  -- calls only API functions, which hold the rights they need
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _s record;
@@ -115,8 +115,8 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -215,8 +215,8 @@ create or replace function pgcortex.end_session(
 returns pgcortex.conversation_sessions
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -284,8 +284,8 @@ create or replace function pgcortex.get_conversation_context(
 returns setof pgcortex.conversation_turn_result
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses conversation_turns: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         r.turn_id,
@@ -326,8 +326,8 @@ create or replace function pgcortex.list_sessions(
 returns setof pgcortex.conversation_sessions
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select s.*
     from pgcortex.conversation_sessions as s

@@ -20,7 +20,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return cluster_key_of.memory_type || ':' || coalesce((
     select pg_catalog.string_agg(distinct t.tag, ',' order by t.tag)
     from unnest(cluster_key_of.tags) as t (tag)
@@ -42,7 +42,7 @@ language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return least(
     5,
     0.1 * cluster_importance.member_count
@@ -71,8 +71,8 @@ create or replace function pgcortex.cluster_memories(
 returns table (assigned integer, founded integer)
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -330,8 +330,8 @@ create or replace function pgcortex.memories_cluster_trigger()
 returns trigger
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- keeps clusters in step for whoever changes pgcortex.memories
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -406,8 +406,8 @@ create or replace function pgcortex.cluster_result(
 returns pgcortex.knowledge_cluster_result
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         c.id,
@@ -457,8 +457,8 @@ create or replace function pgcortex.refresh_clusters(
 returns integer
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -615,8 +615,8 @@ returns table (
 )
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -792,8 +792,8 @@ create or replace function pgcortex.store_knowledge_cluster(
 returns pgcortex.knowledge_cluster_result
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses cluster_members, knowledge_clusters, memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -884,8 +884,8 @@ create or replace function pgcortex.get_knowledge_clusters(
 returns setof pgcortex.knowledge_cluster_result
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses knowledge_clusters: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     with q as (
         select

@@ -26,8 +26,8 @@ create or replace function pgcortex.get_contextual_knowledge(
 returns jsonb
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- uses conversation_sessions: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -273,8 +273,8 @@ create or replace function pgcortex.get_memory_summary()
 returns setof pgcortex.memory_summary_v
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- reads pgcortex.memory_summary_v over tables pgcortex_app may not read
+set search_path = pg_catalog, pg_temp
 begin atomic
     select v.*
     from pgcortex.memory_summary_v as v

@@ -19,8 +19,8 @@ create or replace function pgcortex.maint_run(
 returns table (step text, result jsonb, duration_ms numeric)
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security invoker  -- calls only API functions, which hold the rights they need
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _t timestamptz;
@@ -89,7 +89,7 @@ returns numeric
 language sql
 volatile
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 return round(extract(epoch from (pg_catalog.clock_timestamp() - elapsed_ms.since)) * 1000, 1);
 
 comment on function pgcortex.elapsed_ms(timestamptz) is

@@ -11,7 +11,7 @@ returns table (table_name regclass, depth integer)
 language sql
 stable
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     with recursive tabs as (
         select c.oid
@@ -69,8 +69,8 @@ create or replace function pgcortex.namespace_permitted()
 returns boolean
 language plpgsql
 stable
-security definer
-set search_path = ''
+security definer  -- reads pgcortex.namespace_bindings, which pgcortex_app may not read
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
@@ -106,8 +106,8 @@ create or replace function pgcortex.export_namespace()
 returns setof jsonb
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- reads every namespaced table: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -184,8 +184,8 @@ create or replace function pgcortex.erase_namespace(confirm text)
 returns table (namespace text, rows_deleted bigint, tables jsonb, audit_id bigint)
 language plpgsql
 volatile
-security definer
-set search_path = ''
+security definer  -- deletes from every namespaced table: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -244,8 +244,8 @@ create or replace function pgcortex.namespace_audit_log(max_rows integer default
 returns table (audit_id bigint, action text, actor text, details jsonb, at timestamptz)
 language sql
 stable
-security definer
-set search_path = ''
+security definer  -- uses namespace_audit: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         a.audit_id,

@@ -188,6 +188,29 @@ begin
 end
 $grants$;
 
+-- Temporary objects -----------------------------------------------------------
+
+-- No API function needs TEMP, neither for the application's login roles nor for
+-- the owner. Every function also resolves names as if the caller's temporary
+-- schema did not exist (010_core.sql, "Conventions"), so a tenant with TEMP
+-- gains nothing from it; without it, it cannot even try. TEMP is a privilege of
+-- PUBLIC on every database by default, and other applications sharing this
+-- database may rely on it, so the deploy revokes it only when asked: with the
+-- setting pgcortex.revoke_temp = on (`alter database ... set
+-- pgcortex.revoke_temp = on`, or PGOPTIONS='-c pgcortex.revoke_temp=on' for one
+-- deploy) it revokes TEMP on this database from PUBLIC; grant it back to the
+-- roles that need it. Nothing is granted back when the setting is off.
+do $temp$
+begin
+    if pg_catalog.lower(pg_catalog.current_setting('pgcortex.revoke_temp', true))
+        in ('on', 'true', 'yes', '1') then
+        execute pg_catalog.format(
+            'revoke temporary on database %I from public', pg_catalog.current_database()
+        );
+    end if;
+end
+$temp$;
+
 -- Row-level security ----------------------------------------------------------
 
 -- On every table that has a namespace: a row is visible and writable only when
