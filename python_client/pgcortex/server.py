@@ -343,10 +343,19 @@ class EmbeddedServer:
         return True
 
     def kill(self) -> int | None:
-        """SIGKILL the postmaster (crash tests); returns the pid killed, or None."""
+        """SIGKILL the postmaster (crash tests); returns the pid killed, or None.
+
+        Returns once the postmaster is dead (a zombie counts), as after ``kill -9``
+        and a moment's wait; its backends may still be exiting.
+        """
         pid = self.pid()
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while self.pid() == pid:
+                if time.monotonic() > deadline:
+                    raise ServerError(f"the postmaster (pid {pid}) survived SIGKILL")
+                time.sleep(0.01)
         return pid
 
     def status(self) -> ServerStatus:
