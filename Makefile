@@ -9,8 +9,12 @@ PGCORTEX := $(BIN)/pgcortex
 STAMP := $(VENV)/.installed
 EMBED_STAMP := $(VENV)/.installed-embed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
-# The CPU build of torch that the embedder needs (a plain 'torch' would pull CUDA).
-TORCH_PIN := torch==2.13.0
+# The CPU build of torch for the embedder: PyPI's torch for Linux is the CUDA build
+# (gigabytes of nvidia-* wheels). The +cpu build comes from a configured index or
+# wheel directory when one has it, else from PyTorch's CPU index; on macOS PyPI's
+# build is the CPU one.
+TORCH_VERSION := 2.13.0
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
 .DEFAULT_GOAL := help
 
@@ -26,7 +30,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(EMBED_STAMP): $(STAMP)
-	$(PIP) install '$(TORCH_PIN)'
+	$(PIP) install 'torch==$(TORCH_VERSION)+cpu' 2>/dev/null \
+		|| $(PIP) install 'torch==$(TORCH_VERSION)+cpu' --extra-index-url $(TORCH_CPU_INDEX) \
+		|| { [ "$$(uname -s)" = Darwin ] && $(PIP) install 'torch==$(TORCH_VERSION)'; }
 	$(PIP) install -e '.[server,dev,bench,embed]'
 	touch $@
 

@@ -204,3 +204,46 @@ def test_error_code_table_matches_client(db: psycopg.Connection) -> None:
     in_sql = {r[0] for r in rows}
     in_python = set(errors.BY_SQLSTATE)
     assert in_sql == in_python
+
+
+def _holding_deploy_lock(dsn: str) -> psycopg.Connection:
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute("select pg_catalog.pg_advisory_lock(pg_catalog.hashtext('pgcortex.deploy'))")
+    return conn
+
+
+async def test_connect_to_an_up_to_date_database_deploys_nothing(empty_dsn: str) -> None:
+    """The check on connect reads the migrations table only: no lock, nothing run."""
+    migrate.deploy(empty_dsn)
+    assert migrate.pending(empty_dsn) == []
+    impatient = empty_dsn + "&options=-c%20lock_timeout%3D2000"
+    with _holding_deploy_lock(empty_dsn):
+        # A deploy that had to take the deploy lock would time out here.
+        assert not migrate.deploy(impatient).applied_anything
+        client = await pgcortex.connect(impatient, namespace="n1", deploy=True)
+        await client.close()
+        # ... as a forced deploy, which takes the lock, does.
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            migrate.deploy(impatient, force=True)
+
+
+def test_pending_names_what_a_deploy_would_apply(empty_dsn: str, tmp_path: Path) -> None:
+    directory = _copy_sql(tmp_path)
+    assert len(migrate.pending(empty_dsn, directory=directory)) == len(
+        list(directory.glob("*/*.sql"))
+    )
+    migrate.deploy(empty_dsn, directory=directory)
+    changed = directory / "idempotent" / "010_core.sql"
+    changed.write_text(changed.read_text() + "\n-- changed\n")
+    assert migrate.pending(empty_dsn, directory=directory) == ["010_core.sql"]
+    assert migrate.deploy(empty_dsn, directory=directory).applied_idempotent
+
+
+async def test_missing_sql_files_are_reported_as_such(
+    empty_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGCORTEX_SQL_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(errors.SqlFilesNotFoundError) as info:
+        await pgcortex.connect(empty_dsn, deploy=True)
+    assert "nowhere" in str(info.value)
+    assert not isinstance(info.value, errors.ConnectionLostError)

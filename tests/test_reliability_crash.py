@@ -210,3 +210,27 @@ async def test_sigkill_during_writes_loses_no_acknowledged_write(
         found = await client._fetchval(SEARCH, _vector(seed), MODEL)
         assert str(found) == id_, content
     await client.close()
+
+
+def test_first_start_after_sigkill_of_the_postmaster_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kill -9`` of the postmaster alone, then one start: it must work the first time."""
+    monkeypatch.setenv("PGCORTEX_SERVER_SETTINGS", "shared_buffers=32MB,maintenance_work_mem=32MB")
+    server = EmbeddedServer(tmp_path / "kill9")
+    dsn = server.start()
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("create table survivor (note text)")
+            conn.execute("insert into survivor values ('committed before the kill')")
+        killed = server.kill()
+        assert killed is not None
+        # The lock files of the killed server are still there.
+        assert (server.pgdata / "postmaster.pid").exists()
+        assert server.start() == dsn
+        assert server.pid() not in (None, killed)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute("select note from survivor").fetchone()
+        assert row == ("committed before the kill",)
+    finally:
+        server.stop(mode="immediate")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
+
+from .errors import SqlFilesNotFoundError
 
 #: Environment variable naming the PostgreSQL to use instead of the embedded server.
 DSN_ENV = "PGCORTEX_DSN"
@@ -11,7 +14,7 @@ DSN_ENV = "PGCORTEX_DSN"
 DATABASE_URL_ENV = "DATABASE_URL"
 #: Directory of the embedded server (its PGDATA lives below it).
 DATA_DIR_ENV = "PGCORTEX_DATA_DIR"
-#: Directory of the SQL files, when not the checkout's ``sql/``.
+#: Directory of the SQL files, instead of the ones shipped in the package.
 SQL_DIR_ENV = "PGCORTEX_SQL_DIR"
 #: Namespace used when none is given.
 NAMESPACE_ENV = "PGCORTEX_NAMESPACE"
@@ -38,15 +41,41 @@ def data_dir() -> Path:
     return Path(value).expanduser().resolve() if value else Path.cwd().resolve() / ".pgcortex"
 
 
+#: The package that holds the SQL files (the repository's ``sql/``, mapped by the build).
+SQL_PACKAGE = "pgcortex.sql"
+
+
 def sql_dir() -> Path:
-    """The directory holding ``bootstrap.sql``, ``incremental/`` and ``idempotent/``."""
+    """The directory holding ``bootstrap.sql``, ``incremental/`` and ``idempotent/``.
+
+    The one place that decides where the SQL comes from: ``PGCORTEX_SQL_DIR`` when
+    set, else the files shipped in the package (:data:`SQL_PACKAGE`, read with
+    :mod:`importlib.resources`: the wheel's copy, or the checkout's ``sql/`` in an
+    editable install).
+    """
     value = os.environ.get(SQL_DIR_ENV)
     if value:
-        return Path(value).expanduser().resolve()
-    here = Path(__file__).resolve()
-    for candidate in (here.parent / "sql", here.parents[2] / "sql"):
-        if (candidate / "bootstrap.sql").is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"pgcortex SQL files not found; set {SQL_DIR_ENV} to the directory holding bootstrap.sql"
-    )
+        root = Path(value).expanduser().resolve()
+        where = f"{SQL_DIR_ENV}={value}"
+    else:
+        try:
+            bootstrap = resources.files(SQL_PACKAGE).joinpath("bootstrap.sql")
+        except ModuleNotFoundError as exc:
+            raise SqlFilesNotFoundError(
+                f"the package {SQL_PACKAGE} (pgcortex's SQL files) is not installed",
+                hint="reinstall pgcortex, or set PGCORTEX_SQL_DIR to a directory of SQL files",
+            ) from exc
+        if not isinstance(bootstrap, Path):
+            raise SqlFilesNotFoundError(
+                f"pgcortex's SQL files are not on the file system ({bootstrap})",
+                hint="install pgcortex unzipped (pip does), or set PGCORTEX_SQL_DIR",
+            )
+        root = bootstrap.parent
+        where = f"the package {SQL_PACKAGE}"
+    if not (root / "bootstrap.sql").is_file():
+        raise SqlFilesNotFoundError(
+            f"pgcortex SQL files not found in {root} ({where})",
+            hint=f"{SQL_DIR_ENV} must name a directory holding bootstrap.sql, "
+            "incremental/ and idempotent/",
+        )
+    return root

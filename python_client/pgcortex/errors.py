@@ -156,6 +156,14 @@ class QueryTimeoutError(PgcortexError):
     """The statement was cancelled by statement_timeout or by the caller."""
 
 
+class SqlFilesNotFoundError(PgcortexError):
+    """The SQL files to deploy are not where PGCORTEX_SQL_DIR or the package says."""
+
+
+class EmbedderUnavailableError(PgcortexError):
+    """The embedder's packages are not installed (install the extra 'embed')."""
+
+
 def _all_subclasses(cls: type[PgcortexError]) -> Iterator[type[PgcortexError]]:
     for sub in cls.__subclasses__():
         yield sub

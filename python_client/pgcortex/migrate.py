@@ -9,6 +9,13 @@
   views are dropped so that a renamed or removed function does not linger.
 * The whole deploy is one transaction behind an advisory lock: a concurrent
   deployer waits, then finds nothing left to apply.
+* A deploy first reads the migrations table (one short read, no lock): when every
+  file is recorded with its current checksum there is nothing pending and it stops
+  there, so :func:`pgcortex.connect` may check on every connection at no cost.
+  ``bootstrap.sql`` (``create ... if not exists``) runs whenever something is applied.
+
+The SQL files come from :func:`pgcortex.config.sql_dir`: ``PGCORTEX_SQL_DIR``, else
+the copy shipped in the package.
 """
 
 from __future__ import annotations
@@ -101,6 +108,30 @@ def _recorded(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
     return {name: (kind, checksum) for name, kind, checksum in rows}
 
 
+def _pending(plan: Plan, recorded: dict[str, tuple[str, str]]) -> list[str]:
+    """Files a deploy would apply (or refuse, for drift); empty when up to date."""
+    out = [
+        f.name
+        for f in (*plan.incremental, *plan.idempotent)
+        if recorded.get(f.name, ("", ""))[1] != f.checksum
+    ]
+    files = {f.name for f in plan.idempotent}
+    out += [
+        name for name, (kind, _) in recorded.items() if kind == "idempotent" and name not in files
+    ]
+    return out
+
+
+def pending(dsn: str, *, directory: Path | None = None) -> list[str]:
+    """Names of the files a deploy would apply (or refuse as drift); empty when up to date.
+
+    One short read of the migrations table, no lock: what :func:`deploy` checks first.
+    """
+    plan = load_plan(directory)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return _pending(plan, _recorded(conn))
+
+
 def _check_drift(plan: Plan, recorded: dict[str, tuple[str, str]]) -> None:
     for f in plan.incremental:
         rec = recorded.get(f.name)
@@ -119,10 +150,16 @@ def deploy(
     force: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> DeployReport:
-    """Apply what is pending, in one transaction; see the module docstring."""
+    """Apply what is pending, in one transaction; see the module docstring.
+
+    Without ``force``, a database that is up to date is left untouched: no lock is
+    taken and nothing is run.
+    """
     plan = load_plan(directory)
     report = DeployReport()
     with psycopg.connect(dsn, autocommit=True) as conn:
+        if not force and not _pending(plan, _recorded(conn)):
+            return report
         conn.execute("set client_min_messages = warning")
         with conn.transaction():
             conn.execute(DEPLOY_LOCK_SQL)

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from ..errors import PgcortexError
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pgcortex", description="Long-term memory for AI agents, in PostgreSQL."
     )
+    parser.add_argument("--version", action="version", version=f"pgcortex {version('pgcortex')}")
     parser.add_argument(
         "--dsn", help="PostgreSQL to use (default: PGCORTEX_DSN, DATABASE_URL, else embedded)"
     )
