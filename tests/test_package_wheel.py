@@ -17,7 +17,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from email.message import Message
 from importlib.metadata import version
 from pathlib import Path
@@ -89,9 +91,26 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def scratch() -> Iterator[Path]:
+    """A directory outside pytest's own temporary root.
+
+    The embedded server runs as another user when run as root, so the venv's server
+    binaries and the data directory must be reachable by it; pytest resets its root
+    (``/tmp/pytest-of-<user>``) to mode 700 whenever a pytest session starts, which
+    would close that path under a running test.
+    """
+    path = Path(tempfile.mkdtemp(prefix="pgcortex-wheel-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, scratch: Path) -> Path:
     """A fresh virtual environment with the wheel and its extra 'server' (not editable)."""
-    venv = tmp_path_factory.mktemp("venv")
+    venv = scratch / "venv"
+    venv.mkdir()
     _run([sys.executable, "-m", "venv", str(venv)], cwd=venv)
     _run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[server]"],
@@ -101,12 +120,11 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def user_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def user_env(scratch: Path) -> tuple[Path, dict[str, str]]:
     """A working directory outside the checkout, and an environment that knows nothing of it."""
-    workdir = tmp_path / "elsewhere"
-    workdir.mkdir()
+    workdir = Path(tempfile.mkdtemp(prefix="elsewhere-", dir=scratch))
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
-    env["PGCORTEX_DATA_DIR"] = str(tmp_path / "server")
+    env["PGCORTEX_DATA_DIR"] = str(workdir / "server")
     return workdir, env
 
 
