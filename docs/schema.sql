@@ -1457,7 +1457,7 @@ ALTER TABLE ONLY pgcortex.user_preferences FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE pgcortex.user_preferences IS 'What the user prefers: one JSON value per key in a namespace, with the confidence and source of the value held.';
 
-CREATE VIEW pgcortex.memory_summary_v AS
+CREATE VIEW pgcortex.memory_summary_v WITH (security_barrier='true') AS
  WITH namespaces AS (
          SELECT m.namespace
            FROM pgcortex.memories m
@@ -4767,7 +4767,7 @@ CREATE TABLE pgcortex.error_codes (
 
 COMMENT ON TABLE pgcortex.error_codes IS 'The documented error codes raised by the pgcortex SQL API (class PC). The Python client maps each to one exception class; a test keeps the two in step.';
 
-CREATE VIEW pgcortex.memories_v AS
+CREATE VIEW pgcortex.memories_v WITH (security_barrier='true') AS
  SELECT m.id,
     m.content,
     m.memory_type,
@@ -4810,7 +4810,7 @@ ALTER TABLE pgcortex.memory_access_log ALTER COLUMN log_id ADD GENERATED ALWAYS 
     CACHE 1
 );
 
-CREATE VIEW pgcortex.memory_access_totals AS
+CREATE VIEW pgcortex.memory_access_totals WITH (security_barrier='true') AS
  SELECT namespace,
     memory_id,
     (sum(n))::bigint AS access_count,

@@ -31,7 +31,7 @@ comment on type pgcortex.memory_row is
 'A memory as the read functions return it: its fields (the embedding only when asked for), exact last_accessed and access_count, and the ids it is linked with either way.';
 
 -- name: memories_v
-create or replace view pgcortex.memories_v as
+create or replace view pgcortex.memories_v with (security_barrier) as
 select
     m.id,
     m.content,
@@ -80,7 +80,7 @@ comment on view pgcortex.memories_v is
 -- from a lateral subquery with offset 0 (see memory_rows): a plain join or a
 -- flattened lateral makes the planner aggregate the whole namespace's counts
 -- (3,887 rows hashed to price 2 memories, docs/performance.md).
-create or replace view pgcortex.memory_access_totals as
+create or replace view pgcortex.memory_access_totals with (security_barrier) as
 select
     x.namespace,
     x.memory_id,
