@@ -107,36 +107,26 @@ COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or te
 
 CREATE FUNCTION pgcortex.check_embedding(embedding public.vector) RETURNS public.vector
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    _problem text := pgcortex.embedding_problem(check_embedding.embedding);
 begin
-    if embedding is null then
-        return null;
-    end if;
-    if public.vector_dims(embedding) <> 384 then
+    if _problem is not null then
         raise exception using
-            errcode = 'PC010',
-            message = pg_catalog.format(
-                'embedding has %s dimensions; pgcortex stores 384', public.vector_dims(embedding)
-            ),
-            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = _problem,
+            hint = case
+                when _problem like '%dimensions%'
+                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
+                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
+            end;
     end if;
-    if public.vector_norm(embedding) = 0 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding is all zeros',
-            detail = 'a zero vector has no direction, so cosine similarity is undefined';
-    end if;
-    if public.vector_norm(embedding) = 'Infinity'::float8 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding has infinite values';
-    end if;
-    return embedding;
+    return check_embedding.embedding;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if it has 384 finite, not all-zero values; else raises PC010 (dimensions) or PC011 (values). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
 
 CREATE FUNCTION pgcortex.check_embedding_model(embedding_model text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -186,7 +176,7 @@ COMMENT ON FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) IS 'C
 
 CREATE FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(assigned integer, founded integer)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -285,6 +275,9 @@ begin
         from pgcortex.memories as m
         where
             m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
+            -- An embedding single precision cannot measure (a row that did not
+            -- come through the API's validation) joins no cluster.
+            and pgcortex.embedding_problem(m.embedding) is null
             and not exists (
                 select from pgcortex.cluster_members as cm
                 inner join pgcortex.knowledge_clusters as c
@@ -303,7 +296,11 @@ begin
         select src.id, src.embedding, src.embedding_model, n.cid, n.sim
         from src
         left join lateral (
-            select cl.id as cid, (1 - (cl.centroid operator(public.<=>) src.embedding))::real as sim
+            -- A NaN similarity (a zero centroid) is "not similar": NaN sorts
+            -- above every number, so sim >= threshold would hold for it.
+            select
+                cl.id as cid,
+                nullif((1 - (cl.centroid operator(public.<=>) src.embedding))::real, 'NaN'::real) as sim
             from cl
             where cl.centroid_model = src.embedding_model
             order by cl.centroid operator(public.<=>) src.embedding
@@ -337,7 +334,7 @@ begin
         _m := least(cardinality(_r_ids), 256);
         select pg_catalog.array_agg(
             case
-                when x.mdl = y.mdl then (1 - (x.e operator(public.<=>) y.e))::real
+                when x.mdl = y.mdl then nullif((1 - (x.e operator(public.<=>) y.e))::real, 'NaN'::real)
                 else -2::real
             end
             order by x.o, y.o
@@ -380,7 +377,9 @@ begin
             select p.id, p.e, p.mdl, p.ord, n.cid, n.sim
             from unnest(_r_ids, _r_embs, _r_models) with ordinality as p (id, e, mdl, ord)
             left join lateral (
-                select l.cid, (1 - (l.e operator(public.<=>) p.e))::real as sim
+                select
+                    l.cid,
+                    nullif((1 - (l.e operator(public.<=>) p.e))::real, 'NaN'::real) as sim
                 from l
                 where l.mdl = p.mdl
                 order by l.e operator(public.<=>) p.e
@@ -733,7 +732,7 @@ COMMENT ON FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) IS 'Mill
 
 CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
@@ -741,11 +740,12 @@ CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
              WHEN (public.vector_dims(embedding) <> 384) THEN format('embedding has %s dimensions; pgcortex stores 384'::text, public.vector_dims(embedding))
              WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
              WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
+             WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
              ELSE NULL::text
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable, else what is wrong (same rules as pgcortex.check_embedding).';
+COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
 
 CREATE TABLE pgcortex.conversation_sessions (
     session_id uuid DEFAULT pgcortex.new_id() NOT NULL,
@@ -2191,7 +2191,7 @@ COMMENT ON FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone)
 
 CREATE FUNCTION pgcortex.maint_recluster(merge_similarity real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(clusters_before integer, memories_assigned integer, clusters_merged integer, members_moved integer, clusters_dissolved integer, clusters_after integer)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
@@ -2260,7 +2260,7 @@ begin
             cross join lateral (
                 select
                     b.id, b.member_count,
-                    (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
+                    nullif((1 - (b.centroid operator(public.<=>) a.centroid))::real, 'NaN'::real) as sim
                 from cl as b
                 where b.id <> a.id and b.centroid_model = a.centroid_model
                 order by b.centroid operator(public.<=>) a.centroid
@@ -2299,7 +2299,7 @@ begin
     ),
     cur as (
         select cm.memory_id, cm.cluster_id, m.embedding, m.embedding_model,
-            (1 - (c.centroid operator(public.<=>) m.embedding))::real as sim
+            nullif((1 - (c.centroid operator(public.<=>) m.embedding))::real, 'NaN'::real) as sim
         from pgcortex.cluster_members as cm
         inner join pgcortex.knowledge_clusters as c
             on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
@@ -2310,7 +2310,9 @@ begin
         select cur.memory_id, cur.cluster_id as old_id, n.id as new_id
         from cur
         cross join lateral (
-            select b.id, (1 - (b.centroid operator(public.<=>) cur.embedding))::real as sim
+            select
+                b.id,
+                nullif((1 - (b.centroid operator(public.<=>) cur.embedding))::real, 'NaN'::real) as sim
             from cl as b
             where b.centroid_model = cur.embedding_model
             order by b.centroid operator(public.<=>) cur.embedding
@@ -2692,7 +2694,7 @@ COMMENT ON FUNCTION pgcortex.normalize_tags(tags text[]) IS 'Tags as stored: tri
 
 CREATE FUNCTION pgcortex.search_memories(query_embedding public.vector DEFAULT NULL::public.vector, query_text text DEFAULT NULL::text, k integer DEFAULT 10, memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_after timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, exclude_ids uuid[] DEFAULT NULL::uuid[], min_relevance real DEFAULT NULL::real, weights jsonb DEFAULT NULL::jsonb, ef_search integer DEFAULT NULL::integer, expand_links boolean DEFAULT false, track boolean DEFAULT true, embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET random_page_cost TO '1.1'
     AS $_$
@@ -2741,7 +2743,8 @@ begin
     if _bad is not null then
         raise exception using
             errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = 'query_embedding: ' || _bad;
+            message = 'query_embedding: ' || _bad,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if search_memories.query_embedding is not null then
         perform pgcortex.check_embedding_model(search_memories.embedding_model);
@@ -3941,7 +3944,7 @@ COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, descripti
 
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -4122,7 +4125,7 @@ begin
         raise exception using
             errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values, not all zero';
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -4232,7 +4235,17 @@ begin
                 order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
                 limit 1
             ) as nn
-            where 1 - nn.dist >= store_memories.near_duplicate_threshold
+            -- Defence in depth: a NaN distance (NaN sorts above every number,
+            -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
+            -- candidate whose own stored embedding single precision cannot
+            -- measure (distance 0 against anything), is never a duplicate.
+            where
+                nn.dist >= 0
+                and nn.dist <= 2
+                and 1 - nn.dist >= store_memories.near_duplicate_threshold
+                and pgcortex.embedding_problem(
+                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
+                ) is null
         ) end
         from pg_catalog.generate_series(1, _n) as o (o)
         order by o.o
@@ -4607,7 +4620,7 @@ COMMENT ON FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, rel
 
 CREATE FUNCTION pgcortex.update_memory(memory_id uuid, content text DEFAULT NULL::text, memory_type text DEFAULT NULL::text, importance integer DEFAULT NULL::integer, confidence real DEFAULT NULL::real, tags text[] DEFAULT NULL::text[], metadata jsonb DEFAULT NULL::jsonb, merge_metadata boolean DEFAULT false, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, clear_expiry boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
@@ -4675,7 +4688,8 @@ begin
     if _problem is not null then
         raise exception using
             errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = _problem;
+            message = _problem,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null

@@ -76,42 +76,33 @@ comment on function pgcortex.schema_version() is
 'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
 
 -- name: check_embedding
--- Validates an embedding for storage or search: 384 dimensions, finite values,
--- not all zero. Raises PC010 / PC011; returns the vector unchanged.
+-- Validates an embedding for storage or search by the one rule of
+-- pgcortex.embedding_problem (384 dimensions, a norm that single-precision
+-- cosine arithmetic can handle). Raises PC010 / PC011; returns the vector.
 create or replace function pgcortex.check_embedding(embedding public.vector)
 returns public.vector
 language plpgsql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
+declare
+    _problem text := pgcortex.embedding_problem(check_embedding.embedding);
 begin
-    if embedding is null then
-        return null;
-    end if;
-    if public.vector_dims(embedding) <> 384 then
+    if _problem is not null then
         raise exception using
-            errcode = 'PC010',
-            message = pg_catalog.format(
-                'embedding has %s dimensions; pgcortex stores 384', public.vector_dims(embedding)
-            ),
-            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = _problem,
+            hint = case
+                when _problem like '%dimensions%'
+                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
+                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
+            end;
     end if;
-    if public.vector_norm(embedding) = 0 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding is all zeros',
-            detail = 'a zero vector has no direction, so cosine similarity is undefined';
-    end if;
-    if public.vector_norm(embedding) = 'Infinity'::float8 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding has infinite values';
-    end if;
-    return embedding;
+    return check_embedding.embedding;
 end
 $$;
 
 comment on function pgcortex.check_embedding(public.vector) is
-'Returns the embedding if it has 384 finite, not all-zero values; else raises PC010 (dimensions) or PC011 (values). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';

@@ -105,14 +105,26 @@ comment on function pgcortex.metadata_problem(jsonb) is
 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
 
 -- name: embedding_problem
--- What is wrong with an embedding for storage or search, or null.
+-- What is wrong with an embedding for storage or search, or null. The one rule
+-- for every function that accepts a vector (pgcortex.check_embedding raises it).
+-- pgvector computes cosine distance in single precision: it sums the squares of
+-- the components in float4, so a vector whose squared norm is outside the
+-- normal float4 range (2^-126 .. 2^128) gives a NaN distance (overflow) or
+-- divides by zero (underflow: distance 0 or 2 against anything), and the
+-- near-duplicate test would merge unrelated memories into it. The norm is
+-- computed here in double precision (public.vector_norm) and must lie in
+-- [2^-60, 2^60], i.e. the squared norm in [2^-120, 2^120]: inside the normal
+-- float4 range with a margin (64 below, 256 above) for the rounding of 384
+-- single-precision products and for dot products of two such vectors. The
+-- normalised components are then within [-1, 1], so finite. NaN and infinite
+-- components never get here: pgvector's input refuses them.
 create or replace function pgcortex.embedding_problem(embedding public.vector)
 returns text
 language sql
 immutable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 begin atomic
     select
         case
@@ -125,11 +137,18 @@ begin atomic
             when public.vector_norm(embedding_problem.embedding) = 0 then 'embedding is all zeros'
             when public.vector_norm(embedding_problem.embedding) = 'Infinity'::float8
                 then 'embedding has infinite values'
+            when
+                not public.vector_norm(embedding_problem.embedding)
+                between 8.673617379884035e-19::float8 and 1.152921504606847e+18::float8
+                then pg_catalog.format(
+                        'embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision',
+                        pg_catalog.to_char(public.vector_norm(embedding_problem.embedding), '9.999EEEE')
+                    )
         end;
 end;
 
 comment on function pgcortex.embedding_problem(public.vector) is
-'Null when the embedding is acceptable, else what is wrong (same rules as pgcortex.check_embedding).';
+'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
 
 -- name: namespace_embedding_model
 -- The embedding model of the namespace's stored embeddings (null when none).
@@ -494,7 +513,7 @@ returns table (ordinality integer, id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -675,7 +694,7 @@ begin
         raise exception using
             errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values, not all zero';
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -785,7 +804,17 @@ begin
                 order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
                 limit 1
             ) as nn
-            where 1 - nn.dist >= store_memories.near_duplicate_threshold
+            -- Defence in depth: a NaN distance (NaN sorts above every number,
+            -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
+            -- candidate whose own stored embedding single precision cannot
+            -- measure (distance 0 against anything), is never a duplicate.
+            where
+                nn.dist >= 0
+                and nn.dist <= 2
+                and 1 - nn.dist >= store_memories.near_duplicate_threshold
+                and pgcortex.embedding_problem(
+                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
+                ) is null
         ) end
         from pg_catalog.generate_series(1, _n) as o (o)
         order by o.o

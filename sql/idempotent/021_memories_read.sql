@@ -397,7 +397,7 @@ returns setof pgcortex.memory_row
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -465,7 +465,8 @@ begin
     if _problem is not null then
         raise exception using
             errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = _problem;
+            message = _problem,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
