@@ -2164,6 +2164,39 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_forget(days integer, max_importance integer, min_access_count integer, as_of timestamp with time zone, dry_run boolean) IS 'Maintenance, the seed''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
 
+CREATE FUNCTION pgcortex.maint_prune_history(keep_days integer DEFAULT 365, as_of timestamp with time zone DEFAULT now(), dry_run boolean DEFAULT false) RETURNS TABLE(simulated boolean, cutoff timestamp with time zone, matched bigint, deleted bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _cutoff timestamptz;
+    _matched bigint;
+    _deleted bigint := 0;
+begin
+    if maint_prune_history.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    if maint_prune_history.keep_days is null or maint_prune_history.keep_days < 0 then
+        raise exception using errcode = 'PC004', message = 'keep_days must be 0 or more';
+    end if;
+    _cutoff := maint_prune_history.as_of - pg_catalog.make_interval(days => maint_prune_history.keep_days);
+    if coalesce(maint_prune_history.dry_run, false) then
+        select count(*) into _matched
+        from pgcortex.memory_history as h
+        where h.namespace = _ns and h.changed_at < _cutoff;
+    else
+        delete from pgcortex.memory_history as h
+        where h.namespace = _ns and h.changed_at < _cutoff;
+        get diagnostics _deleted = row_count;
+        _matched := _deleted;
+    end if;
+    return query select coalesce(maint_prune_history.dry_run, false), _cutoff, _matched, _deleted;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_prune_history(keep_days integer, as_of timestamp with time zone, dry_run boolean) IS 'Maintenance, retention of pgcortex.memory_history: deletes the history rows of this namespace changed more than keep_days (default 365) before as_of; dry_run counts them without deleting. Returns whether it was a dry run (simulated), the cutoff, how many rows matched and how many were deleted. maint_run calls it (history_days).';
+
 CREATE FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(purged bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -2354,9 +2387,9 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
 
-CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
+CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now(), history_days integer DEFAULT 365) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _t timestamptz;
@@ -2368,6 +2401,9 @@ begin
     end if;
     if maint_run.forget_days is null or maint_run.forget_days < 0 then
         raise exception using errcode = 'PC004', message = 'forget_days must be 0 or more';
+    end if;
+    if maint_run.history_days < 0 then
+        raise exception using errcode = 'PC004', message = 'history_days must be 0 or more (null keeps all history)';
     end if;
 
     _t := pg_catalog.clock_timestamp();
@@ -2387,6 +2423,15 @@ begin
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
     return query select 'flush_access', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    if maint_run.history_days is not null then
+        select pg_catalog.to_jsonb(f) into _r
+        from pgcortex.maint_prune_history(keep_days => maint_run.history_days, as_of => maint_run.as_of) as f;
+    else
+        _r := '{"skipped": true}';
+    end if;
+    return query select 'prune_history', _r, pgcortex.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
@@ -2415,7 +2460,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
 CREATE FUNCTION pgcortex.memories_cluster_trigger() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3960,6 +4005,7 @@ declare
     _res_id uuid [];
     _res_action text [];
     _touched uuid [];
+    _i integer;
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
     -- Validation: every check runs before anything is written. -----------------
@@ -4437,7 +4483,10 @@ begin
         select _res_id[o.o] from pg_catalog.generate_series(1, _n) as o (o)
         where _res_action[o.o] <> 'inserted'
     );
-    perform pgcortex.track_access(_touched, store_memories.as_of);
+    -- In slices of at most 10000 ids, the most track_access takes per call.
+    for _i in 0..(coalesce(pg_catalog.cardinality(_touched), 0) - 1) / 10000 loop
+        perform pgcortex.track_access(_touched[_i * 10000 + 1:(_i + 1) * 10000], store_memories.as_of);
+    end loop;
 
     return query
     select
@@ -4548,7 +4597,7 @@ COMMENT ON FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs inte
 
 CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
@@ -4562,6 +4611,14 @@ declare
 begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
+    end if;
+    if pg_catalog.cardinality(track_access.ids) > 10000 then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
+            ),
+            hint = 'split the ids into calls of at most 10000';
     end if;
     -- A read that has written nothing else commits without waiting for the
     -- WAL flush: a server crash may lose the last fraction of a second of
@@ -4601,7 +4658,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
 
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER

@@ -119,6 +119,12 @@ MATRIX: dict[str, list[str]] = {
         " as_of => %(t_later)s)"
     ],
     "maint_purge_expired": ["select * from pgcortex.maint_purge_expired(as_of => %(t_far)s)"],
+    "maint_prune_history": [
+        "select simulated, matched, deleted from pgcortex.maint_prune_history(keep_days => 0,"
+        " as_of => %(t_far)s, dry_run => true)",
+        "select simulated, matched, deleted from pgcortex.maint_prune_history(keep_days => 0,"
+        " as_of => %(t_far)s)",
+    ],
     "maint_recluster": ["select * from pgcortex.maint_recluster()"],
     "maint_run": ["select step, result from pgcortex.maint_run()"],
     # knowledge: sessions and turns

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import psycopg
+import pytest
 
 from pgcortex import Client
 from tests.test_memories_store import MODEL, unit
@@ -184,3 +185,45 @@ def test_tracked_read_commits_without_flush_wait_and_stores_stay_durable(
         )
         assert conn.execute("show synchronous_commit").fetchone() == ("off",)
         conn.commit()
+
+
+def test_track_access_takes_at_most_10000_ids(db: psycopg.Connection) -> None:
+    """One call cannot write a flood of log rows: over 10000 ids is PC004, nothing logged."""
+    db.execute(
+        "select * from pgcortex.store_memory(content => 'Capped memory', "
+        "memory_type => 'business_fact')"
+    )
+    mid = db.execute("select id from pgcortex.memories").fetchone()
+    assert mid is not None
+    with pytest.raises(psycopg.Error) as info:
+        db.execute("select pgcortex.track_access(array_fill(%s::uuid, array[10001]))", (mid[0],))
+    assert info.value.sqlstate == "PC004"
+    assert "at most 10000" in str(info.value)
+    assert db.execute("select count(*) from pgcortex.memory_access_log").fetchone() == (0,)
+    assert db.execute("select count(*) from pgcortex.memory_access").fetchone() == (0,)
+    row = db.execute(
+        "select pgcortex.track_access(array_fill(%s::uuid, array[10000]))", (mid[0],)
+    ).fetchone()
+    assert row == (10000,)
+
+
+def test_a_batch_reinforcing_more_than_10000_memories_still_counts_each(
+    db: psycopg.Connection,
+) -> None:
+    """store_memories counts an access of every memory it reinforces, in slices of
+    10000 (the cap of track_access)."""
+    db.execute(
+        "select count(*) from pgcortex.store_memories("
+        " contents => array(select 'fact ' || g from generate_series(1, 10050) as g),"
+        " memory_types => array_fill('business_fact'::text, array[10050]), dedup_near => false)"
+    )
+    row = db.execute(
+        "select count(*) filter (where s.action = 'updated')"
+        " from pgcortex.store_memories("
+        " contents => array(select 'fact ' || g from generate_series(1, 10050) as g),"
+        " memory_types => array_fill('business_fact'::text, array[10050]), dedup_near => false)"
+        " as s"
+    ).fetchone()
+    assert row == (10050,)
+    total = db.execute("select sum(access_count) from pgcortex.memories_v").fetchone()
+    assert total == (10050,)

@@ -71,7 +71,8 @@ SQL_CALLS = {
     "store_memory": "select * from pgcortex.store_memory(content => 'poisoned one',"
     " memory_type => 'business_fact', embedding => %(v)s::public.vector,"
     " embedding_model => 'test-model')",
-    "store_memories": "select * from pgcortex.store_memories(contents => array['ok one', 'bad two'],"
+    "store_memories": "select * from pgcortex.store_memories("
+    " contents => array['ok one', 'bad two'],"
     " memory_types => array['business_fact', 'business_fact'],"
     " embeddings => array[%(good)s::public.vector, %(v)s::public.vector],"
     " embedding_model => 'test-model')",
@@ -117,7 +118,7 @@ def test_the_bounds_are_the_documented_ones(db: psycopg.Connection) -> None:
             "select pgcortex.embedding_problem(%s::public.vector)", (literal(v),)
         ).fetchone()
         assert row is not None
-        return row[0]
+        return None if row[0] is None else str(row[0])
 
     e = np.zeros(384, dtype=np.float64)
     e[0] = 1.0
@@ -137,9 +138,7 @@ async def test_client_refuses_them_and_later_stores_are_all_inserted(
     bad = np.array(POISON[vector], dtype=np.float32)
     before = checksums(db)
     with pytest.raises(errors.EmbeddingValueError):
-        await client.store_memory(
-            "poisoned", "business_fact", embedding=bad, embedding_model=MODEL
-        )
+        await client.store_memory("poisoned", "business_fact", embedding=bad, embedding_model=MODEL)
     with pytest.raises(errors.EmbeddingValueError):
         await client.store_memories(
             [MemoryInput("poisoned batch item", "business_fact", embedding=bad)],

@@ -270,9 +270,7 @@ def test_no_view_hands_another_namespace_to_a_leaky_function(
                 )
                 seen: list[str] = []
                 leaks: list[tuple[str, str, list[str]]] = []
-                app.add_notice_handler(
-                    lambda d: seen.append(d.message_primary or "")  # type: ignore[arg-type]
-                )
+                app.add_notice_handler(lambda d: seen.append(d.message_primary or ""))
                 if not index_scans:
                     app.execute("set enable_indexscan = off")
                     app.execute("set enable_bitmapscan = off")

@@ -427,13 +427,14 @@ comment on function pgcortex.maint_flush_access(integer) is
 'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
 
 -- name: track_access
--- Counts one read of each memory given (an id may repeat) at as_of.
+-- Counts one read of each memory given (an id may repeat) at as_of; at most
+-- 10000 ids per call (as get_memories), so one call cannot flood the log.
 create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz default now())
 returns bigint
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 -- Its statements look rows up by key: one plan for the session instead of
 -- planning each call anew (docs/performance.md, generic plans).
 set plan_cache_mode = force_generic_plan
@@ -449,6 +450,14 @@ declare
 begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
+    end if;
+    if pg_catalog.cardinality(track_access.ids) > 10000 then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
+            ),
+            hint = 'split the ids into calls of at most 10000';
     end if;
     -- A read that has written nothing else commits without waiting for the
     -- WAL flush: a server crash may lose the last fraction of a second of
@@ -489,7 +498,7 @@ end
 $$;
 
 comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
 
 -- name: store_memories
 -- Stores a batch of memories in one call: validates every item first, then
@@ -529,6 +538,7 @@ declare
     _res_id uuid [];
     _res_action text [];
     _touched uuid [];
+    _i integer;
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
     -- Validation: every check runs before anything is written. -----------------
@@ -1006,7 +1016,10 @@ begin
         select _res_id[o.o] from pg_catalog.generate_series(1, _n) as o (o)
         where _res_action[o.o] <> 'inserted'
     );
-    perform pgcortex.track_access(_touched, store_memories.as_of);
+    -- In slices of at most 10000 ids, the most track_access takes per call.
+    for _i in 0..(coalesce(pg_catalog.cardinality(_touched), 0) - 1) / 10000 loop
+        perform pgcortex.track_access(_touched[_i * 10000 + 1:(_i + 1) * 10000], store_memories.as_of);
+    end loop;
 
     return query
     select
