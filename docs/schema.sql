@@ -160,6 +160,18 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
 
+CREATE FUNCTION pgcortex.claim_commit_check() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
+    return true;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.claim_commit_check() IS 'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
+
 CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
@@ -3580,6 +3592,24 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.related_memories(memory_id uuid, depth integer, relations text[], max_results integer, as_of timestamp with time zone) IS 'Memories linked to one memory, following links either way up to depth (1..5) hops, each listed once at its shortest distance with the path, the last link''s relation and direction (out: followed from source to target), and path_weight (product of the link weights). Cycle-safe (a path never revisits a memory). Raises PC030 for an unknown id. Counts no access.';
 
+CREATE FUNCTION pgcortex.restore_synchronous_commit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
+    if coalesce(_before, '') <> '' and pgcortex.xact_write_count() > 0 then
+        perform pg_catalog.set_config('synchronous_commit', _before, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.restore_synchronous_commit() IS 'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex.xact_write_count above 0).';
+
 CREATE TABLE pgcortex.schema_info (
     singleton boolean DEFAULT true NOT NULL,
     version integer NOT NULL,
@@ -4620,17 +4650,23 @@ begin
             ),
             hint = 'split the ids into calls of at most 10000';
     end if;
-    -- A read that has written nothing else commits without waiting for the
-    -- WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never a stored memory. The prior setting is kept so that
-    -- a later write to pgcortex.memories in the same transaction restores it
-    -- (record_memory_history); stores keep synchronous commit.
+    -- A transaction that does nothing but tracking commits without waiting for
+    -- the WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never anything else. Only when nothing was written
+    -- before (no transaction id yet) and the server counts tuple writes
+    -- (track_counts); at commit the deferred trigger
+    -- memory_access_log_commit_check restores the prior setting unless no
+    -- table other than the tracking tables has a tuple write pending in the
+    -- statistics (pgcortex.xact_write_count = 0). A later change of
+    -- pgcortex.memories restores it at once (record_memory_history).
     if pg_catalog.pg_current_xact_id_if_assigned() is null
         and pg_catalog.current_setting('synchronous_commit') <> 'off'
+        and pg_catalog.current_setting('track_counts')::boolean
     then
         perform pg_catalog.set_config(
             'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
         );
+        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
         perform pg_catalog.set_config('synchronous_commit', 'off', true);
     end if;
     with ins as (
@@ -4658,7 +4694,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
 
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER
@@ -4819,6 +4855,17 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
+
+CREATE FUNCTION pgcortex.xact_write_count() RETURNS bigint
+    LANGUAGE sql PARALLEL RESTRICTED
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (COALESCE(sum(((pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid)) + pg_stat_get_xact_tuples_deleted(c.oid))), (0)::numeric))::bigint AS "coalesce"
+    FROM pg_class c
+   WHERE ((c.relkind = ANY (ARRAY['r'::"char", 'm'::"char"])) AND (c.oid <> ('pgcortex.memory_access_log'::regclass)::oid) AND (c.oid <> ('pgcortex.memory_access'::regclass)::oid));
+END;
+
+COMMENT ON FUNCTION pgcortex.xact_write_count() IS 'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
 
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
@@ -5122,6 +5169,8 @@ CREATE TRIGGER memories_history_delete AFTER DELETE ON pgcortex.memories REFEREN
 CREATE TRIGGER memories_history_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
 
 CREATE TRIGGER memories_history_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
+
+CREATE CONSTRAINT TRIGGER memory_access_log_commit_check AFTER INSERT ON pgcortex.memory_access_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((current_setting('pgcortex.commit_check'::text, true) = 'pending'::text) AND pgcortex.claim_commit_check())) EXECUTE FUNCTION pgcortex.restore_synchronous_commit();
 
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_cluster_fkey FOREIGN KEY (namespace, cluster_id) REFERENCES pgcortex.knowledge_clusters(namespace, id) ON DELETE CASCADE;

@@ -227,3 +227,80 @@ def test_a_batch_reinforcing_more_than_10000_memories_still_counts_each(
     assert row == (10050,)
     total = db.execute("select sum(access_count) from pgcortex.memories_v").fetchone()
     assert total == (10050,)
+
+
+# What each transaction does after a tracked get_memory, before its commit.
+AFTER_TRACKED_READ = {
+    "nothing (tracking only)": [],
+    "a second tracked read": [
+        "select count(*) from pgcortex.get_memory(memory_id => %(m)s, track => true)"
+    ],
+    "learn_user_preference": [
+        "select count(*) from pgcortex.learn_user_preference(key => 'theme', value => '\"dark\"')"
+    ],
+    "link_memories": [
+        "select count(*) from pgcortex.link_memories(source_id => %(m)s, target_id => %(m2)s)"
+    ],
+    "start_session": ["select count(*) from pgcortex.start_session()"],
+    "end_session": ["select count(*) from pgcortex.end_session(session_id => %(s)s)"],
+    "store_memory": [
+        "select count(*) from pgcortex.store_memory(content => 'new fact',"
+        " memory_type => 'business_fact')"
+    ],
+    "an insert into the caller's own table": ["insert into user_audit values ('read')"],
+    "an update of the caller's own table": ["update user_audit set what = what"],
+    "a delete from the caller's own table": ["delete from user_audit"],
+    "a temp table write": ["create temp table scratch (x int)", "insert into scratch values (1)"],
+    "DDL only": ["create table user_later (x int)"],
+    "a truncate of the caller's own table": ["truncate user_audit"],
+    "a write in the same statement": [
+        "insert into user_audit"
+        " select g.content from pgcortex.get_memory(memory_id => %(m)s, track => true) as g"
+    ],
+}
+
+
+@pytest.mark.parametrize("then", list(AFTER_TRACKED_READ), ids=list(AFTER_TRACKED_READ))
+def test_only_a_tracking_only_transaction_commits_asynchronously(
+    db: psycopg.Connection, db_dsn: str, then: str
+) -> None:
+    """A probe (a deferred trigger on the access log that fires after pgcortex's own
+    commit-time check) reports synchronous_commit as the commit record will see it:
+    off only when the transaction did nothing but tracking, on after any other write
+    to any table."""
+    ids = [
+        db.execute(
+            "select id from pgcortex.store_memory(content => %s, memory_type => 'business_fact')",
+            (text,),
+        ).fetchone()
+        for text in ("First fact", "Second fact")
+    ]
+    session = db.execute("select session_id from pgcortex.start_session()").fetchone()
+    assert ids[0] is not None
+    assert ids[1] is not None
+    assert session is not None
+    db.execute("create table user_audit (what text)")
+    db.execute("insert into user_audit values ('seed')")
+    db.execute(
+        "create function zz_probe() returns trigger language plpgsql as $$ begin"
+        " raise notice 'probe synchronous_commit=%', current_setting('synchronous_commit');"
+        " return null; end $$"
+    )
+    db.execute(
+        "create constraint trigger zz_probe after insert on pgcortex.memory_access_log"
+        " deferrable initially deferred for each row execute function zz_probe()"
+    )
+    params = {"m": ids[0][0], "m2": ids[1][0], "s": session[0]}
+    seen: list[str] = []
+    with psycopg.connect(db_dsn, options="-c pgcortex.namespace=test") as conn:
+        conn.add_notice_handler(lambda d: seen.append(d.message_primary or ""))
+        conn.execute(
+            "select count(*) from pgcortex.get_memory(memory_id => %(m)s, track => true)", params
+        )
+        for stmt in AFTER_TRACKED_READ[then]:
+            conn.execute(stmt, params)
+        conn.commit()
+        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+    at_commit = {m.removeprefix("probe synchronous_commit=") for m in seen if "probe" in m}
+    expected = "off" if then in ("nothing (tracking only)", "a second tracked read") else "on"
+    assert at_commit == {expected}

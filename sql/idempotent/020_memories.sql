@@ -459,17 +459,23 @@ begin
             ),
             hint = 'split the ids into calls of at most 10000';
     end if;
-    -- A read that has written nothing else commits without waiting for the
-    -- WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never a stored memory. The prior setting is kept so that
-    -- a later write to pgcortex.memories in the same transaction restores it
-    -- (record_memory_history); stores keep synchronous commit.
+    -- A transaction that does nothing but tracking commits without waiting for
+    -- the WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never anything else. Only when nothing was written
+    -- before (no transaction id yet) and the server counts tuple writes
+    -- (track_counts); at commit the deferred trigger
+    -- memory_access_log_commit_check restores the prior setting unless no
+    -- table other than the tracking tables has a tuple write pending in the
+    -- statistics (pgcortex.xact_write_count = 0). A later change of
+    -- pgcortex.memories restores it at once (record_memory_history).
     if pg_catalog.pg_current_xact_id_if_assigned() is null
         and pg_catalog.current_setting('synchronous_commit') <> 'off'
+        and pg_catalog.current_setting('track_counts')::boolean
     then
         perform pg_catalog.set_config(
             'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
         );
+        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
         perform pg_catalog.set_config('synchronous_commit', 'off', true);
     end if;
     with ins as (
@@ -498,7 +504,101 @@ end
 $$;
 
 comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
+
+-- name: xact_write_count
+-- Tuples inserted, updated or deleted so far by this backend in every table
+-- (catalogs and the caller's own tables included) except the two tracking
+-- tables, from the statistics of the current transaction. It also includes
+-- writes of this backend's earlier transactions not yet reported to the
+-- statistics (they are reported at most once a second, when the session is
+-- idle): 0 proves the transaction wrote nothing else; more than 0 may be an
+-- earlier transaction's, and is taken as a write (the safe side). Toast tables
+-- are left out: they are written only together with their table.
+create or replace function pgcortex.xact_write_count()
+returns bigint
+language sql
+volatile
+parallel restricted
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        coalesce(
+            sum(
+                pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)
+                + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
+                + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)
+            ),
+            0
+        )::bigint
+    from pg_catalog.pg_class as c
+    where
+        c.relkind in ('r', 'm')
+        and c.oid <> 'pgcortex.memory_access_log'::regclass
+        and c.oid <> 'pgcortex.memory_access'::regclass;
+end;
+
+comment on function pgcortex.xact_write_count() is
+'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
+
+-- name: claim_commit_check
+-- True once per transaction (for the first access-log row of a tracking-only
+-- transaction): queues one commit-time check instead of one per row.
+create or replace function pgcortex.claim_commit_check()
+returns boolean
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
+    return true;
+end
+$$;
+
+comment on function pgcortex.claim_commit_check() is
+'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
+
+-- name: restore_synchronous_commit
+-- At commit (deferred trigger): a transaction in which track_access turned
+-- synchronous_commit off gets its prior setting back when it wrote anything
+-- besides access tracking, to any table (or may have: xact_write_count > 0).
+-- The setting is read when the commit record is written, after the deferred
+-- triggers have run.
+create or replace function pgcortex.restore_synchronous_commit()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
+    if coalesce(_before, '') <> '' and pgcortex.xact_write_count() > 0 then
+        perform pg_catalog.set_config('synchronous_commit', _before, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
+    return null;
+end
+$$;
+
+comment on function pgcortex.restore_synchronous_commit() is
+'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex.xact_write_count above 0).';
+
+drop trigger if exists memory_access_log_commit_check on pgcortex.memory_access_log;
+create constraint trigger memory_access_log_commit_check
+after insert on pgcortex.memory_access_log
+deferrable initially deferred
+for each row
+when (
+    pg_catalog.current_setting('pgcortex.commit_check', true) = 'pending'
+    and pgcortex.claim_commit_check()
+)
+execute function pgcortex.restore_synchronous_commit();
 
 -- name: store_memories
 -- Stores a batch of memories in one call: validates every item first, then
