@@ -456,7 +456,7 @@ COMMENT ON FUNCTION pgcortex.content_hash(content text) IS 'Exact-dedup key: sha
 
 CREATE FUNCTION pgcortex.current_namespace() RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -481,13 +481,13 @@ begin
             errcode = 'PC051',
             message = 'this login role may not use this namespace',
             detail = pg_catalog.format('namespace %s', _ns),
-            hint = 'the role is bound to other namespaces (pgcortex.namespace_bindings)';
+            hint = 'the role is bound to other namespaces, or has no binding while unbound logins are refused (pgcortex.namespace_bindings, pgcortex.security_settings)';
     end if;
     return _ns;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role is bound to other namespaces (pgcortex.namespace_bindings).';
+COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role may not use it (bound to other namespaces in pgcortex.namespace_bindings, or unbound while pgcortex.security_settings refuses unbound logins).';
 
 CREATE FUNCTION pgcortex.new_id() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
@@ -2676,31 +2676,35 @@ COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The model that made
 
 CREATE FUNCTION pgcortex.namespace_permitted() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
+    _bound boolean;
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
-    -- predate the bindings table (0007), where nothing calls it.
-    -- One look-up: no binding rows for the role (null) means unrestricted.
-    return coalesce(
-        (
-            select
-                pg_catalog.bool_or(
-                    coalesce(
-                        b.bound_namespace::text
-                        = pg_catalog.current_setting('pgcortex.namespace', true),
-                        false
-                    )
-                )
-            from pgcortex.namespace_bindings as b
-            where b.role_name = session_user
-        ),
-        true
-    );
+    -- predate the bindings table (0007) and the settings table (0012), where
+    -- nothing calls it.
+    -- One look-up: no binding rows for the role (null) means unbound.
+    select
+        pg_catalog.bool_or(
+            b.bound_namespace::text = '*' or coalesce(b.bound_namespace::text = _ns, false)
+        )
+    into _bound
+    from pgcortex.namespace_bindings as b
+    where b.role_name = session_user;
+    if _bound is not null then
+        return _bound;
+    end if;
+    if coalesce((select s.unbound_logins from pgcortex.security_settings as s), 'allow') = 'allow' then
+        return true;
+    end if;
+    return coalesce((select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = session_user), false)
+    or pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member');
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role has no bindings in pgcortex.namespace_bindings, or one for that namespace. Checked by the row-level security policy of every namespaced table.';
+COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role is bound to that namespace or to ''*'' in pgcortex.namespace_bindings; or it has no binding and pgcortex.security_settings.unbound_logins is allow, or it is a superuser or a member of pgcortex_owner. Checked by the row-level security policy of every namespaced table and by pgcortex.current_namespace() (PC051).';
 
 CREATE FUNCTION pgcortex.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
     LANGUAGE sql STABLE
@@ -5018,7 +5022,7 @@ COMMENT ON TABLE pgcortex.namespace_bindings IS 'Which namespaces a login role (
 
 COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (session_user), as in pg_roles.rolname.';
 
-COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use.';
+COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use; ''*'' means every namespace (a trusted service serving many tenants).';
 
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
@@ -5027,6 +5031,22 @@ CREATE TABLE pgcortex.pattern_types (
 );
 
 COMMENT ON TABLE pgcortex.pattern_types IS 'The kinds of learning pattern. A row here is all it takes to add a type (no migration).';
+
+CREATE TABLE pgcortex.security_settings (
+    singleton boolean DEFAULT true NOT NULL,
+    unbound_logins text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT security_settings_singleton_check CHECK (singleton),
+    CONSTRAINT security_settings_unbound_logins_check CHECK ((unbound_logins = ANY (ARRAY['allow'::text, 'refuse'::text])))
+);
+
+COMMENT ON TABLE pgcortex.security_settings IS 'Security settings of the deployment, one row; changed only by the owner or a superuser. unbound_logins: refuse = a login role without a row in pgcortex.namespace_bindings may use no namespace (PC051), unless it is a superuser or a member of pgcortex_owner; allow = such a role may use every namespace.';
+
+COMMENT ON COLUMN pgcortex.security_settings.singleton IS 'Always true: the table has one row.';
+
+COMMENT ON COLUMN pgcortex.security_settings.unbound_logins IS 'refuse (fail-closed, the default of new deployments) or allow (the behaviour before this setting existed).';
+
+COMMENT ON COLUMN pgcortex.security_settings.updated_at IS 'When the row was last changed.';
 
 ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.user_preference_history_change_id_seq
@@ -5105,6 +5125,9 @@ ALTER TABLE ONLY pgcortex.schema_info
 
 ALTER TABLE ONLY pgcortex.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY pgcortex.security_settings
+    ADD CONSTRAINT security_settings_pkey PRIMARY KEY (singleton);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_pkey PRIMARY KEY (change_id);

@@ -161,18 +161,29 @@ def namespace_row_counts(conn: psycopg.Connection, namespace: str) -> dict[str, 
 
 
 @contextmanager
-def login_role(conn: psycopg.Connection, member_of: str = APP_ROLE) -> Iterator[tuple[str, str]]:
-    """A throwaway non-superuser login role, member of ``member_of``: yields (name, dsn)."""
+def login_role(
+    conn: psycopg.Connection, member_of: str = APP_ROLE, bind: str | None = "*"
+) -> Iterator[tuple[str, str]]:
+    """A throwaway non-superuser login role, member of ``member_of``: yields (name, dsn).
+
+    It is bound to ``bind`` ('*': every namespace, a trusted multi-tenant service;
+    None: no binding, which a fail-closed deployment refuses)."""
     name = f"pgcortex_t_{uuid.uuid4().hex[:10]}"
     conn.execute(
         sql.SQL("create role {} login nosuperuser nobypassrls in role {}").format(
             sql.Identifier(name), sql.Identifier(member_of)
         )
     )
+    if bind is not None:
+        conn.execute(
+            "insert into pgcortex.namespace_bindings (role_name, bound_namespace) values (%s, %s)",
+            (name, bind),
+        )
     dbname = conn.info.dbname
     try:
         yield name, make_dsn(dbname, user=name)
     finally:
+        conn.execute("delete from pgcortex.namespace_bindings where role_name = %s", (name,))
         conn.execute(
             "select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity"
             " where usename = %s",

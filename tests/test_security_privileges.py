@@ -451,8 +451,7 @@ def test_a_bound_login_role_cannot_switch_to_another_namespace(db: psycopg.Conne
     """With bindings, setting pgcortex.namespace to another tenant's name gains nothing."""
     seed_namespace(db, "a", "alpha")
     b = seed_namespace(db, "b", "beta")
-    with login_role(db) as (name, dsn):
-        db.execute("insert into pgcortex.namespace_bindings values (%s, 'a')", (name,))
+    with login_role(db, bind="a") as (name, dsn):
         with connect_as(dsn, "a") as app:
             own = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
             assert own is not None
@@ -499,8 +498,9 @@ def test_a_bound_login_role_cannot_switch_to_another_namespace(db: psycopg.Conne
             # Nor can it bind itself to b.
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app.execute(f"insert into pgcortex.namespace_bindings values ('{name}', 'b')")
-        # An unbound role is not restricted (a trusted service serving many tenants).
+        # A role bound to '*' is not restricted (a trusted service serving many tenants).
         db.execute("delete from pgcortex.namespace_bindings where role_name = %s", (name,))
+        db.execute("insert into pgcortex.namespace_bindings values (%s, '*')", (name,))
         with connect_as(dsn, "b") as app:
             rows = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
             assert rows is not None

@@ -5,15 +5,16 @@
 -- name: current_namespace
 -- The namespace this call works in: the setting pgcortex.namespace (set by the
 -- client at connect, or by `set pgcortex.namespace = '...'` in psql).
--- Fail-closed: raises PC001 when it is not set, PC051 when the login role is
--- bound to other namespaces (pgcortex.namespace_permitted, 040_security.sql).
+-- Fail-closed: raises PC001 when it is not set, PC051 when the login role may
+-- not use it (bound to other namespaces, or unbound while unbound logins are
+-- refused: pgcortex.namespace_permitted, 040_security.sql).
 create or replace function pgcortex.current_namespace()
 returns text
 language plpgsql
 stable
 parallel safe
 security invoker
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
@@ -38,14 +39,14 @@ begin
             errcode = 'PC051',
             message = 'this login role may not use this namespace',
             detail = pg_catalog.format('namespace %s', _ns),
-            hint = 'the role is bound to other namespaces (pgcortex.namespace_bindings)';
+            hint = 'the role is bound to other namespaces, or has no binding while unbound logins are refused (pgcortex.namespace_bindings, pgcortex.security_settings)';
     end if;
     return _ns;
 end
 $$;
 
 comment on function pgcortex.current_namespace() is
-'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role is bound to other namespaces (pgcortex.namespace_bindings).';
+'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role may not use it (bound to other namespaces in pgcortex.namespace_bindings, or unbound while pgcortex.security_settings refuses unbound logins).';
 
 -- name: schema_version
 -- The schema version of this database and what has been deployed.
