@@ -109,34 +109,24 @@ CREATE FUNCTION pgcortex.check_embedding(embedding public.vector) RETURNS public
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    _problem text := pgcortex.embedding_problem(check_embedding.embedding);
 begin
-    if embedding is null then
-        return null;
-    end if;
-    if public.vector_dims(embedding) <> 384 then
+    if _problem is not null then
         raise exception using
-            errcode = 'PC010',
-            message = pg_catalog.format(
-                'embedding has %s dimensions; pgcortex stores 384', public.vector_dims(embedding)
-            ),
-            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = _problem,
+            hint = case
+                when _problem like '%dimensions%'
+                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
+                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
+            end;
     end if;
-    if public.vector_norm(embedding) = 0 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding is all zeros',
-            detail = 'a zero vector has no direction, so cosine similarity is undefined';
-    end if;
-    if public.vector_norm(embedding) = 'Infinity'::float8 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding has infinite values';
-    end if;
-    return embedding;
+    return check_embedding.embedding;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if it has 384 finite, not all-zero values; else raises PC010 (dimensions) or PC011 (values). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
 
 CREATE FUNCTION pgcortex.check_embedding_model(embedding_model text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -169,6 +159,18 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+
+CREATE FUNCTION pgcortex.claim_commit_check() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
+    return true;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.claim_commit_check() IS 'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
 
 CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -285,6 +287,9 @@ begin
         from pgcortex.memories as m
         where
             m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
+            -- An embedding single precision cannot measure (a row that did not
+            -- come through the API's validation) joins no cluster.
+            and pgcortex.embedding_problem(m.embedding) is null
             and not exists (
                 select from pgcortex.cluster_members as cm
                 inner join pgcortex.knowledge_clusters as c
@@ -303,7 +308,11 @@ begin
         select src.id, src.embedding, src.embedding_model, n.cid, n.sim
         from src
         left join lateral (
-            select cl.id as cid, (1 - (cl.centroid operator(public.<=>) src.embedding))::real as sim
+            -- A NaN similarity (a zero centroid) is "not similar": NaN sorts
+            -- above every number, so sim >= threshold would hold for it.
+            select
+                cl.id as cid,
+                nullif((1 - (cl.centroid operator(public.<=>) src.embedding))::real, 'NaN'::real) as sim
             from cl
             where cl.centroid_model = src.embedding_model
             order by cl.centroid operator(public.<=>) src.embedding
@@ -337,7 +346,7 @@ begin
         _m := least(cardinality(_r_ids), 256);
         select pg_catalog.array_agg(
             case
-                when x.mdl = y.mdl then (1 - (x.e operator(public.<=>) y.e))::real
+                when x.mdl = y.mdl then nullif((1 - (x.e operator(public.<=>) y.e))::real, 'NaN'::real)
                 else -2::real
             end
             order by x.o, y.o
@@ -380,7 +389,9 @@ begin
             select p.id, p.e, p.mdl, p.ord, n.cid, n.sim
             from unnest(_r_ids, _r_embs, _r_models) with ordinality as p (id, e, mdl, ord)
             left join lateral (
-                select l.cid, (1 - (l.e operator(public.<=>) p.e))::real as sim
+                select
+                    l.cid,
+                    nullif((1 - (l.e operator(public.<=>) p.e))::real, 'NaN'::real) as sim
                 from l
                 where l.mdl = p.mdl
                 order by l.e operator(public.<=>) p.e
@@ -470,13 +481,13 @@ begin
             errcode = 'PC051',
             message = 'this login role may not use this namespace',
             detail = pg_catalog.format('namespace %s', _ns),
-            hint = 'the role is bound to other namespaces (pgcortex.namespace_bindings)';
+            hint = 'the role is bound to other namespaces, or has no binding while unbound logins are refused (pgcortex.namespace_bindings, pgcortex.security_settings)';
     end if;
     return _ns;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role is bound to other namespaces (pgcortex.namespace_bindings).';
+COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role may not use it (bound to other namespaces in pgcortex.namespace_bindings, or unbound while pgcortex.security_settings refuses unbound logins).';
 
 CREATE FUNCTION pgcortex.new_id() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
@@ -741,11 +752,12 @@ CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
              WHEN (public.vector_dims(embedding) <> 384) THEN format('embedding has %s dimensions; pgcortex stores 384'::text, public.vector_dims(embedding))
              WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
              WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
+             WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
              ELSE NULL::text
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable, else what is wrong (same rules as pgcortex.check_embedding).';
+COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
 
 CREATE TABLE pgcortex.conversation_sessions (
     session_id uuid DEFAULT pgcortex.new_id() NOT NULL,
@@ -1457,7 +1469,7 @@ ALTER TABLE ONLY pgcortex.user_preferences FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE pgcortex.user_preferences IS 'What the user prefers: one JSON value per key in a namespace, with the confidence and source of the value held.';
 
-CREATE VIEW pgcortex.memory_summary_v AS
+CREATE VIEW pgcortex.memory_summary_v WITH (security_barrier='true') AS
  WITH namespaces AS (
          SELECT m.namespace
            FROM pgcortex.memories m
@@ -2164,6 +2176,39 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_forget(days integer, max_importance integer, min_access_count integer, as_of timestamp with time zone, dry_run boolean) IS 'Maintenance, the seed''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
 
+CREATE FUNCTION pgcortex.maint_prune_history(keep_days integer DEFAULT 365, as_of timestamp with time zone DEFAULT now(), dry_run boolean DEFAULT false) RETURNS TABLE(simulated boolean, cutoff timestamp with time zone, matched bigint, deleted bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _cutoff timestamptz;
+    _matched bigint;
+    _deleted bigint := 0;
+begin
+    if maint_prune_history.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    if maint_prune_history.keep_days is null or maint_prune_history.keep_days < 0 then
+        raise exception using errcode = 'PC004', message = 'keep_days must be 0 or more';
+    end if;
+    _cutoff := maint_prune_history.as_of - pg_catalog.make_interval(days => maint_prune_history.keep_days);
+    if coalesce(maint_prune_history.dry_run, false) then
+        select count(*) into _matched
+        from pgcortex.memory_history as h
+        where h.namespace = _ns and h.changed_at < _cutoff;
+    else
+        delete from pgcortex.memory_history as h
+        where h.namespace = _ns and h.changed_at < _cutoff;
+        get diagnostics _deleted = row_count;
+        _matched := _deleted;
+    end if;
+    return query select coalesce(maint_prune_history.dry_run, false), _cutoff, _matched, _deleted;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_prune_history(keep_days integer, as_of timestamp with time zone, dry_run boolean) IS 'Maintenance, retention of pgcortex.memory_history: deletes the history rows of this namespace changed more than keep_days (default 365) before as_of; dry_run counts them without deleting. Returns whether it was a dry run (simulated), the cutoff, how many rows matched and how many were deleted. maint_run calls it (history_days).';
+
 CREATE FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(purged bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2260,7 +2305,7 @@ begin
             cross join lateral (
                 select
                     b.id, b.member_count,
-                    (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
+                    nullif((1 - (b.centroid operator(public.<=>) a.centroid))::real, 'NaN'::real) as sim
                 from cl as b
                 where b.id <> a.id and b.centroid_model = a.centroid_model
                 order by b.centroid operator(public.<=>) a.centroid
@@ -2299,7 +2344,7 @@ begin
     ),
     cur as (
         select cm.memory_id, cm.cluster_id, m.embedding, m.embedding_model,
-            (1 - (c.centroid operator(public.<=>) m.embedding))::real as sim
+            nullif((1 - (c.centroid operator(public.<=>) m.embedding))::real, 'NaN'::real) as sim
         from pgcortex.cluster_members as cm
         inner join pgcortex.knowledge_clusters as c
             on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
@@ -2310,7 +2355,9 @@ begin
         select cur.memory_id, cur.cluster_id as old_id, n.id as new_id
         from cur
         cross join lateral (
-            select b.id, (1 - (b.centroid operator(public.<=>) cur.embedding))::real as sim
+            select
+                b.id,
+                nullif((1 - (b.centroid operator(public.<=>) cur.embedding))::real, 'NaN'::real) as sim
             from cl as b
             where b.centroid_model = cur.embedding_model
             order by b.centroid operator(public.<=>) cur.embedding
@@ -2352,7 +2399,7 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
 
-CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
+CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now(), history_days integer DEFAULT 365) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2366,6 +2413,9 @@ begin
     end if;
     if maint_run.forget_days is null or maint_run.forget_days < 0 then
         raise exception using errcode = 'PC004', message = 'forget_days must be 0 or more';
+    end if;
+    if maint_run.history_days < 0 then
+        raise exception using errcode = 'PC004', message = 'history_days must be 0 or more (null keeps all history)';
     end if;
 
     _t := pg_catalog.clock_timestamp();
@@ -2385,6 +2435,15 @@ begin
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
     return query select 'flush_access', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    if maint_run.history_days is not null then
+        select pg_catalog.to_jsonb(f) into _r
+        from pgcortex.maint_prune_history(keep_days => maint_run.history_days, as_of => maint_run.as_of) as f;
+    else
+        _r := '{"skipped": true}';
+    end if;
+    return query select 'prune_history', _r, pgcortex.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
@@ -2413,7 +2472,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
 CREATE FUNCTION pgcortex.memories_cluster_trigger() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2619,29 +2678,33 @@ CREATE FUNCTION pgcortex.namespace_permitted() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
+    _bound boolean;
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
-    -- predate the bindings table (0007), where nothing calls it.
-    -- One look-up: no binding rows for the role (null) means unrestricted.
-    return coalesce(
-        (
-            select
-                pg_catalog.bool_or(
-                    coalesce(
-                        b.bound_namespace::text
-                        = pg_catalog.current_setting('pgcortex.namespace', true),
-                        false
-                    )
-                )
-            from pgcortex.namespace_bindings as b
-            where b.role_name = session_user
-        ),
-        true
-    );
+    -- predate the bindings table (0007) and the settings table (0012), where
+    -- nothing calls it.
+    -- One look-up: no binding rows for the role (null) means unbound.
+    select
+        pg_catalog.bool_or(
+            b.bound_namespace::text = '*' or coalesce(b.bound_namespace::text = _ns, false)
+        )
+    into _bound
+    from pgcortex.namespace_bindings as b
+    where b.role_name = session_user;
+    if _bound is not null then
+        return _bound;
+    end if;
+    if coalesce((select s.unbound_logins from pgcortex.security_settings as s), 'allow') = 'allow' then
+        return true;
+    end if;
+    return coalesce((select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = session_user), false)
+    or pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member');
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role has no bindings in pgcortex.namespace_bindings, or one for that namespace. Checked by the row-level security policy of every namespaced table.';
+COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role is bound to that namespace or to ''*'' in pgcortex.namespace_bindings; or it has no binding and pgcortex.security_settings.unbound_logins is allow, or it is a superuser or a member of pgcortex_owner. Checked by the row-level security policy of every namespaced table and by pgcortex.current_namespace() (PC051).';
 
 CREATE FUNCTION pgcortex.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
     LANGUAGE sql STABLE
@@ -2741,7 +2804,8 @@ begin
     if _bad is not null then
         raise exception using
             errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = 'query_embedding: ' || _bad;
+            message = 'query_embedding: ' || _bad,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if search_memories.query_embedding is not null then
         perform pgcortex.check_embedding_model(search_memories.embedding_model);
@@ -3532,6 +3596,24 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.related_memories(memory_id uuid, depth integer, relations text[], max_results integer, as_of timestamp with time zone) IS 'Memories linked to one memory, following links either way up to depth (1..5) hops, each listed once at its shortest distance with the path, the last link''s relation and direction (out: followed from source to target), and path_weight (product of the link weights). Cycle-safe (a path never revisits a memory). Raises PC030 for an unknown id. Counts no access.';
 
+CREATE FUNCTION pgcortex.restore_synchronous_commit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
+    if coalesce(_before, '') <> '' and pgcortex.xact_write_count() > 0 then
+        perform pg_catalog.set_config('synchronous_commit', _before, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.restore_synchronous_commit() IS 'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex.xact_write_count above 0).';
+
 CREATE TABLE pgcortex.schema_info (
     singleton boolean DEFAULT true NOT NULL,
     version integer NOT NULL,
@@ -3957,6 +4039,7 @@ declare
     _res_id uuid [];
     _res_action text [];
     _touched uuid [];
+    _i integer;
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
     -- Validation: every check runs before anything is written. -----------------
@@ -4122,7 +4205,7 @@ begin
         raise exception using
             errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values, not all zero';
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -4232,7 +4315,17 @@ begin
                 order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
                 limit 1
             ) as nn
-            where 1 - nn.dist >= store_memories.near_duplicate_threshold
+            -- Defence in depth: a NaN distance (NaN sorts above every number,
+            -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
+            -- candidate whose own stored embedding single precision cannot
+            -- measure (distance 0 against anything), is never a duplicate.
+            where
+                nn.dist >= 0
+                and nn.dist <= 2
+                and 1 - nn.dist >= store_memories.near_duplicate_threshold
+                and pgcortex.embedding_problem(
+                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
+                ) is null
         ) end
         from pg_catalog.generate_series(1, _n) as o (o)
         order by o.o
@@ -4424,7 +4517,10 @@ begin
         select _res_id[o.o] from pg_catalog.generate_series(1, _n) as o (o)
         where _res_action[o.o] <> 'inserted'
     );
-    perform pgcortex.track_access(_touched, store_memories.as_of);
+    -- In slices of at most 10000 ids, the most track_access takes per call.
+    for _i in 0..(coalesce(pg_catalog.cardinality(_touched), 0) - 1) / 10000 loop
+        perform pgcortex.track_access(_touched[_i * 10000 + 1:(_i + 1) * 10000], store_memories.as_of);
+    end loop;
 
     return query
     select
@@ -4550,17 +4646,31 @@ begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
     end if;
-    -- A read that has written nothing else commits without waiting for the
-    -- WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never a stored memory. The prior setting is kept so that
-    -- a later write to pgcortex.memories in the same transaction restores it
-    -- (record_memory_history); stores keep synchronous commit.
+    if pg_catalog.cardinality(track_access.ids) > 10000 then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
+            ),
+            hint = 'split the ids into calls of at most 10000';
+    end if;
+    -- A transaction that does nothing but tracking commits without waiting for
+    -- the WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never anything else. Only when nothing was written
+    -- before (no transaction id yet) and the server counts tuple writes
+    -- (track_counts); at commit the deferred trigger
+    -- memory_access_log_commit_check restores the prior setting unless no
+    -- table other than the tracking tables has a tuple write pending in the
+    -- statistics (pgcortex.xact_write_count = 0). A later change of
+    -- pgcortex.memories restores it at once (record_memory_history).
     if pg_catalog.pg_current_xact_id_if_assigned() is null
         and pg_catalog.current_setting('synchronous_commit') <> 'off'
+        and pg_catalog.current_setting('track_counts')::boolean
     then
         perform pg_catalog.set_config(
             'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
         );
+        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
         perform pg_catalog.set_config('synchronous_commit', 'off', true);
     end if;
     with ins as (
@@ -4588,7 +4698,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
 
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER
@@ -4675,7 +4785,8 @@ begin
     if _problem is not null then
         raise exception using
             errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = _problem;
+            message = _problem,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
@@ -4749,6 +4860,17 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
 
+CREATE FUNCTION pgcortex.xact_write_count() RETURNS bigint
+    LANGUAGE sql PARALLEL RESTRICTED
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (COALESCE(sum(((pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid)) + pg_stat_get_xact_tuples_deleted(c.oid))), (0)::numeric))::bigint AS "coalesce"
+    FROM pg_class c
+   WHERE ((c.relkind = ANY (ARRAY['r'::"char", 'm'::"char"])) AND (c.oid <> ('pgcortex.memory_access_log'::regclass)::oid) AND (c.oid <> ('pgcortex.memory_access'::regclass)::oid));
+END;
+
+COMMENT ON FUNCTION pgcortex.xact_write_count() IS 'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
+
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
     START WITH 1
@@ -4767,7 +4889,7 @@ CREATE TABLE pgcortex.error_codes (
 
 COMMENT ON TABLE pgcortex.error_codes IS 'The documented error codes raised by the pgcortex SQL API (class PC). The Python client maps each to one exception class; a test keeps the two in step.';
 
-CREATE VIEW pgcortex.memories_v AS
+CREATE VIEW pgcortex.memories_v WITH (security_barrier='true') AS
  SELECT m.id,
     m.content,
     m.memory_type,
@@ -4810,7 +4932,7 @@ ALTER TABLE pgcortex.memory_access_log ALTER COLUMN log_id ADD GENERATED ALWAYS 
     CACHE 1
 );
 
-CREATE VIEW pgcortex.memory_access_totals AS
+CREATE VIEW pgcortex.memory_access_totals WITH (security_barrier='true') AS
  SELECT namespace,
     memory_id,
     (sum(n))::bigint AS access_count,
@@ -4900,7 +5022,7 @@ COMMENT ON TABLE pgcortex.namespace_bindings IS 'Which namespaces a login role (
 
 COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (session_user), as in pg_roles.rolname.';
 
-COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use.';
+COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use; ''*'' means every namespace (a trusted service serving many tenants).';
 
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
@@ -4909,6 +5031,22 @@ CREATE TABLE pgcortex.pattern_types (
 );
 
 COMMENT ON TABLE pgcortex.pattern_types IS 'The kinds of learning pattern. A row here is all it takes to add a type (no migration).';
+
+CREATE TABLE pgcortex.security_settings (
+    singleton boolean DEFAULT true NOT NULL,
+    unbound_logins text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT security_settings_singleton_check CHECK (singleton),
+    CONSTRAINT security_settings_unbound_logins_check CHECK ((unbound_logins = ANY (ARRAY['allow'::text, 'refuse'::text])))
+);
+
+COMMENT ON TABLE pgcortex.security_settings IS 'Security settings of the deployment, one row; changed only by the owner or a superuser. unbound_logins: refuse = a login role without a row in pgcortex.namespace_bindings may use no namespace (PC051), unless it is a superuser or a member of pgcortex_owner; allow = such a role may use every namespace.';
+
+COMMENT ON COLUMN pgcortex.security_settings.singleton IS 'Always true: the table has one row.';
+
+COMMENT ON COLUMN pgcortex.security_settings.unbound_logins IS 'refuse (fail-closed, the default of new deployments) or allow (the behaviour before this setting existed).';
+
+COMMENT ON COLUMN pgcortex.security_settings.updated_at IS 'When the row was last changed.';
 
 ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.user_preference_history_change_id_seq
@@ -4988,6 +5126,9 @@ ALTER TABLE ONLY pgcortex.schema_info
 ALTER TABLE ONLY pgcortex.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY pgcortex.security_settings
+    ADD CONSTRAINT security_settings_pkey PRIMARY KEY (singleton);
+
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_pkey PRIMARY KEY (change_id);
 
@@ -5051,6 +5192,8 @@ CREATE TRIGGER memories_history_delete AFTER DELETE ON pgcortex.memories REFEREN
 CREATE TRIGGER memories_history_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
 
 CREATE TRIGGER memories_history_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
+
+CREATE CONSTRAINT TRIGGER memory_access_log_commit_check AFTER INSERT ON pgcortex.memory_access_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((current_setting('pgcortex.commit_check'::text, true) = 'pending'::text) AND pgcortex.claim_commit_check())) EXECUTE FUNCTION pgcortex.restore_synchronous_commit();
 
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_cluster_fkey FOREIGN KEY (namespace, cluster_id) REFERENCES pgcortex.knowledge_clusters(namespace, id) ON DELETE CASCADE;

@@ -17,6 +17,7 @@ from __future__ import annotations
 EXEMPT: dict[str, str] = {
     "memories_cluster_trigger": "trigger function (runs inside the store calls below)",
     "record_memory_history": "trigger function (runs inside the update calls below)",
+    "restore_synchronous_commit": "trigger function (runs at the commit of tracked reads)",
 }
 
 _B_IDS = "array[%(b_m)s, %(b_private)s]::uuid[]"
@@ -28,6 +29,8 @@ MATRIX: dict[str, list[str]] = {
     "check_embedding": ["select pgcortex.check_embedding(%(vec_b)s::public.vector)"],
     "content_hash": ["select pgcortex.content_hash('shared fact: the sky is blue')"],
     "new_id": ["select pgcortex.new_id()"],
+    "xact_write_count": ["select pgcortex.xact_write_count() is not null"],
+    "claim_commit_check": ["select pgcortex.claim_commit_check()"],
     "elapsed_ms": ["select pgcortex.elapsed_ms(%(t_now)s)"],
     "embedding_problem": ["select pgcortex.embedding_problem(%(vec_b)s::public.vector)"],
     "metadata_problem": ["select pgcortex.metadata_problem('{\"a\": 1}')"],
@@ -119,6 +122,12 @@ MATRIX: dict[str, list[str]] = {
         " as_of => %(t_later)s)"
     ],
     "maint_purge_expired": ["select * from pgcortex.maint_purge_expired(as_of => %(t_far)s)"],
+    "maint_prune_history": [
+        "select simulated, matched, deleted from pgcortex.maint_prune_history(keep_days => 0,"
+        " as_of => %(t_far)s, dry_run => true)",
+        "select simulated, matched, deleted from pgcortex.maint_prune_history(keep_days => 0,"
+        " as_of => %(t_far)s)",
+    ],
     "maint_recluster": ["select * from pgcortex.maint_recluster()"],
     "maint_run": ["select step, result from pgcortex.maint_run()"],
     # knowledge: sessions and turns

@@ -162,13 +162,19 @@ def namespace_row_counts(conn: psycopg.Connection, namespace: str) -> dict[str, 
 
 @contextmanager
 def login_role(
-    conn: psycopg.Connection, member_of: str = APP_ROLE, *, temp: bool = False
+    conn: psycopg.Connection,
+    member_of: str = APP_ROLE,
+    bind: str | None = "*",
+    *,
+    temp: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """A throwaway non-superuser login role, member of ``member_of``: yields (name, dsn).
 
-    Without TEMP on the test's database unless ``temp`` (the least privilege a
-    tenant's login needs, docs/reliability.md): TEMP is revoked from PUBLIC on
-    this test's clone and granted to the role only when asked for.
+    It is bound to ``bind`` ('*': every namespace, a trusted multi-tenant service;
+    None: no binding, which a fail-closed deployment refuses). Without TEMP on the
+    test's database unless ``temp`` (the least privilege a tenant's login needs,
+    docs/reliability.md): TEMP is revoked from PUBLIC on this test's clone and
+    granted to the role only when asked for.
     """
     name = f"pgcortex_t_{uuid.uuid4().hex[:10]}"
     conn.execute(
@@ -176,6 +182,11 @@ def login_role(
             sql.Identifier(name), sql.Identifier(member_of)
         )
     )
+    if bind is not None:
+        conn.execute(
+            "insert into pgcortex.namespace_bindings (role_name, bound_namespace) values (%s, %s)",
+            (name, bind),
+        )
     dbname = conn.info.dbname
     conn.execute(
         sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(dbname))
@@ -189,6 +200,7 @@ def login_role(
     try:
         yield name, make_dsn(dbname, user=name)
     finally:
+        conn.execute("delete from pgcortex.namespace_bindings where role_name = %s", (name,))
         conn.execute(
             "select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity"
             " where usename = %s",

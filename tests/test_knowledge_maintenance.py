@@ -33,6 +33,7 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
         "forget",
         "purge_expired",
         "flush_access",
+        "prune_history",
         "recluster",
         "detect_patterns",
     ]
@@ -53,10 +54,13 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
 async def test_maintenance_bad_input(client: Client) -> None:
     with pytest.raises(errors.OutOfRangeError):
         await client.run_maintenance(forget_days=-1)
+    with pytest.raises(errors.OutOfRangeError):
+        await client.run_maintenance(history_days=-1)
 
 
 def test_cli_maint(db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--dsn", db_dsn, "--namespace", "test", "maint", "--no-forget"]) == 0
     out = capsys.readouterr().out
-    for step in ("forget", "purge_expired", "flush_access", "recluster", "detect_patterns"):
+    steps = ("forget", "purge_expired", "flush_access", "prune_history", "recluster")
+    for step in (*steps, "detect_patterns"):
         assert step in out

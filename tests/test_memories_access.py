@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import psycopg
+import pytest
 
 from pgcortex import Client
 from tests.test_memories_store import MODEL, unit
@@ -184,3 +185,122 @@ def test_tracked_read_commits_without_flush_wait_and_stores_stay_durable(
         )
         assert conn.execute("show synchronous_commit").fetchone() == ("off",)
         conn.commit()
+
+
+def test_track_access_takes_at_most_10000_ids(db: psycopg.Connection) -> None:
+    """One call cannot write a flood of log rows: over 10000 ids is PC004, nothing logged."""
+    db.execute(
+        "select * from pgcortex.store_memory(content => 'Capped memory', "
+        "memory_type => 'business_fact')"
+    )
+    mid = db.execute("select id from pgcortex.memories").fetchone()
+    assert mid is not None
+    with pytest.raises(psycopg.Error) as info:
+        db.execute("select pgcortex.track_access(array_fill(%s::uuid, array[10001]))", (mid[0],))
+    assert info.value.sqlstate == "PC004"
+    assert "at most 10000" in str(info.value)
+    assert db.execute("select count(*) from pgcortex.memory_access_log").fetchone() == (0,)
+    assert db.execute("select count(*) from pgcortex.memory_access").fetchone() == (0,)
+    row = db.execute(
+        "select pgcortex.track_access(array_fill(%s::uuid, array[10000]))", (mid[0],)
+    ).fetchone()
+    assert row == (10000,)
+
+
+def test_a_batch_reinforcing_more_than_10000_memories_still_counts_each(
+    db: psycopg.Connection,
+) -> None:
+    """store_memories counts an access of every memory it reinforces, in slices of
+    10000 (the cap of track_access)."""
+    db.execute(
+        "select count(*) from pgcortex.store_memories("
+        " contents => array(select 'fact ' || g from generate_series(1, 10050) as g),"
+        " memory_types => array_fill('business_fact'::text, array[10050]), dedup_near => false)"
+    )
+    row = db.execute(
+        "select count(*) filter (where s.action = 'updated')"
+        " from pgcortex.store_memories("
+        " contents => array(select 'fact ' || g from generate_series(1, 10050) as g),"
+        " memory_types => array_fill('business_fact'::text, array[10050]), dedup_near => false)"
+        " as s"
+    ).fetchone()
+    assert row == (10050,)
+    total = db.execute("select sum(access_count) from pgcortex.memories_v").fetchone()
+    assert total == (10050,)
+
+
+# What each transaction does after a tracked get_memory, before its commit.
+AFTER_TRACKED_READ = {
+    "nothing (tracking only)": [],
+    "a second tracked read": [
+        "select count(*) from pgcortex.get_memory(memory_id => %(m)s, track => true)"
+    ],
+    "learn_user_preference": [
+        "select count(*) from pgcortex.learn_user_preference(key => 'theme', value => '\"dark\"')"
+    ],
+    "link_memories": [
+        "select count(*) from pgcortex.link_memories(source_id => %(m)s, target_id => %(m2)s)"
+    ],
+    "start_session": ["select count(*) from pgcortex.start_session()"],
+    "end_session": ["select count(*) from pgcortex.end_session(session_id => %(s)s)"],
+    "store_memory": [
+        "select count(*) from pgcortex.store_memory(content => 'new fact',"
+        " memory_type => 'business_fact')"
+    ],
+    "an insert into the caller's own table": ["insert into user_audit values ('read')"],
+    "an update of the caller's own table": ["update user_audit set what = what"],
+    "a delete from the caller's own table": ["delete from user_audit"],
+    "a temp table write": ["create temp table scratch (x int)", "insert into scratch values (1)"],
+    "DDL only": ["create table user_later (x int)"],
+    "a truncate of the caller's own table": ["truncate user_audit"],
+    "a write in the same statement": [
+        "insert into user_audit"
+        " select g.content from pgcortex.get_memory(memory_id => %(m)s, track => true) as g"
+    ],
+}
+
+
+@pytest.mark.parametrize("then", list(AFTER_TRACKED_READ), ids=list(AFTER_TRACKED_READ))
+def test_only_a_tracking_only_transaction_commits_asynchronously(
+    db: psycopg.Connection, db_dsn: str, then: str
+) -> None:
+    """A probe (a deferred trigger on the access log that fires after pgcortex's own
+    commit-time check) reports synchronous_commit as the commit record will see it:
+    off only when the transaction did nothing but tracking, on after any other write
+    to any table."""
+    ids = [
+        db.execute(
+            "select id from pgcortex.store_memory(content => %s, memory_type => 'business_fact')",
+            (text,),
+        ).fetchone()
+        for text in ("First fact", "Second fact")
+    ]
+    session = db.execute("select session_id from pgcortex.start_session()").fetchone()
+    assert ids[0] is not None
+    assert ids[1] is not None
+    assert session is not None
+    db.execute("create table user_audit (what text)")
+    db.execute("insert into user_audit values ('seed')")
+    db.execute(
+        "create function zz_probe() returns trigger language plpgsql as $$ begin"
+        " raise notice 'probe synchronous_commit=%', current_setting('synchronous_commit');"
+        " return null; end $$"
+    )
+    db.execute(
+        "create constraint trigger zz_probe after insert on pgcortex.memory_access_log"
+        " deferrable initially deferred for each row execute function zz_probe()"
+    )
+    params = {"m": ids[0][0], "m2": ids[1][0], "s": session[0]}
+    seen: list[str] = []
+    with psycopg.connect(db_dsn, options="-c pgcortex.namespace=test") as conn:
+        conn.add_notice_handler(lambda d: seen.append(d.message_primary or ""))
+        conn.execute(
+            "select count(*) from pgcortex.get_memory(memory_id => %(m)s, track => true)", params
+        )
+        for stmt in AFTER_TRACKED_READ[then]:
+            conn.execute(stmt, params)
+        conn.commit()
+        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+    at_commit = {m.removeprefix("probe synchronous_commit=") for m in seen if "probe" in m}
+    expected = "off" if then in ("nothing (tracking only)", "a second tracked read") else "on"
+    assert at_commit == {expected}

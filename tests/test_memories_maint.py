@@ -250,3 +250,49 @@ def test_cli_remember_recall_show_history_forget(
     assert capsys.readouterr().out.strip() == f"deleted {memory_id}"
     assert main([*base, "show", memory_id]) == 2
     assert "PC030" in capsys.readouterr().err
+
+
+async def test_history_retention_prunes_old_rows_and_runs_in_maint_run(
+    client: Client, db: psycopg.Connection
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    old = await client.store_memory("An old memory", "business_fact", as_of=now)
+    await client.update_memory(old.id, importance=4, as_of=now + dt.timedelta(days=10))
+    await client.update_memory(old.id, importance=5, as_of=now + dt.timedelta(days=300))
+    rows = db.execute("select count(*) from pgcortex.memory_history").fetchone()
+    assert rows == (3,)
+    later = now + dt.timedelta(days=400)
+    dry = await client.prune_memory_history(100, as_of=later, dry_run=True)
+    assert (dry.simulated, dry.matched, dry.deleted) == (True, 2, 0)
+    assert dry.cutoff == later - dt.timedelta(days=100)
+    assert db.execute("select count(*) from pgcortex.memory_history").fetchone() == (3,)
+    real = await client.prune_memory_history(100, as_of=later)
+    assert (real.simulated, real.matched, real.deleted) == (False, 2, 2)
+    history = await client.memory_history(old.id)
+    assert [h.new_importance for h in history] == [5]
+    # Other namespaces' history is not touched.
+    db.execute("set pgcortex.namespace = 'other'")
+    other = db.execute(
+        "select count(*) from pgcortex.store_memory(content => 'elsewhere',"
+        " memory_type => 'business_fact', as_of => now() - interval '5 years')"
+    ).fetchone()
+    db.execute("set pgcortex.namespace = 'test'")
+    assert other == (1,)
+    with pytest.raises(errors.OutOfRangeError):
+        await client.prune_memory_history(-1)
+    # maint_run prunes with its default of 365 days.
+    steps = {
+        s.step: s.result
+        for s in await client.run_maintenance(
+            as_of=now + dt.timedelta(days=700), forget=False, recluster=False
+        )
+    }
+    assert steps["prune_history"]["deleted"] == 1
+    assert db.execute(
+        "select count(*) from pgcortex.memory_history where namespace = 'test'"
+    ).fetchone() == (0,)
+    assert db.execute(
+        "select count(*) from pgcortex.memory_history where namespace <> 'test'"
+    ).fetchone() == (1,)
+    kept = await client.run_maintenance(history_days=None, forget=False, recluster=False)
+    assert {s.step: s.result for s in kept}["prune_history"] == {"skipped": True}

@@ -235,6 +235,79 @@ def test_every_view_shows_the_app_role_only_its_namespace(db: psycopg.Connection
         assert totals[0] > 0  # a's own counts are there
 
 
+LEAK_SCHEMA = "pgcortex_leak_probe"
+
+
+@pytest.mark.parametrize("index_scans", [True, False], ids=["default-plans", "no-index-scans"])
+def test_no_view_hands_another_namespace_to_a_leaky_function(
+    db: psycopg.Connection, index_scans: bool
+) -> None:
+    """A caller's cheap function in a where clause over a view must never see a row
+    of another namespace: the planner may run a cheap qual before the view's own
+    namespace filter unless the view is a security barrier. Every column of every
+    view readable by the app role is probed, with and without index scans."""
+    seed_namespace(db, "a", "alpha")
+    b = seed_namespace(db, "b", "bravo")
+    b_values = {str(v) for v in b.values() if isinstance(v, uuid.UUID)} | {"bravo", "b"}
+    views = [
+        r[0]
+        for r in db.execute(
+            "select c.oid::regclass::text from pg_catalog.pg_class as c"
+            " where c.relnamespace = 'pgcortex'::regnamespace and c.relkind in ('v', 'm')"
+            " and pg_catalog.has_table_privilege(%s, c.oid, 'select')",
+            (APP_ROLE,),
+        ).fetchall()
+    ]
+    assert {"pgcortex.memories_v", "pgcortex.memory_summary_v"} <= set(views)
+    with login_role(db) as (name, dsn):
+        # The probe lives in a schema of the login role itself (it works the same
+        # from pg_temp; a schema keeps the test valid where TEMP is revoked).
+        db.execute(
+            sql.SQL("create schema {} authorization {}").format(
+                sql.Identifier(LEAK_SCHEMA), sql.Identifier(name)
+            )
+        )
+        try:
+            with connect_as(dsn, "a") as app:
+                app.execute(
+                    f"create function {LEAK_SCHEMA}.leak(v text) returns boolean"
+                    " language plpgsql immutable cost 0.0000001"
+                    " as $$ begin raise notice 'leak:%', v; return true; end $$"
+                )
+                seen: list[str] = []
+                leaks: list[tuple[str, str, list[str]]] = []
+                app.add_notice_handler(lambda d: seen.append(d.message_primary or ""))
+                if not index_scans:
+                    app.execute("set enable_indexscan = off")
+                    app.execute("set enable_bitmapscan = off")
+                    app.execute("set enable_indexonlyscan = off")
+                for view in views:
+                    cols = [
+                        r[0]
+                        for r in db.execute(
+                            "select a.attname from pg_catalog.pg_attribute as a"
+                            " where a.attrelid = %s::regclass and a.attnum > 0"
+                            " and not a.attisdropped order by a.attnum",
+                            (view,),
+                        ).fetchall()
+                    ]
+                    for col in cols:
+                        seen.clear()
+                        app.execute(
+                            sql.SQL("select * from {} as v where {}.leak(v.{}::text)").format(
+                                sql.SQL(view), sql.Identifier(LEAK_SCHEMA), sql.Identifier(col)
+                            )
+                        ).fetchall()
+                        leaked = [
+                            m for m in seen if m.removeprefix("leak:") in b_values or "bravo" in m
+                        ]
+                        if leaked:
+                            leaks.append((view, col, sorted(set(leaked))[:3]))
+                assert not leaks
+        finally:
+            db.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(LEAK_SCHEMA)))
+
+
 def test_app_role_cannot_touch_namespaced_tables_directly(db: psycopg.Connection) -> None:
     seed_namespace(db, "a", "alpha")
     with login_role(db) as (_, dsn), connect_as(dsn, "a") as app:
@@ -626,8 +699,7 @@ def test_a_bound_login_role_cannot_switch_to_another_namespace(db: psycopg.Conne
     """With bindings, setting pgcortex.namespace to another tenant's name gains nothing."""
     seed_namespace(db, "a", "alpha")
     b = seed_namespace(db, "b", "beta")
-    with login_role(db) as (name, dsn):
-        db.execute("insert into pgcortex.namespace_bindings values (%s, 'a')", (name,))
+    with login_role(db, bind="a") as (name, dsn):
         with connect_as(dsn, "a") as app:
             own = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
             assert own is not None
@@ -674,8 +746,9 @@ def test_a_bound_login_role_cannot_switch_to_another_namespace(db: psycopg.Conne
             # Nor can it bind itself to b.
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app.execute(f"insert into pgcortex.namespace_bindings values ('{name}', 'b')")
-        # An unbound role is not restricted (a trusted service serving many tenants).
+        # A role bound to '*' is not restricted (a trusted service serving many tenants).
         db.execute("delete from pgcortex.namespace_bindings where role_name = %s", (name,))
+        db.execute("insert into pgcortex.namespace_bindings values (%s, '*')", (name,))
         with connect_as(dsn, "b") as app:
             rows = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
             assert rows is not None

@@ -139,7 +139,8 @@ class ConfirmationRequiredError(PgcortexError):
 
 
 class NamespaceNotPermittedError(PgcortexError):
-    """The login role is bound to other namespaces than the one it set (namespace bindings)."""
+    """The login role may not use the namespace it set: it is bound to other namespaces,
+    or it has no binding while unbound logins are refused (fail-closed)."""
 
     sqlstate = "PC051"
 

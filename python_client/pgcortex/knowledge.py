@@ -888,12 +888,21 @@ class KnowledgeMixin(ClientBase):
         recluster: bool = True,
         detect_patterns: bool = True,
         as_of: datetime | None = None,
+        history_days: int | None = 365,
         conn: asyncpg.Connection | None = None,
     ) -> list[MaintenanceStep]:
         """Run all maintenance of the namespace (``pgcortex.maint_run``): forget,
-        purge expired, flush access tracking, re-cluster, detect patterns."""
+        purge expired, flush access tracking, prune history older than
+        ``history_days`` (None keeps it all), re-cluster, detect patterns."""
         records = await self._fetch(
-            q.MAINT_RUN, forget_days, forget, recluster, detect_patterns, as_of, conn=conn
+            q.MAINT_RUN,
+            forget_days,
+            forget,
+            recluster,
+            detect_patterns,
+            as_of,
+            history_days,
+            conn=conn,
         )
         return [MaintenanceStep.from_record(r) for r in records]
 

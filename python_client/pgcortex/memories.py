@@ -363,6 +363,25 @@ class FlushReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryPruneReport:
+    """What :meth:`MemoriesMixin.prune_memory_history` did (or would do, simulated)."""
+
+    simulated: bool
+    cutoff: datetime
+    matched: int
+    deleted: int
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            simulated=bool(record["simulated"]),
+            cutoff=record["cutoff"],
+            matched=int(record["matched"]),
+            deleted=int(record["deleted"]),
+        )
+
+
 class MemoriesMixin(ClientBase):
     """Store, find and forget memories."""
 
@@ -831,11 +850,25 @@ class MemoriesMixin(ClientBase):
         assert record is not None
         return FlushReport.from_record(record)
 
+    async def prune_memory_history(
+        self,
+        keep_days: int = 365,
+        *,
+        as_of: datetime | None = None,
+        dry_run: bool = False,
+        conn: asyncpg.Connection | None = None,
+    ) -> HistoryPruneReport:
+        """Delete change-history rows older than ``keep_days`` (``dry_run`` only counts)."""
+        record = await self._fetchrow(q.MAINT_PRUNE_HISTORY, keep_days, as_of, dry_run, conn=conn)
+        assert record is not None
+        return HistoryPruneReport.from_record(record)
+
 
 __all__ = [
     "DeleteReport",
     "FlushReport",
     "ForgetReport",
+    "HistoryPruneReport",
     "MemoriesMixin",
     "Memory",
     "MemoryChange",

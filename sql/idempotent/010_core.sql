@@ -36,8 +36,9 @@
 -- name: current_namespace
 -- The namespace this call works in: the setting pgcortex.namespace (set by the
 -- client at connect, or by `set pgcortex.namespace = '...'` in psql).
--- Fail-closed: raises PC001 when it is not set, PC051 when the login role is
--- bound to other namespaces (pgcortex.namespace_permitted, 040_security.sql).
+-- Fail-closed: raises PC001 when it is not set, PC051 when the login role may
+-- not use it (bound to other namespaces, or unbound while unbound logins are
+-- refused: pgcortex.namespace_permitted, 040_security.sql).
 create or replace function pgcortex.current_namespace()
 returns text
 language plpgsql
@@ -69,14 +70,14 @@ begin
             errcode = 'PC051',
             message = 'this login role may not use this namespace',
             detail = pg_catalog.format('namespace %s', _ns),
-            hint = 'the role is bound to other namespaces (pgcortex.namespace_bindings)';
+            hint = 'the role is bound to other namespaces, or has no binding while unbound logins are refused (pgcortex.namespace_bindings, pgcortex.security_settings)';
     end if;
     return _ns;
 end
 $$;
 
 comment on function pgcortex.current_namespace() is
-'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role is bound to other namespaces (pgcortex.namespace_bindings).';
+'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role may not use it (bound to other namespaces in pgcortex.namespace_bindings, or unbound while pgcortex.security_settings refuses unbound logins).';
 
 -- name: schema_version
 -- The schema version of this database and what has been deployed.
@@ -107,8 +108,9 @@ comment on function pgcortex.schema_version() is
 'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
 
 -- name: check_embedding
--- Validates an embedding for storage or search: 384 dimensions, finite values,
--- not all zero. Raises PC010 / PC011; returns the vector unchanged.
+-- Validates an embedding for storage or search by the one rule of
+-- pgcortex.embedding_problem (384 dimensions, a norm that single-precision
+-- cosine arithmetic can handle). Raises PC010 / PC011; returns the vector.
 create or replace function pgcortex.check_embedding(embedding public.vector)
 returns public.vector
 language plpgsql
@@ -117,32 +119,22 @@ parallel safe
 security invoker
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+    _problem text := pgcortex.embedding_problem(check_embedding.embedding);
 begin
-    if embedding is null then
-        return null;
-    end if;
-    if public.vector_dims(embedding) <> 384 then
+    if _problem is not null then
         raise exception using
-            errcode = 'PC010',
-            message = pg_catalog.format(
-                'embedding has %s dimensions; pgcortex stores 384', public.vector_dims(embedding)
-            ),
-            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = _problem,
+            hint = case
+                when _problem like '%dimensions%'
+                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
+                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
+            end;
     end if;
-    if public.vector_norm(embedding) = 0 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding is all zeros',
-            detail = 'a zero vector has no direction, so cosine similarity is undefined';
-    end if;
-    if public.vector_norm(embedding) = 'Infinity'::float8 then
-        raise exception using
-            errcode = 'PC011',
-            message = 'embedding has infinite values';
-    end if;
-    return embedding;
+    return check_embedding.embedding;
 end
 $$;
 
 comment on function pgcortex.check_embedding(public.vector) is
-'Returns the embedding if it has 384 finite, not all-zero values; else raises PC010 (dimensions) or PC011 (values). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';

@@ -105,7 +105,19 @@ comment on function pgcortex.metadata_problem(jsonb) is
 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
 
 -- name: embedding_problem
--- What is wrong with an embedding for storage or search, or null.
+-- What is wrong with an embedding for storage or search, or null. The one rule
+-- for every function that accepts a vector (pgcortex.check_embedding raises it).
+-- pgvector computes cosine distance in single precision: it sums the squares of
+-- the components in float4, so a vector whose squared norm is outside the
+-- normal float4 range (2^-126 .. 2^128) gives a NaN distance (overflow) or
+-- divides by zero (underflow: distance 0 or 2 against anything), and the
+-- near-duplicate test would merge unrelated memories into it. The norm is
+-- computed here in double precision (public.vector_norm) and must lie in
+-- [2^-60, 2^60], i.e. the squared norm in [2^-120, 2^120]: inside the normal
+-- float4 range with a margin (64 below, 256 above) for the rounding of 384
+-- single-precision products and for dot products of two such vectors. The
+-- normalised components are then within [-1, 1], so finite. NaN and infinite
+-- components never get here: pgvector's input refuses them.
 create or replace function pgcortex.embedding_problem(embedding public.vector)
 returns text
 language sql
@@ -125,11 +137,18 @@ begin atomic
             when public.vector_norm(embedding_problem.embedding) = 0 then 'embedding is all zeros'
             when public.vector_norm(embedding_problem.embedding) = 'Infinity'::float8
                 then 'embedding has infinite values'
+            when
+                not public.vector_norm(embedding_problem.embedding)
+                between 8.673617379884035e-19::float8 and 1.152921504606847e+18::float8
+                then pg_catalog.format(
+                        'embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision',
+                        pg_catalog.to_char(public.vector_norm(embedding_problem.embedding), '9.999EEEE')
+                    )
         end;
 end;
 
 comment on function pgcortex.embedding_problem(public.vector) is
-'Null when the embedding is acceptable, else what is wrong (same rules as pgcortex.check_embedding).';
+'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
 
 -- name: namespace_embedding_model
 -- The embedding model of the namespace's stored embeddings (null when none).
@@ -408,7 +427,8 @@ comment on function pgcortex.maint_flush_access(integer) is
 'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
 
 -- name: track_access
--- Counts one read of each memory given (an id may repeat) at as_of.
+-- Counts one read of each memory given (an id may repeat) at as_of; at most
+-- 10000 ids per call (as get_memories), so one call cannot flood the log.
 create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz default now())
 returns bigint
 language plpgsql
@@ -431,17 +451,31 @@ begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
     end if;
-    -- A read that has written nothing else commits without waiting for the
-    -- WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never a stored memory. The prior setting is kept so that
-    -- a later write to pgcortex.memories in the same transaction restores it
-    -- (record_memory_history); stores keep synchronous commit.
+    if pg_catalog.cardinality(track_access.ids) > 10000 then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
+            ),
+            hint = 'split the ids into calls of at most 10000';
+    end if;
+    -- A transaction that does nothing but tracking commits without waiting for
+    -- the WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never anything else. Only when nothing was written
+    -- before (no transaction id yet) and the server counts tuple writes
+    -- (track_counts); at commit the deferred trigger
+    -- memory_access_log_commit_check restores the prior setting unless no
+    -- table other than the tracking tables has a tuple write pending in the
+    -- statistics (pgcortex.xact_write_count = 0). A later change of
+    -- pgcortex.memories restores it at once (record_memory_history).
     if pg_catalog.pg_current_xact_id_if_assigned() is null
         and pg_catalog.current_setting('synchronous_commit') <> 'off'
+        and pg_catalog.current_setting('track_counts')::boolean
     then
         perform pg_catalog.set_config(
             'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
         );
+        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
         perform pg_catalog.set_config('synchronous_commit', 'off', true);
     end if;
     with ins as (
@@ -470,7 +504,101 @@ end
 $$;
 
 comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of: appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before, it commits with synchronous_commit off (a crash may lose the last fraction of a second of access counts; a later change of memories in the same transaction restores the setting). Returns how many accesses were counted.';
+'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
+
+-- name: xact_write_count
+-- Tuples inserted, updated or deleted so far by this backend in every table
+-- (catalogs and the caller's own tables included) except the two tracking
+-- tables, from the statistics of the current transaction. It also includes
+-- writes of this backend's earlier transactions not yet reported to the
+-- statistics (they are reported at most once a second, when the session is
+-- idle): 0 proves the transaction wrote nothing else; more than 0 may be an
+-- earlier transaction's, and is taken as a write (the safe side). Toast tables
+-- are left out: they are written only together with their table.
+create or replace function pgcortex.xact_write_count()
+returns bigint
+language sql
+volatile
+parallel restricted
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        coalesce(
+            sum(
+                pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)
+                + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
+                + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)
+            ),
+            0
+        )::bigint
+    from pg_catalog.pg_class as c
+    where
+        c.relkind in ('r', 'm')
+        and c.oid <> 'pgcortex.memory_access_log'::regclass
+        and c.oid <> 'pgcortex.memory_access'::regclass;
+end;
+
+comment on function pgcortex.xact_write_count() is
+'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
+
+-- name: claim_commit_check
+-- True once per transaction (for the first access-log row of a tracking-only
+-- transaction): queues one commit-time check instead of one per row.
+create or replace function pgcortex.claim_commit_check()
+returns boolean
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
+    return true;
+end
+$$;
+
+comment on function pgcortex.claim_commit_check() is
+'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
+
+-- name: restore_synchronous_commit
+-- At commit (deferred trigger): a transaction in which track_access turned
+-- synchronous_commit off gets its prior setting back when it wrote anything
+-- besides access tracking, to any table (or may have: xact_write_count > 0).
+-- The setting is read when the commit record is written, after the deferred
+-- triggers have run.
+create or replace function pgcortex.restore_synchronous_commit()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
+    if coalesce(_before, '') <> '' and pgcortex.xact_write_count() > 0 then
+        perform pg_catalog.set_config('synchronous_commit', _before, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
+    return null;
+end
+$$;
+
+comment on function pgcortex.restore_synchronous_commit() is
+'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex.xact_write_count above 0).';
+
+drop trigger if exists memory_access_log_commit_check on pgcortex.memory_access_log;
+create constraint trigger memory_access_log_commit_check
+after insert on pgcortex.memory_access_log
+deferrable initially deferred
+for each row
+when (
+    pg_catalog.current_setting('pgcortex.commit_check', true) = 'pending'
+    and pgcortex.claim_commit_check()
+)
+execute function pgcortex.restore_synchronous_commit();
 
 -- name: store_memories
 -- Stores a batch of memories in one call: validates every item first, then
@@ -510,6 +638,7 @@ declare
     _res_id uuid [];
     _res_action text [];
     _touched uuid [];
+    _i integer;
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
     -- Validation: every check runs before anything is written. -----------------
@@ -675,7 +804,7 @@ begin
         raise exception using
             errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values, not all zero';
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -785,7 +914,17 @@ begin
                 order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
                 limit 1
             ) as nn
-            where 1 - nn.dist >= store_memories.near_duplicate_threshold
+            -- Defence in depth: a NaN distance (NaN sorts above every number,
+            -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
+            -- candidate whose own stored embedding single precision cannot
+            -- measure (distance 0 against anything), is never a duplicate.
+            where
+                nn.dist >= 0
+                and nn.dist <= 2
+                and 1 - nn.dist >= store_memories.near_duplicate_threshold
+                and pgcortex.embedding_problem(
+                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
+                ) is null
         ) end
         from pg_catalog.generate_series(1, _n) as o (o)
         order by o.o
@@ -977,7 +1116,10 @@ begin
         select _res_id[o.o] from pg_catalog.generate_series(1, _n) as o (o)
         where _res_action[o.o] <> 'inserted'
     );
-    perform pgcortex.track_access(_touched, store_memories.as_of);
+    -- In slices of at most 10000 ids, the most track_access takes per call.
+    for _i in 0..(coalesce(pg_catalog.cardinality(_touched), 0) - 1) / 10000 loop
+        perform pgcortex.track_access(_touched[_i * 10000 + 1:(_i + 1) * 10000], store_memories.as_of);
+    end loop;
 
     return query
     select

@@ -31,7 +31,7 @@ comment on type pgcortex.memory_row is
 'A memory as the read functions return it: its fields (the embedding only when asked for), exact last_accessed and access_count, and the ids it is linked with either way.';
 
 -- name: memories_v
-create or replace view pgcortex.memories_v as
+create or replace view pgcortex.memories_v with (security_barrier) as
 select
     m.id,
     m.content,
@@ -80,7 +80,7 @@ comment on view pgcortex.memories_v is
 -- from a lateral subquery with offset 0 (see memory_rows): a plain join or a
 -- flattened lateral makes the planner aggregate the whole namespace's counts
 -- (3,887 rows hashed to price 2 memories, docs/performance.md).
-create or replace view pgcortex.memory_access_totals as
+create or replace view pgcortex.memory_access_totals with (security_barrier) as
 select
     x.namespace,
     x.memory_id,
@@ -465,7 +465,8 @@ begin
     if _problem is not null then
         raise exception using
             errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = _problem;
+            message = _problem,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null

@@ -183,7 +183,8 @@ begin
     if _bad is not null then
         raise exception using
             errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = 'query_embedding: ' || _bad;
+            message = 'query_embedding: ' || _bad,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if search_memories.query_embedding is not null then
         perform pgcortex.check_embedding_model(search_memories.embedding_model);

@@ -171,6 +171,9 @@ begin
         from pgcortex.memories as m
         where
             m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
+            -- An embedding single precision cannot measure (a row that did not
+            -- come through the API's validation) joins no cluster.
+            and pgcortex.embedding_problem(m.embedding) is null
             and not exists (
                 select from pgcortex.cluster_members as cm
                 inner join pgcortex.knowledge_clusters as c
@@ -189,7 +192,11 @@ begin
         select src.id, src.embedding, src.embedding_model, n.cid, n.sim
         from src
         left join lateral (
-            select cl.id as cid, (1 - (cl.centroid operator(public.<=>) src.embedding))::real as sim
+            -- A NaN similarity (a zero centroid) is "not similar": NaN sorts
+            -- above every number, so sim >= threshold would hold for it.
+            select
+                cl.id as cid,
+                nullif((1 - (cl.centroid operator(public.<=>) src.embedding))::real, 'NaN'::real) as sim
             from cl
             where cl.centroid_model = src.embedding_model
             order by cl.centroid operator(public.<=>) src.embedding
@@ -223,7 +230,7 @@ begin
         _m := least(cardinality(_r_ids), 256);
         select pg_catalog.array_agg(
             case
-                when x.mdl = y.mdl then (1 - (x.e operator(public.<=>) y.e))::real
+                when x.mdl = y.mdl then nullif((1 - (x.e operator(public.<=>) y.e))::real, 'NaN'::real)
                 else -2::real
             end
             order by x.o, y.o
@@ -266,7 +273,9 @@ begin
             select p.id, p.e, p.mdl, p.ord, n.cid, n.sim
             from unnest(_r_ids, _r_embs, _r_models) with ordinality as p (id, e, mdl, ord)
             left join lateral (
-                select l.cid, (1 - (l.e operator(public.<=>) p.e))::real as sim
+                select
+                    l.cid,
+                    nullif((1 - (l.e operator(public.<=>) p.e))::real, 'NaN'::real) as sim
                 from l
                 where l.mdl = p.mdl
                 order by l.e operator(public.<=>) p.e
@@ -685,7 +694,7 @@ begin
             cross join lateral (
                 select
                     b.id, b.member_count,
-                    (1 - (b.centroid operator(public.<=>) a.centroid))::real as sim
+                    nullif((1 - (b.centroid operator(public.<=>) a.centroid))::real, 'NaN'::real) as sim
                 from cl as b
                 where b.id <> a.id and b.centroid_model = a.centroid_model
                 order by b.centroid operator(public.<=>) a.centroid
@@ -724,7 +733,7 @@ begin
     ),
     cur as (
         select cm.memory_id, cm.cluster_id, m.embedding, m.embedding_model,
-            (1 - (c.centroid operator(public.<=>) m.embedding))::real as sim
+            nullif((1 - (c.centroid operator(public.<=>) m.embedding))::real, 'NaN'::real) as sim
         from pgcortex.cluster_members as cm
         inner join pgcortex.knowledge_clusters as c
             on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
@@ -735,7 +744,9 @@ begin
         select cur.memory_id, cur.cluster_id as old_id, n.id as new_id
         from cur
         cross join lateral (
-            select b.id, (1 - (b.centroid operator(public.<=>) cur.embedding))::real as sim
+            select
+                b.id,
+                nullif((1 - (b.centroid operator(public.<=>) cur.embedding))::real, 'NaN'::real) as sim
             from cl as b
             where b.centroid_model = cur.embedding_model
             order by b.centroid operator(public.<=>) cur.embedding

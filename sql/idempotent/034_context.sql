@@ -143,7 +143,7 @@ comment on function pgcortex.get_contextual_knowledge(
 -- What the current namespace knows, in one row. The view runs with its
 -- owner's rights: the tables whose row-level security is forced limit
 -- themselves, pgcortex.memories (enabled, not forced) is limited here.
-create or replace view pgcortex.memory_summary_v as
+create or replace view pgcortex.memory_summary_v with (security_barrier) as
 with namespaces as (
     select m.namespace from pgcortex.memories as m
     where m.namespace = (select pgcortex.current_namespace())

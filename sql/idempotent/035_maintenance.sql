@@ -5,16 +5,63 @@
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
 
+-- name: maint_prune_history
+-- Retention of the change history: deletes the history rows of this namespace
+-- older than keep_days before as_of (dry_run: only counts them).
+create or replace function pgcortex.maint_prune_history(
+    keep_days integer default 365,
+    as_of timestamptz default pg_catalog.now(),
+    dry_run boolean default false
+)
+returns table (simulated boolean, cutoff timestamptz, matched bigint, deleted bigint)
+language plpgsql
+volatile
+security definer  -- uses memory_history: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _cutoff timestamptz;
+    _matched bigint;
+    _deleted bigint := 0;
+begin
+    if maint_prune_history.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    if maint_prune_history.keep_days is null or maint_prune_history.keep_days < 0 then
+        raise exception using errcode = 'PC004', message = 'keep_days must be 0 or more';
+    end if;
+    _cutoff := maint_prune_history.as_of - pg_catalog.make_interval(days => maint_prune_history.keep_days);
+    if coalesce(maint_prune_history.dry_run, false) then
+        select count(*) into _matched
+        from pgcortex.memory_history as h
+        where h.namespace = _ns and h.changed_at < _cutoff;
+    else
+        delete from pgcortex.memory_history as h
+        where h.namespace = _ns and h.changed_at < _cutoff;
+        get diagnostics _deleted = row_count;
+        _matched := _deleted;
+    end if;
+    return query select coalesce(maint_prune_history.dry_run, false), _cutoff, _matched, _deleted;
+end
+$$;
+
+comment on function pgcortex.maint_prune_history(integer, timestamptz, boolean) is
+'Maintenance, retention of pgcortex.memory_history: deletes the history rows of this namespace changed more than keep_days (default 365) before as_of; dry_run counts them without deleting. Returns whether it was a dry run (simulated), the cutoff, how many rows matched and how many were deleted. maint_run calls it (history_days).';
+
 -- name: maint_run
 -- Runs, in order: forget (the seed's policy), purge expired memories, flush
--- the deferred access log, re-cluster, detect learning patterns; one row per
--- step with what it did and how long it took.
+-- the deferred access log, prune the change history, re-cluster, detect
+-- learning patterns; one row per step with what it did and how long it took.
+-- (history_days was added after the first release: drop the old signature.)
+drop function if exists pgcortex.maint_run(integer, boolean, boolean, boolean, timestamptz);
 create or replace function pgcortex.maint_run(
     forget_days integer default 90,
     forget boolean default true,
     recluster boolean default true,
     detect_patterns boolean default true,
-    as_of timestamptz default pg_catalog.now()
+    as_of timestamptz default pg_catalog.now(),
+    history_days integer default 365
 )
 returns table (step text, result jsonb, duration_ms numeric)
 language plpgsql
@@ -32,6 +79,9 @@ begin
     end if;
     if maint_run.forget_days is null or maint_run.forget_days < 0 then
         raise exception using errcode = 'PC004', message = 'forget_days must be 0 or more';
+    end if;
+    if maint_run.history_days < 0 then
+        raise exception using errcode = 'PC004', message = 'history_days must be 0 or more (null keeps all history)';
     end if;
 
     _t := pg_catalog.clock_timestamp();
@@ -51,6 +101,15 @@ begin
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
     return query select 'flush_access', _r, pgcortex.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    if maint_run.history_days is not null then
+        select pg_catalog.to_jsonb(f) into _r
+        from pgcortex.maint_prune_history(keep_days => maint_run.history_days, as_of => maint_run.as_of) as f;
+    else
+        _r := '{"skipped": true}';
+    end if;
+    return query select 'prune_history', _r, pgcortex.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
@@ -79,8 +138,8 @@ begin
 end
 $$;
 
-comment on function pgcortex.maint_run(integer, boolean, boolean, boolean, timestamptz) is
-'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+comment on function pgcortex.maint_run(integer, boolean, boolean, boolean, timestamptz, integer) is
+'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
 -- name: elapsed_ms
 -- Milliseconds since a start time (for maintenance reports).

@@ -62,9 +62,14 @@ comment on function pgcortex.namespaced_tables() is
 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
 
 -- name: namespace_permitted
--- Whether this session may use the namespace it has set: true unless its login
--- role (session_user) has bindings in pgcortex.namespace_bindings and none is
--- for that namespace. Every row-level security policy checks it (once per query).
+-- Whether this session may use the namespace it has set. A login role
+-- (session_user) with bindings in pgcortex.namespace_bindings may use those
+-- namespaces ('*': every one). A role without bindings: every namespace when
+-- pgcortex.security_settings.unbound_logins is 'allow'; when it is 'refuse'
+-- (fail-closed, the default of new deployments) none, unless the role is a
+-- superuser or a member of pgcortex_owner (the embedded single-user default
+-- connects as the superuser). Every row-level security policy checks it (once
+-- per query), and so does pgcortex.current_namespace().
 create or replace function pgcortex.namespace_permitted()
 returns boolean
 language plpgsql
@@ -72,30 +77,34 @@ stable
 security definer  -- reads pgcortex.namespace_bindings, which pgcortex_app may not read
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+    _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
+    _bound boolean;
 begin
     -- plpgsql, not begin atomic: this file is also applied at releases that
-    -- predate the bindings table (0007), where nothing calls it.
-    -- One look-up: no binding rows for the role (null) means unrestricted.
-    return coalesce(
-        (
-            select
-                pg_catalog.bool_or(
-                    coalesce(
-                        b.bound_namespace::text
-                        = pg_catalog.current_setting('pgcortex.namespace', true),
-                        false
-                    )
-                )
-            from pgcortex.namespace_bindings as b
-            where b.role_name = session_user
-        ),
-        true
-    );
+    -- predate the bindings table (0007) and the settings table (0012), where
+    -- nothing calls it.
+    -- One look-up: no binding rows for the role (null) means unbound.
+    select
+        pg_catalog.bool_or(
+            b.bound_namespace::text = '*' or coalesce(b.bound_namespace::text = _ns, false)
+        )
+    into _bound
+    from pgcortex.namespace_bindings as b
+    where b.role_name = session_user;
+    if _bound is not null then
+        return _bound;
+    end if;
+    if coalesce((select s.unbound_logins from pgcortex.security_settings as s), 'allow') = 'allow' then
+        return true;
+    end if;
+    return coalesce((select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = session_user), false)
+    or pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member');
 end
 $$;
 
 comment on function pgcortex.namespace_permitted() is
-'True when the session may use the namespace it has set: its login role has no bindings in pgcortex.namespace_bindings, or one for that namespace. Checked by the row-level security policy of every namespaced table.';
+'True when the session may use the namespace it has set: its login role is bound to that namespace or to ''*'' in pgcortex.namespace_bindings; or it has no binding and pgcortex.security_settings.unbound_logins is allow, or it is a superuser or a member of pgcortex_owner. Checked by the row-level security policy of every namespaced table and by pgcortex.current_namespace() (PC051).';
 
 -- name: export_namespace
 -- The whole current namespace as JSON lines: a header, one line per row of

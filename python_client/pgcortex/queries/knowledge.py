@@ -102,7 +102,7 @@ GET_MEMORY_SUMMARY = idempotent("select * from pgcortex.get_memory_summary()")
 MAINT_RUN = (
     "select * from pgcortex.maint_run("
     "forget_days => $1, forget => $2, recluster => $3, detect_patterns => $4, "
-    "as_of => coalesce($5::timestamptz, now()))"
+    "as_of => coalesce($5::timestamptz, now()), history_days => $6)"
 )
 
 __all__ = [

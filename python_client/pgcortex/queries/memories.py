@@ -91,6 +91,10 @@ MAINT_PURGE_EXPIRED = idempotent(
     "select * from pgcortex.maint_purge_expired(as_of => coalesce($1::timestamptz, now()))"
 )
 MAINT_FLUSH_ACCESS = idempotent("select * from pgcortex.maint_flush_access(max_rows => $1)")
+MAINT_PRUNE_HISTORY = (
+    "select * from pgcortex.maint_prune_history(keep_days => $1, "
+    "as_of => coalesce($2::timestamptz, now()), dry_run => $3)"
+)
 TRACK_ACCESS = "select pgcortex.track_access(ids => $1, as_of => coalesce($2::timestamptz, now()))"
 NAMESPACE_EMBEDDING_MODEL = idempotent("select pgcortex.namespace_embedding_model()")
 
@@ -103,6 +107,7 @@ __all__ = [
     "LIST_MEMORIES",
     "MAINT_FLUSH_ACCESS",
     "MAINT_FORGET",
+    "MAINT_PRUNE_HISTORY",
     "MAINT_PURGE_EXPIRED",
     "MEMORY_HISTORY",
     "NAMESPACE_EMBEDDING_MODEL",
