@@ -74,11 +74,11 @@ deploy-script: $(STAMP) ## regenerate sql/deploy.psql (the psql-only deploy)
 
 .PHONY: snapshot
 snapshot: $(STAMP) ## regenerate docs/schema.sql (committed schema snapshot)
-	$(BIN)/python -m pgcortex.snapshot --write docs/schema.sql
+	$(BIN)/python -m pgcortex._tools.snapshot --write docs/schema.sql
 
 .PHONY: docs
 docs: $(STAMP) ## regenerate docs/sql-api.md and the README error table from a fresh deploy
-	$(BIN)/python -m pgcortex.docs --write docs/sql-api.md --readme README.md
+	$(BIN)/python -m pgcortex._tools.docs --write docs/sql-api.md --readme README.md
 
 .PHONY: lint
 lint: $(STAMP) ## sqlfluff, ruff check, ruff format --check, mypy

@@ -554,6 +554,26 @@ class MemoriesMixin(ClientBase):
         count = await self._call(q.TRACK_ACCESS, conn=conn, ids=args.uuids(ids, "ids"), as_of=as_of)
         return int(count or 0)
 
+    async def resolve_memory_id(
+        self,
+        id_prefix: str,
+        *,
+        as_of: datetime | None = None,
+        conn: Connection | None = None,
+    ) -> UUID:
+        """The id of the one memory whose id starts with ``id_prefix`` (hex digits,
+        dashes ignored); NotFoundError when none does, InvalidArgumentError when more
+        than one does."""
+        found: UUID = await self._call(
+            q.RESOLVE_MEMORY_ID, conn=conn, id_prefix=id_prefix, as_of=as_of
+        )
+        return found
+
+    async def list_memory_types(self, *, conn: Connection | None = None) -> dict[str, str]:
+        """The kinds of memory: name -> description."""
+        records = await self._call(q.LIST_MEMORY_TYPES, conn=conn)
+        return {r["name"]: r["description"] for r in records}
+
     async def namespace_embedding_model(self, *, conn: Connection | None = None) -> str | None:
         """The embedding model of the namespace's stored embeddings (None before the first)."""
         model: str | None = await self._call(q.NAMESPACE_EMBEDDING_MODEL, conn=conn)

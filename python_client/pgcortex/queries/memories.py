@@ -175,6 +175,10 @@ MAINT_PURGE_EXPIRED = Call("maint_purge_expired", (), ("as_of",), returns="row",
 MAINT_FLUSH_ACCESS = Call("maint_flush_access", (), ("max_rows",), returns="row", idempotent=True)
 # Counts one access per id: not repeated blindly.
 TRACK_ACCESS = Call("track_access", ("ids",), ("as_of",), returns="value")
+RESOLVE_MEMORY_ID = Call(
+    "resolve_memory_id", ("id_prefix",), ("as_of",), returns="value", idempotent=True
+)
+LIST_MEMORY_TYPES = Call("list_memory_types", idempotent=True)
 NAMESPACE_EMBEDDING_MODEL = Call("namespace_embedding_model", returns="value", idempotent=True)
 
 __all__ = [
@@ -184,6 +188,7 @@ __all__ = [
     "GET_MEMORY",
     "LINK_MEMORIES",
     "LIST_MEMORIES",
+    "LIST_MEMORY_TYPES",
     "MAINT_FLUSH_ACCESS",
     "MAINT_FORGET",
     "MAINT_PURGE_EXPIRED",
@@ -191,6 +196,7 @@ __all__ = [
     "NAMESPACE_EMBEDDING_MODEL",
     "RECALL_MEMORIES",
     "RELATED_MEMORIES",
+    "RESOLVE_MEMORY_ID",
     "SEARCH_MEMORIES",
     "STORE_MEMORIES",
     "STORE_MEMORY",
