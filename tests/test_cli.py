@@ -265,3 +265,34 @@ def test_the_model_load_is_announced(cli: Any) -> None:
         pytest.skip("the extra 'embed' is not installed")
     cli("recall", "anything")
     assert "loading the embedding model" in cli.err
+
+
+async def test_hints_speak_to_the_command_line() -> None:
+    """Each error class gets a hint naming a command, not an SQL argument."""
+    import argparse
+
+    from pgcortex import errors as e
+    from pgcortex.cli.hints import cli_hint, cli_message
+
+    args = argparse.Namespace(dsn=None, namespace="acme")
+    cases = {
+        e.InvalidIdError("x"): "first characters",
+        e.SchemaVersionError("x"): "pgcortex deploy",
+        e.ConnectionLostError("x"): "pgcortex server start",
+        e.NamespaceNotPermittedError("x"): "-n",
+        e.MigrationDriftError("x"): "pgcortex status",
+        e.ConfirmationRequiredError("x"): "erase --confirm acme",
+        e.InvalidArgumentError("x", hint="give more characters of the id"): "more characters",
+    }
+    for exc, expected in cases.items():
+        hint = await cli_hint(exc, args)
+        assert hint is not None
+        assert expected in hint
+    assert await cli_hint(e.InvalidArgumentError("x", hint="pass k => 5"), args) is None
+    assert "=>" not in cli_message(e.ConfirmationRequiredError("pass confirm => 'acme'"))
+    assert cli_message(e.NotFoundError("no memory")) == "no memory"
+
+
+def test_options_without_a_command_print_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-n", "test"]) == 0
+    assert "usage: pgcortex" in capsys.readouterr().out

@@ -58,12 +58,16 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     """
     if await conn.fetchval(q.VECTOR_TYPE_EXISTS):
         await register_vector(conn, schema="public")
-    await conn.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
-    )
-    await conn.set_type_codec(
-        "json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
-    )
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(
+            name, encoder=_json_text, decoder=json.loads, schema="pg_catalog", format="text"
+        )
+
+
+def _json_text(value: Any) -> str:
+    """JSON as sent: UTF-8 text as is, so a lone surrogate fails to encode (PC020) instead
+    of reaching the server as an escape it refuses."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def validate_namespace(namespace: str) -> str:
