@@ -3,6 +3,7 @@ global options anywhere, one-line errors, a closed pipe, the text-only warning."
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -296,3 +297,31 @@ async def test_hints_speak_to_the_command_line() -> None:
 def test_options_without_a_command_print_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-n", "test"]) == 0
     assert "usage: pgcortex" in capsys.readouterr().out
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, to watch the spinner draw."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_spinner_draws_on_a_terminal_and_clears_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from pgcortex.cli.common import spinner
+
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with spinner("loading the embedding model"):
+        time.sleep(0.35)
+    drawn = screen.getvalue()
+    assert "\r| loading the embedding model" in drawn
+    assert drawn.endswith("\r")
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", plain)
+    with spinner("loading"):
+        pass
+    assert plain.getvalue() == "pgcortex: loading\n"
