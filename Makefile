@@ -101,7 +101,7 @@ demo: $(EMBED_STAMP) ## the scripted co-founder agent through every capability (
 .PHONY: test
 test: $(EMBED_STAMP) lint ## lint, then the whole suite; fails below 95 % Python lines or 100 % SQL functions run
 	$(BIN)/pytest -q --sql-coverage --cov=pgcortex --cov-report=term-missing:skip-covered \
-		--cov-fail-under=95
+		--cov-fail-under=95 --cov-precision=2
 
 .PHONY: bench
 bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md
