@@ -80,11 +80,11 @@ deploy-script: $(STAMP) ## regenerate sql/deploy.psql (the psql-only deploy)
 
 .PHONY: snapshot
 snapshot: $(STAMP) ## regenerate docs/schema.sql (committed schema snapshot)
-	$(BIN)/python -m pgcortex.snapshot --write docs/schema.sql
+	$(BIN)/python -m pgcortex._tools.snapshot --write docs/schema.sql
 
 .PHONY: docs
 docs: $(STAMP) ## regenerate docs/sql-api.md and the README error table from a fresh deploy
-	$(BIN)/python -m pgcortex.docs --write docs/sql-api.md --readme README.md
+	$(BIN)/python -m pgcortex._tools.docs --write docs/sql-api.md --readme README.md
 
 .PHONY: lint
 lint: $(STAMP) ## sqlfluff, ruff check, ruff format --check, mypy
@@ -105,8 +105,9 @@ demo: $(EMBED_STAMP) ## the scripted co-founder agent through every capability (
 	$(BIN)/python -m pgcortex.demo
 
 .PHONY: test
-test: $(EMBED_STAMP) lint ## lint, then the whole test suite
-	$(BIN)/pytest -q
+test: $(EMBED_STAMP) lint ## lint, then the whole suite; fails below 95 % Python lines or 100 % SQL functions run
+	$(BIN)/pytest -q --sql-coverage --cov=pgcortex --cov-report=term-missing:skip-covered \
+		--cov-fail-under=95 --cov-precision=2
 
 .PHONY: bench
 bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md

@@ -2018,6 +2018,26 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.list_memories(memory_types text[], tags_any text[], tags_all text[], min_importance integer, max_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, metadata_contains jsonb, order_by text, page_size integer, page_offset integer, include_embedding boolean, as_of timestamp with time zone) IS 'A page (page_size 1..10000, page_offset) of the unexpired memories matching every filter given, ordered by order_by: newest (default), oldest, importance (most important first), accessed (most accessed first) or recent (last accessed first); ties newest first. Counts no access.';
 
+CREATE TABLE pgcortex.memory_types (
+    name text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT memory_types_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+COMMENT ON TABLE pgcortex.memory_types IS 'The kinds of memory. A row here is all it takes to add a type (no migration).';
+
+CREATE FUNCTION pgcortex.list_memory_types() RETURNS TABLE(name text, description text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT t.name,
+     t.description
+    FROM pgcortex.memory_types t
+   ORDER BY t.name;
+END;
+
+COMMENT ON FUNCTION pgcortex.list_memory_types() IS 'The kinds of memory (name, description), by name. Add one with a row in pgcortex.memory_types.';
+
 CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_results integer DEFAULT 20) RETURNS SETOF pgcortex.conversation_sessions
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3596,6 +3616,55 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.related_memories(memory_id uuid, depth integer, relations text[], max_results integer, as_of timestamp with time zone) IS 'Memories linked to one memory, following links either way up to depth (1..5) hops, each listed once at its shortest distance with the path, the last link''s relation and direction (out: followed from source to target), and path_weight (product of the link weights). Cycle-safe (a path never revisits a memory). Raises PC030 for an unknown id. Counts no access.';
 
+CREATE FUNCTION pgcortex.resolve_memory_id(id_prefix text, as_of timestamp with time zone DEFAULT now()) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _hex text := pg_catalog.replace(
+        pg_catalog.lower(pg_catalog.btrim(coalesce(resolve_memory_id.id_prefix, ''))), '-', ''
+    );
+    _found uuid[];
+begin
+    if _hex !~ '^[0-9a-f]{1,32}$' then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                'not an id or the start of one: %s', pg_catalog.left(resolve_memory_id.id_prefix, 60)
+            ),
+            hint = 'an id is 32 hex digits (dashes allowed), e.g. 0190a4b2-7c3e-7d1f-9a2b-3c4d5e6f7a8b';
+    end if;
+    select pg_catalog.array_agg(f.id order by f.id)
+    into _found
+    from (
+        select m.id
+        from pgcortex.memories as m
+        where
+            m.namespace = (select pgcortex.current_namespace())
+            and m.id between pg_catalog.rpad(_hex, 32, '0')::uuid
+            and pg_catalog.rpad(_hex, 32, 'f')::uuid
+            and (m.expires_at is null or m.expires_at > resolve_memory_id.as_of)
+        order by m.id
+        limit 2
+    ) as f;
+    if _found is null then
+        raise exception using
+            errcode = 'PC030',
+            message = pg_catalog.format('no memory whose id starts with %s in this namespace', _hex);
+    end if;
+    if pg_catalog.cardinality(_found) > 1 then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format('more than one memory has an id starting with %s', _hex),
+            detail = pg_catalog.format('for example %s and %s', _found[1], _found[2]),
+            hint = 'give more characters of the id';
+    end if;
+    return _found[1];
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex.resolve_memory_id(id_prefix text, as_of timestamp with time zone) IS 'The id of the one unexpired memory of the namespace whose id starts with id_prefix (hex digits, dashes and case ignored). PC030 when none does, PC003 when more than one does or the prefix is not hex.';
+
 CREATE FUNCTION pgcortex.restore_synchronous_commit() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4994,14 +5063,6 @@ ALTER TABLE pgcortex.memory_history ALTER COLUMN history_id ADD GENERATED ALWAYS
     NO MAXVALUE
     CACHE 1
 );
-
-CREATE TABLE pgcortex.memory_types (
-    name text NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT memory_types_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
-);
-
-COMMENT ON TABLE pgcortex.memory_types IS 'The kinds of memory. A row here is all it takes to add a type (no migration).';
 
 ALTER TABLE pgcortex.namespace_audit ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.namespace_audit_audit_id_seq

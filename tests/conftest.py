@@ -22,6 +22,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 import pgcortex
 from pgcortex import migrate
+from tests import sql_coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SERVER_DIR = ROOT / ".pgcortex" / "test"
@@ -55,11 +56,30 @@ def make_dsn(dbname: str, user: str | None = None) -> str:
     )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sql-coverage",
+        action="store_true",
+        help="count the calls of every pgcortex SQL function over the run (track_functions) "
+        "and fail when a function the application role may execute was never run",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("PGCORTEX_TEST_DSN"):
         from pgcortex.server import EmbeddedServer
 
         EmbeddedServer(TEST_SERVER_DIR).start()
+    if config.getoption("--sql-coverage"):
+        sql_coverage.enable(make_dsn("postgres"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not session.config.getoption("--sql-coverage") or sql_coverage.FUNCTIONS is None:
+        return
+    missing = sql_coverage.report()
+    if missing and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def load_schema(**kwargs: Any) -> None:
@@ -74,7 +94,16 @@ postgresql_server = factories.postgresql_noproc(
     dbname=os.environ.get("PGCORTEX_TEST_DBNAME", "pgcortex_test"),
     load=[load_schema],
 )
-postgresql = factories.postgresql("postgresql_server")
+_clone = factories.postgresql("postgresql_server")
+
+
+@pytest.fixture
+def postgresql(_clone: psycopg.Connection, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A clone of the template, dropped afterwards; with --sql-coverage its function
+    call counts are added to the run's before it goes."""
+    yield _clone
+    if request.config.getoption("--sql-coverage"):
+        sql_coverage.collect(make_dsn(_clone.info.dbname), _clone)
 
 
 @pytest.fixture

@@ -48,6 +48,11 @@ MATRIX: dict[str, list[str]] = {
     "namespaced_tables": ["select table_name::text, depth from pgcortex.namespaced_tables()"],
     # memories: by B's ids
     "get_memory": ["select * from pgcortex.get_memory(memory_id => %(b_private)s)"],
+    "list_memory_types": ["select name from pgcortex.list_memory_types()"],
+    "resolve_memory_id": [
+        "select pgcortex.resolve_memory_id(id_prefix => %(b_private)s::text)",
+        "select pgcortex.resolve_memory_id(id_prefix => pg_catalog.left(%(b_m)s::text, 13))",
+    ],
     "get_memories": [
         "select * from pgcortex.get_memories("
         "memory_ids => array[%(b_m)s, %(b_private)s, %(a_m)s]::uuid[])"

@@ -13,9 +13,9 @@ import pytest
 
 import pgcortex
 from pgcortex import errors, migrate
+from pgcortex._tools.snapshot import dump_schema, fresh_snapshot
 from pgcortex.config import sql_dir
 from pgcortex.server import bin_path
-from pgcortex.snapshot import dump_schema, fresh_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_TABLES = {

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from pgcortex import demo_data
+from pgcortex.demo import data as demo_data
 from pgcortex.demo import run_demo
 from pgcortex.embedding import MiniLMEmbedder
 

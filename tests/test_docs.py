@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgcortex import docs
+from pgcortex._tools import docs
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / docs.DEFAULT_OUTPUT

@@ -336,7 +336,9 @@ def test_sql_errors_in_psql(db: psycopg.Connection) -> None:
     with pytest.raises(psycopg.Error) as info:
         db.execute("select * from pgcortex.get_memory(memory_id => 'nope')")
     assert info.value.sqlstate == "22P02"
-    assert isinstance(errors.from_driver_error(info.value), errors.InvalidIdError)
+    # Mapped by SQLSTATE alone (never by message): a malformed value in SQL text.
+    # The client refuses a malformed id before sending it (InvalidIdError).
+    assert isinstance(errors.from_driver_error(info.value), errors.InvalidArgumentError)
     with pytest.raises(psycopg.Error) as info:
         db.execute("select * from pgcortex.get_memory(memory_id => gen_random_uuid())")
     assert info.value.sqlstate == "PC030"
@@ -348,7 +350,9 @@ def test_sql_errors_in_psql(db: psycopg.Connection) -> None:
     assert info.value.sqlstate == "PC010"
     with pytest.raises(psycopg.Error) as info:
         db.execute("select '[NaN,1]'::public.vector")
-    assert isinstance(errors.from_driver_error(info.value), errors.EmbeddingValueError)
+    # pgvector's input raises a plain data exception (22000): by SQLSTATE, a bad
+    # argument. The client refuses a non-finite embedding before sending it.
+    assert isinstance(errors.from_driver_error(info.value), errors.InvalidArgumentError)
 
 
 async def test_overlapping_batches_in_opposite_orders(

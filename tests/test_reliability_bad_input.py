@@ -19,6 +19,7 @@ import pytest
 
 import pgcortex
 from pgcortex import errors as e
+from pgcortex.memories import MemoryInput
 from tests.security_seed import table_checksums
 
 MODEL = "test-model"
@@ -55,6 +56,18 @@ CASES: list[Case] = [
         lambda c, w: c.store_memory(
             "x1", "business_fact", embedding=_vec(383), embedding_model=MODEL
         ),
+        e.EmbeddingDimensionError,
+    ),
+    (
+        "embedding 16001 dims (more than a vector holds)",
+        lambda c, w: c.store_memory(
+            "x3b", "business_fact", embedding=np.ones(16_001, np.float32), embedding_model=MODEL
+        ),
+        e.EmbeddingDimensionError,
+    ),
+    (
+        "query embedding 16001 dims",
+        lambda c, w: c.search_memories(query_embedding=[0.5] * 16_001, embedding_model=MODEL),
         e.EmbeddingDimensionError,
     ),
     (
@@ -143,6 +156,23 @@ CASES: list[Case] = [
         e.InvalidContentError,
     ),
     (
+        "lone surrogate in content",
+        lambda c, w: c.store_memory("a\ud800b", "business_fact"),
+        e.InvalidContentError,
+    ),
+    (
+        "lone surrogate in a turn",
+        lambda c, w: c.store_conversation_turn("user", "hi \udfff there", w["session"]),
+        e.InvalidContentError,
+    ),
+    (
+        "lone surrogate in a batch",
+        lambda c, w: c.store_memories(
+            [MemoryInput("ok", "business_fact"), MemoryInput("\ud83d", "business_fact")]
+        ),
+        e.InvalidContentError,
+    ),
+    (
         "NUL byte in update",
         lambda c, w: c.update_memory(w["m1"], content="a\x00b"),
         e.InvalidContentError,
@@ -189,6 +219,21 @@ CASES: list[Case] = [
     (
         "importance 6",
         lambda c, w: c.store_memory("x12", "business_fact", importance=6),
+        e.OutOfRangeError,
+    ),
+    (
+        "importance 2**40 (too large for its SQL type)",
+        lambda c, w: c.store_memory("x12b", "business_fact", importance=2**40),
+        e.OutOfRangeError,
+    ),
+    (
+        "update importance -2**40",
+        lambda c, w: c.update_memory(w["m1"], importance=-(2**40)),
+        e.OutOfRangeError,
+    ),
+    (
+        "search k 2**40",
+        lambda c, w: c.search_memories("sky", k=2**40),
         e.OutOfRangeError,
     ),
     (
@@ -460,3 +505,23 @@ async def test_injection_looking_strings_are_stored_verbatim(
         assert await client._fetchval("select pgcortex.current_namespace()") == namespace
     row = db.execute("select count(*) from pgcortex.memories where namespace = %s", (namespace,))
     assert row.fetchone() == (len(INJECTIONS),)
+
+
+async def test_an_argument_the_driver_cannot_send_is_named(client: pgcortex.Client) -> None:
+    """Refused before anything is sent, by the kind of failure (never by message text),
+    and the error names the argument."""
+    with pytest.raises(e.OutOfRangeError, match="importance") as too_big:
+        await client.store_memory("n1", "business_fact", importance=2**40)
+    assert too_big.value.client_side
+    with pytest.raises(e.InvalidContentError, match="content") as surrogate:
+        await client.store_memory("bad \ud800", "business_fact")
+    assert surrogate.value.client_side
+    with pytest.raises(e.EmbeddingDimensionError, match="16001"):
+        await client.store_memory("n2", "business_fact", embedding=[0.1] * 16_001)
+    with pytest.raises(e.InvalidIdError, match="memory_id"):
+        await client.get_memory("01a22dde")
+    # A value the server refuses is not marked as refused by the driver.
+    with pytest.raises(e.OutOfRangeError) as server_side:
+        await client.store_memory("n3", "business_fact", importance=9)
+    assert not server_side.value.client_side
+    assert await client.list_memories() == []

@@ -167,3 +167,15 @@ def test_cli_export_erase_audit(
     assert "erase" in printed
     assert "export" in printed
     assert sum(namespace_row_counts(db, "a").values()) == 2  # the two audit rows
+
+
+async def test_export_joins_the_callers_transaction(client: Any, tmp_path: Any) -> None:
+    """With conn=, the export runs in the caller's transaction (or opens one)."""
+    await client.store_memory("exported in a transaction", "business_fact")
+    async with client.pool.acquire() as conn:
+        outside = [v async for v in client.export_namespace(conn=conn)]
+        async with conn.transaction(isolation="repeatable_read"):
+            inside = [v async for v in client.export_namespace(conn=conn)]
+            lines = await client.export_to(tmp_path / "in.jsonl", conn=conn)
+    assert len(outside) == len(inside) == lines
+    assert any("exported in a transaction" in str(v) for v in inside)

@@ -1,8 +1,7 @@
 """pgcortex: long-term memory for AI agents that lives in PostgreSQL."""
 
 from . import errors
-from .api import Client
-from .client import SUPPORTED_SCHEMA_VERSIONS, connect, create_pool
+from .client import SUPPORTED_SCHEMA_VERSIONS, Client, connect, create_pool
 from .errors import PgcortexError
 
 __all__ = [

@@ -4,59 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any
 
 import asyncpg
 
 from . import queries as q
-from .client import ClientBase
+from .base import ClientBase
 from .errors import wrap_errors
+from .records import AuditEntry, EraseResult
 
 #: Rows fetched per round trip while streaming an export.
 EXPORT_PREFETCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class EraseResult:
-    """What :meth:`AdminMixin.erase_namespace` deleted."""
-
-    namespace: str
-    rows_deleted: int
-    tables: Mapping[str, int]
-    audit_id: int
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> Self:
-        return cls(
-            namespace=record["namespace"],
-            rows_deleted=int(record["rows_deleted"]),
-            tables={str(k): int(v) for k, v in record["tables"].items()},
-            audit_id=int(record["audit_id"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One export or erase of the namespace."""
-
-    audit_id: int
-    action: str
-    actor: str
-    details: Mapping[str, Any]
-    at: datetime
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> Self:
-        return cls(
-            audit_id=int(record["audit_id"]),
-            action=record["action"],
-            actor=record["actor"],
-            details=record["details"],
-            at=record["at"],
-        )
+#: Read through a cursor, not :meth:`ClientBase._call`: one JSON value per row.
+_EXPORT_SQL = q.EXPORT_NAMESPACE.sql()
 
 
 def export_line(value: Mapping[str, Any]) -> str:
@@ -94,12 +55,12 @@ class AdminMixin(ClientBase):
     ) -> AsyncIterator[dict[str, Any]]:
         with wrap_errors():
             if conn.is_in_transaction():
-                async for record in conn.cursor(q.EXPORT_NAMESPACE, prefetch=prefetch):
-                    yield record["line"]
+                async for record in conn.cursor(_EXPORT_SQL, prefetch=prefetch):
+                    yield record[0]
                 return
             async with conn.transaction(isolation=isolation):
-                async for record in conn.cursor(q.EXPORT_NAMESPACE, prefetch=prefetch):
-                    yield record["line"]
+                async for record in conn.cursor(_EXPORT_SQL, prefetch=prefetch):
+                    yield record[0]
 
     async def export_to(
         self, out: IO[str] | Path | str, *, conn: asyncpg.Connection | None = None
@@ -136,13 +97,12 @@ class AdminMixin(ClientBase):
         Raises :class:`~pgcortex.errors.ConfirmationRequiredError` (PC050) otherwise.
         The audit log (:meth:`namespace_audit_log`) keeps a row of the erase.
         """
-        row = await self._fetchrow(q.ERASE_NAMESPACE, confirm, conn=conn)
-        assert row is not None
+        row = await self._call(q.ERASE_NAMESPACE, conn=conn, confirm=confirm)
         return EraseResult.from_record(row)
 
     async def namespace_audit_log(
-        self, max_rows: int = 100, *, conn: asyncpg.Connection | None = None
+        self, max_rows: int | None = None, *, conn: asyncpg.Connection | None = None
     ) -> list[AuditEntry]:
-        """Exports and erases of this namespace, newest first."""
-        rows = await self._fetch(q.NAMESPACE_AUDIT_LOG, max_rows, conn=conn)
+        """Exports and erases of this namespace (the last 100 by default), newest first."""
+        rows = await self._call(q.NAMESPACE_AUDIT_LOG, conn=conn, max_rows=max_rows)
         return [AuditEntry.from_record(r) for r in rows]

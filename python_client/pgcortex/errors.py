@@ -4,7 +4,10 @@ The SQL API raises errors of class ``PC`` (see ``pgcortex.error_codes`` in the
 database and the table in README.md). :func:`wrap_errors` turns a driver error into
 the matching :class:`PgcortexError` subclass: by SQLSTATE first, then by constraint
 name, then a few standard SQLSTATEs, else the base class, always ``from`` the
-original and keeping its message, detail and hint.
+original and keeping its message, detail and hint. A message text never decides
+the class. An argument the driver refused to encode (nothing was sent) is mapped
+by the kind of encoding failure; only a broken connection is a
+:class:`ConnectionLostError`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class PgcortexError(Exception):
         self.hint = hint
         self.code = sqlstate or type(self).sqlstate
         self.constraint = constraint
+        #: True when the driver refused an argument before sending anything.
+        self.client_side = False
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -197,9 +202,12 @@ BY_CONSTRAINT: dict[str, type[PgcortexError]] = {
 #: Standard SQLSTATEs with a meaning of their own to a caller.
 BY_STANDARD_SQLSTATE: dict[str, type[PgcortexError]] = {
     "22P02": InvalidArgumentError,  # invalid text representation (malformed uuid, number)
+    "22000": InvalidArgumentError,  # data exception (e.g. NaN in a vector given in SQL)
+    "22003": OutOfRangeError,  # numeric value out of range
     "22021": InvalidContentError,  # NUL byte or invalid UTF-8
     "22P05": InvalidContentError,  # untranslatable character
-    "54000": InvalidMetadataError,  # program limit exceeded (e.g. JSON nested too deep)
+    "54000": InvalidArgumentError,  # program limit exceeded (a value too large for its type)
+    "54001": InvalidMetadataError,  # statement too complex (JSON nested too deep)
     "40001": ConcurrencyError,
     "40P01": ConcurrencyError,
     "57014": QueryTimeoutError,
@@ -224,19 +232,56 @@ def from_driver_error(exc: BaseException) -> PgcortexError:
         cls = BY_SQLSTATE[sqlstate]
     elif constraint and constraint in BY_CONSTRAINT:
         cls = BY_CONSTRAINT[constraint]
-    elif sqlstate == "22P02" and "uuid" in message:
-        cls = InvalidIdError
-    elif sqlstate == "22000" and message.startswith("invalid input for query argument"):
-        # asyncpg refused to encode an argument (raised as a 22000 DataError).
-        cls = InvalidIdError if "uuid" in message.lower() else InvalidArgumentError
-    elif sqlstate == "22000" and "in vector" in message:
-        # pgvector's input refuses NaN and infinite elements ("NaN not allowed in vector").
-        cls = EmbeddingValueError
     elif sqlstate in BY_STANDARD_SQLSTATE:
         cls = BY_STANDARD_SQLSTATE[sqlstate]
     elif sqlstate and sqlstate.startswith("08"):
         cls = ConnectionLostError
     return cls(message, detail=detail, hint=hint, sqlstate=sqlstate, constraint=constraint)
+
+
+#: What the driver raises when it cannot encode an argument, and what that means.
+_ENCODING_FAILURES: tuple[tuple[type[BaseException], type[PgcortexError]], ...] = (
+    (UnicodeError, InvalidContentError),  # text with no UTF-8 form (a lone surrogate)
+    (OverflowError, OutOfRangeError),  # a number too large for its SQL type
+    (RecursionError, InvalidMetadataError),  # JSON nested too deeply to encode
+    (ValueError, InvalidArgumentError),
+    (TypeError, InvalidArgumentError),
+)
+
+
+def from_encoding_error(exc: BaseException) -> PgcortexError | None:
+    """The pgcortex error for an argument the driver could not encode, else None.
+
+    The driver raises its own error ``from`` the encoder's exception; the kind of
+    that exception decides (its message is kept for the reader).
+    """
+    cause = exc.__cause__
+    if cause is None:
+        return None
+    for kind, cls in _ENCODING_FAILURES:
+        if isinstance(cause, kind):
+            error = cls(f"an argument could not be sent: {exc}")
+            error.client_side = True
+            return error
+    return None
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    """True for a broken or refused connection (the outcome of a call is unknown)."""
+    import asyncpg
+    import psycopg
+    from asyncpg.exceptions._base import InternalClientError
+
+    if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError | ConnectionError):
+        return True
+    if isinstance(exc, InternalClientError):
+        # The protocol in a state it cannot leave, seen when the server dies
+        # mid-call (the pool then drops the connection).
+        return True
+    if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
+        return True
+    # A socket that could not be reached (no file name: not a file the caller named).
+    return isinstance(exc, OSError) and getattr(exc, "filename", None) is None
 
 
 def _driver_error_types() -> tuple[type[BaseException], ...]:
@@ -266,21 +311,22 @@ def wrap_errors() -> Iterator[None]:
     except RecursionError as exc:
         # The JSON codec gave up on an argument nested too deeply to encode;
         # nothing was sent.
-        raise InvalidMetadataError(
+        error = InvalidMetadataError(
             "a JSON argument is nested too deeply to encode", hint="flatten the value"
-        ) from exc
+        )
+        error.client_side = True
+        raise error from exc
     except _driver_error_types() as exc:
-        from asyncpg.exceptions._base import DataError as ClientDataError
-
-        if isinstance(exc, ClientDataError):
-            # asyncpg refused to encode an argument before sending anything.
-            text = str(exc)
-            if "uuid" in text.lower():
-                raise InvalidIdError(text) from exc
-            raise InvalidArgumentError(text) from exc
+        if isinstance(exc, OSError) and exc.filename is not None:
+            raise  # a file the caller named, not the connection
+        encoding = from_encoding_error(exc)
+        if encoding is not None:
+            raise encoding from exc
         if _is_postgres_error(exc):
             raise from_driver_error(exc) from exc
-        raise ConnectionLostError(str(exc)) from exc
+        if _is_connection_failure(exc):
+            raise ConnectionLostError(str(exc) or type(exc).__name__) from exc
+        raise PgcortexError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _is_postgres_error(exc: BaseException) -> bool:

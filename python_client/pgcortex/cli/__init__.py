@@ -1,14 +1,23 @@
-"""The ``pgcortex`` command line: one module per area registers its subcommands."""
+"""The ``pgcortex`` command line: one module per area registers its subcommands.
+
+Global options (``--dsn``, ``-n/--namespace``) are taken before or after the
+subcommand. A mistake prints one line with the error's code and a hint for the
+command line, never a traceback; so does a closed pipe (``pgcortex export | head``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
 from ..errors import PgcortexError
+from .common import CliError
+from .hints import cli_hint, cli_message
 
 #: Modules that add subcommands (each has ``register(subparsers)``).
 AREAS = (
@@ -18,41 +27,87 @@ AREAS = (
     "pgcortex.cli.knowledge",
 )
 
+#: Exit codes: a refused call or a mistake on the command line; interrupted.
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--dsn",
+        default=default,
+        help="PostgreSQL to use (default: PGCORTEX_DSN, DATABASE_URL, else the embedded server)",
+    )
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        default=default,
+        help="namespace to work in (default: PGCORTEX_NAMESPACE or 'default')",
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pgcortex", description="Long-term memory for AI agents, in PostgreSQL."
     )
+    # Options of the program itself (such as --version) go here, before the
+    # subcommands.
     parser.add_argument("--version", action="version", version=f"pgcortex {version('pgcortex')}")
-    parser.add_argument(
-        "--dsn", help="PostgreSQL to use (default: PGCORTEX_DSN, DATABASE_URL, else embedded)"
-    )
-    parser.add_argument(
-        "--namespace", "-n", help="namespace to work in (default: PGCORTEX_NAMESPACE or 'default')"
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _global_options(parser, default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in AREAS:
         importlib.import_module(name).register(sub)
+    # The global options again on every subcommand, so they may follow it; a value
+    # given there wins, one given before the subcommand is kept otherwise.
+    for command in sub.choices.values():
+        _global_options(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _error(message: str, code: str | None, hint: str | None) -> None:
+    tag = f" [{code}]" if code else ""
+    line = f"pgcortex: error{tag}: {' '.join(message.split())}"
+    if hint:
+        line += f" (hint: {' '.join(hint.split())})"
+    print(line, file=sys.stderr)
+
+
+def _quiet_closed_pipe() -> None:
+    """Whatever is still buffered for a reader that went away goes nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
+    if not words:
+        parser.print_help()
+        return 0
     passed: list[str] = []
     if "psql" in words:  # everything after `psql` goes to psql untouched
         at = words.index("psql")
         words, passed = words[: at + 1], words[at + 1 :]
     args = parser.parse_args(words)
+    if args.command is None:
+        parser.print_help()
+        return 0
     if args.command == "psql":
         args.psql_args = passed
     try:
         code: int = args.func(args)
+        sys.stdout.flush()
     except PgcortexError as exc:
-        print(f"pgcortex: error [{exc.code or '-'}]: {exc}", file=sys.stderr)
-        return 2
+        _error(cli_message(exc), exc.code, asyncio.run(cli_hint(exc, args)))
+        return EXIT_ERROR
+    except CliError as exc:
+        _error(exc.message, None, exc.hint)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        _quiet_closed_pipe()
+        return 0
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import migrate
 from ..errors import wrap_errors
+from .common import add_json, print_json
 from .output import kv, table
 
 
@@ -35,6 +36,17 @@ def cmd_server(args: argparse.Namespace) -> int:
         print(status.dsn)
     else:
         st = server.status()
+        if args.json:
+            print_json(
+                {
+                    "data_dir": str(st.data_dir),
+                    "initialized": st.initialized,
+                    "running": st.running,
+                    "pid": st.pid,
+                    "dsn": st.dsn,
+                }
+            )
+            return 0 if st.running else 3
         print(
             kv(
                 [
@@ -62,6 +74,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     dsn = _dsn(args)
     with wrap_errors():
         states = migrate.status(dsn)
+    if args.json:
+        print_json([{"file": s.name, "kind": s.kind, "state": s.state} for s in states])
+        return 4 if any(s.state == "drift" for s in states) else 0
     print(table(["file", "kind", "state"], [(s.name, s.kind, s.state) for s in states]))
     pending = [s for s in states if s.state != "applied"]
     drift = [s for s in states if s.state == "drift"]
@@ -100,6 +115,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("server", help="manage the embedded PostgreSQL server")
     p.add_argument("action", choices=["start", "stop", "status", "url"])
+    add_json(p)
     p.set_defaults(func=cmd_server)
 
     p = sub.add_parser("deploy", help="apply pending migrations (one transaction)")
@@ -107,6 +123,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("status", help="applied, pending and drifted migration files")
+    add_json(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("deploy-script", help="write the psql-only deploy script")

@@ -3,48 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import Any
 
-from ..config import default_namespace
+from .common import add_json, connect, note, num, print_json, run
 from .output import kv, table
 
 
-async def _client(args: argparse.Namespace) -> Any:
-    from ..client import connect
-
-    embedder = None
-    if not getattr(args, "text_only", True):
-        from ..embedding import default_embedder
-
-        embedder = default_embedder()
-    return await connect(
-        args.dsn, namespace=args.namespace or default_namespace(), embedder=embedder
-    )
-
-
 def _short(value: Any) -> str:
-    return str(value)[:8] if value is not None else ""
+    return "" if value is None else str(value)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    return num(value, digits)
 
 
 def _run(coro: Any) -> int:
-    result: int = asyncio.run(coro)
-    return result
+    return run(coro)
 
 
 # -- stats ---------------------------------------------------------------------------------
 
 
 async def _stats(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         s = await client.get_memory_summary()
     if args.json:
-        print(json.dumps(_summary_json(s), indent=2, default=str))
+        print_json(s)
         return 0
     by_type = ", ".join(f"{k} {v}" for k, v in s.memories_by_type.items()) or "-"
     print(
@@ -95,10 +80,6 @@ def _seconds(value: float | None) -> str:
     return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def _summary_json(s: Any) -> dict[str, Any]:
-    return {name: getattr(s, name) for name in type(s).__slots__}
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
     return _run(_stats(args))
 
@@ -107,13 +88,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 async def _maint(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
-        steps = await client.run_maintenance(
+    async with await connect(args) as client:
+        steps = await client.maint_run(
             forget_days=args.forget_days,
-            forget=not args.no_forget,
-            recluster=not args.no_recluster,
-            detect_patterns=not args.no_patterns,
+            forget=False if args.no_forget else None,
+            recluster=False if args.no_recluster else None,
+            detect_patterns=False if args.no_patterns else None,
         )
+    if args.json:
+        print_json(steps)
+        return 0
     print(
         table(
             ["step", "ms", "result"],
@@ -132,8 +116,11 @@ def cmd_maint(args: argparse.Namespace) -> int:
 
 
 async def _prefs(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         prefs = await client.get_user_preferences(args.category)
+    if args.json:
+        print_json(prefs)
+        return 0
     print(
         table(
             ["key", "value", "confidence", "source", "updated"],
@@ -161,16 +148,20 @@ async def _prefer(args: argparse.Namespace) -> int:
         value = json.loads(args.value)
     except json.JSONDecodeError:
         value = args.value  # plain text is stored as a JSON string
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         u = await client.learn_user_preference(
             args.key, value, confidence=args.confidence, source=args.source
         )
+    if args.json:
+        print_json(u)
+        return 0
     if u.applied:
         print(f"{u.key} = {json.dumps(u.held_value)} (confidence {_num(u.held_confidence)})")
     else:
         print(
             f"kept {u.key} = {json.dumps(u.held_value)}: it is held with confidence "
-            f"{_num(u.held_confidence)}, more than {_num(args.confidence)} (offer recorded)"
+            f"{_num(u.held_confidence)}, more than {_num(args.confidence or 1.0)} "
+            "(offer recorded)"
         )
     return 0
 
@@ -183,8 +174,11 @@ def cmd_prefer(args: argparse.Namespace) -> int:
 
 
 async def _sessions(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         sessions = await client.list_sessions(open_only=args.open, max_results=args.limit)
+    if args.json:
+        print_json(sessions)
+        return 0
     print(
         table(
             ["session", "started", "turns", "seconds", "importance", "topics", "summary"],
@@ -210,16 +204,19 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 
 async def _patterns(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         if args.detect:
             found = await client.identify_learning_patterns()
-            print(
+            note(
                 f"detected {len(found)} pattern(s), "
                 f"{sum(p.new_evidence for p in found)} new evidence"
             )
         patterns = await client.get_learning_patterns(
             args.type, active_only=args.active, max_results=args.limit
         )
+    if args.json:
+        print_json(patterns)
+        return 0
     print(
         table(
             ["type", "description", "frequency", "confidence", "example"],
@@ -243,10 +240,14 @@ def cmd_patterns(args: argparse.Namespace) -> int:
 
 
 async def _clusters(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    embed = args.query is not None
+    async with await connect(args, embed=embed, searches=embed) as client:
         clusters = await client.get_knowledge_clusters(
             args.query, min_relevance=args.min_relevance, max_results=args.limit
         )
+    if args.json:
+        print_json(clusters)
+        return 0
     print(
         table(
             ["cluster", "origin", "members", "importance", "relevance", "topics"],
@@ -271,11 +272,51 @@ def cmd_clusters(args: argparse.Namespace) -> int:
 
 
 async def _context(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args, embed=True, searches=True) as client:
         bundle = await client.get_contextual_knowledge(
-            args.query, max_memories=args.limit, track=not args.no_track
+            args.query, max_memories=args.limit, track=False if args.no_track else None
         )
-    print(json.dumps(bundle.raw, indent=2, default=str))
+    if args.json:
+        print_json(bundle.raw)
+        return 0
+    if bundle.preferences:
+        print("preferences")
+        print(
+            table(
+                ["key", "value", "confidence"],
+                [
+                    (k, json.dumps(p.value, ensure_ascii=False), _num(p.confidence))
+                    for k, p in bundle.preferences.items()
+                ],
+            )
+        )
+        print()
+    print("memories")
+    print(
+        table(
+            ["id", "type", "imp", "score", "content"],
+            [
+                (m.id, m.memory_type, m.importance, _num(m.score, 3), m.content)
+                for m in bundle.memories
+            ],
+        )
+    )
+    if bundle.recent_turns:
+        print("\nrecent turns")
+        print(table(["role", "content"], [(t.role, t.content) for t in bundle.recent_turns]))
+    if bundle.clusters:
+        print("\nclusters")
+        print(
+            table(["cluster", "topics"], [(c.name, ", ".join(c.topics)) for c in bundle.clusters])
+        )
+    if bundle.patterns:
+        print("\npatterns")
+        print(
+            table(
+                ["type", "description"],
+                [(p.pattern_type, p.description) for p in bundle.patterns],
+            )
+        )
     return 0
 
 
@@ -284,33 +325,37 @@ def cmd_context(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("stats", help="what the namespace knows (pgcortex.memory_summary_v)")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("stats", help="what the namespace knows: counts, most read, most important")
+    add_json(p)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
         "maint", help="run all maintenance: forget, purge, flush, re-cluster, detect patterns"
     )
-    p.add_argument("--forget-days", type=int, default=90, help="forget after this many days")
+    p.add_argument("--forget-days", type=int, help="forget after this many days (default 90)")
     p.add_argument("--no-forget", action="store_true", help="skip forgetting")
     p.add_argument("--no-recluster", action="store_true", help="skip re-clustering")
     p.add_argument("--no-patterns", action="store_true", help="skip pattern detection")
+    add_json(p)
     p.set_defaults(func=cmd_maint)
 
     p = sub.add_parser("prefs", help="list user preferences")
     p.add_argument("category", nargs="?", help="only keys containing this")
+    add_json(p)
     p.set_defaults(func=cmd_prefs)
 
     p = sub.add_parser("prefer", help="learn a user preference (value as JSON or text)")
     p.add_argument("key")
     p.add_argument("value")
-    p.add_argument("--confidence", type=float, default=1.0)
+    p.add_argument("--confidence", type=float, help="0..1 (default 1)")
     p.add_argument("--source", default="cli")
+    add_json(p)
     p.set_defaults(func=cmd_prefer)
 
     p = sub.add_parser("sessions", help="list conversation sessions")
     p.add_argument("--open", action="store_true", help="open sessions only")
     p.add_argument("--limit", type=int, default=20)
+    add_json(p)
     p.set_defaults(func=cmd_sessions)
 
     p = sub.add_parser("patterns", help="list learning patterns (--detect first runs detection)")
@@ -320,24 +365,29 @@ def register(sub: Any) -> None:
         "--detect", action="store_true", help="detect patterns in the user's turns first"
     )
     p.add_argument("--limit", type=int, default=50)
+    add_json(p)
     p.set_defaults(func=cmd_patterns)
 
     p = sub.add_parser("clusters", help="knowledge clusters, relevant to a query if given")
     p.add_argument("query", nargs="?")
-    p.add_argument("--min-relevance", type=float, default=0.3)
+    p.add_argument("--min-relevance", type=float, help="default 0.3")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument(
         "--text-only", action="store_true", help="do not embed the query (no embedder is loaded)"
     )
+    add_json(p)
     p.set_defaults(func=cmd_clusters)
 
-    p = sub.add_parser("context", help="the context bundle for a query, as JSON")
+    p = sub.add_parser(
+        "context", help="everything an agent gets for a query: memories, preferences, ..."
+    )
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=15, help="memories at most")
     p.add_argument("--no-track", action="store_true", help="do not count accesses")
     p.add_argument(
         "--text-only", action="store_true", help="do not embed the query (no embedder is loaded)"
     )
+    add_json(p)
     p.set_defaults(func=cmd_context)
 
 

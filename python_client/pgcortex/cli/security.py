@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
-from ..config import default_namespace
+from .common import add_json, connect, print_json, run, when
 from .output import table
 
 
-async def _client(args: argparse.Namespace) -> Any:
-    from ..client import connect
-
-    return await connect(args.dsn, namespace=args.namespace or default_namespace())
-
-
 async def _export(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         if args.output == "-":
             lines: int = await client.export_to(sys.stdout)
         else:
@@ -29,12 +22,15 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    return asyncio.run(_export(args))
+    return run(_export(args))
 
 
 async def _erase(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         result = await client.erase_namespace(confirm=args.confirm)
+    if args.json:
+        print_json(result)
+        return 0
     print(
         f"erased namespace {result.namespace!r}: {result.rows_deleted} rows "
         f"(audit id {result.audit_id})"
@@ -46,22 +42,22 @@ async def _erase(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    return asyncio.run(_erase(args))
+    return run(_erase(args))
 
 
 async def _audit(args: argparse.Namespace) -> int:
-    async with await _client(args) as client:
+    async with await connect(args) as client:
         entries = await client.namespace_audit_log(args.limit)
-    rows = [
-        (e.audit_id, e.at.isoformat(timespec="seconds"), e.action, e.actor, e.details.get("total"))
-        for e in entries
-    ]
+    if args.json:
+        print_json(entries)
+        return 0
+    rows = [(e.audit_id, when(e.at), e.action, e.actor, e.details.get("total")) for e in entries]
     print(table(["id", "at", "action", "actor", "rows"], rows))
     return 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    return asyncio.run(_audit(args))
+    return run(_audit(args))
 
 
 def register(sub: Any) -> None:
@@ -76,10 +72,12 @@ def register(sub: Any) -> None:
         metavar="NAMESPACE",
         help="the namespace's name again, to confirm",
     )
+    add_json(p)
     p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("audit", help="exports and erases of the namespace, newest first")
     p.add_argument("--limit", type=int, default=20)
+    add_json(p)
     p.set_defaults(func=cmd_audit)
 
 

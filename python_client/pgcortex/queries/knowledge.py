@@ -1,108 +1,134 @@
 """SQL of the knowledge area: settings, preferences, learning patterns, sessions and
-turns, knowledge clusters, the context bundle, the summary and maintenance.
+turns, knowledge clusters, the context bundle, the summary and maintenance."""
 
-Every time-dependent call passes ``as_of`` as ``coalesce($n, now())`` so that
-``None`` means the server's clock.
-"""
-
-from ..retry import idempotent
+from .call import Call
 
 # Settings ---------------------------------------------------------------------------
-KNOWLEDGE_SETTINGS = idempotent("select * from pgcortex.knowledge_settings()")
-SET_KNOWLEDGE_SETTINGS = idempotent(
-    "select * from pgcortex.set_knowledge_settings("
-    "turn_memories => $1, turn_memory_min_chars => $2, turn_memory_importance => $3, "
-    "turn_memory_key_importance => $4, turn_memory_key_pattern => $5, "
-    "cluster_similarity => $6, cluster_merge_similarity => $7, pattern_min_turns => $8, "
-    "pattern_min_term_turns => $9, pattern_min_questions => $10, pattern_max_topics => $11, "
-    "pattern_max_examples => $12, pattern_active_days => $13, reset => $14)"
+KNOWLEDGE_SETTINGS = Call("knowledge_settings", returns="row", idempotent=True)
+#: Returns the stored overrides (null: not overridden), not the rules in force.
+SET_KNOWLEDGE_SETTINGS = Call(
+    "set_knowledge_settings",
+    (),
+    (
+        "turn_memories",
+        "turn_memory_min_chars",
+        "turn_memory_importance",
+        "turn_memory_key_importance",
+        "turn_memory_key_pattern",
+        "cluster_similarity",
+        "cluster_merge_similarity",
+        "pattern_min_turns",
+        "pattern_min_term_turns",
+        "pattern_min_questions",
+        "pattern_max_topics",
+        "pattern_max_examples",
+        "pattern_active_days",
+        "reset",
+    ),
+    idempotent=True,
 )
 
 # Preferences ------------------------------------------------------------------------
 # Each offer is recorded in the history: not repeated blindly.
-LEARN_USER_PREFERENCE = (
-    "select * from pgcortex.learn_user_preference("
-    "key => $1, value => $2, confidence => $3, source => $4, session_id => $5, "
-    "memory_id => $6, as_of => coalesce($7::timestamptz, now()))"
+LEARN_USER_PREFERENCE = Call(
+    "learn_user_preference",
+    ("key", "value"),
+    ("confidence", "source", "session_id", "memory_id", "as_of"),
+    returns="row",
 )
-GET_USER_PREFERENCES = idempotent("select * from pgcortex.get_user_preferences(category => $1)")
-GET_PREFERENCE_HISTORY = idempotent(
-    "select * from pgcortex.get_preference_history(key => $1, max_results => $2)"
-)
+GET_USER_PREFERENCES = Call("get_user_preferences", (), ("category",), idempotent=True)
+GET_PREFERENCE_HISTORY = Call("get_preference_history", (), ("key", "max_results"), idempotent=True)
 
 # Learning patterns --------------------------------------------------------------------
 # Counted once per piece of evidence: a repeat with the same evidence changes nothing,
 # but a call without evidence counts again, so neither is marked idempotent.
-STORE_LEARNING_PATTERN = (
-    "select * from pgcortex.store_learning_pattern("
-    "pattern_type => $1, description => $2, example => $3, confidence => $4, "
-    "session_id => $5, memory_id => $6, evidence_key => $7, "
-    "as_of => coalesce($8::timestamptz, now()))"
+STORE_LEARNING_PATTERN = Call(
+    "store_learning_pattern",
+    ("pattern_type", "description"),
+    ("example", "confidence", "session_id", "memory_id", "evidence_key", "as_of"),
+    returns="row",
 )
 # Evidence is per turn: running detection again adds nothing for the same turns.
-IDENTIFY_LEARNING_PATTERNS = idempotent(
-    "select * from pgcortex.identify_learning_patterns("
-    "session_id => $1, min_turns => $2, min_term_turns => $3, min_questions => $4, "
-    "max_topics => $5, as_of => coalesce($6::timestamptz, now()))"
+IDENTIFY_LEARNING_PATTERNS = Call(
+    "identify_learning_patterns",
+    (),
+    ("session_id", "min_turns", "min_term_turns", "min_questions", "max_topics", "as_of"),
+    idempotent=True,
 )
-GET_LEARNING_PATTERNS = idempotent(
-    "select * from pgcortex.get_learning_patterns("
-    "pattern_type => $1, active_only => $2, max_results => $3, "
-    "as_of => coalesce($4::timestamptz, now()))"
+GET_LEARNING_PATTERNS = Call(
+    "get_learning_patterns",
+    (),
+    ("pattern_type", "active_only", "max_results", "as_of"),
+    idempotent=True,
 )
 
 # Sessions and turns -----------------------------------------------------------------
-START_SESSION = (
-    "select * from pgcortex.start_session("
-    "metadata => $1, as_of => coalesce($2::timestamptz, now()))"
+START_SESSION = Call("start_session", (), ("metadata", "as_of"), returns="row")
+STORE_CONVERSATION_TURN = Call(
+    "store_conversation_turn",
+    ("role", "content"),
+    ("session_id", "context", "embedding", "embedding_model", "as_of"),
+    returns="row",
 )
-STORE_CONVERSATION_TURN = (
-    "select * from pgcortex.store_conversation_turn("
-    "role => $1, content => $2, session_id => $3, context => $4, embedding => $5, "
-    "embedding_model => $6, as_of => coalesce($7::timestamptz, now()))"
+END_SESSION = Call(
+    "end_session",
+    ("session_id",),
+    ("summary", "importance", "max_topics", "as_of"),
+    returns="row",
 )
-END_SESSION = (
-    "select * from pgcortex.end_session("
-    "session_id => $1, summary => $2, importance => $3, max_topics => $4, "
-    "as_of => coalesce($5::timestamptz, now()))"
+GET_CONVERSATION_CONTEXT = Call(
+    "get_conversation_context", (), ("session_id", "max_turns"), idempotent=True
 )
-GET_CONVERSATION_CONTEXT = idempotent(
-    "select * from pgcortex.get_conversation_context(session_id => $1, max_turns => $2)"
-)
-LIST_SESSIONS = idempotent(
-    "select * from pgcortex.list_sessions(open_only => $1, max_results => $2)"
-)
+LIST_SESSIONS = Call("list_sessions", (), ("open_only", "max_results"), idempotent=True)
 
 # Knowledge clusters -------------------------------------------------------------------
-STORE_KNOWLEDGE_CLUSTER = idempotent(
-    "select * from pgcortex.store_knowledge_cluster("
-    "name => $1, description => $2, topics => $3, memory_ids => $4, confidence => $5, "
-    "importance_score => $6, as_of => coalesce($7::timestamptz, now()))"
+STORE_KNOWLEDGE_CLUSTER = Call(
+    "store_knowledge_cluster",
+    ("name",),
+    ("description", "topics", "memory_ids", "confidence", "importance_score", "as_of"),
+    returns="row",
+    idempotent=True,
 )
-GET_KNOWLEDGE_CLUSTERS = idempotent(
-    "select * from pgcortex.get_knowledge_clusters("
-    "query => $1, query_embedding => $2, embedding_model => $3, min_relevance => $4, "
-    "max_results => $5)"
+GET_KNOWLEDGE_CLUSTERS = Call(
+    "get_knowledge_clusters",
+    (),
+    ("query", "query_embedding", "embedding_model", "min_relevance", "max_results"),
+    idempotent=True,
 )
-MAINT_RECLUSTER = idempotent(
-    "select * from pgcortex.maint_recluster("
-    "merge_similarity => $1, max_topics => $2, as_of => coalesce($3::timestamptz, now()))"
+MAINT_RECLUSTER = Call(
+    "maint_recluster",
+    (),
+    ("merge_similarity", "max_topics", "as_of"),
+    returns="row",
+    idempotent=True,
 )
 
 # Context bundle, summary, maintenance ------------------------------------------------------
 # Tracked: counts an access of every memory it returns.
-GET_CONTEXTUAL_KNOWLEDGE = (
-    "select pgcortex.get_contextual_knowledge("
-    "query => $1, query_embedding => $2, embedding_model => $3, session_id => $4, "
-    "max_memories => $5, max_turns => $6, max_clusters => $7, max_patterns => $8, "
-    "min_relevance => $9, cluster_min_relevance => $10, track => $11, "
-    "as_of => coalesce($12::timestamptz, now()))"
+GET_CONTEXTUAL_KNOWLEDGE = Call(
+    "get_contextual_knowledge",
+    (),
+    (
+        "query",
+        "query_embedding",
+        "embedding_model",
+        "session_id",
+        "max_memories",
+        "max_turns",
+        "max_clusters",
+        "max_patterns",
+        "min_relevance",
+        "cluster_min_relevance",
+        "track",
+        "as_of",
+    ),
+    returns="value",
 )
-GET_MEMORY_SUMMARY = idempotent("select * from pgcortex.get_memory_summary()")
-MAINT_RUN = (
-    "select * from pgcortex.maint_run("
-    "forget_days => $1, forget => $2, recluster => $3, detect_patterns => $4, "
-    "as_of => coalesce($5::timestamptz, now()), history_days => $6)"
+GET_MEMORY_SUMMARY = Call("get_memory_summary", returns="row", idempotent=True)
+MAINT_RUN = Call(
+    "maint_run",
+    (),
+    ("forget_days", "forget", "recluster", "detect_patterns", "as_of", "history_days"),
 )
 
 __all__ = [

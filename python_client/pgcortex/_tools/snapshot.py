@@ -1,6 +1,6 @@
 """Normalised schema dumps: the committed snapshot (docs/schema.sql) and schema comparisons.
 
-``python -m pgcortex.snapshot --write docs/schema.sql`` deploys the schema into a
+``python -m pgcortex._tools.snapshot --write docs/schema.sql`` deploys the schema into a
 scratch database on the configured server (embedded by default), dumps it with
 ``pg_dump --schema-only`` and writes the normalised text.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo, sql
 
-from .migrate import deploy
-from .server import ServerError, bin_path
+from ..migrate import deploy
+from ..server import ServerError, bin_path
 
 
 def _pg_dump() -> str:
@@ -86,7 +86,7 @@ def fresh_snapshot(dsn: str, directory: Path | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .server import ensure_dsn
+    from ..server import ensure_dsn
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dsn", help="server to use (default: configured or embedded)")

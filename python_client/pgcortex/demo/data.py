@@ -3,7 +3,7 @@
 Brightloop sells demand-forecasting software to independent bakeries. The agent
 remembers business facts, market intelligence, strategic insights, how the team
 works and who is who; it learns the founder's preferences and habits from a
-conversation. Everything here is plain data; pgcortex.demo drives it.
+conversation. Everything here is plain data; pgcortex.demo.agent drives it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ FACTS: tuple[Fact, ...] = (
     ),
     Fact(
         "runway",
-        "With the seed funding from June, the bank balance covers fourteen more months of "
+        "With the funding round from June, the bank balance covers fourteen more months of "
         "expenses.",
         "business_fact",
         5,
@@ -100,7 +100,7 @@ FACTS: tuple[Fact, ...] = (
     ),
     Fact(
         "investor",
-        "Maria Okafor at Vale Ventures led the seed round and likes a short monthly email update.",
+        "Maria Okafor at Vale Ventures led our first round and likes a short monthly email update.",
         "relationship",
         4,
         ("investors",),
@@ -136,7 +136,7 @@ DUPLICATE_SPELLING = (
 
 #: A reworded near duplicate of FACTS["runway"]: merged by embedding similarity.
 NEAR_DUPLICATE = (
-    "With the seed funding from June, our bank balance covers fourteen more months of expenses."
+    "With the funding round from June, our bank balance covers fourteen more months of expenses."
 )
 
 #: Asked by meaning: shares no word with the runway memory.

@@ -6,7 +6,7 @@ namespace, and walks through storing with dedup, recall by meaning with the scor
 breakdown, a keyword-only hit found by hybrid search, filters, preferences with a
 conflicting update, patterns learned from a conversation, clusters, the context
 bundle, forgetting with a moved clock and the summary. Every number printed comes
-from the database; the scenario is in :mod:`pgcortex.demo_data`.
+from the database; the scenario is in :mod:`pgcortex.demo.data`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from . import demo_data as data
-from .client import connect
-from .demo_console import Console
-from .embedding import Embedder, MiniLMEmbedder, minilm_available
-from .errors import PgcortexError
-from .memories import MemoryInput, SearchHit
+from ..client import connect
+from ..embedding import Embedder, MiniLMEmbedder, minilm_available
+from ..errors import PgcortexError
+from ..records import MemoryInput, SearchHit
+from . import data
+from .console import Console
 
 
 @dataclass(slots=True)
@@ -213,7 +213,7 @@ class Demo:
             ],
             align_right=(1, 2, 3),
         )
-        self.c.call(f"client.recall_memories({query!r})   # min_relevance 0.5, as the seed")
+        self.c.call(f"client.recall_memories({query!r})   # min_relevance 0.5 by default")
         hits = await self.client.recall_memories(query)
         self.c.say("Hybrid recall:")
         self.c.table(
@@ -494,7 +494,7 @@ class Demo:
             "forget",
             "Forgetting, with the clock moved forward",
             f"Every time-dependent function takes as_of: here it is {data.FORGET_AFTER_DAYS} "
-            "days from now. The seed's rule: not accessed for 90 days, importance ≤ 2, "
+            "days from now. The rule: not accessed for 90 days, importance ≤ 2, "
             "accessed fewer than 3 times.",
         )
         later = datetime.now().astimezone() + timedelta(days=data.FORGET_AFTER_DAYS)
@@ -648,7 +648,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The server and schema commands: server start|status|url|stop on a server of its own,
+deploy, status, deploy-script and reset on the test database."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgcortex.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *words: str) -> tuple[int, str, str]:
+    code = main(list(words))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.slow
+def test_server_lifecycle_in_its_own_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PGCORTEX_DATA_DIR", str(tmp_path / "server"))
+    monkeypatch.delenv("PGCORTEX_DSN", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    code, out, _ = _run(capsys, "server", "status", "--json")
+    assert code == 3
+    assert json.loads(out)["running"] is False
+    code, _, err = _run(capsys, "server", "url")
+    assert code == 1
+    assert "not running" in err
+    try:
+        code, out, _ = _run(capsys, "server", "start")
+        assert code == 0
+        assert "embedded server running" in out
+        code, out, _ = _run(capsys, "server", "status")
+        assert code == 0
+        assert "running" in out
+        code, url, _ = _run(capsys, "server", "url")
+        assert code == 0
+        dsn = url.strip()
+        code, out, _ = _run(capsys, "deploy")
+        assert code == 0
+        assert "applied" in out
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("select version from pgcortex.schema_version()").fetchone()
+        assert row == (1,)
+    finally:
+        code, out, _ = _run(capsys, "server", "stop")
+    assert out.strip() == "stopped"
+    code, out, _ = _run(capsys, "server", "stop")
+    assert out.strip() == "not running"
+
+
+def test_schema_commands_on_the_test_database(
+    db_dsn: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run(capsys, "status", "--dsn", db_dsn)
+    assert code == 0
+    assert "0 pending" in out
+    code, out, _ = _run(capsys, "--dsn", db_dsn, "deploy", "--force")
+    assert code == 0
+    assert "re-runnable" in out
+    target = tmp_path / "deploy.psql"
+    code, out, _ = _run(capsys, "deploy-script", "-o", str(target))
+    assert code == 0
+    assert target.read_text() == (Path(__file__).parents[1] / "sql" / "deploy.psql").read_text()
+    code, out, _ = _run(capsys, "deploy-script")
+    assert out == target.read_text()
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    code, out, _ = _run(capsys, "reset", "--dsn", db_dsn)
+    assert code == 1
+    assert "left as it was" in out
+    code, out, _ = _run(capsys, "reset", "--dsn", db_dsn, "--yes")
+    assert code == 0
+    assert "dropped schema pgcortex" in out
+    code, out, _ = _run(capsys, "status", "--dsn", db_dsn, "--json")
+    assert code == 0
+    assert {s["state"] for s in json.loads(out)} == {"pending"}
+    code, _, err = _run(capsys, "show", "--dsn", db_dsn)
+    assert code == 2
+    assert "[PC040]" in err
+    assert "pgcortex deploy" in err
+
+
+def test_a_server_that_cannot_be_reached_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(
+        capsys, "show", "--dsn", "postgresql://nobody@/none?host=/nonexistent-dir&port=1"
+    )
+    assert code == 2
+    assert "server running" in err
+    assert err.count("\n") == 1
