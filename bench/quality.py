@@ -5,7 +5,7 @@ namespace per conversation, all-MiniLM-L6-v2 embeddings, near-duplicate merging 
 as by default), then every question of categories 1-4 is searched with k = 10.
 recall@k = the share of a question's evidence turns among the top k, averaged over
 questions; hit@10 = at least one evidence turn in the top 10. A memory that absorbed
-near duplicates holds the turns of all its occurrences (``metadata.occurrences``).
+near duplicates holds the turns of all its occurrences (``metadata.merged_occurrences``).
 
 Searches compared: the default search, its vector arm alone and its text arm alone
 (turned off through ``weights``), and two baselines computed in Python over the same
@@ -141,7 +141,7 @@ def turns_of(metadata: Any) -> set[str]:
     """The turns a memory holds: its own and those of the occurrences merged into it."""
     md = json.loads(metadata) if isinstance(metadata, str) else (metadata or {})
     out = {md["dia_id"]} if "dia_id" in md else set()
-    for occ in md.get("occurrences", []) or []:
+    for occ in md.get("merged_occurrences", []) or []:
         inner = occ.get("metadata", {}) if isinstance(occ, dict) else {}
         if "dia_id" in inner:
             out.add(inner["dia_id"])
