@@ -13,11 +13,11 @@ stored memories: exact cosine (numpy, the stored vectors) and BM25 (k1 1.2, b 0.
 over the memories' own full-text lexemes).
 
 Environment: LOCOMO_DIR (the conversations, default ../shared/data/locomo-dev next
-to the repository or to a directory above it), BENCH_NAME (results go to bench/results/quality_<name>.json and .md; default
-``latest``),
-BENCH_RESULTS_DIR, BENCH_QUALITY_WEIGHTS (a JSON object of extra weights for every
-pgcortex search, for tuning), PGCORTEX_DSN (another server; default the embedded one).
-The data is read where it lies, never copied; embeddings are cached in bench/.cache.
+to the repository or to a directory above it), BENCH_NAME (results go to
+bench/results/quality_<name>.json and .md; default ``latest``), BENCH_RESULTS_DIR,
+BENCH_QUALITY_WEIGHTS (a JSON object of extra weights for every pgcortex search, for
+tuning), PGCORTEX_DSN (another server; default the embedded one). The data is read
+where it lies, never copied; embeddings are cached in bench/.cache.
 """
 
 from __future__ import annotations
@@ -224,9 +224,13 @@ async def run() -> dict[str, Any]:
             for conv in convs:
                 notes.update(conv.evidence_notes)
                 ns = f"locomo-{conv.name}"
-                await conn.execute("select pg_catalog.set_config('pgcortex.namespace', $1, false)", ns)
+                await conn.execute(
+                    "select pg_catalog.set_config('pgcortex.namespace', $1, false)", ns
+                )
                 vectors = embed_cached(embedder, [t[1] for t in conv.turns], f"locomo-{conv.name}")
-                qvecs = embed_cached(embedder, [q[0] for q in conv.questions], f"locomo-{conv.name}-q")
+                qvecs = embed_cached(
+                    embedder, [q[0] for q in conv.questions], f"locomo-{conv.name}-q"
+                )
                 t0 = time.perf_counter()
                 with Progress(f"store {conv.name}", len(conv.turns), unit="turns") as bar:
                     for (dia, content, when), vec in zip(conv.turns, vectors, strict=True):
@@ -254,7 +258,9 @@ async def run() -> dict[str, Any]:
                 )
                 ids = [r["id"] for r in rows]
                 turns = {r["id"]: turns_of(r["metadata"]) for r in rows}
-                mat = np.array([np.asarray(r["embedding"].to_list()) for r in rows], dtype=np.float64)
+                mat = np.array(
+                    [np.asarray(r["embedding"].to_list()) for r in rows], dtype=np.float64
+                )
                 mat /= np.linalg.norm(mat, axis=1, keepdims=True)
                 tfs = [json.loads(r["tf"]) if isinstance(r["tf"], str) else r["tf"] for r in rows]
                 for (question, category, evidence), qv in zip(conv.questions, qvecs, strict=True):
@@ -263,7 +269,8 @@ async def run() -> dict[str, Any]:
                     cos_top = top_ids(mat @ q, ids, 10)
                     tallies["exact cosine"].add(category, [turns[i] for i in cos_top], evidence)
                     qlex = await conn.fetchval(
-                        "select pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('english', $1))",
+                        "select pg_catalog.tsvector_to_array("
+                        "pg_catalog.to_tsvector('english', $1))",
                         question,
                     )
                     bm = bm25_scores(tfs, list(qlex))
@@ -279,9 +286,13 @@ async def run() -> dict[str, Any]:
                         conv.questions, qvecs, strict=True
                     ):
                         t0 = time.perf_counter()
-                        hits = await conn.fetch(SEARCH, qv, question, 10, w, track, embedder.model_name)
+                        hits = await conn.fetch(
+                            SEARCH, qv, question, 10, w, track, embedder.model_name
+                        )
                         timings[name].append((time.perf_counter() - t0) * 1000)
-                        tallies[name].add(category, [turns_of(h["metadata"]) for h in hits], evidence)
+                        tallies[name].add(
+                            category, [turns_of(h["metadata"]) for h in hits], evidence
+                        )
         finally:
             await conn.close()
     return {
@@ -330,7 +341,10 @@ def markdown(res: dict[str, Any]) -> str:
         + f"; store {res['store_per_s']} turns/s through store_memory.",
         "",
         "Evidence ids: "
-        + (", ".join(f"{k}: {v}" for k, v in sorted(res["data"]["evidence_ids"].items())) or "all clean")
+        + (
+            ", ".join(f"{k}: {v}" for k, v in sorted(res["data"]["evidence_ids"].items()))
+            or "all clean"
+        )
         + ".",
         "",
     ]

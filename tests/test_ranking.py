@@ -54,7 +54,8 @@ def test_documented_formula_uses_names_that_exist(db: psycopg.Connection) -> Non
             " and relnamespace = 'pgcortex'::regnamespace)",
             {"n": name},
         ).fetchone()
-        assert row is not None and row[0], f"pgcortex.{name} does not exist"
+        assert row is not None
+        assert row[0], f"pgcortex.{name} does not exist"
     # Every snake_case name of the formula is a weight, a search argument, a column of
     # the search row or of pgcortex.memories, or a table.
     formula = section[section.index("```") : section.index("```", section.index("```") + 3)]
@@ -69,9 +70,9 @@ def test_documented_formula_uses_names_that_exist(db: psycopg.Connection) -> Non
         known |= {r[0] for r in db.execute(sql).fetchall()}
     derived = {"vector_evidence", "text_evidence", "recency_factor", "importance_factor",
                "confidence_factor", "access_factor"}  # fmt: skip
-    unknown = {
-        w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", formula)
-    } - known - derived
+    unknown = (
+        {w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", formula)} - known - derived
+    )
     assert not unknown, f"the documented formula names what the SQL does not have: {unknown}"
     assert "ranking_version` (2)" in section
 
@@ -95,7 +96,9 @@ async def test_strong_vector_evidence_beats_weak_matches_in_both_lists(client: C
     stored = await client.store_memories(
         [
             MemoryInput(
-                "She adopted a greyhound from the shelter", "conversation", embedding=near(q, 0.56, 1)
+                "She adopted a greyhound from the shelter",
+                "conversation",
+                embedding=near(q, 0.56, 1),
             ),
             *weak,
             *filler,
@@ -126,12 +129,18 @@ async def test_bm25_weighs_rare_words_above_common_ones(client: Client) -> None:
     assert (hits[0].text_rank or 0) > 2 * (hits[1].text_rank or 0)
 
 
-async def test_ties_are_not_broken_by_insertion_order(client: Client, db: psycopg.Connection) -> None:
+async def test_ties_are_not_broken_by_insertion_order(
+    client: Client, db: psycopg.Connection
+) -> None:
     v = unit(3)
     texts = [f"Identical vector, text {i}" for i in range(12)]
     # Stored one by one, the largest content hash first: the oldest rows are the ones
     # a tie-break by id (insertion time) would return.
-    hashes = {t: db.execute("select pgcortex.content_hash(%s)", (t,)).fetchone() for t in texts}
+    hashes: dict[str, bytes] = {}
+    for t in texts:
+        row = db.execute("select pgcortex.content_hash(%s)", (t,)).fetchone()
+        assert row is not None
+        hashes[t] = bytes(row[0])
     for text in sorted(texts, key=lambda t: hashes[t], reverse=True):
         await client.store_memory(
             text, "conversation", embedding=v, embedding_model=MODEL, dedup_near=False
@@ -141,7 +150,8 @@ async def test_ties_are_not_broken_by_insertion_order(client: Client, db: psycop
     by_hash = [
         r[0]
         for r in db.execute(
-            "select id from pgcortex.memories where namespace = 'test' order by content_hash limit 4"
+            "select id from pgcortex.memories where namespace = 'test'"
+            " order by content_hash limit 4"
         ).fetchall()
     ]
     assert [h.id for h in hits] == by_hash
@@ -158,24 +168,30 @@ async def test_tracked_searches_do_not_reorder_the_next_one(client: Client) -> N
     q = unit(11)
     await client.store_memories(
         [
-            MemoryInput(f"Close neighbour {i}", "conversation", embedding=near(q, 0.5 + i / 1000, i))
+            MemoryInput(
+                f"Close neighbour {i}", "conversation", embedding=near(q, 0.5 + i / 1000, i)
+            )
             for i in range(20)
         ],
         embedding_model=MODEL,
         dedup_near=False,
     )
-    first = [h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)]
+    first = [
+        h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)
+    ]
     # The 10th-ranked memory is read many times on its own.
     for _ in range(30):
         await client.search_memories(
             query_embedding=near(q, 0.999, 99), embedding_model=MODEL, k=1, exclude_ids=first[:9]
         )
-    again = [h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)]
+    again = [
+        h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)
+    ]
     assert again == first
 
 
 def _stats(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
-    terms = dict(
+    terms: dict[str, int] = dict(
         db.execute(
             "select lexeme, sum(d)::bigint from ("
             " select lexeme, doc_count as d from pgcortex.memory_terms where namespace = 'test'"
@@ -195,7 +211,7 @@ def _stats(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
 
 
 def _recomputed(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
-    terms = dict(
+    terms: dict[str, int] = dict(
         db.execute(
             "select u.lexeme, count(*) from pgcortex.memories as m,"
             " pg_catalog.unnest(m.content_tsv) as u where m.namespace = 'test' group by u.lexeme"
@@ -211,18 +227,24 @@ def _recomputed(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]
 
 async def test_term_statistics_follow_every_write(client: Client, db: psycopg.Connection) -> None:
     stored = await client.store_memories(
-        [MemoryInput(f"Note {i} about apples and pears, batch {i % 7}", "business_fact") for i in range(300)]
+        [
+            MemoryInput(f"Note {i} about apples and pears, batch {i % 7}", "business_fact")
+            for i in range(300)
+        ]
     )
     await client.store_memory("note 1 about apples and pears, batch 1", "business_fact")  # same
     assert _stats(db) == _recomputed(db)
     await client.update_memory(stored[0].id, content="Bananas only now")
     await client.update_memory(stored[1].id, importance=5)  # content unchanged
     await client.delete_memory(stored[2].id)
-    db.execute("delete from pgcortex.memories where namespace = 'test' and content like 'Note 1_ %'")
+    db.execute(
+        "delete from pgcortex.memories where namespace = 'test' and content like 'Note 1_ %'"
+    )
     assert _stats(db) == _recomputed(db)
     # The store path folded the log by itself; maintenance folds what is left.
     folded = db.execute("select * from pgcortex.maint_fold_terms()").fetchone()
-    assert folded is not None and folded[2] == 0
+    assert folded is not None
+    assert folded[2] == 0
     pending = db.execute(
         "select count(*) from pgcortex.memory_term_log where namespace = 'test'"
     ).fetchone()
@@ -265,4 +287,3 @@ async def test_readme_example_an_unrelated_memory_scores_near_zero(client: Clien
         "How long can we survive financially?", k=3, min_relevance=0.2
     )
     assert [h.id for h in relevant] == [answer.id]
-

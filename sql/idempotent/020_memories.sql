@@ -491,7 +491,9 @@ begin atomic
         coalesce((
             select pg_catalog.jsonb_agg(x.e order by x.o)
             from (
-                select a.e, a.o
+                select
+                    a.e,
+                    a.o
                 from (
                     select
                         e.e,
@@ -501,14 +503,14 @@ begin atomic
                             partition by e.e -> 'content', e.e -> 'metadata' order by e.o
                         ) as nth
                     from pg_catalog.jsonb_array_elements(
-                        case
-                            when pg_catalog.jsonb_typeof(
-                                add_merged_occurrences.metadata -> 'merged_occurrences'
-                            ) = 'array'
-                                then add_merged_occurrences.metadata -> 'merged_occurrences'
-                            else '[]'::jsonb
-                        end || add_merged_occurrences.occurrences
-                    ) with ordinality as e (e, o)
+                            case
+                                when pg_catalog.jsonb_typeof(
+                                        add_merged_occurrences.metadata -> 'merged_occurrences'
+                                    ) = 'array'
+                                    then add_merged_occurrences.metadata -> 'merged_occurrences'
+                                else '[]'::jsonb
+                            end || add_merged_occurrences.occurrences
+                        ) with ordinality as e (e, o)
                 ) as a
                 where a.nth = 1
                 -- Bounded: the 20 latest occurrences.

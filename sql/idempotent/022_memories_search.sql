@@ -106,7 +106,7 @@ create or replace function pgcortex.record_memory_terms()
 returns trigger
 language plpgsql
 volatile
-security definer
+security invoker
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -45,12 +45,18 @@ create index memory_term_log_lexeme_idx on pgcortex.memory_term_log (namespace, 
 
 -- The statistics of what is already stored.
 insert into pgcortex.memory_terms (namespace, lexeme, doc_count)
-select m.namespace, u.lexeme, count(*)
+select
+    m.namespace,
+    u.lexeme,
+    count(*) as doc_count
 from pgcortex.memories as m
 cross join lateral pg_catalog.unnest(m.content_tsv) as u
 group by m.namespace, u.lexeme;
 
 insert into pgcortex.memory_term_totals (namespace, doc_count, total_length)
-select m.namespace, count(*), sum(pg_catalog.length(m.content_tsv))
+select
+    m.namespace,
+    count(*) as doc_count,
+    sum(pg_catalog.length(m.content_tsv)) as total_length
 from pgcortex.memories as m
 group by m.namespace;
