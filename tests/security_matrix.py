@@ -37,7 +37,7 @@ MATRIX: dict[str, list[str]] = {
     "search_tsquery": ["select pgcortex.search_tsquery('launch code beta')"],
     "search_defaults": ["select pgcortex.search_defaults()"],
     "add_merged_occurrences": [
-        "select pgcortex.add_merged_occurrences('{\"a\": 1}', '[{\"content\": \"x\"}]')"
+        'select pgcortex.add_merged_occurrences(\'{"a": 1}\', \'[{"content": "x"}]\')'
     ],
     "is_topic_term": ["select pgcortex.is_topic_term('launch')"],
     "term_surface": ["select pgcortex.term_surface('launch', array['Launch codes'])"],
