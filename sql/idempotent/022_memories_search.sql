@@ -11,7 +11,9 @@
 --   candidates   vector: the n nearest memories matching the filters, where
 --                n = max(min_candidates, k * candidates_per_k);
 --                text: the n best by BM25 among those matching the query's
---                full-text form (see search_tsquery).
+--                full-text form (see search_tsquery) that hold one of its
+--                informative words (held by at most half of the memories),
+--                then, when fewer than n, the other matches by content_hash.
 --   Every candidate of either list is then measured by both arms:
 --   vector_evidence = max(0, cosine similarity to the query embedding)
 --   bm25            = sum over the query's lexemes t that the memory holds of
