@@ -113,6 +113,10 @@ test: $(EMBED_STAMP) lint ## lint, then the whole suite; fails below 95 % Python
 bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md
 	$(BIN)/python -m bench.run
 
+.PHONY: bench-quality
+bench-quality: $(EMBED_STAMP) ## retrieval quality on LoCoMo (LOCOMO_DIR=...; BENCH_NAME=...); see docs/performance.md
+	$(BIN)/python -m bench.quality
+
 .PHONY: stress
 stress: $(STAMP) ## 16 concurrent workers for 60 s (STRESS_SECONDS=...) and the crash test; see docs/reliability.md
 	PGCORTEX_STRESS_SECONDS=$(or $(STRESS_SECONDS),60) $(BIN)/pytest -q -s -p no:randomly \

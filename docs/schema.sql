@@ -105,6 +105,28 @@ CREATE DOMAIN pgcortex.namespace_name AS text
 
 COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or tenant scope of every row. 1 to 128 characters, no control characters.';
 
+CREATE FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (metadata || jsonb_build_object('merged_occurrences', COALESCE(( SELECT jsonb_agg(x.e ORDER BY x.o) AS jsonb_agg
+            FROM ( SELECT a.e,
+                     a.o
+                    FROM ( SELECT e.e,
+                             e.o,
+                             row_number() OVER (PARTITION BY (e.e -> 'content'::text), (e.e -> 'metadata'::text) ORDER BY e.o) AS nth
+                            FROM jsonb_array_elements((
+                                 CASE
+                                     WHEN (jsonb_typeof((add_merged_occurrences.metadata -> 'merged_occurrences'::text)) = 'array'::text) THEN (add_merged_occurrences.metadata -> 'merged_occurrences'::text)
+                                     ELSE '[]'::jsonb
+                                 END || add_merged_occurrences.occurrences)) WITH ORDINALITY e(e, o)) a
+                   WHERE (a.nth = 1)
+                   ORDER BY a.o DESC
+                  LIMIT 20) x), '[]'::jsonb)));
+END;
+
+COMMENT ON FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) IS 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
+
 CREATE FUNCTION pgcortex.check_embedding(embedding public.vector) RETURNS public.vector
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2138,6 +2160,70 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_flush_access(max_rows integer) IS 'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
 
+CREATE FUNCTION pgcortex.maint_fold_terms() RETURNS TABLE(folded_rows bigint, terms_changed bigint, remaining_rows bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _folded bigint;
+    _terms bigint;
+    _gone text [];
+begin
+    -- One folder per namespace at a time (the trigger only tries the lock).
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+    );
+    with taken as (
+        delete from pgcortex.memory_term_log as l
+        where l.namespace = _ns
+        returning l.lexeme, l.doc_delta, l.length_delta
+    ),
+    per_term as (
+        select t.lexeme, sum(t.doc_delta) as delta
+        from taken as t
+        where t.lexeme is not null
+        group by t.lexeme
+        having sum(t.doc_delta) <> 0
+    ),
+    terms as (
+        -- Lexeme order: any other writer of these rows waits in the same order.
+        insert into pgcortex.memory_terms as m (namespace, lexeme, doc_count)
+        select _ns, p.lexeme, p.delta from per_term as p
+        order by p.lexeme
+        on conflict (namespace, lexeme) do update
+            set doc_count = m.doc_count + excluded.doc_count
+        returning m.lexeme, m.doc_count
+    ),
+    totals as (
+        insert into pgcortex.memory_term_totals as m (namespace, doc_count, total_length)
+        select _ns, sum(t.doc_delta), sum(t.length_delta)
+        from taken as t
+        where t.lexeme is null
+        having count(*) > 0
+        on conflict (namespace) do update
+            set
+                doc_count = m.doc_count + excluded.doc_count,
+                total_length = m.total_length + excluded.total_length
+        returning 1
+    )
+    select
+        (select count(*) from taken),
+        (select count(*) from terms),
+        array(select t.lexeme from terms as t where t.doc_count <= 0 order by t.lexeme)
+    into _folded, _terms, _gone;
+    if pg_catalog.cardinality(_gone) > 0 then
+        delete from pgcortex.memory_terms as m
+        where m.namespace = _ns and m.lexeme = any(_gone) and m.doc_count <= 0;
+    end if;
+    return query
+    select _folded, _terms, (select count(*) from pgcortex.memory_term_log as l where l.namespace = _ns);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_fold_terms() IS 'Folds the current namespace''s pending rows of pgcortex.memory_term_log into pgcortex.memory_terms and pgcortex.memory_term_totals (lexemes no memory holds any more are removed). The store path does it by itself every few hundred log rows; returns the rows folded, the lexemes changed and the rows still pending (written by transactions not yet committed).';
+
 CREATE FUNCTION pgcortex.maint_forget(days integer DEFAULT 90, max_importance integer DEFAULT 2, min_access_count integer DEFAULT 3, as_of timestamp with time zone DEFAULT now(), dry_run boolean DEFAULT false) RETURNS TABLE(simulated boolean, cutoff timestamp with time zone, matched bigint, deleted bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2782,12 +2868,7 @@ CREATE FUNCTION pgcortex.search_memories(query_embedding public.vector DEFAULT N
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _defaults constant jsonb := '{
-        "rrf_k": 60, "vector_weight": 1, "text_weight": 1, "half_life_days": 30,
-        "recency_floor": 0.8, "importance_weight": 0.1, "confidence_floor": 0.8,
-        "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
-        "candidates_per_k": 4, "min_candidates": 40
-    }';
+    _defaults constant jsonb := pgcortex.search_defaults();
     _w jsonb;
     _bad text;
     _n integer;
@@ -2795,6 +2876,13 @@ declare
     _text text := nullif(pg_catalog.btrim(search_memories.query_text), '');
     _tsq tsquery;
     _qlex text [];
+    _idf float8 [];
+    _avglen float8;
+    _ideal float8;
+    _core text;
+    _txt_more uuid [];
+    _k1 float8;
+    _b float8;
     _where text;
     _vec_ids uuid [];
     _txt_ids uuid [];
@@ -2872,7 +2960,8 @@ begin
         end if;
     end if;
     _w := _defaults || coalesce(search_memories.weights, '{}'::jsonb);
-    if (_w ->> 'rrf_k')::float8 <= 0
+    if (_w ->> 'bm25_k1')::float8 not between 0 and 10
+        or (_w ->> 'bm25_b')::float8 not between 0 and 1
         or (_w ->> 'vector_weight')::float8 < 0
         or (_w ->> 'text_weight')::float8 < 0
         or (_w ->> 'half_life_days')::float8 <= 0
@@ -2888,11 +2977,13 @@ begin
         raise exception using
             errcode = 'PC004',
             message = 'a weight is out of range',
-            hint = 'rrf_k > 0; vector_weight, text_weight >= 0; half_life_days > 0; '
+            hint = 'bm25_k1 in 0..10; bm25_b in 0..1; vector_weight, text_weight >= 0; half_life_days > 0; '
             'recency_floor, importance_weight, confidence_floor, access_weight, tag_boost in 0..1; '
             'access_saturation >= 1; candidates_per_k in 1..100; min_candidates in 1..10000';
     end if;
 
+    _k1 := (_w ->> 'bm25_k1')::float8;
+    _b := (_w ->> 'bm25_b')::float8;
     _n := least(
         greatest(
             (_w ->> 'min_candidates')::float8,
@@ -2971,10 +3062,10 @@ begin
         -- itself picks the filter's index and an exact top-n sort instead.
         -- No pre-count of the filtered set: it cost a scan of the whole
         -- filter (docs/performance.md, 3a).
-        execute 'select array(select s.id from (select m.id, m.embedding '
+        execute 'select array(select s.id from (select m.id, m.content_hash, m.embedding '
             'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
             || _where || ' and m.embedding is not null order by m.embedding '
-            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
+            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.content_hash)'
         into _vec_ids
         using _ns, search_memories.as_of, search_memories.memory_types,
             search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
@@ -2988,7 +3079,7 @@ begin
             -- (the + 0 keeps the planner off the index).
             execute 'select array(select m.id from pgcortex.memories as m where '
                 || _where || ' and m.embedding is not null order by (m.embedding '
-                'operator(public.<=>) $14) + 0, m.id limit $16)'
+                'operator(public.<=>) $14) + 0, m.content_hash limit $16)'
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
@@ -3008,16 +3099,95 @@ begin
         _qlex := pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('english'::regconfig, _text));
         if _tsq is not null and pg_catalog.numnode(_tsq) > 0 then
             _txt_on := true;
-            execute 'select array(select m.id from pgcortex.memories as m where '
-                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15 order by '
-                'pg_catalog.ts_rank_cd(m.content_tsv, $15, 32) desc, m.id limit $16)'
+            -- BM25 over the namespace's term statistics; the query's words
+            -- (plain lexemes, also of a websearch query) weigh by their idf.
+            -- (Inline rather than a function call: this plan is kept for the
+            -- session.) idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5)); folded
+            -- statistics plus the pending log.
+            with totals as (
+                select
+                    coalesce(sum(x.d), 0) as n,
+                    coalesce(sum(x.len), 0) as len
+                from (
+                    select t.doc_count as d, t.total_length as len
+                    from pgcortex.memory_term_totals as t
+                    where t.namespace = _ns
+                    union all
+                    select l.doc_delta, l.length_delta
+                    from pgcortex.memory_term_log as l
+                    where l.namespace = _ns and l.lexeme is null
+                ) as x
+            ),
+            df as (
+                select
+                    q.o,
+                    q.x,
+                    greatest(coalesce((
+                        select t.doc_count from pgcortex.memory_terms as t
+                        where t.namespace = _ns and t.lexeme = q.x
+                    ), 0) + coalesce((
+                        select sum(l.doc_delta) from pgcortex.memory_term_log as l
+                        where l.namespace = _ns and l.lexeme = q.x
+                    ), 0), 0) as d
+                from pg_catalog.unnest(_qlex) with ordinality as q (x, o)
+            )
+            select
+                array(
+                    select pg_catalog.ln(1 + (greatest(totals.n, 0) - df.d + 0.5) / (df.d + 0.5))
+                    from df order by df.o
+                ),
+                case when totals.n > 0 then greatest(totals.len::float8 / totals.n, 1) else 1 end,
+                -- The query's informative words: held by at most half of the
+                -- memories (idf above ln 2), when some are not.
+                case when exists (select from df where df.d * 2 > totals.n) then (
+                    select pg_catalog.string_agg(pg_catalog.quote_literal(df.x), ' | ' order by df.o)
+                    from df
+                    where df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0
+                ) end
+            into _idf, _avglen, _core
+            from totals;
+            _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
+            -- The n best by BM25 among the memories that hold one of the
+            -- query's informative words ($22: all its words when none is held
+            -- by most memories).
+            execute 'select array(select s.id from (select m.id, m.content_hash, (select '
+                'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
+                'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
+                'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
+                'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
+                'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
+                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                ' and m.content_tsv operator(pg_catalog.@@) $22) as s '
+                'order by s.bm25 desc nulls last, s.content_hash limit $16)'
             into _txt_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
+                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq);
+            -- Fewer than n: then memories matching only through words most
+            -- memories hold (a speaker's name), in content-hash order (read
+            -- from the index and the row, not the full-text vector). Their
+            -- BM25 is small whatever their order (the fusion below measures
+            -- each candidate exactly), and scoring the many of them read
+            -- every one's full-text vector: the search cost twice as much.
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
+                execute 'select array(select m.id from pgcortex.memories as m where '
+                    || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                    ' and not (m.id = any($23)) '
+                    'order by m.content_hash limit $16 - pg_catalog.cardinality($23))'
+                into _txt_more
+                using _ns, search_memories.as_of, search_memories.memory_types,
+                    search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                    search_memories.min_confidence, search_memories.created_after,
+                    search_memories.created_before, search_memories.accessed_after,
+                    search_memories.accessed_before, search_memories.metadata_contains,
+                    search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
+                    _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), _txt_ids;
+                _txt_ids := _txt_ids || _txt_more;
+            end if;
         end if;
     end if;
 
@@ -3028,6 +3198,7 @@ begin
         -- each list's rank from its array, the access counts by key.
         select
             m.id,
+            m.content_hash,
             m.content,
             m.memory_type,
             m.importance,
@@ -3042,12 +3213,9 @@ begin
             coalesce(acc.access_count, 0) as n_access,
             coalesce(acc.last_accessed, m.created_at) as last_at,
             (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
-            case when _txt_on
-                then pg_catalog.ts_rank_cd(m.content_tsv, _tsq, 32) end as trank,
-            case when pg_catalog.cardinality(_qlex) > 0 then (
-                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
-                where q.x = any(pg_catalog.tsvector_to_array(m.content_tsv))
-            ) / pg_catalog.cardinality(_qlex) end as overlap,
+            case when _txt_on then coalesce(tm.bm25, 0) end as trank,
+            case when pg_catalog.cardinality(_qlex) > 0
+                then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,
             _text is not null and exists (
                 select from pg_catalog.unnest(m.tags) as t (x)
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
@@ -3059,6 +3227,19 @@ begin
             where t.namespace = m.namespace and t.memory_id = m.id
             offset 0  -- a look-up by key, not a join over the namespace's counts
         ) as acc on true
+        left join lateral (
+            -- The query's words the memory holds: how many, and their BM25.
+            select
+                count(*) as matched,
+                sum(
+                    q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                    / (pg_catalog.cardinality(u.positions)
+                        + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
+                ) as bm25
+            from pg_catalog.unnest(m.content_tsv) as u
+            inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                on u.lexeme = q.lex
+        ) as tm on true
         where
             m.namespace = _ns
             and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
@@ -3067,13 +3248,15 @@ begin
         select
             f.*,
             (
-                coalesce((_w ->> 'vector_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.vr), 0)
-                + coalesce((_w ->> 'text_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.tr), 0)
+                case when _vec_on
+                    then (_w ->> 'vector_weight')::float8 * greatest(coalesce(f.sim, 0), 0)
+                    else 0 end
+                + case when _txt_on and _ideal > 0
+                    then (_w ->> 'text_weight')::float8 * least(1, f.trank / _ideal)
+                    else 0 end
             ) / nullif(
-                (
-                    case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
-                    + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end
-                ) / ((_w ->> 'rrf_k')::float8 + 1),
+                case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
+                + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end,
                 0
             ) as fused
         from facts as f
@@ -3111,14 +3294,14 @@ begin
             (coalesce(s.fused, 0) * s.f_rec * s.f_imp * s.f_conf * s.f_acc)::real as final
         from factored as s
         where search_memories.min_relevance is null or s.rel >= search_memories.min_relevance
-        order by final desc, s.id
+        order by final desc, s.content_hash
         limit search_memories.k
     )
     select
         row(
             t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
             t.created_at, t.updated_at, t.expires_at, t.last_at, t.n_access,
-            (row_number() over (order by t.final desc, t.id))::integer,
+            (row_number() over (order by t.final desc, t.content_hash))::integer,
             t.sim, t.trank::real, t.overlap, t.rel, t.fused::real,
             t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
             case
@@ -3127,10 +3310,10 @@ begin
                 else 'text'
             end,
             null::uuid,
-            1
+            2
         )::pgcortex.memory_search_row
     from top as t
-    order by t.final desc, t.id
+    order by t.final desc, t.content_hash
     );
 
     -- One hop along links from the hits, on request ------------------------------
@@ -3169,7 +3352,7 @@ begin
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
-                    'link', hop.parent, 1
+                    'link', hop.parent, 2
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
@@ -3193,7 +3376,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -3412,6 +3595,100 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.record_memory_history() IS 'Trigger function: records inserts, deletes and changes of content, importance, confidence, tags or metadata of pgcortex.memories in pgcortex.memory_history.';
+
+CREATE FUNCTION pgcortex.record_memory_terms() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _lo bigint;
+    _hi bigint;
+    _ns text;
+    -- A fold is attempted each time the log's id sequence crosses a multiple
+    -- of this many rows (so a namespace's pending rows stay few hundred).
+    _fold_every constant bigint := 512;
+begin
+    -- The changed rows as (namespace, tsv, +1 or -1); only a changed content
+    -- changes the statistics. One statement per kind of change (a transition
+    -- table exists only for its own kind).
+    if tg_op = 'INSERT' then
+        with d as (
+            select n.namespace, n.content_tsv as tsv, 1 as sign from new_rows as n
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    elsif tg_op = 'DELETE' then
+        with d as (
+            select o.namespace, o.content_tsv as tsv, -1 as sign from old_rows as o
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    else
+        with d as (
+            select x.namespace, x.tsv, x.sign
+            from old_rows as o
+            inner join new_rows as n on o.namespace = n.namespace and o.id = n.id
+            cross join lateral (
+                values (o.namespace, o.content_tsv, -1), (n.namespace, n.content_tsv, 1)
+            ) as x (namespace, tsv, sign)
+            where o.content_tsv is distinct from n.content_tsv
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    end if;
+    if _hi is not null
+        and _hi / _fold_every > (_lo - 1) / _fold_every
+        and _ns = pg_catalog.current_setting('pgcortex.namespace', true)
+        and pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+        )
+    then
+        perform pgcortex.maint_fold_terms();
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.record_memory_terms() IS 'Trigger function: appends what an insert, delete or content change of pgcortex.memories changes in the term statistics to pgcortex.memory_term_log (one row per lexeme and namespace, one for the totals), and folds the namespace''s log every few hundred rows when no other session is folding it.';
 
 CREATE FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3722,6 +3999,15 @@ CREATE FUNCTION pgcortex.schema_version() RETURNS TABLE(version integer, min_cli
 END;
 
 COMMENT ON FUNCTION pgcortex.schema_version() IS 'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
+
+CREATE FUNCTION pgcortex.search_defaults() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
+END;
+
+COMMENT ON FUNCTION pgcortex.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 2), as a JSON object; the weights argument of a search overrides any of them.';
 
 CREATE FUNCTION pgcortex.search_tsquery(query_text text) RETURNS tsquery
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -4537,6 +4823,7 @@ begin
                         then store_memories.metadata -> (o.o - 1) end,
                     '{}'::jsonb
                 ) as metadata,
+                store_memories.contents[o.o] as content,
                 store_memories.expires_at[o.o] as expires_at
             from pg_catalog.generate_series(1, _n) as o (o)
             where _near[_rep[o.o]] is not null
@@ -4551,10 +4838,17 @@ begin
                     from merges as h where h.target = g.target
                 )) as tags,
                 (
-                    select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by h.o), '{}'::jsonb)
-                    from merges as h, pg_catalog.jsonb_each(h.metadata) as kv
+                    select pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object(
+                            'content', h.content,
+                            'metadata', h.metadata,
+                            'stored_at', store_memories.as_of
+                        )
+                        order by h.o
+                    )
+                    from merges as h
                     where h.target = g.target
-                ) as metadata,
+                ) as occurrences,
                 case when bool_or(g.expires_at is null) then null else max(g.expires_at) end
                     as expires_at
             from merges as g
@@ -4565,7 +4859,7 @@ begin
             importance = greatest(m.importance, p.importance),
             confidence = greatest(m.confidence, p.confidence),
             tags = pgcortex.normalize_tags(m.tags || p.tags),
-            metadata = m.metadata || p.metadata,
+            metadata = pgcortex.add_merged_occurrences(m.metadata, p.occurrences),
             expires_at = case
                 when m.expires_at is null or p.expires_at is null then null
                 else greatest(m.expires_at, p.expires_at)
@@ -4602,7 +4896,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, metadata merged (new keys win), the later expiry, one access counted. Returns one row per item in input order.';
+COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, the later expiry, one access counted; metadata merged (new keys win) for the same content, while a near duplicate leaves the memory''s metadata as it is and appends its occurrence (content, metadata, stored_at) to metadata.merged_occurrences (the 20 latest, each once). Returns one row per item in input order.';
 
 CREATE FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer DEFAULT 3, confidence real DEFAULT 1.0, tags text[] DEFAULT '{}'::text[], metadata jsonb DEFAULT '{}'::jsonb, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, memory_id uuid DEFAULT NULL::uuid, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql
@@ -5064,6 +5358,47 @@ ALTER TABLE pgcortex.memory_history ALTER COLUMN history_id ADD GENERATED ALWAYS
     CACHE 1
 );
 
+CREATE TABLE pgcortex.memory_term_log (
+    log_id bigint NOT NULL,
+    namespace pgcortex.namespace_name NOT NULL,
+    lexeme text,
+    doc_delta bigint NOT NULL,
+    length_delta bigint NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_term_log FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_term_log IS 'Pending changes of the term statistics, written by the memories triggers: per lexeme (doc_delta memories more or fewer hold it), or with lexeme null for the namespace''s totals (doc_delta memories, length_delta lexemes). Folded by pgcortex.maint_fold_terms.';
+
+ALTER TABLE pgcortex.memory_term_log ALTER COLUMN log_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgcortex.memory_term_log_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgcortex.memory_term_totals (
+    namespace pgcortex.namespace_name NOT NULL,
+    doc_count bigint NOT NULL,
+    total_length bigint NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_term_totals FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_term_totals IS 'Folded count of a namespace''s memories and the sum of their lengths (distinct lexemes of content_tsv), for BM25''s average length. Current value: this row plus the pending totals rows of pgcortex.memory_term_log.';
+
+CREATE TABLE pgcortex.memory_terms (
+    namespace pgcortex.namespace_name NOT NULL,
+    lexeme text NOT NULL,
+    doc_count bigint NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_terms FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_terms IS 'Folded document frequency per lexeme of a namespace''s memories (content_tsv): doc_count memories hold the lexeme. The current value is doc_count plus the pending rows of pgcortex.memory_term_log (see pgcortex.maint_fold_terms).';
+
 ALTER TABLE pgcortex.namespace_audit ALTER COLUMN audit_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.namespace_audit_audit_id_seq
     START WITH 1
@@ -5169,6 +5504,15 @@ ALTER TABLE ONLY pgcortex.memory_history
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_pkey PRIMARY KEY (namespace, source_id, target_id, relation);
 
+ALTER TABLE ONLY pgcortex.memory_term_log
+    ADD CONSTRAINT memory_term_log_pkey PRIMARY KEY (log_id);
+
+ALTER TABLE ONLY pgcortex.memory_term_totals
+    ADD CONSTRAINT memory_term_totals_pkey PRIMARY KEY (namespace);
+
+ALTER TABLE ONLY pgcortex.memory_terms
+    ADD CONSTRAINT memory_terms_pkey PRIMARY KEY (namespace, lexeme);
+
 ALTER TABLE ONLY pgcortex.memory_types
     ADD CONSTRAINT memory_types_pkey PRIMARY KEY (name);
 
@@ -5236,6 +5580,8 @@ CREATE INDEX memory_history_memory_idx ON pgcortex.memory_history USING btree (n
 
 CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (namespace, target_id);
 
+CREATE INDEX memory_term_log_lexeme_idx ON pgcortex.memory_term_log USING btree (namespace, lexeme);
+
 CREATE INDEX namespace_audit_namespace_at_idx ON pgcortex.namespace_audit USING btree (namespace, at);
 
 CREATE INDEX user_preference_history_key_idx ON pgcortex.user_preference_history USING btree (namespace, key, change_id);
@@ -5253,6 +5599,12 @@ CREATE TRIGGER memories_history_delete AFTER DELETE ON pgcortex.memories REFEREN
 CREATE TRIGGER memories_history_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
 
 CREATE TRIGGER memories_history_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
+
+CREATE TRIGGER memories_terms_delete AFTER DELETE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_terms();
+
+CREATE TRIGGER memories_terms_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_terms();
+
+CREATE TRIGGER memories_terms_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_terms();
 
 CREATE CONSTRAINT TRIGGER memory_access_log_commit_check AFTER INSERT ON pgcortex.memory_access_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((current_setting('pgcortex.commit_check'::text, true) = 'pending'::text) AND pgcortex.claim_commit_check())) EXECUTE FUNCTION pgcortex.restore_synchronous_commit();
 
@@ -5322,6 +5674,12 @@ ALTER TABLE pgcortex.memory_history ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_links ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE pgcortex.memory_term_log ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.memory_term_totals ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.memory_terms ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
@@ -5347,6 +5705,12 @@ CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING ((((namesp
 CREATE POLICY namespace_isolation ON pgcortex.memory_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.memory_links USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.memory_term_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.memory_term_totals USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.memory_terms USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 

@@ -18,6 +18,7 @@ EXEMPT: dict[str, str] = {
     "memories_cluster_trigger": "trigger function (runs inside the store calls below)",
     "record_memory_history": "trigger function (runs inside the update calls below)",
     "restore_synchronous_commit": "trigger function (runs at the commit of tracked reads)",
+    "record_memory_terms": "trigger function (runs inside the store and update calls below)",
 }
 
 _B_IDS = "array[%(b_m)s, %(b_private)s]::uuid[]"
@@ -37,6 +38,10 @@ MATRIX: dict[str, list[str]] = {
     "tags_problem": ["select pgcortex.tags_problem(array['beta', ''])"],
     "normalize_tags": ["select pgcortex.normalize_tags(array[' Beta ', 'beta'])"],
     "search_tsquery": ["select pgcortex.search_tsquery('launch code beta')"],
+    "search_defaults": ["select pgcortex.search_defaults()"],
+    "add_merged_occurrences": [
+        'select pgcortex.add_merged_occurrences(\'{"a": 1}\', \'[{"content": "x"}]\')'
+    ],
     "is_topic_term": ["select pgcortex.is_topic_term('launch')"],
     "term_surface": ["select pgcortex.term_surface('launch', array['Launch codes'])"],
     "top_terms": [
@@ -121,6 +126,7 @@ MATRIX: dict[str, list[str]] = {
         "select pgcortex.check_embedding_model('test-model')",
     ],
     "maint_flush_access": ["select * from pgcortex.maint_flush_access()"],
+    "maint_fold_terms": ["select * from pgcortex.maint_fold_terms()"],
     "maint_forget": [
         "select simulated, matched, deleted from pgcortex.maint_forget(days => 0,"
         " max_importance => 5, min_access_count => 1000, dry_run => true,"

@@ -4,6 +4,7 @@ the history the database writes, and every kind of bad input (nothing written)."
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 from typing import Any
 
@@ -201,9 +202,11 @@ async def test_near_duplicate_merged_into_same_type(client: Client, db: psycopg.
     assert loose.action == "merged"
     assert count(db) == 4
     history = await client.memory_history(first.id)
-    # The second merge brought nothing new (importance 3 < 4, no tags): no change to record.
-    assert [h.reason for h in history] == ["store", "merge"]
-    assert history[1].changed_fields == ("importance", "tags")
+    # Each merge keeps its occurrence with the memory (metadata.merged_occurrences); the
+    # second brought nothing else new (importance 3 < 4, no tags).
+    assert [h.reason for h in history] == ["store", "merge", "merge"]
+    assert history[1].changed_fields == ("importance", "tags", "metadata")
+    assert history[2].changed_fields == ("metadata",)
 
 
 async def test_history_is_written_by_the_database(client: Client, db: psycopg.Connection) -> None:
@@ -374,3 +377,62 @@ async def test_overlapping_batches_in_opposite_orders(
         if round_ == 0:
             assert sorted(forward + backward) == ["inserted"] * 200 + ["updated"] * 200
     assert count(db) == 200
+
+
+async def test_near_duplicate_merge_keeps_each_occurrence(client: Client) -> None:
+    """Two events said in similar words: the memory keeps its own metadata and time, and
+    each merged occurrence (content, metadata, time) is kept with it, once, bounded."""
+    base = unit(20)
+    t0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+    first = await client.store_memory(
+        "We went hiking in the hills",
+        "conversation",
+        metadata={"dia_id": "D1:3", "source": "chat"},
+        embedding=base,
+        embedding_model=MODEL,
+        as_of=t0,
+    )
+    later = t0 + dt.timedelta(days=30)
+    again = await client.store_memory(
+        "We went hiking in the hills again",
+        "conversation",
+        metadata={"dia_id": "D7:2", "source": "voice"},
+        embedding=near(base, 0.97, 1),
+        embedding_model=MODEL,
+        as_of=later,
+    )
+    assert again.action == "merged"
+    merged = await client.retrieve_memory(first.id, track=False)
+    # The memory's own metadata is not overwritten by the occurrence's.
+    assert merged.metadata["dia_id"] == "D1:3"
+    assert merged.metadata["source"] == "chat"
+    assert merged.created_at == t0
+    occurrences = merged.metadata["merged_occurrences"]
+    assert len(occurrences) == 1
+    assert occurrences[0]["content"] == "We went hiking in the hills again"
+    assert occurrences[0]["metadata"] == {"dia_id": "D7:2", "source": "voice"}
+    assert dt.datetime.fromisoformat(occurrences[0]["stored_at"]) == later
+    # A retried store of the same occurrence is kept once.
+    await client.store_memory(
+        "We went hiking in the hills again",
+        "conversation",
+        metadata={"dia_id": "D7:2", "source": "voice"},
+        embedding=near(base, 0.97, 1),
+        embedding_model=MODEL,
+        as_of=later + dt.timedelta(seconds=5),
+    )
+    merged = await client.retrieve_memory(first.id, track=False)
+    assert len(merged.metadata["merged_occurrences"]) == 1
+    # Bounded: the 20 latest occurrences.
+    for i in range(25):
+        await client.store_memory(
+            f"We went hiking in the hills, time {i}",
+            "conversation",
+            metadata={"dia_id": f"D9:{i}"},
+            embedding=near(base, 0.97, 100 + i),
+            embedding_model=MODEL,
+            as_of=later + dt.timedelta(days=1 + i),
+        )
+    merged = await client.retrieve_memory(first.id, track=False)
+    kept = [o["metadata"]["dia_id"] for o in merged.metadata["merged_occurrences"]]
+    assert kept == [f"D9:{i}" for i in range(5, 25)]

@@ -5,8 +5,10 @@
 --
 -- Reinforcement rule (storing content that is already remembered, exactly or
 -- as a near duplicate): importance = the greater of the two, confidence = the
--- greater of the two, tags = the union, metadata = old || new (a shallow merge
--- in which the new keys win), expires_at = the later of the two (no expiry
+-- greater of the two, tags = the union, metadata = old || new for the same
+-- content (a shallow merge in which the new keys win); a near duplicate keeps
+-- the memory's metadata and appends the occurrence (its content, metadata and
+-- time) to metadata.merged_occurrences (see add_merged_occurrences), expires_at = the later of the two (no expiry
 -- wins), the stored embedding is kept (one is added when the memory had
 -- none), the content is kept, and one access is counted. Taking the greater
 -- value makes storing idempotent: a retried store changes nothing further.
@@ -601,6 +603,55 @@ when (
 execute function pgcortex.restore_synchronous_commit();
 
 -- name: store_memories
+-- name: add_merged_occurrences
+-- A memory's metadata with near-duplicate occurrences appended to its
+-- merged_occurrences list.
+create or replace function pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb)
+returns jsonb
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select add_merged_occurrences.metadata || pg_catalog.jsonb_build_object(
+        'merged_occurrences',
+        coalesce((
+            select pg_catalog.jsonb_agg(x.e order by x.o)
+            from (
+                select
+                    a.e,
+                    a.o
+                from (
+                    select
+                        e.e,
+                        e.o,
+                        -- The same occurrence again (a retried store) is kept once.
+                        pg_catalog.row_number() over (
+                            partition by e.e -> 'content', e.e -> 'metadata' order by e.o
+                        ) as nth
+                    from pg_catalog.jsonb_array_elements(
+                            case
+                                when pg_catalog.jsonb_typeof(
+                                        add_merged_occurrences.metadata -> 'merged_occurrences'
+                                    ) = 'array'
+                                    then add_merged_occurrences.metadata -> 'merged_occurrences'
+                                else '[]'::jsonb
+                            end || add_merged_occurrences.occurrences
+                        ) with ordinality as e (e, o)
+                ) as a
+                where a.nth = 1
+                -- Bounded: the 20 latest occurrences.
+                order by a.o desc
+                limit 20
+            ) as x
+        ), '[]'::jsonb)
+    );
+end;
+
+comment on function pgcortex.add_merged_occurrences(jsonb, jsonb) is
+'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
+
 -- Stores a batch of memories in one call: validates every item first, then
 -- inserts, reinforces exact duplicates and merges near duplicates.
 create or replace function pgcortex.store_memories(
@@ -1067,6 +1118,7 @@ begin
                         then store_memories.metadata -> (o.o - 1) end,
                     '{}'::jsonb
                 ) as metadata,
+                store_memories.contents[o.o] as content,
                 store_memories.expires_at[o.o] as expires_at
             from pg_catalog.generate_series(1, _n) as o (o)
             where _near[_rep[o.o]] is not null
@@ -1081,10 +1133,17 @@ begin
                     from merges as h where h.target = g.target
                 )) as tags,
                 (
-                    select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by h.o), '{}'::jsonb)
-                    from merges as h, pg_catalog.jsonb_each(h.metadata) as kv
+                    select pg_catalog.jsonb_agg(
+                        pg_catalog.jsonb_build_object(
+                            'content', h.content,
+                            'metadata', h.metadata,
+                            'stored_at', store_memories.as_of
+                        )
+                        order by h.o
+                    )
+                    from merges as h
                     where h.target = g.target
-                ) as metadata,
+                ) as occurrences,
                 case when bool_or(g.expires_at is null) then null else max(g.expires_at) end
                     as expires_at
             from merges as g
@@ -1095,7 +1154,7 @@ begin
             importance = greatest(m.importance, p.importance),
             confidence = greatest(m.confidence, p.confidence),
             tags = pgcortex.normalize_tags(m.tags || p.tags),
-            metadata = m.metadata || p.metadata,
+            metadata = pgcortex.add_merged_occurrences(m.metadata, p.occurrences),
             expires_at = case
                 when m.expires_at is null or p.expires_at is null then null
                 else greatest(m.expires_at, p.expires_at)
@@ -1136,7 +1195,7 @@ comment on function pgcortex.store_memories(
     text[], text[], integer[], real[], jsonb, jsonb, public.vector[], uuid[],
     timestamptz[], text, real, boolean, timestamptz
 ) is
-'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, metadata merged (new keys win), the later expiry, one access counted. Returns one row per item in input order.';
+'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, the later expiry, one access counted; metadata merged (new keys win) for the same content, while a near duplicate leaves the memory''s metadata as it is and appends its occurrence (content, metadata, stored_at) to metadata.merged_occurrences (the 20 latest, each once). Returns one row per item in input order.';
 
 -- name: store_memory
 -- Stores one memory (the one-item form of store_memories).

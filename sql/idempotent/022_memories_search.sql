@@ -1,35 +1,50 @@
 -- name: 022_memories_search
--- Memories, part 3: hybrid search (HNSW or exact vector candidates, full-text
--- candidates, reciprocal rank fusion, bounded ranking multipliers) and the
--- seed's recall on top of it. Re-applied on every deploy.
+-- Memories, part 3: hybrid search (HNSW or exact vector candidates, BM25
+-- full-text candidates over per-namespace term statistics, fusion of the two
+-- arms' evidence, bounded ranking multipliers) and the seed's recall on top
+-- of it. Re-applied on every deploy.
 --
--- Ranking formula, version 1 (ranking_version = 1). Weights in brackets are
--- the defaults; a caller overrides any of them with the weights argument.
+-- Ranking formula, version 2 (ranking_version = 2). The defaults of every
+-- weight are pgcortex.search_defaults(); a caller overrides any of them with
+-- the weights argument. docs/architecture.md shows the same formula (a test
+-- compares its table of defaults with pgcortex.search_defaults()).
 --   candidates   vector: the n nearest memories matching the filters, where
---                n = max(min_candidates [40], k * candidates_per_k [4])
---                (at most 10000; fewer is faster under a filter, more
---                ranks better: docs/performance.md);
---                text: the n best by ts_rank_cd among those matching the
---                query's full-text form (see search_tsquery).
---   fused_relevance = (vector_weight [1] / (rrf_k [60] + vector rank)
---                    + text_weight [1] / (rrf_k + text rank))
---                    / (sum of the active lists' weights / (rrf_k + 1))
---                0..1; 1 = first in every list. A list a memory is not in
---                adds nothing.
---   recency_factor    = recency_floor [0.8] + (1 - recency_floor)
---                       * 0.5 ^ (days since last access / half_life_days [30])
---   importance_factor = 1 + importance_weight [0.1] * (importance - 3) / 2
---   confidence_factor = confidence_floor [0.8] + (1 - confidence_floor) * confidence
---   access_factor     = 1 + access_weight [0.05]
---                       * min(1, ln(1 + access_count) / ln(1 + access_saturation [100]))
+--                n = max(min_candidates, k * candidates_per_k);
+--                text: the n best by BM25 among those matching the query's
+--                full-text form (see search_tsquery) that hold one of its
+--                informative words (held by at most half of the memories),
+--                then, when fewer than n, the other matches by content_hash.
+--   Every candidate of either list is then measured by both arms:
+--   vector_evidence = max(0, cosine similarity to the query embedding)
+--   bm25            = sum over the query's lexemes t that the memory holds of
+--                     idf(t) * tf * (bm25_k1 + 1)
+--                     / (tf + bm25_k1 * (1 - bm25_b + bm25_b * length / average length))
+--                     idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5)), N and
+--                     df from the namespace's term statistics (memory_terms),
+--                     length = distinct lexemes of the memory
+--   text_evidence   = min(1, bm25 / sum of idf(t) over the query's lexemes):
+--                     the idf-weighted share of the query the memory holds
+--                     (1 = every word, once, at average length)
+--   fused_relevance = (vector_weight * vector_evidence + text_weight * text_evidence)
+--                     / (sum of the active arms' weights)          0..1
+--   recency_factor    = recency_floor + (1 - recency_floor)
+--                       * 0.5 ^ (days since last access / half_life_days)
+--   importance_factor = 1 + importance_weight * (importance - 3) / 2
+--   confidence_factor = confidence_floor + (1 - confidence_floor) * confidence
+--   access_factor     = 1 + access_weight
+--                       * min(1, ln(1 + access_count) / ln(1 + access_saturation))
 --   score = fused_relevance * recency * importance * confidence * access factors
--- The multipliers are deliberately mild (together 0.58 .. 1.16): relevance
--- decides, the factors break near-ties.
--- relevance (what min_relevance filters, as in the seed) is absolute, not
--- relative to the other results: max(cosine similarity, keyword_overlap)
--- + tag_boost [0.2] when one of the memory's tags occurs in the query text,
--- at most 1. keyword_overlap is the share of the query's words (stemmed) that
--- the memory contains.
+--   Ties (equal score) are broken by content_hash: deterministic, and
+--   unrelated to when a memory was stored.
+-- Both evidences are absolute (a cosine, a share of the query), so a score
+-- means the same in every query and a memory that matches neither arm scores
+-- near 0 wherever it came from. The multipliers are mild and the access
+-- factor is off by default: a search's own tracking must not reorder the
+-- ranks of the next one.
+-- relevance (what min_relevance filters, as in the seed) is absolute too:
+-- max(cosine similarity, keyword_overlap) + tag_boost when one of the
+-- memory's tags occurs in the query text, at most 1. keyword_overlap is the
+-- share of the query's words (stemmed) that the memory contains.
 -- Parameters are referenced as function_name.param (the house rule), which
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
@@ -63,6 +78,215 @@ $$;
 
 comment on function pgcortex.search_tsquery(text) is
 'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
+
+-- name: search_defaults
+-- The default weights of the ranking formula (the one place they are set).
+create or replace function pgcortex.search_defaults()
+returns jsonb
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select '{
+        "vector_weight": 1, "text_weight": 1, "bm25_k1": 1.2, "bm25_b": 0.75,
+        "half_life_days": 30, "recency_floor": 0.8, "importance_weight": 0.1,
+        "confidence_floor": 0.8, "access_weight": 0, "access_saturation": 100,
+        "tag_boost": 0.2, "candidates_per_k": 4, "min_candidates": 40
+    }'::jsonb;
+end;
+
+comment on function pgcortex.search_defaults() is
+'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 2), as a JSON object; the weights argument of a search overrides any of them.';
+
+-- name: record_memory_terms
+-- Statement-level trigger function: appends the change of the term
+-- statistics (per lexeme, and the namespace's totals) to
+-- pgcortex.memory_term_log; folds the log now and then.
+create or replace function pgcortex.record_memory_terms()
+returns trigger
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _lo bigint;
+    _hi bigint;
+    _ns text;
+    -- A fold is attempted each time the log's id sequence crosses a multiple
+    -- of this many rows (so a namespace's pending rows stay few hundred).
+    _fold_every constant bigint := 512;
+begin
+    -- The changed rows as (namespace, tsv, +1 or -1); only a changed content
+    -- changes the statistics. One statement per kind of change (a transition
+    -- table exists only for its own kind).
+    if tg_op = 'INSERT' then
+        with d as (
+            select n.namespace, n.content_tsv as tsv, 1 as sign from new_rows as n
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    elsif tg_op = 'DELETE' then
+        with d as (
+            select o.namespace, o.content_tsv as tsv, -1 as sign from old_rows as o
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    else
+        with d as (
+            select x.namespace, x.tsv, x.sign
+            from old_rows as o
+            inner join new_rows as n on o.namespace = n.namespace and o.id = n.id
+            cross join lateral (
+                values (o.namespace, o.content_tsv, -1), (n.namespace, n.content_tsv, 1)
+            ) as x (namespace, tsv, sign)
+            where o.content_tsv is distinct from n.content_tsv
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    end if;
+    if _hi is not null
+        and _hi / _fold_every > (_lo - 1) / _fold_every
+        and _ns = pg_catalog.current_setting('pgcortex.namespace', true)
+        and pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+        )
+    then
+        perform pgcortex.maint_fold_terms();
+    end if;
+    return null;
+end
+$$;
+
+comment on function pgcortex.record_memory_terms() is
+'Trigger function: appends what an insert, delete or content change of pgcortex.memories changes in the term statistics to pgcortex.memory_term_log (one row per lexeme and namespace, one for the totals), and folds the namespace''s log every few hundred rows when no other session is folding it.';
+
+create or replace trigger memories_terms_insert
+after insert on pgcortex.memories
+referencing new table as new_rows
+for each statement execute function pgcortex.record_memory_terms();
+
+create or replace trigger memories_terms_update
+after update on pgcortex.memories
+referencing old table as old_rows new table as new_rows
+for each statement execute function pgcortex.record_memory_terms();
+
+create or replace trigger memories_terms_delete
+after delete on pgcortex.memories
+referencing old table as old_rows
+for each statement execute function pgcortex.record_memory_terms();
+
+-- name: maint_fold_terms
+-- Folds the namespace's pending term-statistics log into memory_terms and
+-- memory_term_totals.
+create or replace function pgcortex.maint_fold_terms()
+returns table (folded_rows bigint, terms_changed bigint, remaining_rows bigint)
+language plpgsql
+volatile
+security definer  -- uses memory_term_log, memory_term_stats: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _folded bigint;
+    _terms bigint;
+    _gone text [];
+begin
+    -- One folder per namespace at a time (the trigger only tries the lock).
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+    );
+    with taken as (
+        delete from pgcortex.memory_term_log as l
+        where l.namespace = _ns
+        returning l.lexeme, l.doc_delta, l.length_delta
+    ),
+    per_term as (
+        select t.lexeme, sum(t.doc_delta) as delta
+        from taken as t
+        where t.lexeme is not null
+        group by t.lexeme
+        having sum(t.doc_delta) <> 0
+    ),
+    terms as (
+        -- Lexeme order: any other writer of these rows waits in the same order.
+        insert into pgcortex.memory_terms as m (namespace, lexeme, doc_count)
+        select _ns, p.lexeme, p.delta from per_term as p
+        order by p.lexeme
+        on conflict (namespace, lexeme) do update
+            set doc_count = m.doc_count + excluded.doc_count
+        returning m.lexeme, m.doc_count
+    ),
+    totals as (
+        insert into pgcortex.memory_term_totals as m (namespace, doc_count, total_length)
+        select _ns, sum(t.doc_delta), sum(t.length_delta)
+        from taken as t
+        where t.lexeme is null
+        having count(*) > 0
+        on conflict (namespace) do update
+            set
+                doc_count = m.doc_count + excluded.doc_count,
+                total_length = m.total_length + excluded.total_length
+        returning 1
+    )
+    select
+        (select count(*) from taken),
+        (select count(*) from terms),
+        array(select t.lexeme from terms as t where t.doc_count <= 0 order by t.lexeme)
+    into _folded, _terms, _gone;
+    if pg_catalog.cardinality(_gone) > 0 then
+        delete from pgcortex.memory_terms as m
+        where m.namespace = _ns and m.lexeme = any(_gone) and m.doc_count <= 0;
+    end if;
+    return query
+    select _folded, _terms, (select count(*) from pgcortex.memory_term_log as l where l.namespace = _ns);
+end
+$$;
+
+comment on function pgcortex.maint_fold_terms() is
+'Folds the current namespace''s pending rows of pgcortex.memory_term_log into pgcortex.memory_terms and pgcortex.memory_term_totals (lexemes no memory holds any more are removed). The store path does it by itself every few hundred log rows; returns the rows folded, the lexemes changed and the rows still pending (written by transactions not yet committed).';
 
 -- The row a search returns. Re-created on each deploy (only the functions
 -- below use it; they are created after it).
@@ -141,12 +365,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _defaults constant jsonb := '{
-        "rrf_k": 60, "vector_weight": 1, "text_weight": 1, "half_life_days": 30,
-        "recency_floor": 0.8, "importance_weight": 0.1, "confidence_floor": 0.8,
-        "access_weight": 0.05, "access_saturation": 100, "tag_boost": 0.2,
-        "candidates_per_k": 4, "min_candidates": 40
-    }';
+    _defaults constant jsonb := pgcortex.search_defaults();
     _w jsonb;
     _bad text;
     _n integer;
@@ -154,6 +373,13 @@ declare
     _text text := nullif(pg_catalog.btrim(search_memories.query_text), '');
     _tsq tsquery;
     _qlex text [];
+    _idf float8 [];
+    _avglen float8;
+    _ideal float8;
+    _core text;
+    _txt_more uuid [];
+    _k1 float8;
+    _b float8;
     _where text;
     _vec_ids uuid [];
     _txt_ids uuid [];
@@ -231,7 +457,8 @@ begin
         end if;
     end if;
     _w := _defaults || coalesce(search_memories.weights, '{}'::jsonb);
-    if (_w ->> 'rrf_k')::float8 <= 0
+    if (_w ->> 'bm25_k1')::float8 not between 0 and 10
+        or (_w ->> 'bm25_b')::float8 not between 0 and 1
         or (_w ->> 'vector_weight')::float8 < 0
         or (_w ->> 'text_weight')::float8 < 0
         or (_w ->> 'half_life_days')::float8 <= 0
@@ -247,11 +474,13 @@ begin
         raise exception using
             errcode = 'PC004',
             message = 'a weight is out of range',
-            hint = 'rrf_k > 0; vector_weight, text_weight >= 0; half_life_days > 0; '
+            hint = 'bm25_k1 in 0..10; bm25_b in 0..1; vector_weight, text_weight >= 0; half_life_days > 0; '
             'recency_floor, importance_weight, confidence_floor, access_weight, tag_boost in 0..1; '
             'access_saturation >= 1; candidates_per_k in 1..100; min_candidates in 1..10000';
     end if;
 
+    _k1 := (_w ->> 'bm25_k1')::float8;
+    _b := (_w ->> 'bm25_b')::float8;
     _n := least(
         greatest(
             (_w ->> 'min_candidates')::float8,
@@ -330,10 +559,10 @@ begin
         -- itself picks the filter's index and an exact top-n sort instead.
         -- No pre-count of the filtered set: it cost a scan of the whole
         -- filter (docs/performance.md, 3a).
-        execute 'select array(select s.id from (select m.id, m.embedding '
+        execute 'select array(select s.id from (select m.id, m.content_hash, m.embedding '
             'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
             || _where || ' and m.embedding is not null order by m.embedding '
-            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.id)'
+            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.content_hash)'
         into _vec_ids
         using _ns, search_memories.as_of, search_memories.memory_types,
             search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
@@ -347,7 +576,7 @@ begin
             -- (the + 0 keeps the planner off the index).
             execute 'select array(select m.id from pgcortex.memories as m where '
                 || _where || ' and m.embedding is not null order by (m.embedding '
-                'operator(public.<=>) $14) + 0, m.id limit $16)'
+                'operator(public.<=>) $14) + 0, m.content_hash limit $16)'
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
@@ -367,16 +596,95 @@ begin
         _qlex := pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('english'::regconfig, _text));
         if _tsq is not null and pg_catalog.numnode(_tsq) > 0 then
             _txt_on := true;
-            execute 'select array(select m.id from pgcortex.memories as m where '
-                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15 order by '
-                'pg_catalog.ts_rank_cd(m.content_tsv, $15, 32) desc, m.id limit $16)'
+            -- BM25 over the namespace's term statistics; the query's words
+            -- (plain lexemes, also of a websearch query) weigh by their idf.
+            -- (Inline rather than a function call: this plan is kept for the
+            -- session.) idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5)); folded
+            -- statistics plus the pending log.
+            with totals as (
+                select
+                    coalesce(sum(x.d), 0) as n,
+                    coalesce(sum(x.len), 0) as len
+                from (
+                    select t.doc_count as d, t.total_length as len
+                    from pgcortex.memory_term_totals as t
+                    where t.namespace = _ns
+                    union all
+                    select l.doc_delta, l.length_delta
+                    from pgcortex.memory_term_log as l
+                    where l.namespace = _ns and l.lexeme is null
+                ) as x
+            ),
+            df as (
+                select
+                    q.o,
+                    q.x,
+                    greatest(coalesce((
+                        select t.doc_count from pgcortex.memory_terms as t
+                        where t.namespace = _ns and t.lexeme = q.x
+                    ), 0) + coalesce((
+                        select sum(l.doc_delta) from pgcortex.memory_term_log as l
+                        where l.namespace = _ns and l.lexeme = q.x
+                    ), 0), 0) as d
+                from pg_catalog.unnest(_qlex) with ordinality as q (x, o)
+            )
+            select
+                array(
+                    select pg_catalog.ln(1 + (greatest(totals.n, 0) - df.d + 0.5) / (df.d + 0.5))
+                    from df order by df.o
+                ),
+                case when totals.n > 0 then greatest(totals.len::float8 / totals.n, 1) else 1 end,
+                -- The query's informative words: held by at most half of the
+                -- memories (idf above ln 2), when some are not.
+                case when exists (select from df where df.d * 2 > totals.n) then (
+                    select pg_catalog.string_agg(pg_catalog.quote_literal(df.x), ' | ' order by df.o)
+                    from df
+                    where df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0
+                ) end
+            into _idf, _avglen, _core
+            from totals;
+            _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
+            -- The n best by BM25 among the memories that hold one of the
+            -- query's informative words ($22: all its words when none is held
+            -- by most memories).
+            execute 'select array(select s.id from (select m.id, m.content_hash, (select '
+                'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
+                'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
+                'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
+                'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
+                'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
+                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                ' and m.content_tsv operator(pg_catalog.@@) $22) as s '
+                'order by s.bm25 desc nulls last, s.content_hash limit $16)'
             into _txt_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
+                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq);
+            -- Fewer than n: then memories matching only through words most
+            -- memories hold (a speaker's name), in content-hash order (read
+            -- from the index and the row, not the full-text vector). Their
+            -- BM25 is small whatever their order (the fusion below measures
+            -- each candidate exactly), and scoring the many of them read
+            -- every one's full-text vector: the search cost twice as much.
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
+                execute 'select array(select m.id from pgcortex.memories as m where '
+                    || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                    ' and not (m.id = any($23)) '
+                    'order by m.content_hash limit $16 - pg_catalog.cardinality($23))'
+                into _txt_more
+                using _ns, search_memories.as_of, search_memories.memory_types,
+                    search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                    search_memories.min_confidence, search_memories.created_after,
+                    search_memories.created_before, search_memories.accessed_after,
+                    search_memories.accessed_before, search_memories.metadata_contains,
+                    search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
+                    _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), _txt_ids;
+                _txt_ids := _txt_ids || _txt_more;
+            end if;
         end if;
     end if;
 
@@ -387,6 +695,7 @@ begin
         -- each list's rank from its array, the access counts by key.
         select
             m.id,
+            m.content_hash,
             m.content,
             m.memory_type,
             m.importance,
@@ -401,12 +710,9 @@ begin
             coalesce(acc.access_count, 0) as n_access,
             coalesce(acc.last_accessed, m.created_at) as last_at,
             (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
-            case when _txt_on
-                then pg_catalog.ts_rank_cd(m.content_tsv, _tsq, 32) end as trank,
-            case when pg_catalog.cardinality(_qlex) > 0 then (
-                select count(*)::real from pg_catalog.unnest(_qlex) as q (x)
-                where q.x = any(pg_catalog.tsvector_to_array(m.content_tsv))
-            ) / pg_catalog.cardinality(_qlex) end as overlap,
+            case when _txt_on then coalesce(tm.bm25, 0) end as trank,
+            case when pg_catalog.cardinality(_qlex) > 0
+                then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,
             _text is not null and exists (
                 select from pg_catalog.unnest(m.tags) as t (x)
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
@@ -418,6 +724,19 @@ begin
             where t.namespace = m.namespace and t.memory_id = m.id
             offset 0  -- a look-up by key, not a join over the namespace's counts
         ) as acc on true
+        left join lateral (
+            -- The query's words the memory holds: how many, and their BM25.
+            select
+                count(*) as matched,
+                sum(
+                    q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                    / (pg_catalog.cardinality(u.positions)
+                        + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
+                ) as bm25
+            from pg_catalog.unnest(m.content_tsv) as u
+            inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                on u.lexeme = q.lex
+        ) as tm on true
         where
             m.namespace = _ns
             and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
@@ -426,13 +745,15 @@ begin
         select
             f.*,
             (
-                coalesce((_w ->> 'vector_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.vr), 0)
-                + coalesce((_w ->> 'text_weight')::float8 / ((_w ->> 'rrf_k')::float8 + f.tr), 0)
+                case when _vec_on
+                    then (_w ->> 'vector_weight')::float8 * greatest(coalesce(f.sim, 0), 0)
+                    else 0 end
+                + case when _txt_on and _ideal > 0
+                    then (_w ->> 'text_weight')::float8 * least(1, f.trank / _ideal)
+                    else 0 end
             ) / nullif(
-                (
-                    case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
-                    + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end
-                ) / ((_w ->> 'rrf_k')::float8 + 1),
+                case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
+                + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end,
                 0
             ) as fused
         from facts as f
@@ -470,14 +791,14 @@ begin
             (coalesce(s.fused, 0) * s.f_rec * s.f_imp * s.f_conf * s.f_acc)::real as final
         from factored as s
         where search_memories.min_relevance is null or s.rel >= search_memories.min_relevance
-        order by final desc, s.id
+        order by final desc, s.content_hash
         limit search_memories.k
     )
     select
         row(
             t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
             t.created_at, t.updated_at, t.expires_at, t.last_at, t.n_access,
-            (row_number() over (order by t.final desc, t.id))::integer,
+            (row_number() over (order by t.final desc, t.content_hash))::integer,
             t.sim, t.trank::real, t.overlap, t.rel, t.fused::real,
             t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
             case
@@ -486,10 +807,10 @@ begin
                 else 'text'
             end,
             null::uuid,
-            1
+            2
         )::pgcortex.memory_search_row
     from top as t
-    order by t.final desc, t.id
+    order by t.final desc, t.content_hash
     );
 
     -- One hop along links from the hits, on request ------------------------------
@@ -528,7 +849,7 @@ begin
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
-                    'link', hop.parent, 1
+                    'link', hop.parent, 2
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
@@ -557,7 +878,7 @@ comment on function pgcortex.search_memories(
     timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
     boolean, text, timestamptz
 ) is
-'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search; the two fused by reciprocal rank fusion and ranked by the formula of ranking_version 1 (recency, importance, confidence and access multipliers; weights overridable, see the file header). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
 -- The seed's recall: memories relevant to a query, best first.

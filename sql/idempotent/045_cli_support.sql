@@ -19,7 +19,7 @@ create or replace function pgcortex.resolve_memory_id(
 returns uuid
 language plpgsql
 stable
-security definer
+security definer  -- uses memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -167,7 +167,7 @@ class Demo:
         self._section(
             "semantic",
             "Recall by meaning, with the score breakdown",
-            "score = fused rank (vector + full text, reciprocal rank fusion) × recency × "
+            "score = fused relevance (cosine and BM25 evidence of every candidate) × recency × "
             "importance × confidence × access frequency; every factor comes back with the hit.",
         )
         query = data.SEMANTIC_QUERY

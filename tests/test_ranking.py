@@ -1,0 +1,289 @@
+"""The ranking formula (ranking_version 2): its defaults and names as documented, BM25
+term statistics kept by the write path, fusion by each arm's evidence, tie-breaks that
+do not favour old rows, tracking that does not reorder, the README's example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgcortex import Client
+from pgcortex.memories import MemoryInput
+from tests.test_memories_store import MODEL, near, unit
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _ranking_section() -> str:
+    text = ARCHITECTURE.read_text()
+    start = text.index("## Ranking\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def _documented_defaults() -> dict[str, float]:
+    section = _ranking_section()
+    table = section[
+        section.index("<!-- ranking-defaults: begin") : section.index("<!-- ranking-defaults: end")
+    ]
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \| ([0-9.]+) \|", table, re.M)
+    assert rows, "docs/architecture.md lost its table of ranking defaults"
+    return {name: float(value) for name, value in rows}
+
+
+def test_documented_defaults_are_the_sql_defaults(db: psycopg.Connection) -> None:
+    row = db.execute("select pgcortex.search_defaults()").fetchone()
+    assert row is not None
+    in_sql = {k: float(v) for k, v in row[0].items()}
+    assert _documented_defaults() == in_sql, (
+        "docs/architecture.md's table of ranking defaults differs from pgcortex.search_defaults()"
+    )
+
+
+def test_documented_formula_uses_names_that_exist(db: psycopg.Connection) -> None:
+    section = _ranking_section()
+    # Every pgcortex.<name> the section names is a function or relation.
+    for name in set(re.findall(r"pgcortex\.([a-z_]+)", section)):
+        row = db.execute(
+            "select exists (select from pg_catalog.pg_proc where proname = %(n)s"
+            " and pronamespace = 'pgcortex'::regnamespace)"
+            " or exists (select from pg_catalog.pg_class where relname = %(n)s"
+            " and relnamespace = 'pgcortex'::regnamespace)",
+            {"n": name},
+        ).fetchone()
+        assert row is not None
+        assert row[0], f"pgcortex.{name} does not exist"
+    # Every snake_case name of the formula is a weight, a search argument, a column of
+    # the search row or of pgcortex.memories, or a table.
+    formula = section[section.index("```") : section.index("```", section.index("```") + 3)]
+    known = set(_documented_defaults())
+    for sql in (
+        "select pg_catalog.unnest(proargnames) from pg_catalog.pg_proc"
+        " where proname = 'search_memories' and pronamespace = 'pgcortex'::regnamespace",
+        "select attname from pg_catalog.pg_attribute where attnum > 0 and attrelid in"
+        " ('pgcortex.memories'::regclass, 'pgcortex.memory_search_row'::regclass)",
+        "select relname from pg_catalog.pg_class where relnamespace = 'pgcortex'::regnamespace",
+    ):
+        known |= {r[0] for r in db.execute(sql).fetchall()}
+    derived = {"vector_evidence", "text_evidence", "recency_factor", "importance_factor",
+               "confidence_factor", "access_factor"}  # fmt: skip
+    unknown = (
+        {w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", formula)} - known - derived
+    )
+    assert not unknown, f"the documented formula names what the SQL does not have: {unknown}"
+    assert "ranking_version` (2)" in section
+
+
+async def test_strong_vector_evidence_beats_weak_matches_in_both_lists(client: Client) -> None:
+    """Rank fusion put any memory found by both arms above any found by one; now each
+    candidate's evidence from both arms counts."""
+    q = unit(7)
+    weak = [
+        MemoryInput(
+            f"Mia talked about the weather on day {i}",
+            "conversation",
+            embedding=near(q, 0.30, 100 + i),
+        )
+        for i in range(8)
+    ]
+    filler = [
+        MemoryInput(f"Unrelated remark number {i}", "conversation", embedding=near(q, 0.1, 200 + i))
+        for i in range(30)
+    ]
+    stored = await client.store_memories(
+        [
+            MemoryInput(
+                "She adopted a greyhound from the shelter",
+                "conversation",
+                embedding=near(q, 0.56, 1),
+            ),
+            *weak,
+            *filler,
+        ],
+        embedding_model=MODEL,
+        dedup_near=False,
+    )
+    answer = stored[0].id
+    hits = await client.search_memories(
+        "What did Mia do last week?", query_embedding=q, embedding_model=MODEL, k=5, track=False
+    )
+    assert hits[0].id == answer
+    assert hits[0].matched_by == "vector"
+    assert all(h.matched_by == "both" for h in hits[1:])
+
+
+async def test_bm25_weighs_rare_words_above_common_ones(client: Client) -> None:
+    common = [
+        MemoryInput(f"Caroline: I said something ordinary, number {i}", "conversation")
+        for i in range(40)
+    ]
+    await client.store_memories(
+        [*common, MemoryInput("Melanie: the pottery class was fun", "conversation")]
+    )
+    hits = await client.search_memories("Did Caroline enjoy the pottery class?", k=3, track=False)
+    # One rare word outweighs a name held by almost every memory.
+    assert hits[0].content == "Melanie: the pottery class was fun"
+    assert (hits[0].text_rank or 0) > 2 * (hits[1].text_rank or 0)
+
+
+async def test_ties_are_not_broken_by_insertion_order(
+    client: Client, db: psycopg.Connection
+) -> None:
+    v = unit(3)
+    texts = [f"Identical vector, text {i}" for i in range(12)]
+    # Stored one by one, the largest content hash first: the oldest rows are the ones
+    # a tie-break by id (insertion time) would return.
+    hashes: dict[str, bytes] = {}
+    for t in texts:
+        row = db.execute("select pgcortex.content_hash(%s)", (t,)).fetchone()
+        assert row is not None
+        hashes[t] = bytes(row[0])
+    for text in sorted(texts, key=lambda t: hashes[t], reverse=True):
+        await client.store_memory(
+            text, "conversation", embedding=v, embedding_model=MODEL, dedup_near=False
+        )
+    hits = await client.search_memories(query_embedding=v, embedding_model=MODEL, k=4, track=False)
+    assert len({round(h.score, 6) for h in hits}) == 1
+    by_hash = [
+        r[0]
+        for r in db.execute(
+            "select id from pgcortex.memories where namespace = 'test'"
+            " order by content_hash limit 4"
+        ).fetchall()
+    ]
+    assert [h.id for h in hits] == by_hash
+    first_inserted = [
+        r[0]
+        for r in db.execute(
+            "select id from pgcortex.memories where namespace = 'test' order by id limit 4"
+        ).fetchall()
+    ]
+    assert not set(by_hash) & set(first_inserted)
+
+
+async def test_tracked_searches_do_not_reorder_the_next_one(client: Client) -> None:
+    q = unit(11)
+    await client.store_memories(
+        [
+            MemoryInput(
+                f"Close neighbour {i}", "conversation", embedding=near(q, 0.5 + i / 1000, i)
+            )
+            for i in range(20)
+        ],
+        embedding_model=MODEL,
+        dedup_near=False,
+    )
+    first = [
+        h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)
+    ]
+    # The 10th-ranked memory is read many times on its own.
+    for _ in range(30):
+        await client.search_memories(
+            query_embedding=near(q, 0.999, 99), embedding_model=MODEL, k=1, exclude_ids=first[:9]
+        )
+    again = [
+        h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)
+    ]
+    assert again == first
+
+
+def _stats(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
+    terms: dict[str, int] = dict(
+        db.execute(
+            "select lexeme, sum(d)::bigint from ("
+            " select lexeme, doc_count as d from pgcortex.memory_terms where namespace = 'test'"
+            " union all select lexeme, doc_delta from pgcortex.memory_term_log"
+            " where namespace = 'test' and lexeme is not null) as x"
+            " group by lexeme having sum(d) <> 0"
+        ).fetchall()
+    )
+    totals = db.execute(
+        "select coalesce(sum(d), 0)::bigint, coalesce(sum(len), 0)::bigint from ("
+        " select doc_count as d, total_length as len from pgcortex.memory_term_totals"
+        " where namespace = 'test' union all select doc_delta, length_delta"
+        " from pgcortex.memory_term_log where namespace = 'test' and lexeme is null) as x"
+    ).fetchone()
+    assert totals is not None
+    return terms, (totals[0], totals[1])
+
+
+def _recomputed(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
+    terms: dict[str, int] = dict(
+        db.execute(
+            "select u.lexeme, count(*) from pgcortex.memories as m,"
+            " pg_catalog.unnest(m.content_tsv) as u where m.namespace = 'test' group by u.lexeme"
+        ).fetchall()
+    )
+    totals = db.execute(
+        "select count(*), coalesce(sum(pg_catalog.length(content_tsv)), 0)::bigint"
+        " from pgcortex.memories where namespace = 'test'"
+    ).fetchone()
+    assert totals is not None
+    return terms, (totals[0], totals[1])
+
+
+async def test_term_statistics_follow_every_write(client: Client, db: psycopg.Connection) -> None:
+    stored = await client.store_memories(
+        [
+            MemoryInput(f"Note {i} about apples and pears, batch {i % 7}", "business_fact")
+            for i in range(300)
+        ]
+    )
+    await client.store_memory("note 1 about apples and pears, batch 1", "business_fact")  # same
+    assert _stats(db) == _recomputed(db)
+    await client.update_memory(stored[0].id, content="Bananas only now")
+    await client.update_memory(stored[1].id, importance=5)  # content unchanged
+    await client.delete_memory(stored[2].id)
+    db.execute(
+        "delete from pgcortex.memories where namespace = 'test' and content like 'Note 1_ %'"
+    )
+    assert _stats(db) == _recomputed(db)
+    # The store path folded the log by itself; maintenance folds what is left.
+    folded = db.execute("select * from pgcortex.maint_fold_terms()").fetchone()
+    assert folded is not None
+    assert folded[2] == 0
+    pending = db.execute(
+        "select count(*) from pgcortex.memory_term_log where namespace = 'test'"
+    ).fetchone()
+    assert pending == (0,)
+    assert _stats(db) == _recomputed(db)
+    # A lexeme no memory holds any more is gone from the folded table.
+    gone = db.execute(
+        "select count(*) from pgcortex.memory_terms where namespace = 'test' and doc_count <= 0"
+    ).fetchone()
+    assert gone == (0,)
+
+
+@pytest.mark.embed
+async def test_readme_example_an_unrelated_memory_scores_near_zero(client: Client) -> None:
+    """The README's two memories in one namespace: the answer comes first, the ticket
+    (cosine about 0 to the question) scores near 0 however often it was read, and
+    min_relevance separates the two."""
+    from pgcortex.embedding import MiniLMEmbedder
+
+    client.embedder = MiniLMEmbedder()
+    ticket = await client.store_memory(
+        "Support ticket ZX-4471: the Lyon oven sensor stops after midnight.",
+        "technical_knowledge",
+        importance=2,
+        tags=["support"],
+    )
+    answer = await client.store_memory(
+        "The seed funding covers fourteen more months of expenses.", "business_fact"
+    )
+    for _ in range(20):
+        await client.search_memories("ZX-4471", k=5)
+    hits = await client.search_memories("How long can we survive financially?", k=3)
+    assert hits[0].id == answer.id
+    assert hits[0].matched_by == "vector"
+    others = [h for h in hits if h.id == ticket.id]
+    if others:
+        assert (others[0].similarity or 0) < 0.15
+        assert others[0].score < 0.25 * hits[0].score
+    relevant = await client.search_memories(
+        "How long can we survive financially?", k=3, min_relevance=0.2
+    )
+    assert [h.id for h in relevant] == [answer.id]
