@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from ..config import default_namespace
+from ..errors import InvalidArgumentError
 from ..importing import DEFAULT_BATCH_SIZE, ImportReport
 from .output import table
 
@@ -100,9 +101,14 @@ async def _client(args: argparse.Namespace, embed: bool) -> Any:
 async def _import_sqlite(args: argparse.Namespace) -> int:
     from ..importing.legacy import LegacyStore
 
-    store = LegacyStore(args.path)
-    expected = sum(store.count(t) for t in store.tables)
-    store.close()
+    try:
+        store = LegacyStore(args.path)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgumentError(f"cannot read {args.path}: {exc}") from exc
+    try:
+        expected = sum(store.count(t) for t in store.tables)
+    finally:
+        store.close()
     bar = ProgressBar(expected)
     async with await _client(args, embed=not args.no_reembed) as client:
         try:
