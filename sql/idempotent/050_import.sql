@@ -246,6 +246,7 @@ begin
         null::text as outcome,
         null::uuid as target
     from pg_catalog.jsonb_array_elements(import_memories.items) with ordinality as r (x, o);
+    analyze pg_temp.pgcortex_import_memories;
 
     -- Rows imported before.
     update pg_temp.pgcortex_import_memories as r
@@ -314,6 +315,7 @@ begin
         updated_at = greatest(coalesce(r.updated_at, r.created_at), r.created_at),
         last_accessed = case when r.last_accessed < r.created_at then r.created_at else r.last_accessed end
     where r.outcome is null;
+    analyze pg_temp.pgcortex_import_memories;
 
     -- Exact duplicates of a memory already stored.
     update pg_temp.pgcortex_import_memories as r
@@ -379,24 +381,33 @@ begin
     order by r.hash;
 
     perform pgcortex.set_change_context('merge', import_memories.as_of);
-    with per_target as (
-        select
-            r.target,
-            max(r.importance)::smallint as importance,
-            max(r.confidence)::real as confidence,
-            pgcortex.normalize_tags(array(
-                select t.x from pg_temp.pgcortex_import_memories as s, pg_catalog.unnest(s.tags) as t (x)
-                where s.outcome = 'merged' and s.target = r.target
-            )) as tags,
-            (
-                select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by s.o), '{}'::jsonb)
-                from pg_temp.pgcortex_import_memories as s, pg_catalog.jsonb_each(s.metadata) as kv
-                where s.outcome = 'merged' and s.target = r.target
-            ) as metadata,
-            min(r.created_at) as created_at
+    with merged as (
+        select r.o, r.target, r.importance, r.confidence, r.tags, r.metadata, r.created_at
         from pg_temp.pgcortex_import_memories as r
         where r.outcome = 'merged'
-        group by r.target
+    ),
+    per_tag as (
+        select g.target, pg_catalog.array_agg(t.x) as tags
+        from merged as g, pg_catalog.unnest(g.tags) as t (x)
+        group by g.target
+    ),
+    per_key as (
+        select g.target, pg_catalog.jsonb_object_agg(kv.key, kv.value order by g.o) as metadata
+        from merged as g, pg_catalog.jsonb_each(g.metadata) as kv
+        group by g.target
+    ),
+    per_target as (
+        select
+            g.target,
+            max(g.importance)::smallint as importance,
+            max(g.confidence)::real as confidence,
+            pgcortex.normalize_tags(coalesce(min(pt.tags), '{}')) as tags,
+            coalesce(min(pk.metadata::text)::jsonb, '{}'::jsonb) as metadata,
+            min(g.created_at) as created_at
+        from merged as g
+        left join per_tag as pt on pt.target = g.target
+        left join per_key as pk on pk.target = g.target
+        group by g.target
     )
     update pgcortex.memories as m
     set
@@ -496,6 +507,7 @@ begin
     left join pgcortex.import_ids as t
         on t.namespace = _ns and t.source = import_links.source
         and t.legacy_table = 'memories' and t.legacy_id = r.x ->> 'target_id';
+    analyze pg_temp.pgcortex_import_links;
 
     update pg_temp.pgcortex_import_links as r
     set outcome = 'present', reason = null
@@ -615,6 +627,7 @@ begin
         null::text as outcome,
         null::uuid as target
     from pg_catalog.jsonb_array_elements(import_clusters.items) with ordinality as r (x, o);
+    analyze pg_temp.pgcortex_import_clusters;
 
     update pg_temp.pgcortex_import_clusters as r
     set outcome = 'present', target = i.new_id::uuid
@@ -725,6 +738,7 @@ begin
     left join pgcortex.import_ids as m
         on m.namespace = _ns and m.source = import_cluster_members.source
         and m.legacy_table = 'memories' and m.legacy_id = r.x ->> 'memory_id';
+    analyze pg_temp.pgcortex_import_members;
 
     update pg_temp.pgcortex_import_members as r
     set outcome = 'present'
@@ -835,6 +849,7 @@ begin
         null::text as outcome,
         null::uuid as target
     from pg_catalog.jsonb_array_elements(import_patterns.items) with ordinality as r (x, o);
+    analyze pg_temp.pgcortex_import_patterns;
 
     update pg_temp.pgcortex_import_patterns as r
     set outcome = 'present', target = i.new_id::uuid
@@ -986,6 +1001,7 @@ begin
     left join pgcortex.import_ids as t
         on t.namespace = _ns and t.source = import_pattern_evidence.source
         and t.legacy_table = 'conversation_turns' and t.legacy_id = r.x ->> 'turn_id';
+    analyze pg_temp.pgcortex_import_evidence;
 
     update pg_temp.pgcortex_import_evidence as r
     set outcome = 'present'
@@ -1081,6 +1097,7 @@ begin
         null::text as reason,
         null::text as outcome
     from pg_catalog.jsonb_array_elements(import_preferences.items) with ordinality as r (x, o);
+    analyze pg_temp.pgcortex_import_prefs;
 
     update pg_temp.pgcortex_import_prefs as r
     set outcome = 'present'
@@ -1204,6 +1221,7 @@ begin
     left join pgcortex.import_ids as m
         on m.namespace = _ns and m.source = import_preference_history.source
         and m.legacy_table = 'memories' and m.legacy_id = r.x ->> 'memory_id';
+    analyze pg_temp.pgcortex_import_prefhist;
 
     update pg_temp.pgcortex_import_prefhist as r
     set outcome = 'present', target = i.new_id::bigint
@@ -1309,6 +1327,7 @@ begin
         null::text as outcome,
         null::uuid as target
     from pg_catalog.jsonb_array_elements(import_sessions.items) with ordinality as r (x, o);
+    analyze pg_temp.pgcortex_import_sessions;
 
     update pg_temp.pgcortex_import_sessions as r
     set outcome = 'present', target = i.new_id::uuid
@@ -1410,6 +1429,7 @@ begin
     left join pgcortex.import_ids as m
         on m.namespace = _ns and m.source = import_turns.source
         and m.legacy_table = 'memories' and m.legacy_id = r.x ->> 'memory_id';
+    analyze pg_temp.pgcortex_import_turns;
 
     update pg_temp.pgcortex_import_turns as r
     set outcome = 'present', target = i.new_id::bigint
@@ -1511,6 +1531,7 @@ begin
     left join pgcortex.import_ids as m
         on m.namespace = _ns and m.source = import_memory_access.source
         and m.legacy_table = 'memories' and m.legacy_id = r.x ->> 'memory_id';
+    analyze pg_temp.pgcortex_import_access;
 
     update pg_temp.pgcortex_import_access as r
     set outcome = 'present'

@@ -120,6 +120,7 @@ async def _import_sqlite(args: argparse.Namespace) -> int:
                 strict=args.strict,
                 near_dedup=args.near_dedup,
                 reembed=not args.no_reembed,
+                cluster=args.cluster,
                 progress=None if args.quiet else bar,
             )
         finally:
@@ -187,6 +188,12 @@ def register(sub: Any) -> None:
         "--near-dedup",
         action="store_true",
         help="also merge near-duplicate memories (off by default for imports)",
+    )
+    p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="cluster the imported memories automatically while importing (slow on large "
+        "files; the file's own clusters are always imported)",
     )
     p.add_argument(
         "--source",

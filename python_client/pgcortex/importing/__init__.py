@@ -31,6 +31,9 @@ from .restore import ExportFile
 
 #: Rows per batch (one SQL call, one transaction) unless the caller says otherwise.
 DEFAULT_BATCH_SIZE = 1000
+#: Statement timeout of one batch's call (a batch of memories with embeddings spends
+#: most of its time inserting into the HNSW index; the pool's default is far shorter).
+BATCH_STATEMENT_TIMEOUT_MS = 600_000
 #: Skipped rows kept in a report with their id and reason (the counts are complete).
 MAX_LISTED_SKIPS = 1000
 
@@ -142,6 +145,7 @@ class ImportMixin(ClientBase):
         strict: bool = False,
         near_dedup: bool = False,
         reembed: bool = True,
+        cluster: bool = False,
         progress: Progress | None = None,
     ) -> ImportReport:
         """Import the original memory module's SQLite file into this namespace.
@@ -153,7 +157,10 @@ class ImportMixin(ClientBase):
         keep their values and times. ``source`` names the file in
         ``pgcortex.import_ids`` (give each distinct file its own name). Embeddings
         that are missing or bad (an unsafe pickle is never run) are made again when
-        the client has an embedder of that model and ``reembed`` is true.
+        the client has an embedder of that model and ``reembed`` is true. The
+        file's clusters are imported as explicit clusters; ``cluster`` also runs
+        automatic clustering on the imported memories while importing (slow on
+        large files: run maintenance's re-clustering afterwards instead).
         """
         try:
             store = LegacyStore(path, batch_size=_check_batch_size(batch_size))
@@ -173,7 +180,7 @@ class ImportMixin(ClientBase):
                 store.batches(reembed=can_embed),
                 report,
                 near_dedup=near_dedup,
-                cluster=True,
+                cluster=cluster,
                 record_history=True,
                 strict=strict,
                 progress=progress,
@@ -276,6 +283,7 @@ class ImportMixin(ClientBase):
             if not batch.rows:
                 continue
             async with conn.transaction():
+                await conn.execute(q.IMPORT_BATCH_TIMEOUT, str(BATCH_STATEMENT_TIMEOUT_MS))
                 if batch.kind == "memories":
                     self._reembed(batch, report)
                     await self._register_types(conn, "memory", batch, "memory_type", report)

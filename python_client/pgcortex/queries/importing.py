@@ -27,11 +27,14 @@ IMPORT_TURNS = _COLS + "pgcortex.import_turns(source => $1, items => $2, strict 
 IMPORT_MEMORY_ACCESS = (
     _COLS + "pgcortex.import_memory_access(source => $1, items => $2, strict => $3) as t"
 )
+#: For the current transaction only: one batch may take longer than a usual call.
+IMPORT_BATCH_TIMEOUT = "select pg_catalog.set_config('statement_timeout', $1, true)"
 IMPORT_REGISTER_TYPES = (
     "select t.name, t.registered from pgcortex.import_register_types(kind => $1, names => $2) as t"
 )
 
 __all__ = [
+    "IMPORT_BATCH_TIMEOUT",
     "IMPORT_CLUSTERS",
     "IMPORT_CLUSTER_MEMBERS",
     "IMPORT_LINKS",
