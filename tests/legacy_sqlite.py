@@ -172,7 +172,7 @@ def write_legacy_store(path: Path, opts: LegacyOptions | None = None) -> dict[st
             conn.execute(ddl.replace(" NOT NULL", "") if opts.oddities else ddl)
     facts: dict[str, Any] = {"ids": [], "contents": [], "vectors": [], "times": []}
     if "memories" not in opts.missing_tables:
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for i in range(opts.memories):
             content = content_of(i)
             created = opts.base_time + timedelta(minutes=i)

@@ -114,11 +114,11 @@ def test_restricted_unpickler_reads_numpy_pickles_and_refuses_others(tmp_path: P
     with pytest.raises(UnsafePickleError, match="system"):
         load_floats(pickle.dumps(Payload(marker)))
     assert not marker.exists()
-    # An object array is not a float array, even when every name in it is admitted.
+    # A string array is not a float array, even though every name in it is admitted.
     with pytest.raises(ValueError, match="pickled array of <U1"):
         load_floats(pickle.dumps(np.array(["a", "b"])))
-    floats, why = decode_embedding(pickle.dumps({"a": 1}))
-    assert floats is None
+    decoded, why = decode_embedding(pickle.dumps({"a": 1}))
+    assert decoded is None
     assert why.startswith("bad pickle")
 
 

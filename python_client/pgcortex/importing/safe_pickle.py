@@ -40,7 +40,7 @@ def _numpy_callables() -> dict[tuple[str, str], Callable[..., Any]]:
     try:  # numpy 2
         from numpy._core import multiarray, numeric
     except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray, numeric  # type: ignore[no-redef]
+        from numpy.core import multiarray, numeric
     found: dict[tuple[str, str], Callable[..., Any]] = {
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
