@@ -2931,42 +2931,24 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.import_register_types(kind text, names text[]) IS 'Registers the given memory (kind => ''memory'') or pattern (kind => ''pattern'') types that are missing, with the description "imported ... type"; returns each valid name and whether it was added. Names that are not lowercase identifiers are left out (the import reports their rows).';
 
-CREATE TABLE pgcortex.import_ids (
-    namespace pgcortex.namespace_name NOT NULL,
-    source text NOT NULL,
-    legacy_table text NOT NULL,
-    legacy_id text NOT NULL,
-    new_id text NOT NULL,
-    outcome text NOT NULL,
-    imported_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT import_ids_legacy_id_check CHECK (((length(legacy_id) >= 1) AND (length(legacy_id) <= 1000))),
-    CONSTRAINT import_ids_legacy_table_check CHECK ((legacy_table ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
-    CONSTRAINT import_ids_outcome_check CHECK ((outcome = ANY (ARRAY['imported'::text, 'merged'::text]))),
-    CONSTRAINT import_ids_source_check CHECK (((length(source) >= 1) AND (length(source) <= 200)))
-);
-
-ALTER TABLE ONLY pgcortex.import_ids FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.import_ids IS 'Which row each imported row became: (source, table, id in the source) to the id of the row written (imported) or of the row it merged into (merged). Written by the pgcortex.import_* functions in the same transaction as the rows, so a re-run of the import adds nothing and an interrupted one resumes.';
-
-COMMENT ON COLUMN pgcortex.import_ids.source IS 'Names the source: sqlite (or the name the caller gave) for a memory store file, pgcortex:<namespace> for an export of that namespace.';
-
-COMMENT ON COLUMN pgcortex.import_ids.legacy_table IS 'The table of the source the row came from.';
-
-COMMENT ON COLUMN pgcortex.import_ids.legacy_id IS 'The id (or key) of the row in the source, as text.';
-
-COMMENT ON COLUMN pgcortex.import_ids.new_id IS 'The id (or key) of the row in this database, as text.';
-
-COMMENT ON COLUMN pgcortex.import_ids.outcome IS 'imported: a new row; merged: folded into a row that was already there.';
-
 CREATE FUNCTION pgcortex.import_resolve(source text, legacy_table text, legacy_id text) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT i.new_id
-    FROM pgcortex.import_ids i
-   WHERE (((i.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (i.source = import_resolve.source) AND (i.legacy_table = import_resolve.legacy_table) AND (i.legacy_id = import_resolve.legacy_id));
-END;
+    AS $$
+begin
+    -- plpgsql, not begin atomic: this file is also applied at releases that
+    -- predate pgcortex.import_ids (0014), where nothing calls it.
+    return (
+        select i.new_id
+        from pgcortex.import_ids as i
+        where
+            i.namespace = (select pgcortex.current_namespace())
+            and i.source = import_resolve.source
+            and i.legacy_table = import_resolve.legacy_table
+            and i.legacy_id = import_resolve.legacy_id
+    );
+end
+$$;
 
 COMMENT ON FUNCTION pgcortex.import_resolve(source text, legacy_table text, legacy_id text) IS 'The id (as text) that the row legacy_id of legacy_table of source became in the current namespace, or null when it was not imported.';
 
@@ -6192,6 +6174,34 @@ CREATE TABLE pgcortex.error_codes (
 );
 
 COMMENT ON TABLE pgcortex.error_codes IS 'The documented error codes raised by the pgcortex SQL API (class PC). The Python client maps each to one exception class; a test keeps the two in step.';
+
+CREATE TABLE pgcortex.import_ids (
+    namespace pgcortex.namespace_name NOT NULL,
+    source text NOT NULL,
+    legacy_table text NOT NULL,
+    legacy_id text NOT NULL,
+    new_id text NOT NULL,
+    outcome text NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT import_ids_legacy_id_check CHECK (((length(legacy_id) >= 1) AND (length(legacy_id) <= 1000))),
+    CONSTRAINT import_ids_legacy_table_check CHECK ((legacy_table ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT import_ids_outcome_check CHECK ((outcome = ANY (ARRAY['imported'::text, 'merged'::text]))),
+    CONSTRAINT import_ids_source_check CHECK (((length(source) >= 1) AND (length(source) <= 200)))
+);
+
+ALTER TABLE ONLY pgcortex.import_ids FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.import_ids IS 'Which row each imported row became: (source, table, id in the source) to the id of the row written (imported) or of the row it merged into (merged). Written by the pgcortex.import_* functions in the same transaction as the rows, so a re-run of the import adds nothing and an interrupted one resumes.';
+
+COMMENT ON COLUMN pgcortex.import_ids.source IS 'Names the source: sqlite (or the name the caller gave) for a memory store file, pgcortex:<namespace> for an export of that namespace.';
+
+COMMENT ON COLUMN pgcortex.import_ids.legacy_table IS 'The table of the source the row came from.';
+
+COMMENT ON COLUMN pgcortex.import_ids.legacy_id IS 'The id (or key) of the row in the source, as text.';
+
+COMMENT ON COLUMN pgcortex.import_ids.new_id IS 'The id (or key) of the row in this database, as text.';
+
+COMMENT ON COLUMN pgcortex.import_ids.outcome IS 'imported: a new row; merged: folded into a row that was already there.';
 
 CREATE VIEW pgcortex.memories_v AS
  SELECT m.id,

@@ -115,19 +115,25 @@ comment on function pgcortex.import_text_array(jsonb) is
 -- The id in this database of a row imported from source: its pgcortex.import_ids entry.
 create or replace function pgcortex.import_resolve(source text, legacy_table text, legacy_id text)
 returns text
-language sql
+language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
-begin atomic
-    select i.new_id
-    from pgcortex.import_ids as i
-    where
-        i.namespace = (select pgcortex.current_namespace())
-        and i.source = import_resolve.source
-        and i.legacy_table = import_resolve.legacy_table
-        and i.legacy_id = import_resolve.legacy_id;
-end;
+as $$
+begin
+    -- plpgsql, not begin atomic: this file is also applied at releases that
+    -- predate pgcortex.import_ids (0014), where nothing calls it.
+    return (
+        select i.new_id
+        from pgcortex.import_ids as i
+        where
+            i.namespace = (select pgcortex.current_namespace())
+            and i.source = import_resolve.source
+            and i.legacy_table = import_resolve.legacy_table
+            and i.legacy_id = import_resolve.legacy_id
+    );
+end
+$$;
 
 comment on function pgcortex.import_resolve(text, text, text) is
 'The id (as text) that the row legacy_id of legacy_table of source became in the current namespace, or null when it was not imported.';
