@@ -24,6 +24,7 @@ from .base import (
 )
 from .config import configured_dsn, default_namespace
 from .errors import wrap_errors
+from .importing import ImportMixin
 from .knowledge import KnowledgeMixin
 from .memories import MemoriesMixin
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .embedding import Embedder
 
 
-class Client(MemoriesMixin, KnowledgeMixin, AdminMixin, ClientBase):
+class Client(MemoriesMixin, KnowledgeMixin, AdminMixin, ImportMixin, ClientBase):
     """Async pgcortex client; make one with :func:`pgcortex.connect`."""
 
 

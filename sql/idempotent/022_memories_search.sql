@@ -224,7 +224,7 @@ create or replace function pgcortex.maint_fold_terms()
 returns table (folded_rows bigint, terms_changed bigint, remaining_rows bigint)
 language plpgsql
 volatile
-security definer  -- uses memory_term_log, memory_term_stats: closed to pgcortex_app
+security definer  -- uses memory_terms, memory_term_totals, memory_term_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column

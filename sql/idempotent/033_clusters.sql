@@ -346,6 +346,8 @@ declare
     _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
     _batch record;
 begin
+    -- A restore brings the clusters of its source back: it turns this off.
+    if pg_catalog.current_setting('pgcortex.cluster_on_insert', true) = 'off' then return null; end if;
     if tg_op = 'INSERT' then
         for _batch in
             select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids

@@ -25,6 +25,7 @@ AREAS = (
     "pgcortex.cli.security",
     "pgcortex.cli.memories",
     "pgcortex.cli.knowledge",
+    "pgcortex.cli.importing",
 )
 
 #: Exit codes: a refused call or a mistake on the command line; interrupted.
