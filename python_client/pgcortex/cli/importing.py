@@ -155,12 +155,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--namespace",
-        "-n",
-        default=argparse.SUPPRESS,
-        help="namespace to import into (default: the global --namespace)",
-    )
+    # -n/--namespace and --dsn are the global options, accepted after the command too.
     p.add_argument(
         "--batch-size",
         type=int,
