@@ -370,3 +370,28 @@ async def test_runner_keeps_its_history_in_pgcortex(client: Client) -> None:
     ]
     # a fresh session object on the same key reads the same history
     assert await PgcortexSession("run-1", client).get_items() == history
+
+
+@pytest.mark.embed
+async def test_conversation_items_are_embedded_and_found_by_meaning(
+    db_dsn: str, db: psycopg.Connection
+) -> None:
+    from pgcortex.embedding import MiniLMEmbedder, minilm_available
+
+    if not minilm_available():
+        pytest.skip("needs the extra 'embed'")
+    client = await pgcortex.connect(db_dsn, namespace="test", deploy=False, embedder=MiniLMEmbedder())
+    try:
+        session = PgcortexSession("embedded", client)
+        await session.add_items(conversation())
+        rows = db.execute(
+            "select content from pgcortex.memories where embedding is not null order by content"
+        ).fetchall()
+        assert rows == [
+            ("It will be sunny in Zürich, about 21 °C, all weekend long.",),
+            ("What will the weather be like in Zürich this weekend?",),
+        ]
+        [hit, *_] = await client.search_memories("forecast for a Swiss city", k=3, track=False)
+        assert "Zürich" in hit.content and hit.similarity is not None
+    finally:
+        await client.close()

@@ -15,6 +15,7 @@ AREAS = (
     "pgcortex.cli.security",
     "pgcortex.cli.memories",
     "pgcortex.cli.knowledge",
+    "pgcortex.cli.mcp_command",
 )
 
 
