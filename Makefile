@@ -22,12 +22,12 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[server,dev,bench]'
+	$(PIP) install -e '.[server,dev,bench,mcp,openai-agents]'
 	touch $@
 
 $(EMBED_STAMP): $(STAMP)
 	$(PIP) install '$(TORCH_PIN)'
-	$(PIP) install -e '.[server,dev,bench,embed]'
+	$(PIP) install -e '.[server,dev,bench,embed,mcp,openai-agents]'
 	touch $@
 
 .PHONY: install

@@ -55,7 +55,8 @@ async def call(client: Client, name: str, **arguments: Any) -> dict[str, Any]:
     # the text content is the same JSON, for clients that read text only
     if name != "get_context":
         assert json.loads(result.content[0].text) == result.structured_content  # type: ignore[union-attr]
-    return result.structured_content
+    data: dict[str, Any] = result.structured_content
+    return data
 
 
 @pytest.mark.embed
@@ -66,7 +67,8 @@ async def test_remember_recall_by_meaning_forget(db_dsn: str, db: psycopg.Connec
         listed = await client.list_tools()
         assert {t.name for t in listed.tools} == TOOLS
         remember = next(t for t in listed.tools if t.name == "remember")
-        assert remember.description and "long term" in remember.description
+        assert remember.description
+        assert "long term" in remember.description
         schema = remember.input_schema
         assert set(schema["required"]) == {"content", "memory_type"}
         assert schema["properties"]["importance"]["maximum"] == 5
@@ -145,9 +147,7 @@ async def test_the_other_tools_text_only(db_dsn: str) -> None:
         assert summary["namespace"] == "mcp-test"
 
         # pgcortex errors are tool errors carrying the code and the hint
-        bad = await client.call_tool(
-            "remember", {"content": "x", "memory_type": "no_such_type"}
-        )
+        bad = await client.call_tool("remember", {"content": "x", "memory_type": "no_such_type"})
         assert bad.is_error
         assert bad.structured_content is not None
         assert bad.structured_content["error"]["code"] == "PC021"

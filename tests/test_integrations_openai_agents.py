@@ -70,7 +70,7 @@ def tool_call(n: int = 1) -> TResponseInputItem:
 
 def tool_output(n: int = 1) -> TResponseInputItem:
     raw = {"call_id": f"call_{n}", "output": "sunny, 21 °C", "type": "function_call_output"}
-    return ToolCallOutputItem(agent=AGENT, raw_item=raw, output="sunny").to_input_item()  # type: ignore[arg-type]
+    return ToolCallOutputItem(agent=AGENT, raw_item=raw, output="sunny").to_input_item()
 
 
 def reasoning(n: int = 1) -> TResponseInputItem:
@@ -117,7 +117,7 @@ async def test_awkward_json_values_survive(session: PgcortexSession) -> None:
     odd: Any = {
         "type": "function_call_output",
         "call_id": "c",
-        "output": "nul \u0000 and emoji 🦀 and quote \" and \\ backslash",
+        "output": 'nul \u0000 and emoji 🦀 and quote " and \\ backslash',
         "big": 1e300,
         "small": 5e-324,
         "int": 12345678901234567890,
@@ -125,9 +125,12 @@ async def test_awkward_json_values_survive(session: PgcortexSession) -> None:
         "nested": {"z": [1, {"a": None}], "a": True},
     }
     await session.add_items([odd])
-    [back] = await session.get_items()
+    items = await session.get_items()
+    assert len(items) == 1
+    back: Any = items[0]
     assert back == odd
-    assert isinstance(back["big"], float) and math.isclose(back["big"], 1e300)
+    assert isinstance(back["big"], float)
+    assert math.isclose(back["big"], 1e300)
     assert isinstance(back["float_one"], float)
     assert list(back["nested"]) == ["z", "a"]
 
@@ -214,7 +217,8 @@ async def test_items_are_turns_of_a_pgcortex_session(
     assert turns[2].content == 'get_forecast: {"city": "Zürich", "days": 3}'
     assert turns[3].content == "sunny, 21 °C"
     # user and assistant messages are conversation: substantial ones became memories
-    assert turns[0].memory_id is not None and turns[4].memory_id is not None
+    assert turns[0].memory_id is not None
+    assert turns[4].memory_id is not None
     assert [t.memory_id for t in turns[1:4]] == [None, None, None]
     [listed] = [s for s in await client.list_sessions() if s.session_id == session_id]
     assert listed.message_count == 5
@@ -262,7 +266,7 @@ async def test_an_ended_session_refuses_changes(session: PgcortexSession, client
         ("select * from pgcortex.get_session_items('k', -1)", "PC004"),
         ("select * from pgcortex.pop_session_item(null)", "PC003"),
         (
-            "select * from pgcortex.add_session_items('k', '[{\"role\": \"user\", \"content\": "
+            'select * from pgcortex.add_session_items(\'k\', \'[{"role": "user", "content": '
             "\"x\"}]'::json, embeddings => array[]::public.vector[], embedding_model => 'm')",
             "PC003",
         ),
@@ -309,11 +313,11 @@ class ScriptedModel(Model):
         self.replies = replies
         self.inputs: list[list[TResponseInputItem]] = []
 
-    async def get_response(self, system_instructions, input, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def get_response(self, system_instructions, input, *args, **kwargs):
         self.inputs.append(ItemHelpers.input_to_new_input_list(input))
         return ModelResponse(output=self.replies.pop(0), usage=Usage(), response_id=None)
 
-    def stream_response(self, *args, **kwargs) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+    def stream_response(self, *args, **kwargs) -> AsyncIterator[Any]:
         raise NotImplementedError("the scripted model does not stream")
 
 
@@ -343,7 +347,11 @@ async def test_runner_keeps_its_history_in_pgcortex(client: Client) -> None:
         )
 
     model = ScriptedModel(
-        [[call], [message("Sunny in Zürich for three days.", 1)], [message("You asked about Zürich.", 2)]]
+        [
+            [call],
+            [message("Sunny in Zürich for three days.", 1)],
+            [message("You asked about Zürich.", 2)],
+        ]
     )
     agent = Agent(name="weather", model=model, tools=[get_forecast])
     config = RunConfig(tracing_disabled=True)
@@ -351,7 +359,9 @@ async def test_runner_keeps_its_history_in_pgcortex(client: Client) -> None:
 
     first = await Runner.run(agent, "Forecast for Zürich?", session=session, run_config=config)
     assert first.final_output == "Sunny in Zürich for three days."
-    second = await Runner.run(agent, "Which city did I ask about?", session=session, run_config=config)
+    second = await Runner.run(
+        agent, "Which city did I ask about?", session=session, run_config=config
+    )
     assert second.final_output == "You asked about Zürich."
 
     # the second run's model call saw the first run's history, read from pgcortex
@@ -380,7 +390,9 @@ async def test_conversation_items_are_embedded_and_found_by_meaning(
 
     if not minilm_available():
         pytest.skip("needs the extra 'embed'")
-    client = await pgcortex.connect(db_dsn, namespace="test", deploy=False, embedder=MiniLMEmbedder())
+    client = await pgcortex.connect(
+        db_dsn, namespace="test", deploy=False, embedder=MiniLMEmbedder()
+    )
     try:
         session = PgcortexSession("embedded", client)
         await session.add_items(conversation())
@@ -392,6 +404,7 @@ async def test_conversation_items_are_embedded_and_found_by_meaning(
             ("What will the weather be like in Zürich this weekend?",),
         ]
         [hit, *_] = await client.search_memories("forecast for a Swiss city", k=3, track=False)
-        assert "Zürich" in hit.content and hit.similarity is not None
+        assert "Zürich" in hit.content
+        assert hit.similarity is not None
     finally:
         await client.close()

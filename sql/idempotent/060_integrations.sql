@@ -23,11 +23,12 @@ set search_path = pg_catalog, pg_temp
 begin atomic
     select case pg_catalog.jsonb_typeof(session_item_text.value)
         when 'string' then session_item_text.value #>> '{}'
-        when 'object' then coalesce(
-            session_item_text.value ->> 'text',
-            session_item_text.value ->> 'refusal',
-            session_item_text.value ->> 'transcript'
-        )
+        when 'object'
+            then coalesce(
+                    session_item_text.value ->> 'text',
+                    session_item_text.value ->> 'refusal',
+                    session_item_text.value ->> 'transcript'
+                )
         when 'array' then (
             select pg_catalog.string_agg(x.part, e'\n' order by x.ord)
             from (
@@ -36,8 +37,8 @@ begin atomic
                     case pg_catalog.jsonb_typeof(e.value)
                         when 'string' then e.value #>> '{}'
                         when 'object' then coalesce(
-                            e.value ->> 'text', e.value ->> 'refusal', e.value ->> 'transcript'
-                        )
+                                e.value ->> 'text', e.value ->> 'refusal', e.value ->> 'transcript'
+                            )
                     end as part
                 from pg_catalog.jsonb_array_elements(session_item_text.value)
                     with ordinality as e (value, ord)
@@ -72,7 +73,7 @@ begin atomic
         end as role,
         pg_catalog.left(coalesce(x.body, '[' || x.kind || ']'), 100000) as content,
         x.kind = 'message' and x.item_role in ('user', 'assistant') and x.body is not null
-        as conversational
+            as conversational
     from (
         select
             y.kind,
@@ -87,17 +88,17 @@ begin atomic
                         then pgcortex.session_item_text(session_item_turn.item -> 'content')
                     when session_item_turn.item ? 'output'
                         then coalesce(
-                            pgcortex.session_item_text(session_item_turn.item -> 'output'),
-                            (session_item_turn.item -> 'output')::text
-                        )
+                                pgcortex.session_item_text(session_item_turn.item -> 'output'),
+                                (session_item_turn.item -> 'output')::text
+                            )
                     when session_item_turn.item ->> 'type' = 'reasoning'
                         then pgcortex.session_item_text(session_item_turn.item -> 'summary')
                     when session_item_turn.item ? 'name'
                         then (session_item_turn.item ->> 'name') || ': ' || coalesce(
-                            session_item_turn.item ->> 'arguments',
-                            session_item_turn.item ->> 'input',
-                            ''
-                        )
+                                session_item_turn.item ->> 'arguments',
+                                session_item_turn.item ->> 'input',
+                                ''
+                            )
                 end as body
         ) as y
     ) as x;
@@ -231,7 +232,7 @@ begin atomic
     from pgcortex.conversation_sessions as s
     where
         s.namespace = (select pgcortex.current_namespace())
-        and s.metadata operator(pg_catalog.@>) pg_catalog.jsonb_build_object(
+        and s.metadata operator (pg_catalog.@>) pg_catalog.jsonb_build_object(
             'session_key', session_by_key.session_key
         )
     order by s.started_at desc, s.session_id desc
@@ -250,7 +251,7 @@ comment on function pgcortex.session_by_key(text) is
 create or replace function pgcortex.add_session_items(
     session_key text,
     items json,
-    embeddings public.vector [] default null,
+    embeddings public.vector[] default null,
     embedding_model text default null,
     as_of timestamptz default pg_catalog.now()
 )
@@ -367,7 +368,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.add_session_items(text, json, public.vector [], text, timestamptz) is
+comment on function pgcortex.add_session_items(text, json, public.vector[], text, timestamptz) is
 'Appends agent items (a JSON array of objects) to the session whose metadata has this session_key, starting one at as_of when there is none: one conversation turn per item, in order, keeping the item''s exact JSON text in context.session_item (see pgcortex.session_item_turn for role and content). User and assistant messages with text may become conversation memories, with embeddings[i] (of embedding_model) for item i. Returns one row per item. PC003 bad key or embeddings, PC023 items not an array of objects, PC031 session ended, PC032 as_of before the session started.';
 
 -- name: get_session_items

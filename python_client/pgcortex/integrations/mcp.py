@@ -176,9 +176,13 @@ def build_server(client: Client) -> MCPServer:
         annotations=ToolAnnotations(destructive_hint=False, open_world_hint=False),
     )
     async def remember(
-        content: Annotated[str, Field(description="What to remember, as a self-contained sentence.")],
+        content: Annotated[
+            str, Field(description="What to remember, as a self-contained sentence.")
+        ],
         memory_type: Annotated[str, Field(description=f"Kind of memory: {MEMORY_TYPES}.")],
-        importance: Annotated[int, Field(ge=1, le=5, description="1 (trivia) to 5 (critical).")] = 3,
+        importance: Annotated[
+            int, Field(ge=1, le=5, description="1 (trivia) to 5 (critical).")
+        ] = 3,
         tags: Annotated[list[str] | None, Field(description="Short labels to filter by.")] = None,
     ) -> CallToolResult:
         return await _call(
@@ -193,7 +197,9 @@ def build_server(client: Client) -> MCPServer:
             "recency, importance, confidence and access factors whose product is the score. "
             "Counts an access of each memory returned."
         ),
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, open_world_hint=False
+        ),
     )
     async def recall(
         query: Annotated[str, Field(description="What to look for, in plain words.")],
@@ -201,10 +207,15 @@ def build_server(client: Client) -> MCPServer:
         memory_types: Annotated[
             list[str] | None, Field(description="Only these kinds of memory.")
         ] = None,
-        tags_any: Annotated[list[str] | None, Field(description="Only memories with one of these tags.")] = None,
-        min_importance: Annotated[int | None, Field(ge=1, le=5, description="Only this important or more.")] = None,
+        tags_any: Annotated[
+            list[str] | None, Field(description="Only memories with one of these tags.")
+        ] = None,
+        min_importance: Annotated[
+            int | None, Field(ge=1, le=5, description="Only this important or more.")
+        ] = None,
         min_relevance: Annotated[
-            float | None, Field(ge=0, le=1, description="Only memories at least this relevant (0..1).")
+            float | None,
+            Field(ge=0, le=1, description="Only memories at least this relevant (0..1)."),
         ] = None,
     ) -> CallToolResult:
         return await _call(
@@ -223,7 +234,9 @@ def build_server(client: Client) -> MCPServer:
     @server.tool(
         name="forget",
         description="Delete one memory by id, for good (its links go too).",
-        annotations=ToolAnnotations(destructive_hint=True, idempotent_hint=False, open_world_hint=False),
+        annotations=ToolAnnotations(
+            destructive_hint=True, idempotent_hint=False, open_world_hint=False
+        ),
     )
     async def forget(
         memory_id: Annotated[str, Field(description="The id of the memory (a UUID).")],
@@ -236,15 +249,25 @@ def build_server(client: Client) -> MCPServer:
             "Change a memory: only the fields given change (the old version is kept in its "
             "history). New content is embedded again."
         ),
-        annotations=ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False),
+        annotations=ToolAnnotations(
+            destructive_hint=True, idempotent_hint=True, open_world_hint=False
+        ),
     )
     async def update_memory(
         memory_id: Annotated[str, Field(description="The id of the memory (a UUID).")],
         content: Annotated[str | None, Field(description="The new content.")] = None,
-        memory_type: Annotated[str | None, Field(description=f"The new kind: {MEMORY_TYPES}.")] = None,
-        importance: Annotated[int | None, Field(ge=1, le=5, description="The new importance.")] = None,
-        confidence: Annotated[float | None, Field(ge=0, le=1, description="The new confidence.")] = None,
-        tags: Annotated[list[str] | None, Field(description="The new tags (replace the old).")] = None,
+        memory_type: Annotated[
+            str | None, Field(description=f"The new kind: {MEMORY_TYPES}.")
+        ] = None,
+        importance: Annotated[
+            int | None, Field(ge=1, le=5, description="The new importance.")
+        ] = None,
+        confidence: Annotated[
+            float | None, Field(ge=0, le=1, description="The new confidence.")
+        ] = None,
+        tags: Annotated[
+            list[str] | None, Field(description="The new tags (replace the old).")
+        ] = None,
     ) -> CallToolResult:
         return await _call(
             client.update_memory(
@@ -267,7 +290,9 @@ def build_server(client: Client) -> MCPServer:
             "knowledge clusters and learned patterns. The text is for reading; the "
             "structured content is the whole bundle."
         ),
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, open_world_hint=False
+        ),
     )
     async def get_context(
         query: Annotated[str | None, Field(description="The task or question at hand.")] = None,

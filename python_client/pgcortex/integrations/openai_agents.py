@@ -107,7 +107,9 @@ class PgcortexSession:
             return
         payload = list(items)
         embeddings, model = await self._embeddings(payload)
-        await self.client._fetch(q.ADD_SESSION_ITEMS, self.session_id, payload, embeddings, model, None)
+        await self.client._fetch(
+            q.ADD_SESSION_ITEMS, self.session_id, payload, embeddings, model, None
+        )
 
     async def pop_item(self) -> TResponseInputItem | None:
         """Remove the most recent item and return it (None when the session is empty)."""
