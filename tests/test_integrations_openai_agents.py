@@ -303,6 +303,23 @@ def test_usable_from_sql(db: psycopg.Connection) -> None:
     assert db.execute("select pgcortex.clear_session_items('psql')").fetchone() == (2,)
 
 
+async def test_the_application_role_can_use_it(db: psycopg.Connection) -> None:
+    from tests.security_seed import login_role
+
+    with login_role(db) as (_, dsn):
+        client = await pgcortex.connect(dsn, namespace="app", deploy=False)
+        try:
+            session = PgcortexSession("app-chat", client)
+            items = conversation()
+            await session.add_items(items)
+            assert await session.get_items(limit=2) == items[-2:]
+            assert await session.pop_item() == items[-1]
+            await session.clear_session()
+            assert await session.get_items() == []
+        finally:
+            await client.close()
+
+
 # -- a real run of the SDK, with a scripted model (no network) -------------------------------
 
 
