@@ -3893,7 +3893,7 @@ CREATE FUNCTION pgcortex.session_by_key(session_key text) RETURNS uuid
     BEGIN ATOMIC
  SELECT s.session_id
     FROM pgcortex.conversation_sessions s
-   WHERE (((s.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (s.metadata @> jsonb_build_object('session_key', session_by_key.session_key)))
+   WHERE (((s.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (s.metadata ? 'session_key'::text) AND ((s.metadata ->> 'session_key'::text) = session_by_key.session_key))
    ORDER BY s.started_at DESC, s.session_id DESC
   LIMIT 1;
 END;
@@ -5395,6 +5395,10 @@ ALTER TABLE ONLY pgcortex.user_preferences
 CREATE INDEX cluster_members_memory_idx ON pgcortex.cluster_members USING btree (namespace, memory_id);
 
 CREATE INDEX conversation_sessions_open_idx ON pgcortex.conversation_sessions USING btree (namespace) WHERE (ended_at IS NULL);
+
+CREATE INDEX conversation_sessions_session_key_idx ON pgcortex.conversation_sessions USING btree (namespace, ((metadata ->> 'session_key'::text)), started_at DESC) WHERE (metadata ? 'session_key'::text);
+
+COMMENT ON INDEX pgcortex.conversation_sessions_session_key_idx IS 'Sessions by their session_key (metadata), newest first: pgcortex.session_by_key.';
 
 CREATE INDEX conversation_sessions_started_at_idx ON pgcortex.conversation_sessions USING btree (namespace, started_at);
 

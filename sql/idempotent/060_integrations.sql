@@ -232,9 +232,8 @@ begin atomic
     from pgcortex.conversation_sessions as s
     where
         s.namespace = (select pgcortex.current_namespace())
-        and s.metadata operator (pg_catalog.@>) pg_catalog.jsonb_build_object(
-            'session_key', session_by_key.session_key
-        )
+        and s.metadata ? 'session_key'
+        and s.metadata ->> 'session_key' = session_by_key.session_key
     order by s.started_at desc, s.session_id desc
     limit 1;
 end;
