@@ -127,6 +127,119 @@ END;
 
 COMMENT ON FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) IS 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
 
+CREATE FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, turn_id bigint, memory_id uuid, session_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+    _session pgcortex.conversation_sessions;
+    _item record;
+    _embedding public.vector;
+    _memory uuid;
+    _turn bigint;
+begin
+    perform pgcortex.check_session_key(add_session_items.session_key);
+    _n := pgcortex.check_session_items(add_session_items.items);
+    if add_session_items.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if add_session_items.embeddings is not null
+        and coalesce(pg_catalog.cardinality(add_session_items.embeddings), 0) <> _n then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                'embeddings has %s entries for %s items',
+                coalesce(pg_catalog.cardinality(add_session_items.embeddings), 0), _n
+            );
+    end if;
+    if (add_session_items.embeddings is null) <> (add_session_items.embedding_model is null) then
+        raise exception using
+            errcode = 'PC003', message = 'embeddings and embedding_model go together';
+    end if;
+    if _n = 0 then
+        return;
+    end if;
+
+    -- One key, one session: concurrent first adds of a key wait for each other.
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+        'pgcortex.session_key:' || _ns || ':' || add_session_items.session_key, 0
+    ));
+    select s.* into _session
+    from pgcortex.conversation_sessions as s
+    where
+        s.namespace = _ns
+        and s.session_id = pgcortex.session_by_key(add_session_items.session_key)
+    for update;
+    if not found then
+        insert into pgcortex.conversation_sessions as s (namespace, started_at, metadata)
+        values (
+            _ns,
+            add_session_items.as_of,
+            pg_catalog.jsonb_build_object('session_key', add_session_items.session_key)
+        )
+        returning s.* into _session;
+    end if;
+    if _session.ended_at is not null then
+        raise exception using
+            errcode = 'PC031',
+            message = 'the session has ended',
+            detail = pg_catalog.format('session %s ended at %s', _session.session_id, _session.ended_at),
+            hint = 'use a new session key';
+    end if;
+    if add_session_items.as_of < _session.started_at then
+        raise exception using
+            errcode = 'PC032', message = 'a turn cannot come before its session started';
+    end if;
+
+    for _item in
+        select
+            e.ord::integer as ord,
+            e.value::text as item_text,
+            t.role,
+            t.content,
+            t.conversational
+        from pg_catalog.json_array_elements(add_session_items.items) with ordinality as e (value, ord)
+        cross join lateral pgcortex.session_item_turn(pgcortex.session_item_jsonb(e.value)) as t
+        order by e.ord
+    loop
+        _memory := null;
+        if _item.conversational then
+            _embedding := add_session_items.embeddings[_item.ord];
+            _memory := pgcortex.conversation_turn_memory(
+                role => _item.role,
+                content => _item.content,
+                session_id => _session.session_id,
+                embedding => _embedding,
+                embedding_model => case when _embedding is not null then add_session_items.embedding_model end,
+                as_of => add_session_items.as_of
+            );
+        end if;
+        insert into pgcortex.conversation_turns as t (
+            namespace, session_id, role, content, context, memory_id, created_at
+        ) values (
+            _ns, _session.session_id, _item.role, _item.content,
+            pg_catalog.jsonb_build_object('session_item', _item.item_text),
+            _memory, add_session_items.as_of
+        )
+        returning t.turn_id into _turn;
+        ordinality := _item.ord;
+        turn_id := _turn;
+        memory_id := _memory;
+        session_id := _session.session_id;
+        return next;
+    end loop;
+
+    update pgcortex.conversation_sessions as s
+    set message_count = s.message_count + _n
+    where s.namespace = _ns and s.session_id = _session.session_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[], embedding_model text, as_of timestamp with time zone) IS 'Appends agent items (a JSON array of objects) to the session whose metadata has this session_key, starting one at as_of when there is none: one conversation turn per item, in order, keeping the item''s exact JSON text in context.session_item (see pgcortex.session_item_turn for role and content). User and assistant messages with text may become conversation memories, with embeddings[i] (of embedding_model) for item i. Returns one row per item. PC003 bad key or embeddings, PC023 items not an array of objects, PC031 session ended, PC032 as_of before the session started.';
+
 CREATE FUNCTION pgcortex.check_embedding(embedding public.vector) RETURNS public.vector
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -182,6 +295,51 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
 
+CREATE FUNCTION pgcortex.check_session_items(items json) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _bad bigint;
+begin
+    if check_session_items.items is null
+        or pg_catalog.json_typeof(check_session_items.items) <> 'array' then
+        raise exception using
+            errcode = 'PC023', message = 'items must be a JSON array of objects';
+    end if;
+    select e.ord into _bad
+    from pg_catalog.json_array_elements(check_session_items.items) with ordinality as e (value, ord)
+    where pg_catalog.json_typeof(e.value) <> 'object'
+    order by e.ord
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC023',
+            message = pg_catalog.format('item %s is not a JSON object', _bad);
+    end if;
+    return pg_catalog.json_array_length(check_session_items.items);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.check_session_items(items json) IS 'Returns the number of items; PC023 unless items is a JSON array of objects.';
+
+CREATE FUNCTION pgcortex.check_session_key(session_key text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if check_session_key.session_key is null
+        or pg_catalog.length(pg_catalog.btrim(check_session_key.session_key)) = 0
+        or pg_catalog.length(check_session_key.session_key) > 256 then
+        raise exception using
+            errcode = 'PC003', message = 'session_key must have 1 to 256 characters, not all blank';
+    end if;
+    return check_session_key.session_key;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.check_session_key(session_key text) IS 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
+
 CREATE FUNCTION pgcortex.claim_commit_check() RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -193,6 +351,41 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.claim_commit_check() IS 'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
+
+CREATE FUNCTION pgcortex.clear_session_items(session_key text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _session pgcortex.conversation_sessions;
+    _n integer;
+begin
+    perform pgcortex.check_session_key(clear_session_items.session_key);
+    select s.* into _session
+    from pgcortex.conversation_sessions as s
+    where s.namespace = _ns and s.session_id = pgcortex.session_by_key(clear_session_items.session_key)
+    for update;
+    if not found then
+        return 0;
+    end if;
+    if _session.ended_at is not null then
+        raise exception using
+            errcode = 'PC031',
+            message = 'the session has ended',
+            detail = pg_catalog.format('session %s ended at %s', _session.session_id, _session.ended_at);
+    end if;
+    delete from pgcortex.conversation_turns as t
+    where t.namespace = _ns and t.session_id = _session.session_id;
+    get diagnostics _n = row_count;
+    update pgcortex.conversation_sessions as s
+    set message_count = 0
+    where s.namespace = _ns and s.session_id = _session.session_id;
+    return _n;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.clear_session_items(session_key text) IS 'Removes every item (turn) of the session whose metadata has this session_key and returns how many; the session stays, empty. Conversation memories its turns became stay (forget them with pgcortex.delete_memories). PC003 bad key, PC031 session ended.';
 
 CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1667,6 +1860,51 @@ CREATE FUNCTION pgcortex.get_preference_history(key text DEFAULT NULL::text, max
 END;
 
 COMMENT ON FUNCTION pgcortex.get_preference_history(key text, max_results integer) IS 'History of preference offers (value, confidence, source, session, memory, applied or not, what was held before), newest first.';
+
+CREATE FUNCTION pgcortex.get_session_items(session_key text, max_items integer DEFAULT NULL::integer) RETURNS TABLE(turn_id bigint, role text, item json, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _session uuid;
+begin
+    perform pgcortex.check_session_key(get_session_items.session_key);
+    if get_session_items.max_items < 0 then
+        raise exception using errcode = 'PC004', message = 'max_items must not be negative';
+    end if;
+    _session := pgcortex.session_by_key(get_session_items.session_key);
+    if _session is null then
+        return;
+    end if;
+    return query
+    select
+        r.turn_id,
+        r.role,
+        r.item,
+        r.created_at
+    from (
+        select
+            t.turn_id,
+            t.role,
+            coalesce(
+                (t.context ->> 'session_item')::json,
+                pg_catalog.json_build_object(
+                    'role', case t.role when 'tool' then 'assistant' else t.role end,
+                    'content', t.content
+                )
+            ) as item,
+            t.created_at
+        from pgcortex.conversation_turns as t
+        where t.namespace = (select pgcortex.current_namespace()) and t.session_id = _session
+        order by t.turn_id desc
+        limit get_session_items.max_items
+    ) as r
+    order by r.turn_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.get_session_items(session_key text, max_items integer) IS 'The items of the session whose metadata has this session_key: the newest max_items (all when null) in the order they were added, each as its exact stored JSON (a turn stored without one reads as {"role", "content"}). No rows when the key has no session. PC003 bad key, PC004 negative max_items.';
 
 CREATE FUNCTION pgcortex.get_user_preferences(category text DEFAULT NULL::text) RETURNS TABLE(key text, value jsonb, confidence real, source text, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -4267,6 +4505,61 @@ END;
 
 COMMENT ON FUNCTION pgcortex.normalize_tags(tags text[]) IS 'Tags as stored: trimmed, distinct, sorted, nulls dropped (an empty list for null).';
 
+CREATE FUNCTION pgcortex.pop_session_item(session_key text) RETURNS TABLE(turn_id bigint, role text, item json, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _session pgcortex.conversation_sessions;
+    _turn pgcortex.conversation_turns;
+begin
+    perform pgcortex.check_session_key(pop_session_item.session_key);
+    select s.* into _session
+    from pgcortex.conversation_sessions as s
+    where s.namespace = _ns and s.session_id = pgcortex.session_by_key(pop_session_item.session_key)
+    for update;
+    if not found then
+        return;
+    end if;
+    if _session.ended_at is not null then
+        raise exception using
+            errcode = 'PC031',
+            message = 'the session has ended',
+            detail = pg_catalog.format('session %s ended at %s', _session.session_id, _session.ended_at);
+    end if;
+    delete from pgcortex.conversation_turns as t
+    where t.turn_id = (
+        select l.turn_id
+        from pgcortex.conversation_turns as l
+        where l.namespace = _ns and l.session_id = _session.session_id
+        order by l.turn_id desc
+        limit 1
+    )
+    returning t.* into _turn;
+    if _turn.turn_id is null then
+        return;
+    end if;
+    update pgcortex.conversation_sessions as s
+    set message_count = greatest(s.message_count - 1, 0)
+    where s.namespace = _ns and s.session_id = _session.session_id;
+    turn_id := _turn.turn_id;
+    role := _turn.role;
+    item := coalesce(
+        (_turn.context ->> 'session_item')::json,
+        pg_catalog.json_build_object(
+            'role', case _turn.role when 'tool' then 'assistant' else _turn.role end,
+            'content', _turn.content
+        )
+    );
+    created_at := _turn.created_at;
+    return next;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.pop_session_item(session_key text) IS 'Removes the last item (turn) of the session whose metadata has this session_key and returns it as pgcortex.get_session_items would; no row when there is none. A conversation memory the turn became stays (forget it with pgcortex.delete_memory). PC003 bad key, PC031 session ended.';
+
 CREATE FUNCTION pgcortex.search_memories(query_embedding public.vector DEFAULT NULL::public.vector, query_text text DEFAULT NULL::text, k integer DEFAULT 10, memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_after timestamp with time zone DEFAULT NULL::timestamp with time zone, accessed_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, exclude_ids uuid[] DEFAULT NULL::uuid[], min_relevance real DEFAULT NULL::real, weights jsonb DEFAULT NULL::jsonb, ef_search integer DEFAULT NULL::integer, expand_links boolean DEFAULT false, track boolean DEFAULT true, embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5438,6 +5731,111 @@ end
 $_$;
 
 COMMENT ON FUNCTION pgcortex.search_tsquery(query_text text) IS 'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
+
+CREATE FUNCTION pgcortex.session_by_key(session_key text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT s.session_id
+    FROM pgcortex.conversation_sessions s
+   WHERE (((s.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (s.metadata ? 'session_key'::text) AND ((s.metadata ->> 'session_key'::text) = session_by_key.session_key))
+   ORDER BY s.started_at DESC, s.session_id DESC
+  LIMIT 1;
+END;
+
+COMMENT ON FUNCTION pgcortex.session_by_key(session_key text) IS 'The id of the session of the current namespace whose metadata has this session_key (the latest started when several do), or null.';
+
+CREATE FUNCTION pgcortex.session_item_jsonb(item json) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return session_item_jsonb.item::jsonb;
+exception when untranslatable_character or invalid_text_representation then
+    return pg_catalog.regexp_replace(
+        session_item_jsonb.item::text,
+        '(?<![\\])((?:\\\\)*)\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})',
+        '\1\\ufffd',
+        'g'
+    )::jsonb;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.session_item_jsonb(item json) IS 'An agent item as jsonb, to read its role and text: escapes jsonb cannot hold (\u0000, lone surrogates) read as U+FFFD. The stored item keeps its exact text.';
+
+CREATE FUNCTION pgcortex.session_item_text(value jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE jsonb_typeof(value)
+             WHEN 'string'::text THEN (value #>> '{}'::text[])
+             WHEN 'object'::text THEN COALESCE((value ->> 'text'::text), (value ->> 'refusal'::text), (value ->> 'transcript'::text))
+             WHEN 'array'::text THEN ( SELECT string_agg(x.part, '
+'::text ORDER BY x.ord) AS string_agg
+                FROM ( SELECT e.ord,
+                             CASE jsonb_typeof(e.value)
+                                 WHEN 'string'::text THEN (e.value #>> '{}'::text[])
+                                 WHEN 'object'::text THEN COALESCE((e.value ->> 'text'::text), (e.value ->> 'refusal'::text), (e.value ->> 'transcript'::text))
+                                 ELSE NULL::text
+                             END AS part
+                        FROM jsonb_array_elements(session_item_text.value) WITH ORDINALITY e(value, ord)) x
+               WHERE (x.part IS NOT NULL))
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex.session_item_text(value jsonb) IS 'The readable text of an agent item''s content value: a string as it is; for an array, the text, refusal or transcript of each part, one per line; null when there is none.';
+
+CREATE FUNCTION pgcortex.session_item_turn(item jsonb) RETURNS TABLE(role text, content text, conversational boolean)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((x.kind = 'message'::text) AND (x.item_role = ANY (ARRAY['user'::text, 'assistant'::text]))) THEN x.item_role
+             WHEN (x.kind = 'message'::text) THEN 'system'::text
+             WHEN (x.kind ~~ '%\_output'::text) THEN 'tool'::text
+             ELSE 'assistant'::text
+         END AS role,
+     "left"(COALESCE(x.body, (('['::text || x.kind) || ']'::text)), 100000) AS content,
+     ((x.kind = 'message'::text) AND (x.item_role = ANY (ARRAY['user'::text, 'assistant'::text])) AND (x.body IS NOT NULL)) AS conversational
+    FROM ( SELECT y.kind,
+             y.item_role,
+             NULLIF(btrim(y.body, '
+'::text), ''::text) AS body
+            FROM ( SELECT COALESCE((session_item_turn.item ->> 'type'::text), 'message'::text) AS kind,
+                     (session_item_turn.item ->> 'role'::text) AS item_role,
+                         CASE
+                             WHEN (COALESCE((session_item_turn.item ->> 'type'::text), 'message'::text) = 'message'::text) THEN pgcortex.session_item_text((session_item_turn.item -> 'content'::text))
+                             WHEN (session_item_turn.item ? 'output'::text) THEN COALESCE(pgcortex.session_item_text((session_item_turn.item -> 'output'::text)), ((session_item_turn.item -> 'output'::text))::text)
+                             WHEN ((session_item_turn.item ->> 'type'::text) = 'reasoning'::text) THEN pgcortex.session_item_text((session_item_turn.item -> 'summary'::text))
+                             WHEN (session_item_turn.item ? 'name'::text) THEN (((session_item_turn.item ->> 'name'::text) || ': '::text) || COALESCE((session_item_turn.item ->> 'arguments'::text), (session_item_turn.item ->> 'input'::text), ''::text))
+                             ELSE NULL::text
+                         END AS body) y) x;
+END;
+
+COMMENT ON FUNCTION pgcortex.session_item_turn(item jsonb) IS 'How an agent item is kept as a conversation turn: role (user and assistant messages keep theirs, system and developer messages are system, tool outputs are tool, tool calls and reasoning are assistant), content (the item''s text, at most 100000 characters; [type] when it has none) and conversational (a user or assistant message with text: it may become a conversation memory).';
+
+CREATE FUNCTION pgcortex.session_item_turns(items json) RETURNS TABLE(ordinality integer, role text, content text, conversational boolean)
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pgcortex.check_session_items(session_item_turns.items);
+    return query
+    select
+        e.ord::integer,
+        t.role,
+        t.content,
+        t.conversational
+    from pg_catalog.json_array_elements(session_item_turns.items) with ordinality as e (value, ord)
+    cross join lateral pgcortex.session_item_turn(pgcortex.session_item_jsonb(e.value)) as t
+    order by e.ord;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.session_item_turns(items json) IS 'The turn each item of a JSON array would become (see pgcortex.session_item_turn), in order; PC023 unless items is an array of objects.';
 
 CREATE FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp with time zone) RETURNS void
     LANGUAGE sql
@@ -6982,6 +7380,10 @@ ALTER TABLE ONLY pgcortex.user_preferences
 CREATE INDEX cluster_members_memory_idx ON pgcortex.cluster_members USING btree (namespace, memory_id);
 
 CREATE INDEX conversation_sessions_open_idx ON pgcortex.conversation_sessions USING btree (namespace) WHERE (ended_at IS NULL);
+
+CREATE INDEX conversation_sessions_session_key_idx ON pgcortex.conversation_sessions USING btree (namespace, ((metadata ->> 'session_key'::text)), started_at DESC) WHERE (metadata ? 'session_key'::text);
+
+COMMENT ON INDEX pgcortex.conversation_sessions_session_key_idx IS 'Sessions by their session_key (metadata), newest first: pgcortex.session_by_key.';
 
 CREATE INDEX conversation_sessions_started_at_idx ON pgcortex.conversation_sessions USING btree (namespace, started_at);
 

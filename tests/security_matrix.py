@@ -158,6 +158,31 @@ MATRIX: dict[str, list[str]] = {
         "select * from pgcortex.get_conversation_context()",
     ],
     "list_sessions": ["select session_id, message_count from pgcortex.list_sessions()"],
+    # integrations: agent sessions by key (both namespaces use the key 'shared-key')
+    "session_by_key": ["select pgcortex.session_by_key(session_key => 'shared-key')"],
+    "get_session_items": [
+        "select role, item::text from pgcortex.get_session_items(session_key => 'shared-key')"
+    ],
+    "add_session_items": [
+        "select ordinality, memory_id from pgcortex.add_session_items(session_key => 'shared-key',"
+        ' items => \'[{"role": "user", "content": "shared fact: the sky is blue"}]\')',
+        "select ordinality, memory_id from pgcortex.add_session_items(session_key => 'beta-only',"
+        ' items => \'[{"role": "user", "content": "hi"}]\')',
+    ],
+    "pop_session_item": [
+        "select role, item::text from pgcortex.pop_session_item(session_key => 'shared-key')"
+    ],
+    "clear_session_items": ["select pgcortex.clear_session_items(session_key => 'shared-key')"],
+    "session_item_turn": [
+        'select * from pgcortex.session_item_turn(\'{"role": "user", "content": "hi"}\')'
+    ],
+    "session_item_turns": [
+        'select * from pgcortex.session_item_turns(\'[{"type": "reasoning"}]\')'
+    ],
+    "session_item_text": ['select pgcortex.session_item_text(\'[{"text": "hi"}]\')'],
+    "session_item_jsonb": ['select pgcortex.session_item_jsonb(\'{"a": "\\u0000"}\')'],
+    "check_session_items": ["select pgcortex.check_session_items('[{}]')"],
+    "check_session_key": ["select pgcortex.check_session_key('shared-key')"],
     # knowledge: preferences (same key in both namespaces)
     "learn_user_preference": [
         "select * from pgcortex.learn_user_preference(key => 'theme', value => '\"dark\"',"

@@ -101,8 +101,8 @@ def seed_namespace(
         (namespace, Jsonb(f"{tag}-theme")),
     )
     ids["session"] = one(
-        "insert into pgcortex.conversation_sessions (namespace, topics, message_count)"
-        " values (%s, '{sky}', 2) returning session_id",
+        "insert into pgcortex.conversation_sessions (namespace, topics, message_count, metadata)"
+        " values (%s, '{sky}', 2, '{\"session_key\": \"shared-key\"}') returning session_id",
         namespace,
     )
     for role, content in (("user", "what colour is the sky?"), ("assistant", f"blue, {tag}")):

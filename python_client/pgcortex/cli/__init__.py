@@ -26,6 +26,7 @@ AREAS = (
     "pgcortex.cli.memories",
     "pgcortex.cli.knowledge",
     "pgcortex.cli.importing",
+    "pgcortex.cli.mcp_command",
 )
 
 #: Exit codes: a refused call or a mistake on the command line; interrupted.

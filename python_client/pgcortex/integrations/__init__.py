@@ -1,0 +1,10 @@
+"""Bridges from agent frameworks to pgcortex, each an optional extra.
+
+* :mod:`pgcortex.integrations.mcp`: a Model Context Protocol server over stdio
+  (``pgcortex mcp``; extra ``mcp``).
+* :mod:`pgcortex.integrations.openai_agents`: ``PgcortexSession``, a session of the
+  OpenAI Agents SDK kept in pgcortex sessions and turns (extra ``openai-agents``).
+
+Importing this package imports no framework; each module imports its own when it
+is imported.
+"""
