@@ -19,8 +19,8 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         )
         return 2
     return mcp.main(
-        args.mcp_dsn or args.dsn,
-        namespace=args.mcp_namespace or args.namespace,
+        args.dsn,
+        namespace=args.namespace,
         text_only=args.text_only,
     )
 
@@ -34,17 +34,7 @@ def register(sub: Any) -> None:
         "list_recent_memories, memory_summary. Logs go to stderr.",
     )
     # Also accepted after the command, as MCP client configurations list them.
-    p.add_argument(
-        "--namespace",
-        "-n",
-        dest="mcp_namespace",
-        help="namespace to serve (default: PGCORTEX_NAMESPACE or 'default')",
-    )
-    p.add_argument(
-        "--dsn",
-        dest="mcp_dsn",
-        help="PostgreSQL to use (default: PGCORTEX_DSN, DATABASE_URL, else embedded)",
-    )
+    # -n/--namespace and --dsn are the global options, accepted after the command too.
     p.add_argument(
         "--text-only",
         action="store_true",
