@@ -103,8 +103,13 @@ test: $(EMBED_STAMP) lint ## lint, then the whole test suite
 	$(BIN)/pytest -q
 
 .PHONY: bench
-bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md
-	$(BIN)/python -m bench.run
+bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1, BENCH_PEER=1); see docs/performance.md
+	if [ -n "$${BENCH_PEER:-}" ] && [ "$${BENCH_PEER}" != 0 ]; then $(BIN)/python -m bench.peer; \
+	else $(BIN)/python -m bench.run; fi
+
+.PHONY: bench-peer
+bench-peer: $(STAMP) ## pgcortex against a bare pgvector table, 10,000 and 100,000 memories (BENCH_N=, BENCH_SMOKE=1)
+	$(BIN)/python -m bench.peer
 
 .PHONY: stress
 stress: $(STAMP) ## 16 concurrent workers for 60 s (STRESS_SECONDS=...) and the crash test; see docs/reliability.md
