@@ -110,8 +110,13 @@ test: $(EMBED_STAMP) lint ## lint, then the whole suite; fails below 95 % Python
 		--cov-fail-under=95 --cov-precision=2
 
 .PHONY: bench
-bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1); see docs/performance.md
-	$(BIN)/python -m bench.run
+bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1, BENCH_PEER=1); see docs/performance.md
+	if [ -n "$${BENCH_PEER:-}" ] && [ "$${BENCH_PEER}" != 0 ]; then $(BIN)/python -m bench.peer; \
+	else $(BIN)/python -m bench.run; fi
+
+.PHONY: bench-peer
+bench-peer: $(STAMP) ## pgcortex against a bare pgvector table, 10,000 and 100,000 memories (BENCH_N=, BENCH_SMOKE=1)
+	$(BIN)/python -m bench.peer
 
 .PHONY: bench-quality
 bench-quality: $(EMBED_STAMP) ## retrieval quality on LoCoMo (LOCOMO_DIR=...; BENCH_NAME=...); see docs/performance.md

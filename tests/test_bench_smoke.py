@@ -48,3 +48,43 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
     assert [e["ef_search"] for e in table_sweep] == list(cfg.ef_sweep)
     assert saved["load"]["rows"] == cfg.n
     assert saved["sizes"]["pgcortex.memories"]["indexes"]
+
+
+async def test_bench_peer_smoke(
+    smoke_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The peer-shaped run (pgcortex against a bare pgvector table) in its smallest form."""
+    from bench import peer
+
+    monkeypatch.setenv("BENCH_RESULTS_DIR", str(tmp_path))
+    suffix = os.environ.get("PGCORTEX_TEST_DBNAME", "test")
+    cfg = dataclasses.replace(
+        peer.PeerConfig.from_env(smoke=True),
+        n=1000,
+        queries=10,
+        seconds=0.2,
+        store_n=100,
+        exact_queries=5,
+        keep=False,
+        label=f"peer_smoke_{suffix}",
+    )
+    res = await peer.run_one(cfg)
+    assert res["errors"] == []
+    base = Path(peer.write(res))
+    saved = json.loads(base.with_suffix(".json").read_text())
+    series = saved["series"]
+    # The bare table answers the unfiltered query from the same HNSW parameters.
+    assert saved["config"]["hnsw_ef_construction"] > 0
+    for name in (
+        "bare vector",
+        "pgcortex vector, tracked",
+        "pgcortex hybrid, user filter, tracked",
+    ):
+        assert series[name]["latency"]["n"] > 0
+    # pgcortex's vector search is exact at every filter on 1,000 rows.
+    for f in ("all", *peer.FILTERS):
+        assert series[f"pgcortex vector recall, {f}"]["short"] == 0
+    figures = {r["figure"] for r in saved["summary"]}
+    assert "store rows/s, one client, batches of 100" in figures
+    assert all(r["ratio"] is not None and r["ratio"] > 0 for r in saved["summary"])
+    assert "| figure | pgcortex | bare table | ratio |" in base.with_suffix(".md").read_text()
