@@ -3158,6 +3158,9 @@ CREATE FUNCTION pgcortex.import_register_types(kind text, names text[]) RETURNS 
     AS $_$
 #variable_conflict use_column
 begin
+    -- The types are shared by every namespace: only a login that may use the
+    -- current namespace registers any (PC001 / PC051 otherwise).
+    perform pgcortex.current_namespace();
     if import_register_types.kind not in ('memory', 'pattern') then
         raise exception using errcode = 'PC003', message = 'kind must be memory or pattern';
     end if;

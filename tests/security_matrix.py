@@ -251,4 +251,88 @@ MATRIX: dict[str, list[str]] = {
     ],
     "namespace_audit_log": ["select action, details from pgcortex.namespace_audit_log()"],
     "namespace_permitted": ["select pgcortex.namespace_permitted()"],
+    # import: B's ids as legacy ids and references, B's content as a dedup collision
+    "import_memories": [
+        "select outcome, reason from pgcortex.import_memories(source => 'matrix', items "
+        "=> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', "
+        "%(b_m)s::text, 'id', %(b_m)s::text, 'content', 'shared fact: the sky is blue', "
+        "'memory_type', 'business_fact')))",
+        "select outcome, reason from pgcortex.import_memories(source => 'matrix', items "
+        "=> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 'm2', "
+        "'id', %(b_private)s::text, 'content', 'a matrix memory', 'memory_type', "
+        "'business_fact')))",
+    ],
+    "import_links": [
+        "select outcome, reason from pgcortex.import_links(source => 'matrix', items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 'l1', "
+        "'source_id', %(b_m)s::text, 'target_id', %(b_private)s::text)))",
+    ],
+    "import_clusters": [
+        "select outcome, reason from pgcortex.import_clusters(source => 'matrix', items "
+        "=> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 'c1', "
+        "'id', %(b_cluster)s::text, 'name', 'shared cluster')))",
+    ],
+    "import_cluster_members": [
+        "select outcome, reason from pgcortex.import_cluster_members(source => 'matrix', "
+        "items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('cluster_id', "
+        "%(b_cluster)s::text, 'memory_id', %(b_m)s::text)))",
+    ],
+    "import_patterns": [
+        "select outcome, reason from pgcortex.import_patterns(source => 'matrix', items "
+        "=> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 'p1', "
+        "'id', %(b_m)s::text, 'pattern_type', 'topic_interest', 'description', 'shared "
+        "pattern')))",
+    ],
+    "import_pattern_evidence": [
+        "select outcome, reason from pgcortex.import_pattern_evidence(source => 'matrix', "
+        "items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('pattern_id', "
+        "%(b_m)s::text, 'memory_id', %(b_m)s::text, 'evidence_key', 'k')))",
+    ],
+    "import_preferences": [
+        "select outcome, reason from pgcortex.import_preferences(source => 'matrix', "
+        "items => pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', "
+        "'theme', 'key', 'theme', 'value', 'matrix')))",
+    ],
+    "import_preference_history": [
+        "select outcome, reason from pgcortex.import_preference_history(source => "
+        "'matrix', items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 'h1', "
+        "'key', 'theme', 'value', 'matrix', 'memory_id', %(b_m)s::text)))",
+    ],
+    "import_sessions": [
+        "select outcome, reason from pgcortex.import_sessions(source => 'matrix', items "
+        "=> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 's1', "
+        "'id', %(b_session)s::text, 'started_at', '2025-01-01T00:00:00Z')))",
+    ],
+    "import_turns": [
+        "select outcome, reason from pgcortex.import_turns(source => 'matrix', items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('legacy_id', 't1', "
+        "'session_id', %(b_session)s::text, 'role', 'user', 'content', 'shared question: "
+        "what colour is the sky?')))",
+    ],
+    "import_memory_access": [
+        "select count(*) from pgcortex.import_memory_access(source => 'matrix', items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('memory_id', "
+        "%(b_m)s::text, 'access_count', 3)))",
+    ],
+    "import_resolve": [
+        "select pgcortex.import_resolve('matrix', 'memories', %(b_m)s::text)",
+    ],
+    "import_register_types": [
+        "select * from pgcortex.import_register_types('memory', array['business_fact'])",
+    ],
+    "import_check_batch": [
+        "select pgcortex.import_check_batch('matrix', '[]'::jsonb) is null",
+    ],
+    "import_strict_check": [
+        "select pgcortex.import_strict_check(false, 'memories', 'x', null) is null",
+    ],
+    "import_vector": [
+        "select pgcortex.import_vector('[1, 2, 3]'::jsonb)::text",
+    ],
+    "import_text_array": [
+        'select pgcortex.import_text_array(\'["a", "b"]\'::jsonb)',
+    ],
 }

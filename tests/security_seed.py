@@ -191,6 +191,11 @@ def login_role(
     conn.execute(
         sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(dbname))
     )
+    # What the deploy grants the owner (900_privileges.sql): database privileges are
+    # not copied from the template into this test's clone.
+    conn.execute(
+        sql.SQL("grant temporary on database {} to pgcortex_owner").format(sql.Identifier(dbname))
+    )
     if temp:
         conn.execute(
             sql.SQL("grant temporary on database {} to {}").format(

@@ -144,11 +144,14 @@ create or replace function pgcortex.import_register_types(kind text, names text[
 returns table (name text, registered boolean)
 language plpgsql
 volatile
-security definer  -- writes memory_types, pattern_types: closed to pgcortex_app
+security definer  -- inserts into memory_types, pattern_types: read-only to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
+    -- The types are shared by every namespace: only a login that may use the
+    -- current namespace registers any (PC001 / PC051 otherwise).
+    perform pgcortex.current_namespace();
     if import_register_types.kind not in ('memory', 'pattern') then
         raise exception using errcode = 'PC003', message = 'kind must be memory or pattern';
     end if;

@@ -225,7 +225,7 @@ create or replace function pgcortex.session_by_key(session_key text)
 returns uuid
 language sql
 stable
-security definer
+security definer  -- reads conversation_sessions: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select s.session_id
@@ -257,7 +257,7 @@ create or replace function pgcortex.add_session_items(
 returns table (ordinality integer, turn_id bigint, memory_id uuid, session_id uuid)
 language plpgsql
 volatile
-security definer
+security definer  -- writes conversation_sessions, conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -380,7 +380,7 @@ create or replace function pgcortex.get_session_items(
 returns table (turn_id bigint, role text, item json, created_at timestamptz)
 language plpgsql
 stable
-security definer
+security definer  -- reads conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -432,7 +432,7 @@ create or replace function pgcortex.pop_session_item(session_key text)
 returns table (turn_id bigint, role text, item json, created_at timestamptz)
 language plpgsql
 volatile
-security definer
+security definer  -- deletes from conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -493,7 +493,7 @@ create or replace function pgcortex.clear_session_items(session_key text)
 returns integer
 language plpgsql
 volatile
-security definer
+security definer  -- deletes from conversation_turns: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare

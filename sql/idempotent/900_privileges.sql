@@ -190,8 +190,10 @@ $grants$;
 
 -- Temporary objects -----------------------------------------------------------
 
--- No API function needs TEMP, neither for the application's login roles nor for
--- the owner. Every function also resolves names as if the caller's temporary
+-- No API function needs TEMP for the application's login roles. The import
+-- functions (050_import.sql) stage each batch in a temporary table of their own
+-- (created fresh, dropped at commit), so the owner role is granted TEMP on this
+-- database directly, whatever PUBLIC has. Every function also resolves names as if the caller's temporary
 -- schema did not exist (010_core.sql, "Conventions"), so a tenant with TEMP
 -- gains nothing from it; without it, it cannot even try. TEMP is a privilege of
 -- PUBLIC on every database by default, and other applications sharing this
@@ -202,6 +204,9 @@ $grants$;
 -- roles that need it. Nothing is granted back when the setting is off.
 do $temp$
 begin
+    execute pg_catalog.format(
+        'grant temporary on database %I to pgcortex_owner', pg_catalog.current_database()
+    );
     if pg_catalog.lower(pg_catalog.current_setting('pgcortex.revoke_temp', true))
         in ('on', 'true', 'yes', '1') then
         execute pg_catalog.format(

@@ -11,6 +11,7 @@ from typing import Any
 from ..config import default_namespace
 from ..errors import InvalidArgumentError
 from ..importing import DEFAULT_BATCH_SIZE, ImportReport
+from .common import add_json, print_json
 from .output import table
 
 
@@ -125,7 +126,10 @@ async def _import_sqlite(args: argparse.Namespace) -> int:
             )
         finally:
             bar.finish()
-    print_report(report)
+    if args.json:
+        print_json(report)
+    else:
+        print_report(report)
     return 0
 
 
@@ -142,7 +146,10 @@ async def _import_jsonl(args: argparse.Namespace) -> int:
             )
         finally:
             bar.finish()
-    print_report(report)
+    if args.json:
+        print_json(report)
+    else:
+        print_report(report)
     return 0
 
 
@@ -173,6 +180,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="all or nothing: one transaction, the first bad row aborts the import",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    add_json(p)
 
 
 def register(sub: Any) -> None:

@@ -31,6 +31,7 @@ from agents.memory.session_settings import (
     resolve_session_limit,
 )
 
+from .. import args
 from ..queries import integrations as q
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class PgcortexSession:
         payload = list(items)
         embeddings, model = await self._embeddings(payload)
         await self.client._fetch(
-            q.ADD_SESSION_ITEMS, self.session_id, payload, embeddings, model, None
+            q.ADD_SESSION_ITEMS, self.session_id, payload, args.vectors(embeddings), model, None
         )
 
     async def pop_item(self) -> TResponseInputItem | None:
