@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import psycopg
 import pytest
@@ -299,4 +300,5 @@ async def test_history_retention_prunes_old_rows_and_runs_in_maint_run(
         "select step, result from pgcortex.maint_run(history_days => null, forget => false,"
         " recluster => false)"
     ).fetchall()
-    assert dict(kept)["prune_history"] == {"skipped": True}
+    results: dict[str, Any] = {step: result for step, result in kept}
+    assert results["prune_history"] == {"skipped": True}
