@@ -392,7 +392,7 @@ CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated t
     SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN (LEAST((5)::numeric, (((0.1 * (member_count)::numeric) + CASE WHEN (last_updated >= (as_of - '7 days'::interval)) THEN 1.0 ELSE 0.5 END) + (GREATEST((COALESCE(mean_member_importance, (1)::numeric) - (1)::numeric), (0)::numeric) / (4)::numeric))))::real;
 
-COMMENT ON FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) IS 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the seed''s; the last adds 0 (all trivial) to 1 (all critical).';
+COMMENT ON FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) IS 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the original memory module''s; the last adds 0 (all trivial) to 1 (all critical).';
 
 CREATE FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -721,7 +721,7 @@ CREATE TABLE pgcortex.cluster_members (
 
 ALTER TABLE ONLY pgcortex.cluster_members FORCE ROW LEVEL SECURITY;
 
-COMMENT ON TABLE pgcortex.cluster_members IS 'Which memory belongs to which knowledge cluster (the seed''s knowledge_clusters.memories array, with integrity).';
+COMMENT ON TABLE pgcortex.cluster_members IS 'Which memory belongs to which knowledge cluster (the original memory module''s knowledge_clusters.memories array, with integrity).';
 
 CREATE TABLE pgcortex.knowledge_clusters (
     id uuid DEFAULT pgcortex.new_id() NOT NULL,
@@ -748,9 +748,9 @@ CREATE TABLE pgcortex.knowledge_clusters (
 
 ALTER TABLE ONLY pgcortex.knowledge_clusters FORCE ROW LEVEL SECURITY;
 
-COMMENT ON TABLE pgcortex.knowledge_clusters IS 'Groups of related memories: by embedding centroid, or by the seed''s key (type and tags) for memories without an embedding.';
+COMMENT ON TABLE pgcortex.knowledge_clusters IS 'Groups of related memories: by embedding centroid, or by the original memory module''s key (type and tags) for memories without an embedding.';
 
-COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of memories without embeddings: the seed''s key, memory type and sorted tags.';
+COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of memories without embeddings: the original memory module''s key, memory type and sorted tags.';
 
 COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
 
@@ -1336,7 +1336,7 @@ CREATE TABLE pgcortex.conversation_turns (
 
 ALTER TABLE ONLY pgcortex.conversation_turns FORCE ROW LEVEL SECURITY;
 
-COMMENT ON TABLE pgcortex.conversation_turns IS 'Every turn of every conversation (the seed kept only the last 50 in process memory).';
+COMMENT ON TABLE pgcortex.conversation_turns IS 'Every turn of every conversation (the original memory module kept only the last 50 in process memory).';
 
 COMMENT ON COLUMN pgcortex.conversation_turns.memory_id IS 'The conversation memory this turn became, if it was substantial enough.';
 
@@ -3552,7 +3552,7 @@ CREATE TABLE pgcortex.memory_links (
 
 ALTER TABLE ONLY pgcortex.memory_links FORCE ROW LEVEL SECURITY;
 
-COMMENT ON TABLE pgcortex.memory_links IS 'Directed, typed, weighted relations between two memories of one namespace (the seed''s related_memories, with integrity).';
+COMMENT ON TABLE pgcortex.memory_links IS 'Directed, typed, weighted relations between two memories of one namespace (the original memory module''s related_memories, with integrity).';
 
 CREATE FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text DEFAULT 'related'::text, weight real DEFAULT 1.0, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_links
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3927,7 +3927,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_forget(days integer, max_importance integer, min_access_count integer, as_of timestamp with time zone, dry_run boolean) IS 'Maintenance, the seed''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
+COMMENT ON FUNCTION pgcortex.maint_forget(days integer, max_importance integer, min_access_count integer, as_of timestamp with time zone, dry_run boolean) IS 'Maintenance, the original memory module''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
 
 CREATE FUNCTION pgcortex.maint_prune_history(keep_days integer DEFAULT 365, as_of timestamp with time zone DEFAULT now(), dry_run boolean DEFAULT false) RETURNS TABLE(simulated boolean, cutoff timestamp with time zone, matched bigint, deleted bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5115,7 +5115,7 @@ CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT
     FROM pgcortex.search_memories(query_embedding => recall_memories.query_embedding, query_text => recall_memories.query, k => recall_memories.k, memory_types => recall_memories.memory_types, min_relevance => recall_memories.min_relevance, track => recall_memories.track, embedding_model => recall_memories.embedding_model, as_of => recall_memories.as_of) search_memories(id, content, memory_type, importance, confidence, tags, metadata, created_at, updated_at, expires_at, last_accessed, access_count, rank, similarity, text_rank, keyword_overlap, relevance, fused_relevance, recency_factor, importance_factor, confidence_factor, access_factor, score, matched_by, linked_from, ranking_version);
 END;
 
-COMMENT ON FUNCTION pgcortex.recall_memories(query text, memory_types text[], k integer, min_relevance real, query_embedding public.vector, embedding_model text, track boolean, as_of timestamp with time zone) IS 'The seed''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
+COMMENT ON FUNCTION pgcortex.recall_memories(query text, memory_types text[], k integer, min_relevance real, query_embedding public.vector, embedding_model text, track boolean, as_of timestamp with time zone) IS 'The original memory module''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
 
 CREATE FUNCTION pgcortex.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) RETURNS pgcortex.learning_pattern_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -7121,7 +7121,7 @@ CREATE VIEW pgcortex.memories_v WITH (security_barrier='true') AS
                   WHERE (((k.namespace)::text = (m.namespace)::text) AND (k.target_id = m.id))) x) r ON (true))
   WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((m.expires_at IS NULL) OR (m.expires_at > now())));
 
-COMMENT ON VIEW pgcortex.memories_v IS 'The memories of the current namespace in the seed''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
+COMMENT ON VIEW pgcortex.memories_v IS 'The memories of the current namespace in the original memory module''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
 
 ALTER TABLE pgcortex.memory_access_log ALTER COLUMN log_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.memory_access_log_log_id_seq

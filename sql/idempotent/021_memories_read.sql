@@ -73,7 +73,7 @@ where
     and (m.expires_at is null or m.expires_at > pg_catalog.now());
 
 comment on view pgcortex.memories_v is
-'The memories of the current namespace in the seed''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
+'The memories of the current namespace in the original memory module''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
 
 -- name: memory_access_totals
 -- Exact access counts: the folded count plus the pending log. Read it by key

@@ -1,7 +1,7 @@
 -- name: 022_memories_search
 -- Memories, part 3: hybrid search (HNSW or exact vector candidates, BM25
 -- full-text candidates over per-namespace term statistics, fusion of the two
--- arms' evidence, bounded ranking multipliers) and the seed's recall on top
+-- arms' evidence, bounded ranking multipliers) and the original memory module's recall on top
 -- of it. Re-applied on every deploy.
 --
 -- Ranking formula, version 2 (ranking_version = 2). The defaults of every
@@ -41,7 +41,7 @@
 -- near 0 wherever it came from. The multipliers are mild and the access
 -- factor is off by default: a search's own tracking must not reorder the
 -- ranks of the next one.
--- relevance (what min_relevance filters, as in the seed) is absolute too:
+-- relevance (what min_relevance filters, as in the original memory module) is absolute too:
 -- max(cosine similarity, keyword_overlap) + tag_boost when one of the
 -- memory's tags occurs in the query text, at most 1. keyword_overlap is the
 -- share of the query's words (stemmed) that the memory contains.
@@ -881,7 +881,7 @@ comment on function pgcortex.search_memories(
 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
--- The seed's recall: memories relevant to a query, best first.
+-- The original memory module's recall: memories relevant to a query, best first.
 create or replace function pgcortex.recall_memories(
     query text,
     memory_types text[] default null,
@@ -914,4 +914,4 @@ end;
 comment on function pgcortex.recall_memories(
     text, text[], integer, real, public.vector, text, boolean, timestamptz
 ) is
-'The seed''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
+'The original memory module''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';

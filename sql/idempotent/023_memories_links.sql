@@ -1,6 +1,6 @@
 -- name: 023_memories_links
 -- Memories, part 4: links between memories, related memories to a depth,
--- forgetting (the seed's policy) and purging expired memories.
+-- forgetting (the original memory module's policy) and purging expired memories.
 -- Re-applied on every deploy.
 -- Parameters are referenced as function_name.param (the house rule), which
 -- the linter's RF01 would take for unknown tables.
@@ -190,7 +190,7 @@ comment on function pgcortex.related_memories(uuid, integer, text[], integer, ti
 'Memories linked to one memory, following links either way up to depth (1..5) hops, each listed once at its shortest distance with the path, the last link''s relation and direction (out: followed from source to target), and path_weight (product of the link weights). Cycle-safe (a path never revisits a memory). Raises PC030 for an unknown id. Counts no access.';
 
 -- name: maint_forget
--- The seed's forgetting policy: deletes memories not accessed for days,
+-- The original memory module's forgetting policy: deletes memories not accessed for days,
 -- unimportant and rarely accessed.
 create or replace function pgcortex.maint_forget(
     days integer default 90,
@@ -264,7 +264,7 @@ end
 $$;
 
 comment on function pgcortex.maint_forget(integer, integer, integer, timestamptz, boolean) is
-'Maintenance, the seed''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
+'Maintenance, the original memory module''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
 
 -- name: maint_purge_expired
 -- Deletes the memories whose expiry has passed.

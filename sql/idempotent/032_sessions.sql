@@ -39,7 +39,7 @@ comment on function pgcortex.start_session(jsonb, timestamptz) is
 'Opens a conversation session (started_at = as_of) and returns it. PC023 when metadata is not a JSON object.';
 
 -- name: conversation_turn_memory
--- The seed's rule, in SQL: a turn longer than turn_memory_min_chars becomes a
+-- The original memory module's rule, in SQL: a turn longer than turn_memory_min_chars becomes a
 -- conversation memory of importance turn_memory_importance, or
 -- turn_memory_key_importance when it matches turn_memory_key_pattern, tagged
 -- 'conversation' and its role. Returns the memory id, or null when the turn is

@@ -13,7 +13,7 @@
 -- noqa: disable=RF01
 
 -- name: cluster_key_of
--- The seed's key of a memory without an embedding: its type and sorted tags.
+-- The original memory module's key of a memory without an embedding: its type and sorted tags.
 create or replace function pgcortex.cluster_key_of(memory_type text, tags text[])
 returns text
 language sql
@@ -54,7 +54,7 @@ return least(
 )::real;
 
 comment on function pgcortex.cluster_importance(integer, timestamptz, numeric, timestamptz) is
-'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the seed''s; the last adds 0 (all trivial) to 1 (all critical).';
+'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the original memory module''s; the last adds 0 (all trivial) to 1 (all critical).';
 
 -- name: cluster_memories
 -- Assigns memories of the current namespace that belong to no automatic

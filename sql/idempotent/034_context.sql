@@ -8,7 +8,7 @@
 -- noqa: disable=RF01
 
 -- name: get_contextual_knowledge
--- The seed's contextual knowledge for a query, as one JSON document.
+-- The original memory module's contextual knowledge for a query, as one JSON document.
 create or replace function pgcortex.get_contextual_knowledge(
     query text default null,
     query_embedding public.vector default null,

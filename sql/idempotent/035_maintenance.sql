@@ -50,7 +50,7 @@ comment on function pgcortex.maint_prune_history(integer, timestamptz, boolean) 
 'Maintenance, retention of pgcortex.memory_history: deletes the history rows of this namespace changed more than keep_days (default 365) before as_of; dry_run counts them without deleting. Returns whether it was a dry run (simulated), the cutoff, how many rows matched and how many were deleted. maint_run calls it (history_days).';
 
 -- name: maint_run
--- Runs, in order: forget (the seed's policy), purge expired memories, flush
+-- Runs, in order: forget (the original memory module's policy), purge expired memories, flush
 -- the deferred access log, prune the change history, re-cluster, detect
 -- learning patterns; one row per step with what it did and how long it took.
 -- (history_days was added after the first release: drop the old signature.)
