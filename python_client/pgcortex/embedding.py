@@ -73,6 +73,17 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> Vectors: ...
 
 
+@runtime_checkable
+class AsyncEmbedder(Embedder, Protocol):
+    """An :class:`Embedder` that can also embed without blocking the event loop.
+
+    The client awaits ``aembed`` when the embedder has it (an HTTP embedder waits
+    on the network, not the CPU) and otherwise runs ``embed`` in a worker thread.
+    """
+
+    async def aembed(self, texts: Sequence[str]) -> Vectors: ...
+
+
 def minilm_available() -> bool:
     """True when the packages :class:`MiniLMEmbedder` needs are installed."""
     return not _missing_modules()

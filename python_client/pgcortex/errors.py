@@ -170,6 +170,25 @@ class EmbedderUnavailableError(PgcortexError):
     """The embedder's packages are not installed (install the extra 'embed')."""
 
 
+class EmbeddingServiceError(PgcortexError):
+    """An embedding endpoint refused a request, gave an answer that is not an embeddings
+    list, or could not be reached after the retries. ``status`` is its HTTP status
+    (None when no answer came); ``attempts`` counts the requests made."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        attempts: int = 1,
+        detail: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail, hint=hint)
+        self.status = status
+        self.attempts = attempts
+
+
 def _all_subclasses(cls: type[PgcortexError]) -> Iterator[type[PgcortexError]]:
     for sub in cls.__subclasses__():
         yield sub

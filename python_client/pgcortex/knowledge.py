@@ -20,6 +20,7 @@ from asyncpg import Connection
 from . import args
 from . import queries as q
 from .base import ClientBase
+from .embedding import AsyncEmbedder
 from .records import (
     ContextMemory,
     ContextualKnowledge,
@@ -45,7 +46,10 @@ class KnowledgeMixin(ClientBase):
         """(embedding, model) of ``text`` from the client's embedder, or (None, None)."""
         if self.embedder is None or text is None or not text.strip():
             return None, None
-        vectors = await asyncio.to_thread(self.embedder.embed, [text])
+        if isinstance(self.embedder, AsyncEmbedder):
+            vectors = await self.embedder.aembed([text])
+        else:
+            vectors = await asyncio.to_thread(self.embedder.embed, [text])
         return vectors[0], embedding_model or str(self.embedder.model_name)
 
     # -- settings ------------------------------------------------------------------------

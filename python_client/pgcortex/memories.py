@@ -20,6 +20,7 @@ from asyncpg import Connection
 from . import args
 from . import queries as q
 from .base import ClientBase
+from .embedding import AsyncEmbedder
 from .records import (
     DeleteReport,
     FlushReport,
@@ -44,6 +45,8 @@ class MemoriesMixin(ClientBase):
         """Embeddings of ``texts`` from the client's embedder (one batch), or None."""
         if self.embedder is None or not texts:
             return None
+        if isinstance(self.embedder, AsyncEmbedder):
+            return list(await self.embedder.aembed(list(texts)))
         return list(await asyncio.to_thread(self.embedder.embed, list(texts)))
 
     def _model(self, given: str | None) -> str | None:
