@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 
 import pgcortex
@@ -35,6 +37,7 @@ from pgcortex.memories import MemoryInput
 from pgcortex.openai_embedding import OpenAIEmbedder, retry_after_seconds
 
 from .embedding_server import Delay, Drop, EmbeddingServer, Reply, openai_error
+from .legacy_sqlite import LegacyOptions, write_legacy_store
 
 pytestmark = pytest.mark.embed
 
@@ -566,6 +569,7 @@ async def test_the_client_stores_and_searches_by_meaning_through_the_endpoint(
         runway_id = stored[0].id
         one = await client.store_memory(PREFERENCE, "user_preference")
         hits = await client.search_memories(QUESTION, k=3)
+        context = await client.get_contextual_knowledge(QUESTION)
         # the client awaited aembed: no blocking HTTP client was ever made
         assert embedder._client is None
 
@@ -574,11 +578,13 @@ async def test_the_client_stores_and_searches_by_meaning_through_the_endpoint(
     assert hits[0].keyword_overlap == 0
     assert hits[0].similarity is not None
     assert hits[0].similarity > 0.25
-    # batch of 4 in requests of 2, then the single store, then the question
+    assert context.memories[0].id == runway_id
+    # batch of 4 in requests of 2, then the single store, then the question twice
     assert inputs(server) == [
         [RUNWAY, DISTRACTORS[0]],
         [DISTRACTORS[1], DISTRACTORS[2]],
         [PREFERENCE],
+        [QUESTION],
         [QUESTION],
     ]
     # what was stored is MiniLM's vector, recorded under the embedder's model name
@@ -602,3 +608,26 @@ def test_the_server_answers_the_model_it_serves(
     status, body = server.answer("/v1/embeddings", {}, {}, {"model": MODEL, "input": ["a", "b"]})
     assert status == 200
     assert [d["index"] for d in body["data"]] == [1, 0]
+
+
+async def test_an_import_embeds_again_through_the_endpoint(
+    tmp_path: Path, db_dsn: str, db: psycopg.Connection, server: EmbeddingServer
+) -> None:
+    """A legacy store's unusable embedding is made again by the HTTP embedder."""
+    path = tmp_path / "memory.db"
+    marker = tmp_path / "payload-ran"
+    write_legacy_store(path, LegacyOptions(memories=5, payload_marker=marker, payload_rows=(2,)))
+    async with make(server) as embedder:
+        client = await pgcortex.connect(db_dsn, namespace="test", deploy=False, embedder=embedder)
+        try:
+            report = await client.import_sqlite(path)
+        finally:
+            await client.close()
+    assert report.tables["memories"].reembedded == 1
+    assert len(server.requests) == 1
+    (content,) = server.requests[0].body["input"]
+    row = db.execute(
+        "select embedding_model from pgcortex.memories where namespace = 'test' and content = %s",
+        (content,),
+    ).fetchone()
+    assert row == (MODEL,)

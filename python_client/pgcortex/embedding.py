@@ -18,6 +18,7 @@ per process, however many embedders are made.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import threading
@@ -82,6 +83,14 @@ class AsyncEmbedder(Embedder, Protocol):
     """
 
     async def aembed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+async def embed_texts(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """``embedder``'s vectors of ``texts`` without blocking the event loop: its
+    ``aembed`` when it has one, else its ``embed`` in a worker thread."""
+    if isinstance(embedder, AsyncEmbedder):
+        return await embedder.aembed(texts)
+    return await asyncio.to_thread(embedder.embed, texts)
 
 
 def minilm_available() -> bool:

@@ -9,7 +9,6 @@ was given.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from asyncpg import Connection
 from . import args
 from . import queries as q
 from .base import ClientBase
-from .embedding import AsyncEmbedder
+from .embedding import embed_texts
 from .records import (
     ContextMemory,
     ContextualKnowledge,
@@ -46,10 +45,7 @@ class KnowledgeMixin(ClientBase):
         """(embedding, model) of ``text`` from the client's embedder, or (None, None)."""
         if self.embedder is None or text is None or not text.strip():
             return None, None
-        if isinstance(self.embedder, AsyncEmbedder):
-            vectors = await self.embedder.aembed([text])
-        else:
-            vectors = await asyncio.to_thread(self.embedder.embed, [text])
+        vectors = await embed_texts(self.embedder, [text])
         return vectors[0], embedding_model or str(self.embedder.model_name)
 
     # -- settings ------------------------------------------------------------------------

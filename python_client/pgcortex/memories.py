@@ -9,7 +9,6 @@ was given.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from asyncpg import Connection
 from . import args
 from . import queries as q
 from .base import ClientBase
-from .embedding import AsyncEmbedder
+from .embedding import embed_texts
 from .records import (
     DeleteReport,
     FlushReport,
@@ -45,9 +44,7 @@ class MemoriesMixin(ClientBase):
         """Embeddings of ``texts`` from the client's embedder (one batch), or None."""
         if self.embedder is None or not texts:
             return None
-        if isinstance(self.embedder, AsyncEmbedder):
-            return list(await self.embedder.aembed(list(texts)))
-        return list(await asyncio.to_thread(self.embedder.embed, list(texts)))
+        return list(await embed_texts(self.embedder, list(texts)))
 
     def _model(self, given: str | None) -> str | None:
         if given is not None:

@@ -236,6 +236,10 @@ class OpenAIEmbedder:
             else (os.environ.get(api_key_env) if api_key_env else None)
         )
         self._api_key = key or None
+        #: Where the key was looked for, for the hint of a 401 (never the key itself).
+        self._key_source = (
+            "api_key=" if api_key is not None else f"${api_key_env}" if api_key_env else "api_key="
+        )
         self._auth_header = auth_header or ("api-key" if api_version else "bearer")
         self._headers = {"accept": "application/json", **dict(headers or {})}
         self._lock = threading.Lock()
@@ -511,10 +515,8 @@ class OpenAIEmbedder:
     def _status_hint(self, status: int) -> str | None:
         if status in (401, 403):
             if self._api_key is None:
-                where = f"${self.api_key_env}" if self.api_key_env else "api_key="
-                return f"no API key was found: set {where}"
-            where = f"${self.api_key_env}" if self.api_key_env else "api_key="
-            return f"check the API key in {where} and its access to model {self.model!r}"
+                return f"no API key was found: set {self._key_source}"
+            return f"check the API key in {self._key_source} and its access to model {self.model!r}"
         if status == 404:
             return (
                 "check base_url (the part before /embeddings, e.g. https://api.openai.com/v1) "

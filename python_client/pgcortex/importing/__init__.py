@@ -24,6 +24,7 @@ import asyncpg
 import numpy as np
 
 from ..base import ClientBase
+from ..embedding import embed_texts
 from ..errors import InvalidArgumentError, wrap_errors
 from ..queries import importing as q
 from .legacy import LEGACY_MODEL, Batch, LegacyStore, Notes, vector_text
@@ -285,7 +286,7 @@ class ImportMixin(ClientBase):
             async with conn.transaction():
                 await conn.execute(q.IMPORT_BATCH_TIMEOUT, str(BATCH_STATEMENT_TIMEOUT_MS))
                 if batch.kind == "memories":
-                    self._reembed(batch, report)
+                    await self._reembed(batch, report)
                     await self._register_types(conn, "memory", batch, "memory_type", report)
                     records = await conn.fetch(
                         q.IMPORT_MEMORIES, report.source, batch.rows, near_dedup, cluster, strict
@@ -319,7 +320,7 @@ class ImportMixin(ClientBase):
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 progress(table, t.read, report.rows, report.rows / elapsed)
 
-    def _reembed(self, batch: Batch, report: ImportReport) -> None:
+    async def _reembed(self, batch: Batch, report: ImportReport) -> None:
         """Embed again the memories whose embedding was missing or bad (reader marked them)."""
         if not batch.reembed or self.embedder is None:
             return
@@ -327,7 +328,8 @@ class ImportMixin(ClientBase):
         todo = [i for i in todo if batch.rows[i]["content"].strip()]
         if not todo:
             return
-        vectors = np.asarray(self.embedder.embed([batch.rows[i]["content"] for i in todo]))
+        texts = [batch.rows[i]["content"] for i in todo]
+        vectors = np.asarray(await embed_texts(self.embedder, texts))
         for i, vec in zip(todo, vectors, strict=True):
             batch.rows[i]["embedding"] = vector_text(np.asarray(vec, dtype=np.float64))
             batch.rows[i]["embedding_model"] = self.embedder.model_name
