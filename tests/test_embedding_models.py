@@ -43,8 +43,8 @@ def register(db: psycopg.Connection, name: str, dims: int, **kw: Any) -> dict[st
 
 def store(db: psycopg.Connection, content: str, vec: np.ndarray, model: str) -> tuple[str, str]:
     row = db.execute(
-        "select id::text, action from pgcortex.store_memory(content => %s, memory_type => 'business_fact',"
-        " embedding => %s::public.vector, embedding_model => %s)",
+        "select id::text, action from pgcortex.store_memory(content => %s,"
+        " memory_type => 'business_fact', embedding => %s::public.vector, embedding_model => %s)",
         (content, literal(vec), model),
     ).fetchone()
     assert row is not None
@@ -88,7 +88,8 @@ def vector_plan(db: psycopg.Connection, model: str, vec: np.ndarray) -> str:
 
 def test_register_list_and_the_default(db: psycopg.Connection) -> None:
     small = register(db, SMALL, 1536)
-    assert small["storage"] == "vector" and small["distance"] == "cosine"
+    assert small["storage"] == "vector"
+    assert small["distance"] == "cosine"
     assert small["index_state"] == "valid"
     large = register(db, LARGE, 3072)
     assert large["storage"] == "halfvec"  # above 2,000 dimensions
@@ -101,7 +102,9 @@ def test_register_list_and_the_default(db: psycopg.Connection) -> None:
         register(db, "too-long-for-vector", 2500, storage="vector")
     assert exc.value.sqlstate == "PC004"
     names = [r[0] for r in db.execute("select name from pgcortex.list_embedding_models()")]
-    assert names[0] == "all-MiniLM-L6-v2" and SMALL in names and LARGE in names
+    assert names[0] == "all-MiniLM-L6-v2"
+    assert SMALL in names
+    assert LARGE in names
     default = db.execute(
         "select name from pgcortex.list_embedding_models() where is_default"
     ).fetchall()
@@ -112,7 +115,7 @@ def test_register_list_and_the_default(db: psycopg.Connection) -> None:
         "all-MiniLM-L6-v2",
     )
     # Each model has its own partial index, over the cast to its dimensions.
-    idx = dict(
+    idx: dict[str, str] = dict(
         db.execute(
             "select indexname, indexdef from pg_indexes where schemaname = 'pgcortex'"
             " and indexname in (%s, %s)",
@@ -147,7 +150,8 @@ def test_two_models_in_two_namespaces(db: psycopg.Connection) -> None:
         index = db.execute(
             "select (pgcortex.embedding_model_sql(%s)).index_name", (model,)
         ).fetchone()
-        assert index is not None and index[0] in plan
+        assert index is not None
+        assert index[0] in plan
         # A near duplicate of the same type merges, within the model.
         _, action = store(db, f"{ns} memory number 5, again", unit(5, dims), model)
         assert action == "merged"
@@ -178,7 +182,8 @@ def test_mismatched_vectors_are_refused(db: psycopg.Connection) -> None:
     assert db.execute("select count(*) from pgcortex.memories").fetchone() == before
     # Text-only memories are stored and found as before.
     db.execute(
-        "select pgcortex.store_memory(content => 'only words here, no vector', memory_type => 'business_fact')"
+        "select pgcortex.store_memory(content => 'only words here, no vector',"
+        " memory_type => 'business_fact')"
     )
     rows = db.execute(
         "select content from pgcortex.search_memories(query_text => 'words vector', track => false)"
@@ -199,10 +204,11 @@ def test_drop_a_model(db: psycopg.Connection) -> None:
     register(db, "unused", 768)
     db.execute("select pgcortex.drop_embedding_model('unused')")
     names = [r[0] for r in db.execute("select name from pgcortex.list_embedding_models()")]
-    assert "unused" not in names and SMALL in names
-    assert db.execute("select to_regclass('pgcortex.' || %s)", (info["index_name"],)).fetchone() != (
-        None,
-    )
+    assert "unused" not in names
+    assert SMALL in names
+    assert db.execute(
+        "select to_regclass('pgcortex.' || %s)", (info["index_name"],)
+    ).fetchone() != (None,)
 
 
 def test_normalising_model_and_l2_distance(db: psycopg.Connection) -> None:
@@ -212,6 +218,7 @@ def test_normalising_model_and_l2_distance(db: psycopg.Connection) -> None:
     norm = db.execute(
         "select public.vector_norm(embedding) from pgcortex.memories where id = %s::uuid", (ids[0],)
     ).fetchone()
-    assert norm is not None and abs(norm[0] - 1.0) < 1e-5
+    assert norm is not None
+    assert abs(norm[0] - 1.0) < 1e-5
     assert search_ids(db, 3.0 * unit(4, 64))[0] == ids[4]
     assert "memories_embedding_m" in vector_plan(db, "l2-model", unit(4, 64))

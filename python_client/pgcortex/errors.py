@@ -85,6 +85,23 @@ class EmbeddingModelMismatchError(EmbeddingError):
     sqlstate = "PC012"
 
 
+class EmbeddingModelUnknownError(EmbeddingError):
+    sqlstate = "PC013"
+
+
+class EmbeddingModelConflictError(EmbeddingError):
+    sqlstate = "PC014"
+
+
+class ReembedIncompleteError(PgcortexError):
+    sqlstate = "PC015"
+
+
+class EmbedderModelMismatchError(PgcortexError):
+    """The client's embedder disagrees with the registry (dimensions, or the
+    namespace's current model): checked on connect."""
+
+
 class InvalidContentError(ValidationError):
     sqlstate = "PC020"
 

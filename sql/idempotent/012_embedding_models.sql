@@ -243,6 +243,7 @@ volatile
 security definer  -- uses namespace_embedding_models: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
+#variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
     _current text;
@@ -609,6 +610,7 @@ volatile
 security definer  -- uses namespace_embedding_models: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
+#variable_conflict use_column
 declare
     _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_namespace_embedding_model.embedding_model);
 begin
@@ -631,3 +633,298 @@ $$;
 
 comment on function pgcortex.set_namespace_embedding_model(text) is
 'Makes the model the current one of this namespace, which must hold no embeddings of another model (else PC012: re-embed it instead). Returns the model. PC013 when not registered.';
+
+-- Re-embedding a namespace online ====================================================
+-- A re-embed embeds every memory of the namespace that has an embedding with
+-- the new model, in batches, beside the current vectors
+-- (pgcortex.memory_embeddings), while searches keep answering from the
+-- current model; pgcortex.reembed_switch then moves the new vectors in and
+-- makes the new model current in one transaction. Resumable at any point:
+-- what is staged stays staged, and pgcortex.reembed_pending lists what is not.
+
+-- name: reembed_pending
+-- The next memories a re-embed into the model still has to embed.
+create or replace function pgcortex.reembed_pending(embedding_model text, max_rows integer default 100)
+returns table (memory_id uuid, content text, content_hash bytea)
+language plpgsql
+stable
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_pending.embedding_model);
+begin
+    if reembed_pending.max_rows is null or reembed_pending.max_rows not between 1 and 10000 then
+        raise exception using errcode = 'PC004', message = 'max_rows must be in 1..10000';
+    end if;
+    return query
+    select m.id, m.content, m.content_hash
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns
+        and m.embedding_model is not null
+        and m.embedding_model <> _m.name
+        and not exists (
+            select from pgcortex.memory_embeddings as e
+            where
+                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                and e.content_hash = m.content_hash
+        )
+    order by m.id
+    limit reembed_pending.max_rows;
+end
+$$;
+
+comment on function pgcortex.reembed_pending(text, integer) is
+'The next max_rows (1..10000) memories of this namespace, in id order, that have an embedding of another model and no staged vector of this model for their current content: what a re-embed into the model still has to embed (id, content, and the content_hash to hand back to pgcortex.reembed_stage). Empty when the re-embed can switch. PC013 unknown model.';
+
+-- name: reembed_stage
+-- Stores vectors of the new model beside the current ones.
+create or replace function pgcortex.reembed_stage(
+    embedding_model text,
+    memory_ids uuid[],
+    embeddings public.vector[],
+    content_hashes bytea[],
+    as_of timestamptz default now()
+)
+returns integer
+language plpgsql
+volatile
+security definer  -- uses memories, memory_embeddings: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_stage.embedding_model);
+    _n integer := coalesce(pg_catalog.cardinality(reembed_stage.memory_ids), 0);
+    _bad integer;
+    _msg text;
+    _count integer;
+begin
+    if pg_catalog.cardinality(reembed_stage.embeddings) is distinct from _n
+        or pg_catalog.cardinality(reembed_stage.content_hashes) is distinct from _n
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'memory_ids, embeddings and content_hashes must have one item each per memory';
+    end if;
+    if _n = 0 then
+        return 0;
+    end if;
+    select e.o, coalesce(
+        case when e.x is null then 'embedding is null' end,
+        pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage)
+    )
+    into _bad, _msg
+    from pg_catalog.unnest(reembed_stage.embeddings) with ordinality as e (x, o)
+    where e.x is null or pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage) is not null
+    order by e.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = case when _msg like '%dimensions%' then 'PC010' when _msg like '%null' then 'PC003' else 'PC011' end,
+            message = pg_catalog.format('item %s: %s', _bad, _msg);
+    end if;
+    insert into pgcortex.memory_embeddings as e (
+        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
+    )
+    select
+        _ns, m.id, _m.name, x.h,
+        case when _m.normalize_vectors then public.l2_normalize(x.v) else x.v end,
+        reembed_stage.as_of
+    from rows from (
+            pg_catalog.unnest(reembed_stage.memory_ids),
+            pg_catalog.unnest(reembed_stage.embeddings),
+            pg_catalog.unnest(reembed_stage.content_hashes)
+        ) as x (id, v, h)
+    -- A memory deleted since, or already of this model, is left out.
+    inner join pgcortex.memories as m
+        on m.namespace = _ns and m.id = x.id and m.embedding_model is distinct from _m.name
+    order by m.id
+    on conflict (namespace, embedding_model, memory_id) do update
+        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
+    get diagnostics _count = row_count;
+    return _count;
+end
+$$;
+
+comment on function pgcortex.reembed_stage(text, uuid[], public.vector[], bytea[], timestamptz) is
+'Stores the model''s vectors of these memories beside their current ones (pgcortex.memory_embeddings), each with the content_hash it was made from (from pgcortex.reembed_pending: a memory whose content changed since is listed as pending again); normalised when the model is. Memories deleted since, or already of this model, are left out. Returns how many were staged. PC003 arrays of unequal length or a null vector, PC010/PC011 a vector not of the model, PC013 unknown model.';
+
+-- name: reembed_status
+-- How far a re-embed of the namespace into the model is.
+create or replace function pgcortex.reembed_status(embedding_model text)
+returns table (
+    target_model text, current_model text, previous_model text,
+    total bigint, staged bigint, remaining bigint
+)
+language plpgsql
+stable
+security definer  -- uses memories, memory_embeddings: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_status.embedding_model);
+begin
+    return query
+    select
+        _m.name,
+        pgcortex.namespace_embedding_model(),
+        (select n.previous_model from pgcortex.namespace_embedding_models as n where n.namespace = _ns),
+        count(*),
+        count(*) filter (where s.ok),
+        count(*) filter (where not s.ok)
+    from (
+        select
+            m.embedding_model = _m.name or exists (
+                select from pgcortex.memory_embeddings as e
+                where
+                    e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                    and e.content_hash = m.content_hash
+            ) as ok
+        from pgcortex.memories as m
+        where m.namespace = _ns and m.embedding_model is not null
+    ) as s;
+end
+$$;
+
+comment on function pgcortex.reembed_status(text) is
+'A re-embed of this namespace into the model: the namespace''s current and previous model, the memories with an embedding (total), those with a vector of the model (staged, or already of the model) and those still to embed (remaining). PC013 unknown model.';
+
+-- name: reembed_switch
+-- Makes the model the namespace's current one, once every memory has its vector.
+create or replace function pgcortex.reembed_switch(embedding_model text)
+returns table (current_model text, previous_model text, switched bigint)
+language plpgsql
+volatile
+security definer  -- uses memories, memory_embeddings, knowledge_clusters: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_switch.embedding_model);
+    _cur text;
+    _missing bigint;
+    _moved bigint;
+    _cluster_setting text := pg_catalog.current_setting('pgcortex.cluster_on_insert', true);
+begin
+    -- Stores of the namespace wait from here to the commit, so none stores a
+    -- vector of the old model after the switch.
+    perform pgcortex.namespace_model_lock(true);
+    _cur := pgcortex.namespace_embedding_model();
+    select count(*) into _missing
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+        and not exists (
+            select from pgcortex.memory_embeddings as e
+            where
+                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                and e.content_hash = m.content_hash
+        );
+    if _missing > 0 then
+        raise exception using
+            errcode = 'PC015',
+            message = pg_catalog.format(
+                '%s memories of this namespace are not yet embedded with %s', _missing, _m.name
+            ),
+            hint = 'embed them first (pgcortex.reembed_pending, pgcortex.reembed_stage; or pgcortex reembed --to MODEL)';
+    end if;
+    -- The current vectors go beside, the new ones in: ids, history, access
+    -- counts, links and cluster memberships stay as they are (the clustering
+    -- trigger is held off; the centroids are recomputed below).
+    insert into pgcortex.memory_embeddings as e (
+        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
+    )
+    select m.namespace, m.id, m.embedding_model, m.content_hash, m.embedding, now()
+    from pgcortex.memories as m
+    where m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+    order by m.id
+    on conflict (namespace, embedding_model, memory_id) do update
+        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
+    perform pg_catalog.set_config('pgcortex.cluster_on_insert', 'off', true);
+    update pgcortex.memories as m
+    set embedding = e.embedding, embedding_model = e.embedding_model
+    from pgcortex.memory_embeddings as e
+    where
+        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+        and e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id;
+    get diagnostics _moved = row_count;
+    perform pg_catalog.set_config('pgcortex.cluster_on_insert', coalesce(_cluster_setting, ''), true);
+    delete from pgcortex.memory_embeddings as e where e.namespace = _ns and e.embedding_model = _m.name;
+    -- Every cluster's centroid in the new model, from the same members.
+    update pgcortex.knowledge_clusters as c
+    set centroid = x.centroid, centroid_model = _m.name
+    from (
+        select cm.cluster_id, public.l2_normalize(public.sum(m.embedding)) as centroid
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        where cm.namespace = _ns and m.embedding_model = _m.name
+        group by cm.cluster_id
+    ) as x
+    where c.namespace = _ns and c.id = x.cluster_id and c.centroid is not null;
+    update pgcortex.cluster_members as cm
+    set similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
+    from pgcortex.knowledge_clusters as c, pgcortex.memories as m
+    where
+        cm.namespace = _ns and c.namespace = _ns and c.id = cm.cluster_id and c.centroid_model = _m.name
+        and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = _m.name;
+    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model, previous_model, switched_at)
+    values (_ns, _m.name, nullif(_cur, _m.name), now())
+    on conflict (namespace) do update
+        set embedding_model = excluded.embedding_model, previous_model = excluded.previous_model,
+            switched_at = excluded.switched_at
+    where n.embedding_model <> excluded.embedding_model;
+    return query select _m.name, nullif(_cur, _m.name), _moved;
+end
+$$;
+
+comment on function pgcortex.reembed_switch(text) is
+'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members, and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
+
+-- name: maint_drop_old_embeddings
+-- Drops vectors kept beside the current ones (the previous model's by default).
+create or replace function pgcortex.maint_drop_old_embeddings(embedding_model text default null)
+returns table (dropped_model text, dropped bigint)
+language plpgsql
+volatile
+security definer  -- uses memory_embeddings: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _previous text;
+begin
+    select n.previous_model into _previous
+    from pgcortex.namespace_embedding_models as n
+    where n.namespace = _ns;
+    if maint_drop_old_embeddings.embedding_model is not null then
+        perform pgcortex.embedding_model_sql(maint_drop_old_embeddings.embedding_model);
+    end if;
+    -- The previous model's vectors gone, the namespace no longer names it.
+    update pgcortex.namespace_embedding_models as n
+    set previous_model = null
+    where
+        n.namespace = _ns and n.previous_model is not null
+        and n.previous_model = coalesce(maint_drop_old_embeddings.embedding_model, n.previous_model);
+    return query
+    with gone as (
+        delete from pgcortex.memory_embeddings as e
+        where
+            e.namespace = _ns
+            and e.embedding_model = coalesce(maint_drop_old_embeddings.embedding_model, _previous)
+        returning e.embedding_model
+    )
+    select g.embedding_model, count(*) from gone as g group by g.embedding_model;
+end
+$$;
+
+comment on function pgcortex.maint_drop_old_embeddings(text) is
+'Deletes this namespace''s vectors of the model kept beside the current ones (default: the previous model, left by the last switch; a model being re-embedded into: its staged vectors, which cancels that re-embed). Returns per model how many were dropped (no row when none). PC013 unknown model.';
