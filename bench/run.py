@@ -43,6 +43,8 @@ order by (m.embedding::{vector_type}) {operator_sql} ($3::{vector_type}) limit $
 
 def raw_sql(template: str, model: dict[str, Any]) -> str:
     return template.format(**model)
+
+
 EXACT = (("enable_indexscan", "off"), ("enable_bitmapscan", "off"))
 ONE_BACKEND = (("max_parallel_workers_per_gather", "0"),)
 

@@ -208,6 +208,8 @@ BY_CONSTRAINT: dict[str, type[PgcortexError]] = {
     "memories_tags_check": InvalidTagsError,
     "memories_metadata_check": InvalidMetadataError,
     "memories_memory_type_fkey": UnknownMemoryTypeError,
+    "memories_embedding_model_fkey": EmbeddingModelUnknownError,
+    "knowledge_clusters_centroid_model_fkey": EmbeddingModelUnknownError,
     "learning_patterns_pattern_type_fkey": UnknownPatternTypeError,
     "conversation_sessions_ended_at_check": InvalidSessionTimeError,
     "user_preferences_confidence_check": OutOfRangeError,
