@@ -9,7 +9,10 @@ an unregistered model is refused with its code, nothing written.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -222,3 +225,47 @@ def test_normalising_model_and_l2_distance(db: psycopg.Connection) -> None:
     assert abs(norm[0] - 1.0) < 1e-5
     assert search_ids(db, 3.0 * unit(4, 64))[0] == ids[4]
     assert "memories_embedding_m" in vector_plan(db, "l2-model", unit(4, 64))
+
+
+def test_register_model_command_builds_the_index_concurrently(
+    db: psycopg.Connection, db_dsn: str
+) -> None:
+    env = {**os.environ, "PGCORTEX_DSN": db_dsn, "PGCORTEX_NAMESPACE": "test"}
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pgcortex.cli", *argv],
+            env=env, capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+
+    # Rows to index, of an existing model, so the build has a table to scan.
+    db.execute("set pgcortex.namespace = 'ns_small'")
+    register(db, SMALL, 1536, create_index=False)
+    for i in range(20):
+        store(db, f"row {i}", unit(i, 1536), SMALL)
+    assert db.execute(
+        "select index_state from pgcortex.list_embedding_models() where name = %s", (SMALL,)
+    ).fetchone() == ("missing",)
+    done = cli("register-model", SMALL, "--dimensions", "1536", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["index_state"] == "valid"
+    assert "built memories_embedding_m" in done.stderr
+    # The concurrent form: not inside a transaction block.
+    ddl = db.execute("select pgcortex.embedding_model_index_sql(%s, true)", (SMALL,)).fetchone()
+    assert ddl is not None
+    assert ddl[0].startswith("create index concurrently if not exists")
+    # A search of the model now uses its index.
+    index = db.execute("select (pgcortex.embedding_model_sql(%s)).index_name", (SMALL,)).fetchone()
+    assert index is not None
+    assert index[0] in vector_plan(db, SMALL, unit(3, 1536))
+
+    done = cli("register-model", LARGE, "-d", "3072", "--json")
+    assert done.returncode == 0, done.stderr
+    listed = cli("models", "--json")
+    models = {m["name"]: m for m in json.loads(listed.stdout)}
+    assert models[LARGE]["storage"] == "halfvec"
+    assert models[LARGE]["index_state"] == "valid"
+    assert cli("drop-model", LARGE).returncode == 0
+    refused = cli("drop-model", SMALL)
+    assert refused.returncode == 2
+    assert "PC014" in refused.stderr
