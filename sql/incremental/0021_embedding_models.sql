@@ -81,11 +81,17 @@ values ('all-MiniLM-L6-v2', 384, 'cosine', 'vector', true);
 -- Models already used by stored memories and clusters: the 384-d vectors of
 -- the previous schema, cosine.
 insert into pgcortex.embedding_models (name, dimensions, distance, storage)
-select distinct x.model, 384, 'cosine', 'vector'
+select distinct
+    x.model as name,
+    384 as dimensions,
+    'cosine' as distance,
+    'vector' as storage
 from (
-    select m.embedding_model as model from pgcortex.memories as m where m.embedding_model is not null
+    select m.embedding_model as model from pgcortex.memories as m
+    where m.embedding_model is not null
     union
-    select c.centroid_model from pgcortex.knowledge_clusters as c where c.centroid_model is not null
+    select c.centroid_model from pgcortex.knowledge_clusters as c
+    where c.centroid_model is not null
 ) as x
 where x.model <> 'all-MiniLM-L6-v2'
 order by x.model;
@@ -110,7 +116,9 @@ comment on column pgcortex.namespace_embedding_models.previous_model is
 'The model the last switch left; its vectors stay in pgcortex.memory_embeddings until pgcortex.maint_drop_old_embeddings.';
 
 insert into pgcortex.namespace_embedding_models (namespace, embedding_model)
-select distinct on (m.namespace) m.namespace, m.embedding_model
+select distinct on (m.namespace)
+    m.namespace,
+    m.embedding_model
 from pgcortex.memories as m
 where m.embedding_model is not null
 order by m.namespace, m.embedding_model;

@@ -131,7 +131,10 @@ def cmd_register(args: argparse.Namespace) -> int:
 async def _drop(args: argparse.Namespace) -> int:
     async with await connect(args) as client:
         model = await client.drop_embedding_model(args.name)
-    print(f"dropped model {model.name} and its index {model.index_name}")
+    if args.json:
+        print_json(model)
+    else:
+        print(f"dropped model {model.name} and its index {model.index_name}")
     return 0
 
 
@@ -282,6 +285,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("drop-model", help="unregister a model no vector uses, and drop its index")
     p.add_argument("name")
+    add_json(p)
     p.set_defaults(func=cmd_drop)
 
     p = sub.add_parser(
