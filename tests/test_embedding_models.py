@@ -19,6 +19,7 @@ import numpy as np
 import psycopg
 import pytest
 
+TURN = "We agreed that invoices go out on the first Monday of the month, in namespace "
 SMALL = "openai/text-embedding-3-small"
 LARGE = "openai/text-embedding-3-large"
 
@@ -269,3 +270,48 @@ def test_register_model_command_builds_the_index_concurrently(
     refused = cli("drop-model", SMALL)
     assert refused.returncode == 2
     assert "PC014" in refused.stderr
+
+
+def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
+    """Turns as memories, automatic clusters and the context bundle with a 3,072-d
+    (halfvec) model in one namespace and a 1,536-d one in another."""
+    register(db, SMALL, 1536)
+    register(db, LARGE, 3072)
+    for ns, model, dims in (("ns_small", SMALL, 1536), ("ns_large", LARGE, 3072)):
+        db.execute("select set_config('pgcortex.namespace', %s, false)", (ns,))
+        session = db.execute("select session_id from pgcortex.start_session()").fetchone()
+        assert session is not None
+        turn = db.execute(
+            "select memory_id::text from pgcortex.store_conversation_turn(role => 'user',"
+            " content => %s, session_id => %s, embedding => %s::public.vector,"
+            " embedding_model => %s)",
+            (TURN + ns, session[0], literal(unit(7, dims)), model),
+        ).fetchone()
+        assert turn is not None
+        assert turn[0] is not None
+        # Near copies of one vector form one automatic cluster, centroid in the model.
+        for i in range(3):
+            store(db, f"{ns} cluster member {i}", unit(7, dims) + 0.05 * unit(50 + i, dims), model)
+        clusters = db.execute(
+            "select centroid_model, public.vector_dims(centroid) from pgcortex.knowledge_clusters"
+            " where namespace = %s and centroid is not null",
+            (ns,),
+        ).fetchall()
+        assert clusters
+        assert set(clusters) == {(model, dims)}
+        bundle = db.execute(
+            "select pgcortex.get_contextual_knowledge(query_embedding => %s::public.vector,"
+            " embedding_model => %s, track => false)",
+            (literal(unit(7, dims)), model),
+        ).fetchone()
+        assert bundle is not None
+        contents = [m["content"] for m in bundle[0]["memories"]]
+        assert any("cluster member" in c for c in contents)
+        assert TURN + ns in contents
+        assert bundle[0]["clusters"]
+        with pytest.raises(psycopg.Error) as exc:
+            db.execute(
+                "select pgcortex.get_contextual_knowledge(query_embedding => %s::public.vector)",
+                (literal(unit(7, 1536 if dims == 3072 else 3072)),),
+            )
+        assert exc.value.sqlstate == "PC010"
