@@ -494,9 +494,15 @@ begin
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
     -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
     -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph).
+    -- namespaces: they share one graph). Longer vectors need a wider search
+    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
+    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
+    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
     select
-        greatest(64, (64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))::integer)
+        (
+            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
+        )::integer
     into _ef
     from pg_catalog.pg_class as c
     where c.oid = 'pgcortex.memories'::regclass;
@@ -895,7 +901,7 @@ comment on function pgcortex.search_memories(
     timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
     boolean, text, timestamptz
 ) is
-'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
 -- The original memory module's recall: memories relevant to a query, best first.
