@@ -1060,7 +1060,7 @@ CREATE FUNCTION pgcortex.embedding_model_sql(embedding_model text) RETURNS pgcor
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _m pgcortex.embedding_models;
+    _m record;
 begin
     select e.* into _m from pgcortex.embedding_models as e where e.name = embedding_model_sql.embedding_model;
     if not found then
@@ -1126,45 +1126,24 @@ END;
 
 COMMENT ON FUNCTION pgcortex.embedding_model_index_state(model_id integer) IS 'valid (queries use it), building (a concurrent build is running, or failed and left it invalid) or missing.';
 
-CREATE TABLE pgcortex.embedding_models (
-    model_id integer NOT NULL,
-    name text NOT NULL,
-    dimensions integer NOT NULL,
-    distance text DEFAULT 'cosine'::text NOT NULL,
-    storage text NOT NULL,
-    normalize_vectors boolean DEFAULT false NOT NULL,
-    is_default boolean DEFAULT false NOT NULL,
-    registered_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT embedding_models_dimensions_check CHECK ((((storage = 'vector'::text) AND ((dimensions >= 1) AND (dimensions <= 2000))) OR ((storage = 'halfvec'::text) AND ((dimensions >= 1) AND (dimensions <= 4000))))),
-    CONSTRAINT embedding_models_distance_check CHECK ((distance = ANY (ARRAY['cosine'::text, 'l2'::text, 'inner_product'::text]))),
-    CONSTRAINT embedding_models_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT embedding_models_storage_check CHECK ((storage = ANY (ARRAY['vector'::text, 'halfvec'::text])))
-);
-
-COMMENT ON TABLE pgcortex.embedding_models IS 'The embedding models this deployment stores vectors of: dimensions, the distance its HNSW index orders by, the storage of that index (vector: 4-byte floats, up to 2,000 dimensions; halfvec: 2-byte floats, up to 4,000), whether vectors are normalised to length 1 on the way in, and the deployment default (the current model of a namespace that has chosen none). Each model has its own partial HNSW index on pgcortex.memories (pgcortex.embedding_model_index_sql).';
-
-COMMENT ON COLUMN pgcortex.embedding_models.model_id IS 'Stable id: names the model''s index (memories_embedding_m<model_id>_hnsw_idx).';
-
-COMMENT ON COLUMN pgcortex.embedding_models.name IS 'The model name callers pass as embedding_model, 1 to 200 characters.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.dimensions IS 'Dimensions of every vector of the model.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.distance IS 'cosine, l2 or inner_product: the operator the model''s HNSW index orders candidates by. Scores, near-duplicate and cluster similarities are cosine similarities whatever the distance.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.storage IS 'vector (4-byte floats, up to 2,000 dimensions) or halfvec (2-byte floats, up to 4,000): the type of the model''s HNSW index. The column keeps the full-precision vector either way.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.normalize_vectors IS 'Whether vectors of the model are scaled to length 1 when stored and searched.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.is_default IS 'The deployment default: the current model of every namespace that has not chosen one and holds no embeddings.';
-
 CREATE FUNCTION pgcortex.embedding_model_row(embedding_model text) RETURNS pgcortex.embedding_model_info
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT ROW(e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default, (('memories_embedding_m'::text || e.model_id) || '_hnsw_idx'::text), pgcortex.embedding_model_index_state(e.model_id), e.registered_at)::pgcortex.embedding_model_info AS "row"
-    FROM pgcortex.embedding_models e
-   WHERE (e.name = embedding_model_row.embedding_model);
-END;
+    AS $$
+declare
+    _r pgcortex.embedding_model_info;
+begin
+    select
+        e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
+        'memories_embedding_m' || e.model_id || '_hnsw_idx',
+        pgcortex.embedding_model_index_state(e.model_id),
+        e.registered_at
+    into _r
+    from pgcortex.embedding_models as e
+    where e.name = embedding_model_row.embedding_model;
+    return _r;
+end
+$$;
 
 COMMENT ON FUNCTION pgcortex.embedding_model_row(embedding_model text) IS 'The registered model of that name as pgcortex.embedding_model_info (null when none).';
 
@@ -1603,15 +1582,61 @@ END;
 
 COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns integer) IS 'The last max_turns conversation turns of a session, or of the whole namespace when session_id is null, in conversation order (oldest first).';
 
+CREATE FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text DEFAULT 'embedding'::text) RETURNS public.vector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex.embedding_vector_problem(
+        model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
+    );
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = model_vector.label || ': ' || _problem,
+            hint = pg_catalog.format(
+                'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
+                (model_vector.model).name, (model_vector.model).dimensions
+            );
+    end if;
+    if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
+        return public.l2_normalize(model_vector.embedding);
+    end if;
+    return model_vector.embedding;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text) IS 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
+
+CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return coalesce(
+        (
+            select n.embedding_model from pgcortex.namespace_embedding_models as n
+            where n.namespace = (select pgcortex.current_namespace())
+        ),
+        (select e.name from pgcortex.embedding_models as e where e.is_default)
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
+
 CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
+ SELECT pgcortex.model_vector(query_embedding, pgcortex.embedding_model_sql(COALESCE(embedding_model, pgcortex.namespace_embedding_model()))) AS model_vector
+   WHERE (query_embedding IS NOT NULL);
  WITH q AS (
           SELECT lower(get_knowledge_clusters.query) AS text,
              ARRAY( SELECT l.lexeme
                     FROM unnest(to_tsvector('english'::regconfig, COALESCE(get_knowledge_clusters.query, ''::text))) l(lexeme, positions, weights)) AS lexemes,
-             pgcortex.check_embedding(get_knowledge_clusters.query_embedding) AS embedding
+             get_knowledge_clusters.query_embedding AS embedding
          ), scored AS (
           SELECT c.id,
              c.importance_score,
@@ -3863,22 +3888,16 @@ $_$;
 COMMENT ON FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text, weight real, as_of timestamp with time zone) IS 'Links source to target with a relation (a lower-case word, default related) and a weight in 0..1; linking the same pair and relation again sets the new weight. Returns the link row. PC030 when either memory is not in the namespace, PC003 / PC004 on bad input.';
 
 CREATE FUNCTION pgcortex.list_embedding_models() RETURNS SETOF pgcortex.embedding_model_info
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT (pgcortex.embedding_model_row(e.name)).model_id AS model_id,
-     (pgcortex.embedding_model_row(e.name)).name AS name,
-     (pgcortex.embedding_model_row(e.name)).dimensions AS dimensions,
-     (pgcortex.embedding_model_row(e.name)).distance AS distance,
-     (pgcortex.embedding_model_row(e.name)).storage AS storage,
-     (pgcortex.embedding_model_row(e.name)).normalize_vectors AS normalize_vectors,
-     (pgcortex.embedding_model_row(e.name)).is_default AS is_default,
-     (pgcortex.embedding_model_row(e.name)).index_name AS index_name,
-     (pgcortex.embedding_model_row(e.name)).index_state AS index_state,
-     (pgcortex.embedding_model_row(e.name)).registered_at AS registered_at
-    FROM pgcortex.embedding_models e
-   ORDER BY e.model_id;
-END;
+    AS $$
+begin
+    return query
+    select (pgcortex.embedding_model_row(e.name)).*
+    from pgcortex.embedding_models as e
+    order by e.model_id;
+end
+$$;
 
 COMMENT ON FUNCTION pgcortex.list_embedding_models() IS 'Every registered embedding model: id, name, dimensions, distance, storage, normalize_vectors, whether it is the deployment default, its index and the index''s state (valid, building, missing).';
 
@@ -4691,33 +4710,6 @@ END;
 
 COMMENT ON FUNCTION pgcortex.metadata_problem(metadata jsonb) IS 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
 
-CREATE FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text DEFAULT 'embedding'::text) RETURNS public.vector
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _problem text := pgcortex.embedding_vector_problem(
-        model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
-    );
-begin
-    if _problem is not null then
-        raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = model_vector.label || ': ' || _problem,
-            hint = pg_catalog.format(
-                'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
-                (model_vector.model).name, (model_vector.model).dimensions
-            );
-    end if;
-    if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
-        return public.l2_normalize(model_vector.embedding);
-    end if;
-    return model_vector.embedding;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text) IS 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
-
 CREATE TABLE pgcortex.namespace_audit (
     audit_id bigint NOT NULL,
     namespace pgcortex.namespace_name NOT NULL,
@@ -4753,32 +4745,6 @@ CREATE FUNCTION pgcortex.namespace_audit_log(max_rows integer DEFAULT 100) RETUR
 END;
 
 COMMENT ON FUNCTION pgcortex.namespace_audit_log(max_rows integer) IS 'Exports and erases of the current namespace (who, when, rows touched), newest first; at most 10000 rows.';
-
-CREATE TABLE pgcortex.namespace_embedding_models (
-    namespace pgcortex.namespace_name NOT NULL,
-    embedding_model text NOT NULL,
-    previous_model text,
-    switched_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.namespace_embedding_models FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.namespace_embedding_models IS 'The current embedding model of a namespace: set by its first stored embedding, by pgcortex.set_namespace_embedding_model, or by a re-embed''s switch (pgcortex.reembed_switch). A namespace without a row uses the deployment default. Stores and searches with another model are refused (PC012).';
-
-COMMENT ON COLUMN pgcortex.namespace_embedding_models.previous_model IS 'The model the last switch left; its vectors stay in pgcortex.memory_embeddings until pgcortex.maint_drop_old_embeddings.';
-
-CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT COALESCE(( SELECT n.embedding_model
-            FROM pgcortex.namespace_embedding_models n
-           WHERE ((n.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace))), ( SELECT e.name
-            FROM pgcortex.embedding_models e
-           WHERE e.is_default)) AS "coalesce";
-END;
-
-COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
 
 CREATE FUNCTION pgcortex.namespace_holds_other_embeddings(embedding_model text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -5082,9 +5048,15 @@ begin
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
     -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
     -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph).
+    -- namespaces: they share one graph). Longer vectors need a wider search
+    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
+    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
+    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
     select
-        greatest(64, (64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))::integer)
+        (
+            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
+        )::integer
     into _ef
     from pg_catalog.pg_class as c
     where c.oid = 'pgcortex.memories'::regclass;
@@ -5478,7 +5450,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -6153,7 +6125,7 @@ declare
         case when register_embedding_model.dimensions <= 2000 then 'vector' else 'halfvec' end
     );
     _max integer := case when _storage = 'halfvec' then 4000 else 2000 end;
-    _old pgcortex.embedding_models;
+    _old record;
 begin
     if register_embedding_model.name is null
         or pg_catalog.btrim(register_embedding_model.name) = ''
@@ -6716,6 +6688,13 @@ begin
             errcode = 'PC003', message = 'embedding and embedding_model go together';
     end if;
     perform pgcortex.check_embedding(store_conversation_turn.embedding);
+    if store_conversation_turn.embedding is not null then
+        -- Registered (PC013), of its model's dimensions (PC010).
+        perform pgcortex.model_vector(
+            store_conversation_turn.embedding,
+            pgcortex.embedding_model_sql(store_conversation_turn.embedding_model)
+        );
+    end if;
 
     if store_conversation_turn.session_id is not null then
         -- The row lock serialises turns of one session: message_count stays exact.
@@ -7820,6 +7799,37 @@ ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAY
     CACHE 1
 );
 
+CREATE TABLE pgcortex.embedding_models (
+    model_id integer NOT NULL,
+    name text NOT NULL,
+    dimensions integer NOT NULL,
+    distance text DEFAULT 'cosine'::text NOT NULL,
+    storage text NOT NULL,
+    normalize_vectors boolean DEFAULT false NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT embedding_models_dimensions_check CHECK ((((storage = 'vector'::text) AND ((dimensions >= 1) AND (dimensions <= 2000))) OR ((storage = 'halfvec'::text) AND ((dimensions >= 1) AND (dimensions <= 4000))))),
+    CONSTRAINT embedding_models_distance_check CHECK ((distance = ANY (ARRAY['cosine'::text, 'l2'::text, 'inner_product'::text]))),
+    CONSTRAINT embedding_models_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT embedding_models_storage_check CHECK ((storage = ANY (ARRAY['vector'::text, 'halfvec'::text])))
+);
+
+COMMENT ON TABLE pgcortex.embedding_models IS 'The embedding models this deployment stores vectors of: dimensions, the distance its HNSW index orders by, the storage of that index (vector: 4-byte floats, up to 2,000 dimensions; halfvec: 2-byte floats, up to 4,000), whether vectors are normalised to length 1 on the way in, and the deployment default (the current model of a namespace that has chosen none). Each model has its own partial HNSW index on pgcortex.memories (pgcortex.embedding_model_index_sql).';
+
+COMMENT ON COLUMN pgcortex.embedding_models.model_id IS 'Stable id: names the model''s index (memories_embedding_m<model_id>_hnsw_idx).';
+
+COMMENT ON COLUMN pgcortex.embedding_models.name IS 'The model name callers pass as embedding_model, 1 to 200 characters.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.dimensions IS 'Dimensions of every vector of the model.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.distance IS 'cosine, l2 or inner_product: the operator the model''s HNSW index orders candidates by. Scores, near-duplicate and cluster similarities are cosine similarities whatever the distance.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.storage IS 'vector (4-byte floats, up to 2,000 dimensions) or halfvec (2-byte floats, up to 4,000): the type of the model''s HNSW index. The column keeps the full-precision vector either way.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.normalize_vectors IS 'Whether vectors of the model are scaled to length 1 when stored and searched.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.is_default IS 'The deployment default: the current model of every namespace that has not chosen one and holds no embeddings.';
+
 ALTER TABLE pgcortex.embedding_models ALTER COLUMN model_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.embedding_models_model_id_seq
     START WITH 1
@@ -8046,6 +8056,19 @@ COMMENT ON TABLE pgcortex.namespace_bindings IS 'Which namespaces a login role (
 COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (session_user), as in pg_roles.rolname.';
 
 COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use; ''*'' means every namespace (a trusted service serving many tenants).';
+
+CREATE TABLE pgcortex.namespace_embedding_models (
+    namespace pgcortex.namespace_name NOT NULL,
+    embedding_model text NOT NULL,
+    previous_model text,
+    switched_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.namespace_embedding_models IS 'The current embedding model of a namespace: set by its first stored embedding, by pgcortex.set_namespace_embedding_model, or by a re-embed''s switch (pgcortex.reembed_switch). A namespace without a row uses the deployment default. Stores and searches with another model are refused (PC012).';
+
+COMMENT ON COLUMN pgcortex.namespace_embedding_models.previous_model IS 'The model the last switch left; its vectors stay in pgcortex.memory_embeddings until pgcortex.maint_drop_old_embeddings.';
 
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,

@@ -14,6 +14,9 @@
 -- its vector statement from them (pgcortex.vector_candidates_sql) and runs it
 -- with execute.
 --
+-- Functions that read this area's tables are plpgsql (their bodies are
+-- resolved when called): the files of earlier areas, deployed before the
+-- registry migration when a database is upgraded release by release, call them.
 -- Sections: internal helpers first (not part of the API, called by the API
 -- functions of this file and of the memories, clusters and sessions areas),
 -- then the API.
@@ -70,7 +73,7 @@ security invoker
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _m pgcortex.embedding_models;
+    _m record;
 begin
     select e.* into _m from pgcortex.embedding_models as e where e.name = embedding_model_sql.embedding_model;
     if not found then
@@ -399,21 +402,25 @@ comment on function pgcortex.vector_candidates_sql(pgcortex.embedding_model_sql,
 -- One registered model as the API returns it.
 create or replace function pgcortex.embedding_model_row(embedding_model text)
 returns pgcortex.embedding_model_info
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = pg_catalog, pg_temp
-begin atomic
+as $$
+declare
+    _r pgcortex.embedding_model_info;
+begin
     select
-        row(
-            e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
-            'memories_embedding_m' || e.model_id || '_hnsw_idx',
-            pgcortex.embedding_model_index_state(e.model_id),
-            e.registered_at
-        )::pgcortex.embedding_model_info
+        e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
+        'memories_embedding_m' || e.model_id || '_hnsw_idx',
+        pgcortex.embedding_model_index_state(e.model_id),
+        e.registered_at
+    into _r
     from pgcortex.embedding_models as e
     where e.name = embedding_model_row.embedding_model;
-end;
+    return _r;
+end
+$$;
 
 comment on function pgcortex.embedding_model_row(text) is
 'The registered model of that name as pgcortex.embedding_model_info (null when none).';
@@ -422,15 +429,18 @@ comment on function pgcortex.embedding_model_row(text) is
 -- The registered models, with their index state.
 create or replace function pgcortex.list_embedding_models()
 returns setof pgcortex.embedding_model_info
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = pg_catalog, pg_temp
-begin atomic
+as $$
+begin
+    return query
     select (pgcortex.embedding_model_row(e.name)).*
     from pgcortex.embedding_models as e
     order by e.model_id;
-end;
+end
+$$;
 
 comment on function pgcortex.list_embedding_models() is
 'Every registered embedding model: id, name, dimensions, distance, storage, normalize_vectors, whether it is the deployment default, its index and the index''s state (valid, building, missing).';
@@ -457,7 +467,7 @@ declare
         case when register_embedding_model.dimensions <= 2000 then 'vector' else 'halfvec' end
     );
     _max integer := case when _storage = 'halfvec' then 4000 else 2000 end;
-    _old pgcortex.embedding_models;
+    _old record;
 begin
     if register_embedding_model.name is null
         or pg_catalog.btrim(register_embedding_model.name) = ''
@@ -590,22 +600,21 @@ comment on function pgcortex.drop_embedding_model(text) is
 -- The namespace's current embedding model.
 create or replace function pgcortex.namespace_embedding_model()
 returns text
-language sql
+language plpgsql
 stable
 security definer  -- uses namespace_embedding_models: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
-begin atomic
-    select coalesce(
+as $$
+begin
+    return coalesce(
         (
             select n.embedding_model from pgcortex.namespace_embedding_models as n
             where n.namespace = (select pgcortex.current_namespace())
         ),
-        (
-            select e.name from pgcortex.embedding_models as e
-            where e.is_default
-        )
+        (select e.name from pgcortex.embedding_models as e where e.is_default)
     );
-end;
+end
+$$;
 
 comment on function pgcortex.namespace_embedding_model() is
 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';

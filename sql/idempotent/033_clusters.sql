@@ -900,6 +900,18 @@ stable
 security definer  -- uses knowledge_clusters: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
+    -- The query vector, checked for its model first (PC010 dimensions, PC011
+    -- values, PC013 unknown model), in a statement of its own so that it is
+    -- checked even when the namespace has no cluster.
+    select
+        pgcortex.model_vector(
+            get_knowledge_clusters.query_embedding,
+            pgcortex.embedding_model_sql(
+                coalesce(get_knowledge_clusters.embedding_model, pgcortex.namespace_embedding_model())
+            )
+        )
+    where get_knowledge_clusters.query_embedding is not null;
+
     with q as (
         select
             pg_catalog.lower(get_knowledge_clusters.query) as text,
@@ -907,7 +919,7 @@ begin atomic
                 select l.lexeme
                 from unnest(pg_catalog.to_tsvector('english'::regconfig, coalesce(get_knowledge_clusters.query, ''))) as l
             ) as lexemes,
-            pgcortex.check_embedding(get_knowledge_clusters.query_embedding) as embedding
+            get_knowledge_clusters.query_embedding as embedding
     ),
 
     scored as (

@@ -146,8 +146,33 @@ create index memory_embeddings_memory_idx on pgcortex.memory_embeddings (namespa
 
 -- The embedding column: any dimension, one index per model ---------------------------
 
--- Views over the column are re-created by the deploy's re-runnable files.
+-- Views and functions (SQL-standard bodies depend on the columns they name)
+-- over the two columns whose type changes: the deploy re-creates them from its
+-- re-runnable files right after this file.
 drop view if exists pgcortex.memories_v cascade;
+do $dependents$
+declare
+    _f record;
+begin
+    for _f in
+        select distinct d.objid::regprocedure as fn
+        from pg_catalog.pg_depend as d
+        inner join pg_catalog.pg_attribute as a
+            on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+        where
+            d.classid = 'pg_catalog.pg_proc'::regclass
+            and d.refclassid = 'pg_catalog.pg_class'::regclass
+            and (
+                (d.refobjid = 'pgcortex.memories'::regclass and a.attname = 'embedding')
+                or (d.refobjid = 'pgcortex.knowledge_clusters'::regclass and a.attname = 'centroid')
+            )
+    loop
+        -- An earlier drop may have cascaded to this one.
+        continue when pg_catalog.to_regprocedure(_f.fn::text) is null;
+        execute pg_catalog.format('drop function %s cascade', _f.fn);
+    end loop;
+end
+$dependents$;
 drop index pgcortex.memories_embedding_hnsw_idx;
 -- The per-search model check read this index; the per-model indexes replace it.
 drop index pgcortex.memories_namespace_embedding_model_idx;
