@@ -91,14 +91,17 @@ def vector_plan(db: psycopg.Connection, model: str, vec: np.ndarray) -> str:
 
 
 def test_register_list_and_the_default(db: psycopg.Connection) -> None:
-    small = register(db, SMALL, 1536)
+    small = register(db, SMALL, 1536, storage="vector")
     assert small["storage"] == "vector"
     assert small["distance"] == "cosine"
     assert small["index_state"] == "valid"
     large = register(db, LARGE, 3072)
     assert large["storage"] == "halfvec"  # above 2,000 dimensions
     # Again alike: nothing changes; another specification: PC014.
-    assert register(db, SMALL, 1536)["model_id"] == small["model_id"]
+    assert register(db, SMALL, 1536, storage="vector")["model_id"] == small["model_id"]
+    # The default storage: vector up to 1,024 dimensions, halfvec above.
+    assert register(db, "default-1024", 1024)["storage"] == "vector"
+    assert register(db, "default-1536", 1536)["storage"] == "halfvec"
     with pytest.raises(psycopg.Error) as exc:
         register(db, SMALL, 1024)
     assert exc.value.sqlstate == "PC014"
@@ -133,7 +136,7 @@ def test_register_list_and_the_default(db: psycopg.Connection) -> None:
 
 
 def test_two_models_in_two_namespaces(db: psycopg.Connection) -> None:
-    register(db, SMALL, 1536)
+    register(db, SMALL, 1536, storage="vector")
     register(db, LARGE, 3072)
     stored: dict[str, dict[int, str]] = {SMALL: {}, LARGE: {}}
     for ns, model, dims in (("ns_small", SMALL, 1536), ("ns_large", LARGE, 3072)):
@@ -162,7 +165,7 @@ def test_two_models_in_two_namespaces(db: psycopg.Connection) -> None:
 
 
 def test_mismatched_vectors_are_refused(db: psycopg.Connection) -> None:
-    register(db, SMALL, 1536)
+    register(db, SMALL, 1536, storage="vector")
     register(db, LARGE, 3072)
     db.execute("set pgcortex.namespace = 'ns_small'")
     store(db, "the first memory", unit(1, 1536), SMALL)
@@ -196,7 +199,7 @@ def test_mismatched_vectors_are_refused(db: psycopg.Connection) -> None:
 
 
 def test_drop_a_model(db: psycopg.Connection) -> None:
-    info = register(db, SMALL, 1536)
+    info = register(db, SMALL, 1536, storage="vector")
     db.execute("set pgcortex.namespace = 'ns_small'")
     store(db, "kept", unit(1, 1536), SMALL)
     with pytest.raises(psycopg.Error) as exc:
@@ -241,13 +244,13 @@ def test_register_model_command_builds_the_index_concurrently(
 
     # Rows to index, of an existing model, so the build has a table to scan.
     db.execute("set pgcortex.namespace = 'ns_small'")
-    register(db, SMALL, 1536, create_index=False)
+    register(db, SMALL, 1536, storage="vector", create_index=False)
     for i in range(20):
         store(db, f"row {i}", unit(i, 1536), SMALL)
     assert db.execute(
         "select index_state from pgcortex.list_embedding_models() where name = %s", (SMALL,)
     ).fetchone() == ("missing",)
-    done = cli("register-model", SMALL, "--dimensions", "1536", "--json")
+    done = cli("register-model", SMALL, "--dimensions", "1536", "--storage", "vector", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["index_state"] == "valid"
     assert "built memories_embedding_m" in done.stderr
@@ -275,7 +278,7 @@ def test_register_model_command_builds_the_index_concurrently(
 def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
     """Turns as memories, automatic clusters and the context bundle with a 3,072-d
     (halfvec) model in one namespace and a 1,536-d one in another."""
-    register(db, SMALL, 1536)
+    register(db, SMALL, 1536, storage="vector")
     register(db, LARGE, 3072)
     for ns, model, dims in (("ns_small", SMALL, 1536), ("ns_large", LARGE, 3072)):
         db.execute("select set_config('pgcortex.namespace', %s, false)", (ns,))

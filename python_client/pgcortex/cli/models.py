@@ -262,7 +262,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--storage",
         choices=["vector", "halfvec"],
-        help="index storage (default vector up to 2,000 dimensions, halfvec above)",
+        help="index storage (default vector up to 1,024 dimensions, halfvec above)",
     )
     p.add_argument("--normalize", action="store_true", help="scale vectors to length 1")
 
