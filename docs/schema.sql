@@ -6120,13 +6120,18 @@ CREATE FUNCTION pgcortex.register_embedding_model(name text, dimensions integer,
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _storage text := coalesce(
-        register_embedding_model.storage,
-        case when register_embedding_model.dimensions <= 2000 then 'vector' else 'halfvec' end
-    );
-    _max integer := case when _storage = 'halfvec' then 4000 else 2000 end;
+    _storage text;
+    _max integer;
     _old record;
 begin
+    -- The default storage, measured (docs/performance.md, "Embedding models"):
+    -- at 1,536-d the halfvec index is half the size and searched faster at the
+    -- same recall; up to 1,024 the float4 index stays (384-d is measured on it).
+    _storage := coalesce(
+        register_embedding_model.storage,
+        case when register_embedding_model.dimensions <= 1024 then 'vector' else 'halfvec' end
+    );
+    _max := case when _storage = 'halfvec' then 4000 else 2000 end;
     if register_embedding_model.name is null
         or pg_catalog.btrim(register_embedding_model.name) = ''
         or pg_catalog.btrim(register_embedding_model.name) <> register_embedding_model.name
@@ -6192,7 +6197,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text, storage text, normalize_vectors boolean, create_index boolean) IS 'Registers an embedding model: name, dimensions, distance (cosine, l2, inner_product: the operator its index orders by), storage of its index (vector up to 2,000 dimensions, halfvec up to 4,000; default vector up to 2,000, halfvec above), normalize_vectors (scale vectors to length 1 when stored and searched). Registering the same model again changes nothing; another specification under a registered name raises PC014. Builds the model''s HNSW index in this transaction unless create_index is false (then build it with pgcortex.embedding_model_index_sql(name, concurrently => true) outside a transaction, as the command pgcortex register-model does; until it is valid, searches of the model scan exactly). PC003 bad name, distance or storage, PC004 dimensions out of range.';
+COMMENT ON FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text, storage text, normalize_vectors boolean, create_index boolean) IS 'Registers an embedding model: name, dimensions, distance (cosine, l2, inner_product: the operator its index orders by), storage of its index (vector up to 2,000 dimensions, halfvec up to 4,000; default vector up to 1,024 dimensions, halfvec above), normalize_vectors (scale vectors to length 1 when stored and searched). Registering the same model again changes nothing; another specification under a registered name raises PC014. Builds the model''s HNSW index in this transaction unless create_index is false (then build it with pgcortex.embedding_model_index_sql(name, concurrently => true) outside a transaction, as the command pgcortex register-model does; until it is valid, searches of the model scan exactly). PC003 bad name, distance or storage, PC004 dimensions out of range.';
 
 CREATE FUNCTION pgcortex.related_memories(memory_id uuid, depth integer DEFAULT 2, relations text[] DEFAULT NULL::text[], max_results integer DEFAULT 100, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, distance integer, path uuid[], relation text, direction text, path_weight real, content text, memory_type text, importance smallint, confidence real, tags text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER

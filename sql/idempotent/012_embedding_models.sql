@@ -462,16 +462,18 @@ security definer  -- creates the model's index on memories: closed to pgcortex_a
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _storage text := coalesce(
-        register_embedding_model.storage,
-        -- Measured (docs/performance.md, "Embedding models"): at 1,536-d the
-        -- halfvec index is half the size and searched faster at the same
-        -- recall; up to 1,024 the float4 index stays (384-d is measured on it).
-        case when register_embedding_model.dimensions <= 1024 then 'vector' else 'halfvec' end
-    );
-    _max integer := case when _storage = 'halfvec' then 4000 else 2000 end;
+    _storage text;
+    _max integer;
     _old record;
 begin
+    -- The default storage, measured (docs/performance.md, "Embedding models"):
+    -- at 1,536-d the halfvec index is half the size and searched faster at the
+    -- same recall; up to 1,024 the float4 index stays (384-d is measured on it).
+    _storage := coalesce(
+        register_embedding_model.storage,
+        case when register_embedding_model.dimensions <= 1024 then 'vector' else 'halfvec' end
+    );
+    _max := case when _storage = 'halfvec' then 4000 else 2000 end;
     if register_embedding_model.name is null
         or pg_catalog.btrim(register_embedding_model.name) = ''
         or pg_catalog.btrim(register_embedding_model.name) <> register_embedding_model.name
