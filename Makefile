@@ -112,9 +112,22 @@ test: $(EMBED_STAMP) lint ## lint, then the whole suite; fails below 92 % Python
 		--cov-fail-under=92 --cov-precision=2
 
 .PHONY: bench
-bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1, BENCH_PEER=1); see docs/performance.md
+bench: $(EMBED_STAMP) ## benchmark in a fresh database (BENCH_N=100000, BENCH_SMOKE=1, BENCH_PEER=1), then the 1,536-d run (BENCH_DIMS=0 skips it); see docs/performance.md
 	if [ -n "$${BENCH_PEER:-}" ] && [ "$${BENCH_PEER}" != 0 ]; then $(BIN)/python -m bench.peer; \
 	else $(BIN)/python -m bench.run; fi
+	if [ "$${BENCH_DIMS:-1536}" != 0 ] && [ -z "$${BENCH_PEER:-}" ]; then $(BIN)/python -m bench.dims; fi
+
+.PHONY: bench-dims
+bench-dims: $(STAMP) ## long embeddings (BENCH_DIMS=1536): vector and halfvec against a bare pgvector table (BENCH_N=100000)
+	$(BIN)/python -m bench.dims
+
+.PHONY: register-model
+register-model: $(STAMP) ## register an embedding model (MODEL=name DIMS=n [STORAGE=halfvec]) and build its index concurrently
+	$(PGCORTEX) register-model "$${MODEL:?MODEL=name}" --dimensions "$${DIMS:?DIMS=n}" $${STORAGE:+--storage $$STORAGE}
+
+.PHONY: reembed
+reembed: $(STAMP) ## re-embed a namespace (NAMESPACE=, MODEL=, EMBEDDER=module:callable) and switch it online
+	$(PGCORTEX) --namespace "$${NAMESPACE:-default}" reembed --to "$${MODEL:?MODEL=name}" $${EMBEDDER:+--embedder $$EMBEDDER}
 
 .PHONY: bench-peer
 bench-peer: $(STAMP) ## pgcortex against a bare pgvector table, 10,000 and 100,000 memories (BENCH_N=, BENCH_SMOKE=1)

@@ -92,25 +92,30 @@ def synthetic(
     spread: float = 0.03,
     topic_words: int = 12,
     seed: int = 20260601,
+    dim: int = DIM,
+    model: str | None = None,
 ) -> Dataset:
-    """Clustered synthetic rows (see the module docstring); same seed, same data."""
+    """Clustered synthetic rows (see the module docstring); same seed, same data.
+    ``dim``: the vectors' dimensions (384 by default; the isotropic noise is scaled
+    by sqrt(384 / dim) so that the clusters are as tight at every dimension)."""
     rng = np.random.default_rng(seed)
-    centroids = normalize(rng.standard_normal((n_centroids, DIM)))
+    centroids = normalize(rng.standard_normal((n_centroids, dim)))
     # Spread mostly along a shared low-dimensional subspace (sentence embeddings have
     # a low intrinsic dimension), plus a little isotropic noise.
-    basis = np.linalg.qr(rng.standard_normal((DIM, latent_dim)))[0].astype(np.float32)
+    basis = np.linalg.qr(rng.standard_normal((dim, latent_dim)))[0].astype(np.float32)
+    iso_spread = spread * float(np.sqrt(DIM / dim))
 
     def draw(centre: F32, g: np.random.Generator) -> F32:
         latent = g.standard_normal((len(centre), latent_dim)).astype(np.float32)
-        iso = g.standard_normal((len(centre), DIM)).astype(np.float32)
-        return normalize(centre + (latent * latent_spread) @ basis.T + iso * spread)
+        iso = g.standard_normal((len(centre), dim)).astype(np.float32)
+        return normalize(centre + (latent * latent_spread) @ basis.T + iso * iso_spread)
 
     vocab = pseudo_words(n_centroids * topic_words + 2000, rng)
     topics = [vocab[c * topic_words : (c + 1) * topic_words] for c in range(n_centroids)]
     general = vocab[n_centroids * topic_words :]
 
     cluster = rng.integers(0, n_centroids, size=n)
-    vectors = np.empty((n, DIM), dtype=np.float32)
+    vectors = np.empty((n, dim), dtype=np.float32)
     step = 50_000
     for lo in range(0, n, step):
         hi = min(lo + step, n)
@@ -145,7 +150,7 @@ def synthetic(
     query_texts = [" ".join(topics[q_cluster[i]][j] for j in q_words[i]) for i in range(n_queries)]
     return Dataset(
         name="synthetic",
-        model=SYNTHETIC_MODEL,
+        model=model or (SYNTHETIC_MODEL if dim == DIM else f"bench-synthetic-{dim}"),
         vectors=vectors,
         contents=contents,
         memory_types=memory_types,

@@ -130,9 +130,38 @@ def secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-async def bulk_load(dsn: str, data: Dataset, *, batch: int = 5000) -> dict[str, Any]:
-    """COPY the data set into pgcortex.memories with its secondary indexes dropped, then
-    rebuild each index and time it. Returns load and build timings."""
+def register_model(dsn: str, data: Dataset, storage: str | None = None) -> dict[str, Any]:
+    """Register the data set's embedding model (its HNSW index is built by the load)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "select to_jsonb(r) from pgcortex.register_embedding_model(name => %s,"
+            " dimensions => %s, storage => %s) as r",
+            (data.model, int(data.vectors.shape[1]), storage),
+        ).fetchone()
+        # The load bypasses the API: the namespace's model is set here.
+        conn.execute("select pg_catalog.set_config('pgcortex.namespace', %s, false)", (NAMESPACE,))
+        conn.execute("select pgcortex.set_namespace_embedding_model(%s)", (data.model,))
+    assert row is not None
+    info: dict[str, Any] = row[0]
+    return info
+
+
+def model_sql(dsn: str, model: str) -> dict[str, Any]:
+    """The SQL pieces that use the model's index (pgcortex.embedding_model_sql)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("select to_jsonb(pgcortex.embedding_model_sql(%s))", (model,)).fetchone()
+    assert row is not None
+    info: dict[str, Any] = row[0]
+    return info
+
+
+async def bulk_load(
+    dsn: str, data: Dataset, *, batch: int = 5000, storage: str | None = None
+) -> dict[str, Any]:
+    """Register the data set's model, COPY the data set into pgcortex.memories with
+    its secondary indexes dropped, then rebuild each index and time it. Returns load
+    and build timings."""
+    register_model(dsn, data, storage)
     with psycopg.connect(dsn, autocommit=True) as conn:
         indexes = secondary_indexes(conn)
         for name, _ in indexes:
@@ -178,12 +207,14 @@ async def bulk_load(dsn: str, data: Dataset, *, batch: int = 5000) -> dict[str, 
     with psycopg.connect(dsn, autocommit=True) as conn:
         # pgvector builds the HNSW graph in memory while it fits in
         # maintenance_work_mem and much slower once it does not: about 3 kB a
-        # 384-d row (vector plus links). Raise it for this session when the
-        # server's setting is smaller (1,000,000 rows: 3 GB; capped at 8 GB).
+        # 384-d row (vector plus links), the vector's bytes more for longer
+        # vectors. Raise it for this session when the server's setting is
+        # smaller (1,000,000 rows at 384-d: 3 GB; capped at 8 GB).
         row = conn.execute(
             "select pg_catalog.pg_size_bytes(pg_catalog.current_setting('maintenance_work_mem'))"
         ).fetchone()
-        wanted = min(data.n * 3 * 1024, 8 * 1024**3)
+        per_row = 3 * 1024 + max(0, int(data.vectors.shape[1]) - 384) * 4
+        wanted = min(data.n * per_row, 8 * 1024**3)
         if row and row[0] < wanted:
             conn.execute(f"set maintenance_work_mem = '{wanted // 1024**2}MB'")
         mwm = conn.execute("show maintenance_work_mem").fetchone()

@@ -44,7 +44,7 @@ from pgvector import Vector
 
 from . import db, report
 from .api import NEUTRAL, SEARCH, STORE, parse_ids
-from .data import SELECTIVITY, Dataset, synthetic
+from .data import SELECTIVITY, SYNTHETIC_MODEL, Dataset, synthetic
 from .measure import Shape, concurrent, connect, sequential
 from .progress import Progress, note
 from .run import machine_info, stat_statements
@@ -143,11 +143,13 @@ def peer_dataset(
     return data, users, q_users
 
 
-def hnsw_params(dsn: str) -> tuple[int, int]:
-    """(m, ef_construction) of pgcortex's HNSW index on memories.embedding."""
+def hnsw_params(dsn: str, model: str = SYNTHETIC_MODEL) -> tuple[int, int]:
+    """(m, ef_construction) of the HNSW index of the model on memories.embedding."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
-            "select pg_catalog.pg_get_indexdef('pgcortex.memories_embedding_hnsw_idx'::regclass)"
+            "select pg_catalog.pg_get_indexdef(("
+            "'pgcortex.' || (pgcortex.embedding_model_sql(%s)).index_name)::regclass)",
+            (model,),
         ).fetchone()
     definition = row[0] if row else ""
     m = re.search(r"\bm='?(\d+)", definition)

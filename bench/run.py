@@ -27,16 +27,24 @@ from .measure import Shape, sequential
 from .progress import note
 from .truth import exact_topk, memory_bandwidth, recall_at_k
 
+# The index alone: the model's expression and predicate, as its index has them
+# (pgcortex.embedding_model_sql), filled in by raw_sql().
 RAW_VECTOR = """
 select m.id from pgcortex.memories as m
-where m.namespace = $1
-order by m.embedding operator(public.<=>) $2 limit $3
+where m.namespace = $1 and m.embedding_model = {name_literal}
+order by (m.embedding::{vector_type}) {operator_sql} ($2::{vector_type}) limit $3
 """
 RAW_FILTERED = """
 select m.id from pgcortex.memories as m
-where m.namespace = $1 and m.tags @> $2::text[]
-order by m.embedding operator(public.<=>) $3 limit $4
+where m.namespace = $1 and m.embedding_model = {name_literal} and m.tags @> $2::text[]
+order by (m.embedding::{vector_type}) {operator_sql} ($3::{vector_type}) limit $4
 """
+
+
+def raw_sql(template: str, model: dict[str, Any]) -> str:
+    return template.format(**model)
+
+
 EXACT = (("enable_indexscan", "off"), ("enable_bitmapscan", "off"))
 ONE_BACKEND = (("max_parallel_workers_per_gather", "0"),)
 
@@ -111,15 +119,21 @@ def search_entry(
 
 
 async def raw_section(
-    cfg: Config, adsn: str, data: Dataset, truth: dict[str, list[list[int]]], res: dict[str, Any]
+    cfg: Config,
+    adsn: str,
+    data: Dataset,
+    truth: dict[str, list[list[int]]],
+    res: dict[str, Any],
+    model: dict[str, Any],
 ) -> None:
     """The index alone (direct SQL on the table): ef_search sweep, filters, exact scan."""
     k = cfg.k
     ns = db.NAMESPACE
+    raw_vector, raw_filtered = raw_sql(RAW_VECTOR, model), raw_sql(RAW_FILTERED, model)
     vec_args = [(ns, data.query_vectors[i], k) for i in range(cfg.queries)]
     for ef in cfg.ef_sweep:
         shape = Shape(
-            f"table vector ef={ef}", RAW_VECTOR, vec_args, parse_ids, (("hnsw.ef_search", str(ef)),)
+            f"table vector ef={ef}", raw_vector, vec_args, parse_ids, (("hnsw.ef_search", str(ef)),)
         )
         lat, found, _ = await sequential(adsn, shape)
         res["ef_sweep"].append(
@@ -134,7 +148,7 @@ async def raw_section(
 
     # Exact scan: the same query with no index, one backend, a few queries.
     nq = min(cfg.queries, 10 if cfg.smoke else 20)
-    shape = Shape("table exact scan", RAW_VECTOR, vec_args[:nq], parse_ids, EXACT + ONE_BACKEND)
+    shape = Shape("table exact scan", raw_vector, vec_args[:nq], parse_ids, EXACT + ONE_BACKEND)
     lat, found, counts = await sequential(adsn, shape, warmup=2)
     res["searches"].append(
         search_entry(
@@ -147,7 +161,7 @@ async def raw_section(
             "checks the harness: must be 1.000",
         )
     )
-    shape = Shape("table exact scan par", RAW_VECTOR, vec_args[:nq], parse_ids, EXACT)
+    shape = Shape("table exact scan par", raw_vector, vec_args[:nq], parse_ids, EXACT)
     lat2, found, counts = await sequential(adsn, shape, warmup=2)
     res["searches"].append(
         search_entry("table exact scan (parallel)", lat2, found, counts, truth["all"][:nq], k)
@@ -172,7 +186,7 @@ async def raw_section(
         args = [(ns, [tag], data.query_vectors[i], k) for i in range(cfg.queries)]
         for mode in ("off", "relaxed_order", "strict_order"):
             shape = Shape(
-                f"table {tag} {mode}", RAW_FILTERED, args, parse_ids,
+                f"table {tag} {mode}", raw_filtered, args, parse_ids,
                 (("hnsw.iterative_scan", mode),),
             )  # fmt: skip
             lat, found, counts = await sequential(adsn, shape)
@@ -245,7 +259,7 @@ async def main_async(cfg: Config) -> dict[str, Any]:
         res["sizes"] = db.sizes(dsn)
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("select public.pg_stat_statements_reset()")
-        await raw_section(cfg, adsn, data, truth, res)
+        await raw_section(cfg, adsn, data, truth, res, db.model_sql(dsn, data.model))
         await api.section(cfg, dsn, adsn, data, truth, res)
         res["sizes"] = db.sizes(dsn)
         res["pg_stat_statements"] = stat_statements(dsn)

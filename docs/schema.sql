@@ -14,6 +14,37 @@ CREATE TYPE pgcortex.conversation_turn_result AS (
 
 COMMENT ON TYPE pgcortex.conversation_turn_result IS 'A conversation turn as the API returns it.';
 
+CREATE TYPE pgcortex.embedding_model_info AS (
+	model_id integer,
+	name text,
+	dimensions integer,
+	distance text,
+	storage text,
+	normalize_vectors boolean,
+	is_default boolean,
+	index_name text,
+	index_state text,
+	registered_at timestamp with time zone
+);
+
+COMMENT ON TYPE pgcortex.embedding_model_info IS 'A registered embedding model as the API returns it, with its HNSW index and the index''s state (valid, building, missing).';
+
+CREATE TYPE pgcortex.embedding_model_sql AS (
+	model_id integer,
+	name text,
+	dimensions integer,
+	distance text,
+	storage text,
+	normalize_vectors boolean,
+	vector_type text,
+	operator_sql text,
+	opclass text,
+	name_literal text,
+	index_name text
+);
+
+COMMENT ON TYPE pgcortex.embedding_model_sql IS 'A registered model with the SQL that uses its index (pgcortex.embedding_model_sql()).';
+
 CREATE TYPE pgcortex.knowledge_cluster_result AS (
 	cluster_id uuid,
 	name text,
@@ -249,51 +280,86 @@ declare
 begin
     if _problem is not null then
         raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            errcode = 'PC011',
             message = _problem,
-            hint = case
-                when _problem like '%dimensions%'
-                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
-                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
-            end;
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     return check_embedding.embedding;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (norm in 2^-60 .. 2^60 computed in double precision); else raises PC011 (with a hint); the dimensions are checked against the model by pgcortex.model_vector. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
 
-CREATE FUNCTION pgcortex.check_embedding_model(embedding_model text) RETURNS text
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION pgcortex.check_embedding_model(embedding_model text, for_store boolean DEFAULT false) RETURNS pgcortex.embedding_model_sql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+#variable_conflict use_column
 declare
-    _other text;
+    _ns text := pgcortex.current_namespace();
+    _current text;
+    _m pgcortex.embedding_model_sql;
 begin
-    if check_embedding_model.embedding_model is null then
-        return null;
-    end if;
-    select m.embedding_model into _other
-    from pgcortex.memories as m
-    where
-        m.namespace = (select pgcortex.current_namespace())
-        and m.embedding_model is not null
-        and m.embedding_model <> check_embedding_model.embedding_model
-    limit 1;
-    if _other is not null then
+    if check_embedding_model.embedding_model is not null and (
+        pg_catalog.btrim(check_embedding_model.embedding_model) = ''
+        or pg_catalog.length(check_embedding_model.embedding_model) > 200
+    ) then
         raise exception using
-            errcode = 'PC012',
-            message = pg_catalog.format(
-                'this namespace holds embeddings of model %s, not %s',
-                _other, check_embedding_model.embedding_model
-            ),
-            hint = 'embed with the namespace''s model, or re-embed the namespace first';
+            errcode = 'PC003', message = 'embedding_model must be 1 to 200 characters';
     end if;
-    return check_embedding_model.embedding_model;
+    if check_embedding_model.for_store then
+        perform pgcortex.namespace_model_lock(false);
+    end if;
+    select n.embedding_model into _current
+    from pgcortex.namespace_embedding_models as n
+    where n.namespace = _ns;
+    if _current is null then
+        if check_embedding_model.embedding_model is null then
+            select e.name into _current from pgcortex.embedding_models as e where e.is_default;
+            if _current is null then
+                raise exception using
+                    errcode = 'PC013',
+                    message = 'the namespace has no embedding model and the deployment has no default',
+                    hint = 'pass embedding_model, or pgcortex.set_default_embedding_model(...)';
+            end if;
+            return pgcortex.embedding_model_sql(_current);
+        end if;
+        _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
+        if check_embedding_model.for_store then
+            -- The namespace's first embedding chooses its model.
+            insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+            values (_ns, _m.name)
+            on conflict (namespace) do nothing;
+            select n.embedding_model into _current
+            from pgcortex.namespace_embedding_models as n
+            where n.namespace = _ns;
+        else
+            return _m;
+        end if;
+    end if;
+    if check_embedding_model.embedding_model is null
+        or check_embedding_model.embedding_model = _current
+    then
+        return pgcortex.embedding_model_sql(_current);
+    end if;
+    _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
+    -- A namespace that holds no embeddings adopts the model of its next store.
+    if check_embedding_model.for_store and not pgcortex.namespace_holds_other_embeddings(_m.name) then
+        update pgcortex.namespace_embedding_models as n
+        set embedding_model = _m.name, switched_at = now()
+        where n.namespace = _ns;
+        return _m;
+    end if;
+    raise exception using
+        errcode = 'PC012',
+        message = pg_catalog.format(
+            'this namespace''s embedding model is %s, not %s', _current, check_embedding_model.embedding_model
+        ),
+        hint = 'embed with the namespace''s model, or re-embed the namespace (pgcortex reembed --to MODEL)';
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text, for_store boolean) IS 'The model (pgcortex.embedding_model_sql) that a store (for_store) or search of this namespace uses: the one given, which must be the namespace''s current model, else the current model (the deployment default for a namespace without one). A store of a namespace that holds no embeddings of another model makes the given model its current one. PC003 bad name, PC012 another model than the current one, PC013 not registered. Internal helper.';
 
 CREATE FUNCTION pgcortex.check_session_items(items json) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
@@ -641,8 +707,8 @@ begin
         update pgcortex.knowledge_clusters as c set
             centroid = public.l2_normalize(
                 c.centroid operator(public.*) pg_catalog.array_fill(
-                    c.member_count::real, array[384]
-                )::public.vector(384)
+                    c.member_count::real, array[public.vector_dims(c.centroid)]
+                )::public.vector
                 operator(public.+) a.s
             ),
             member_count = c.member_count + a.n,
@@ -732,7 +798,7 @@ CREATE TABLE pgcortex.knowledge_clusters (
     confidence real DEFAULT 1.0 NOT NULL,
     importance_score real DEFAULT 1.0 NOT NULL,
     topics text[] DEFAULT '{}'::text[] NOT NULL,
-    centroid public.vector(384),
+    centroid public.vector,
     centroid_model text,
     member_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -754,7 +820,7 @@ COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of me
 
 COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
 
-COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings (normalised).';
+COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings of the model centroid_model (normalised).';
 
 COMMENT ON COLUMN pgcortex.knowledge_clusters.origin IS 'auto: kept by the clustering trigger and pgcortex.maint_recluster (merged, dissolved when empty); explicit: stored by pgcortex.store_knowledge_cluster (membership is the caller''s, never merged or dissolved).';
 
@@ -769,7 +835,7 @@ CREATE TABLE pgcortex.memories (
     confidence real DEFAULT 1.0 NOT NULL,
     tags text[] DEFAULT '{}'::text[] NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    embedding public.vector(384),
+    embedding public.vector,
     embedding_model text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -783,7 +849,7 @@ CREATE TABLE pgcortex.memories (
     CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
 )
 WITH (fillfactor='90');
-ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
+ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE MAIN;
 
 COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
 
@@ -807,9 +873,9 @@ COMMENT ON COLUMN pgcortex.memories.tags IS 'Free tags, at most 64.';
 
 COMMENT ON COLUMN pgcortex.memories.metadata IS 'Any JSON object.';
 
-COMMENT ON COLUMN pgcortex.memories.embedding IS '384-d embedding of the content (null for text-only memories).';
+COMMENT ON COLUMN pgcortex.memories.embedding IS 'Embedding of the content by the model embedding_model, of that model''s dimensions (null for text-only memories).';
 
-COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'Name of the model that made the embedding.';
+COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'The registered model (pgcortex.embedding_models) that made the embedding.';
 
 COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is invisible to every read and purged by maintenance.';
 
@@ -950,12 +1016,136 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone) IS 'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
 
+CREATE FUNCTION pgcortex.drop_embedding_model(embedding_model text) RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(drop_embedding_model.embedding_model);
+    _info pgcortex.embedding_model_info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
+    _use text;
+begin
+    -- Row-level security would hide other namespaces' rows from this check:
+    -- the foreign keys below are the check that sees them all.
+    if (select e.is_default from pgcortex.embedding_models as e where e.model_id = _m.model_id) then
+        raise exception using
+            errcode = 'PC014', message = pg_catalog.format('model %s is the deployment default', _m.name),
+            hint = 'make another model the default first (pgcortex.set_default_embedding_model)';
+    end if;
+    begin
+        execute pg_catalog.format('drop index if exists pgcortex.%I', _m.index_name);
+        delete from pgcortex.embedding_models as e where e.model_id = _m.model_id;
+    exception when foreign_key_violation then
+        get stacked diagnostics _use = constraint_name;
+        raise exception using
+            errcode = 'PC014',
+            message = pg_catalog.format('model %s is still used (%s)', _m.name, _use),
+            hint = 're-embed the namespaces that use it, and drop old vectors (pgcortex.maint_drop_old_embeddings)';
+    end;
+    return query select _info.*;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.drop_embedding_model(embedding_model text) IS 'Unregisters the model and drops its index, when no memory, staged or old vector, cluster centroid or namespace of any namespace uses it (else PC014, nothing changed); the deployment default cannot be dropped (PC014). Returns the model as it was. PC013 when not registered.';
+
 CREATE FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) RETURNS numeric
     LANGUAGE sql
     SET search_path TO 'pg_catalog', 'pg_temp'
     RETURN round((EXTRACT(epoch FROM (clock_timestamp() - since)) * (1000)::numeric), 1);
 
 COMMENT ON FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
+
+CREATE FUNCTION pgcortex.embedding_model_sql(embedding_model text) RETURNS pgcortex.embedding_model_sql
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _m record;
+begin
+    select e.* into _m from pgcortex.embedding_models as e where e.name = embedding_model_sql.embedding_model;
+    if not found then
+        raise exception using
+            errcode = 'PC013',
+            message = pg_catalog.format(
+                'embedding model %L is not registered', embedding_model_sql.embedding_model
+            ),
+            hint = 'register it first: pgcortex.register_embedding_model(name => ..., dimensions => ...), '
+            'or the command pgcortex register-model';
+    end if;
+    return row(
+        _m.model_id,
+        _m.name,
+        _m.dimensions,
+        _m.distance,
+        _m.storage,
+        _m.normalize_vectors,
+        pg_catalog.format('public.%s(%s)', _m.storage, _m.dimensions),
+        case _m.distance
+            when 'cosine' then 'operator(public.<=>)'
+            when 'l2' then 'operator(public.<->)'
+            else 'operator(public.<#>)'
+        end,
+        pg_catalog.format(
+            'public.%s_%s_ops', _m.storage,
+            case _m.distance when 'cosine' then 'cosine' when 'l2' then 'l2' else 'ip' end
+        ),
+        pg_catalog.quote_literal(_m.name),
+        'memories_embedding_m' || _m.model_id || '_hnsw_idx'
+    )::pgcortex.embedding_model_sql;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.embedding_model_sql(embedding_model text) IS 'The registered model (PC013 when it is not) with the SQL that uses its index: vector_type (public.vector(1536) or public.halfvec(3072)), operator_sql (its distance as operator(public.<=>), <-> or <#>), opclass, name_literal (the name quoted as a constant) and index_name. A query uses the model''s index when it orders by (m.embedding::<vector_type>) <operator_sql> (<query>::<vector_type>) and filters m.embedding_model = <name_literal>, written into the statement text. Internal helper of the model-aware functions.';
+
+CREATE FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean DEFAULT false) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT format('create index %s if not exists %I on pgcortex.memories using hnsw ((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s'::text,
+         CASE
+             WHEN embedding_model_index_sql."concurrently" THEN 'concurrently'::text
+             ELSE ''::text
+         END, s.index_name, s.vector_type, s.opclass, s.name_literal) AS format
+    FROM pgcortex.embedding_model_sql(embedding_model_index_sql.embedding_model) s(model_id, name, dimensions, distance, storage, normalize_vectors, vector_type, operator_sql, opclass, name_literal, index_name);
+END;
+
+COMMENT ON FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean) IS 'The create index statement of the model''s HNSW index (m = 16, ef_construction = 128, partial on the model, over the embedding cast to the model''s dimensions and storage); with concurrently, the form that does not block writes, which must run outside a transaction block (the command pgcortex register-model runs it).';
+
+CREATE FUNCTION pgcortex.embedding_model_index_state(model_id integer) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT COALESCE(( SELECT
+                 CASE
+                     WHEN (i.indisvalid AND i.indisready) THEN 'valid'::text
+                     ELSE 'building'::text
+                 END AS "case"
+            FROM pg_index i
+           WHERE (i.indexrelid = (to_regclass((('pgcortex.memories_embedding_m'::text || embedding_model_index_state.model_id) || '_hnsw_idx'::text)))::oid)), 'missing'::text) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION pgcortex.embedding_model_index_state(model_id integer) IS 'valid (queries use it), building (a concurrent build is running, or failed and left it invalid) or missing.';
+
+CREATE FUNCTION pgcortex.embedding_model_row(embedding_model text) RETURNS pgcortex.embedding_model_info
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _r pgcortex.embedding_model_info;
+begin
+    select
+        e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
+        'memories_embedding_m' || e.model_id || '_hnsw_idx',
+        pgcortex.embedding_model_index_state(e.model_id),
+        e.registered_at
+    into _r
+    from pgcortex.embedding_models as e
+    where e.name = embedding_model_row.embedding_model;
+    return _r;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.embedding_model_row(embedding_model text) IS 'The registered model of that name as pgcortex.embedding_model_info (null when none).';
 
 CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -964,7 +1154,6 @@ CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
  SELECT
          CASE
              WHEN (embedding IS NULL) THEN NULL::text
-             WHEN (public.vector_dims(embedding) <> 384) THEN format('embedding has %s dimensions; pgcortex stores 384'::text, public.vector_dims(embedding))
              WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
              WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
              WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
@@ -972,7 +1161,33 @@ CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
+COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding''s values are acceptable (Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
+
+CREATE FUNCTION pgcortex.embedding_vector_problem(embedding public.vector, dimensions integer, storage text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if embedding_vector_problem.embedding is null then
+        return null;
+    end if;
+    if public.vector_dims(embedding_vector_problem.embedding) <> embedding_vector_problem.dimensions then
+        return pg_catalog.format(
+            'embedding has %s dimensions; its model has %s',
+            public.vector_dims(embedding_vector_problem.embedding), embedding_vector_problem.dimensions
+        );
+    end if;
+    return coalesce(
+        pgcortex.embedding_problem(embedding_vector_problem.embedding),
+        case when embedding_vector_problem.storage = 'halfvec' and exists (
+            select from pg_catalog.unnest(embedding_vector_problem.embedding::real []) as x (v)
+            where pg_catalog.abs(x.v) > 65504
+        ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index' end
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.embedding_vector_problem(embedding public.vector, dimensions integer, storage text) IS 'Null when the vector suits a model of these dimensions and storage (pgcortex.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong (a message naming dimensions for PC010, else PC011).';
 
 CREATE TABLE pgcortex.conversation_sessions (
     session_id uuid DEFAULT pgcortex.new_id() NOT NULL,
@@ -1367,15 +1582,61 @@ END;
 
 COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns integer) IS 'The last max_turns conversation turns of a session, or of the whole namespace when session_id is null, in conversation order (oldest first).';
 
+CREATE FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text DEFAULT 'embedding'::text) RETURNS public.vector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex.embedding_vector_problem(
+        model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
+    );
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = model_vector.label || ': ' || _problem,
+            hint = pg_catalog.format(
+                'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
+                (model_vector.model).name, (model_vector.model).dimensions
+            );
+    end if;
+    if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
+        return public.l2_normalize(model_vector.embedding);
+    end if;
+    return model_vector.embedding;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text) IS 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
+
+CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return coalesce(
+        (
+            select n.embedding_model from pgcortex.namespace_embedding_models as n
+            where n.namespace = (select pgcortex.current_namespace())
+        ),
+        (select e.name from pgcortex.embedding_models as e where e.is_default)
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
+
 CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
+ SELECT pgcortex.model_vector(query_embedding, pgcortex.embedding_model_sql(COALESCE(embedding_model, pgcortex.namespace_embedding_model()))) AS model_vector
+   WHERE (query_embedding IS NOT NULL);
  WITH q AS (
           SELECT lower(get_knowledge_clusters.query) AS text,
              ARRAY( SELECT l.lexeme
                     FROM unnest(to_tsvector('english'::regconfig, COALESCE(get_knowledge_clusters.query, ''::text))) l(lexeme, positions, weights)) AS lexemes,
-             pgcortex.check_embedding(get_knowledge_clusters.query_embedding) AS embedding
+             get_knowledge_clusters.query_embedding AS embedding
          ), scored AS (
           SELECT c.id,
              c.importance_score,
@@ -2378,7 +2639,12 @@ CREATE FUNCTION pgcortex.import_memories(source text, items jsonb, near_dedup bo
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _model text := pgcortex.namespace_embedding_model();
+    -- The namespace's model once it has one (not the deployment default: the
+    -- first embedding imported into an empty namespace chooses it).
+    _model text := (
+        select n.embedding_model from pgcortex.namespace_embedding_models as n
+        where n.namespace = pgcortex.current_namespace()
+    );
     _bad record;
 begin
     perform pgcortex.import_check_batch(import_memories.source, import_memories.items);
@@ -2433,6 +2699,11 @@ begin
         where r.embedding is not null and r.embedding_model is not null and r.outcome is null
         order by r.o limit 1
     ));
+    if _model is not null and exists (select from pgcortex.embedding_models as e where e.name = _model) then
+        insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+        values (_ns, _model)
+        on conflict (namespace) do nothing;
+    end if;
     update pg_temp.pgcortex_import_memories as r
     set reason = case
         when r.legacy_id is null then 'legacy id is missing'
@@ -2452,6 +2723,16 @@ begin
         when r.has_embedding and r.embedding is null then 'embedding is not a list of numbers'
         when pgcortex.embedding_problem(r.embedding) is not null then pgcortex.embedding_problem(r.embedding)
         when r.embedding is not null and r.embedding_model is null then 'embedding without its model name'
+        when r.embedding is not null and not exists (
+            select from pgcortex.embedding_models as e where e.name = r.embedding_model
+        ) then pg_catalog.format('embedding model %s is not registered', r.embedding_model)
+        when r.embedding is not null and public.vector_dims(r.embedding) <> (
+            select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model
+        ) then pg_catalog.format(
+            'embedding has %s dimensions; model %s has %s', public.vector_dims(r.embedding),
+            r.embedding_model,
+            (select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model)
+        )
         when r.embedding is not null and r.embedding_model <> _model then pg_catalog.format(
             'embedding of model %s; this namespace holds embeddings of %s', r.embedding_model, _model)
         when r.expires_at is not null and r.expires_at <= r.created_at then 'expires_at is not later than created_at'
@@ -3606,6 +3887,20 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text, weight real, as_of timestamp with time zone) IS 'Links source to target with a relation (a lower-case word, default related) and a weight in 0..1; linking the same pair and relation again sets the new weight. Returns the link row. PC030 when either memory is not in the namespace, PC003 / PC004 on bad input.';
 
+CREATE FUNCTION pgcortex.list_embedding_models() RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return query
+    select (pgcortex.embedding_model_row(e.name)).*
+    from pgcortex.embedding_models as e
+    order by e.model_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.list_embedding_models() IS 'Every registered embedding model: id, name, dimensions, distance, storage, normalize_vectors, whether it is the deployment default, its index and the index''s state (valid, building, missing).';
+
 CREATE FUNCTION pgcortex.list_memories(memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, max_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, order_by text DEFAULT 'newest'::text, page_size integer DEFAULT 50, page_offset integer DEFAULT 0, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3728,6 +4023,41 @@ CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_resu
 END;
 
 COMMENT ON FUNCTION pgcortex.list_sessions(open_only boolean, max_results integer) IS 'Conversation sessions of the namespace (all, or open ones only), newest first, with message_count, topics, summary and duration_seconds.';
+
+CREATE FUNCTION pgcortex.maint_drop_old_embeddings(embedding_model text DEFAULT NULL::text) RETURNS TABLE(dropped_model text, dropped bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _previous text;
+begin
+    select n.previous_model into _previous
+    from pgcortex.namespace_embedding_models as n
+    where n.namespace = _ns;
+    if maint_drop_old_embeddings.embedding_model is not null then
+        perform pgcortex.embedding_model_sql(maint_drop_old_embeddings.embedding_model);
+    end if;
+    -- The previous model's vectors gone, the namespace no longer names it.
+    update pgcortex.namespace_embedding_models as n
+    set previous_model = null
+    where
+        n.namespace = _ns and n.previous_model is not null
+        and n.previous_model = coalesce(maint_drop_old_embeddings.embedding_model, n.previous_model);
+    return query
+    with gone as (
+        delete from pgcortex.memory_embeddings as e
+        where
+            e.namespace = _ns
+            and e.embedding_model = coalesce(maint_drop_old_embeddings.embedding_model, _previous)
+        returning e.embedding_model
+    )
+    select g.embedding_model, count(*) from gone as g group by g.embedding_model;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_drop_old_embeddings(embedding_model text) IS 'Deletes this namespace''s vectors of the model kept beside the current ones (default: the previous model, left by the last switch; a model being re-embedded into: its staged vectors, which cancels that re-embed). Returns per model how many were dropped (no row when none). PC013 unknown model.';
 
 CREATE FUNCTION pgcortex.maint_flush_access(max_rows integer DEFAULT 1000000) RETURNS TABLE(flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4416,18 +4746,35 @@ END;
 
 COMMENT ON FUNCTION pgcortex.namespace_audit_log(max_rows integer) IS 'Exports and erases of the current namespace (who, when, rows touched), newest first; at most 10000 rows.';
 
-CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
+CREATE FUNCTION pgcortex.namespace_holds_other_embeddings(embedding_model text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
- SELECT m.embedding_model
-    FROM pgcortex.memories m
-   WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL))
-   ORDER BY m.embedding_model
-  LIMIT 1;
+ SELECT (EXISTS ( SELECT
+            FROM pgcortex.memories m
+           WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL) AND (m.embedding_model IS DISTINCT FROM namespace_holds_other_embeddings.embedding_model)))) AS "exists";
 END;
 
-COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The model that made the embeddings stored in this namespace (null when it has none). One namespace holds one model''s embeddings: storing or searching with another raises PC012.';
+COMMENT ON FUNCTION pgcortex.namespace_holds_other_embeddings(embedding_model text) IS 'True when a memory of the namespace has an embedding of a model other than the one given. Internal helper.';
+
+CREATE FUNCTION pgcortex.namespace_model_lock(exclusive boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if namespace_model_lock.exclusive then
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
+        );
+    else
+        perform pg_catalog.pg_advisory_xact_lock_shared(
+            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
+        );
+    end if;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.namespace_model_lock(exclusive boolean) IS 'Transaction advisory lock on the namespace''s model: shared for a store that checks it, exclusive for a switch (pgcortex.reembed_switch, pgcortex.set_namespace_embedding_model), so no vector of the old model is stored after the switch. Internal helper.';
 
 CREATE FUNCTION pgcortex.namespace_permitted() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -4593,6 +4940,10 @@ declare
     _vec_on boolean := false;
     _txt_on boolean := false;
     _rows pgcortex.memory_search_row [];
+    _model pgcortex.embedding_model_sql;
+    _qvec public.vector;
+    _plan jsonb;
+    _exact boolean := false;
     -- pgvector settings of the caller, restored before returning.
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
@@ -4612,15 +4963,12 @@ begin
     if pg_catalog.length(search_memories.query_text) > 100000 then
         raise exception using errcode = 'PC020', message = 'query_text is longer than 100000 characters';
     end if;
-    _bad := pgcortex.embedding_problem(search_memories.query_embedding);
-    if _bad is not null then
-        raise exception using
-            errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = 'query_embedding: ' || _bad,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
     if search_memories.query_embedding is not null then
-        perform pgcortex.check_embedding_model(search_memories.embedding_model);
+        -- The namespace's current model (PC012 another one, PC013 unregistered:
+        -- a primary-key read, no scan of the stored embeddings), then the
+        -- vector against it (PC010, PC011), normalised when the model is.
+        _model := pgcortex.check_embedding_model(search_memories.embedding_model, false);
+        _qvec := pgcortex.model_vector(search_memories.query_embedding, _model, 'query_embedding');
     end if;
     if search_memories.min_relevance is not null
         and not (search_memories.min_relevance between 0 and 1)
@@ -4700,9 +5048,15 @@ begin
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
     -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
     -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph).
+    -- namespaces: they share one graph). Longer vectors need a wider search
+    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
+    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
+    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
     select
-        greatest(64, (64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))::integer)
+        (
+            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
+        )::integer
     into _ef
     from pg_catalog.pg_class as c
     where c.oid = 'pgcortex.memories'::regclass;
@@ -4761,36 +5115,50 @@ begin
     -- Vector candidates -------------------------------------------------------
     if search_memories.query_embedding is not null then
         _vec_on := true;
-        -- HNSW with pgvector's iterative scan. The statement is planned with
-        -- this call's filter values, so under a selective filter the planner
-        -- itself picks the filter's index and an exact top-n sort instead.
-        -- No pre-count of the filtered set: it cost a scan of the whole
-        -- filter (docs/performance.md, 3a).
-        execute 'select array(select s.id from (select m.id, m.content_hash, m.embedding '
-            'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
-            || _where || ' and m.embedding is not null order by m.embedding '
-            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.content_hash)'
-        into _vec_ids
-        using _ns, search_memories.as_of, search_memories.memory_types,
-            search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-            search_memories.min_confidence, search_memories.created_after,
-            search_memories.created_before, search_memories.accessed_after,
-            search_memories.accessed_before, search_memories.metadata_contains,
-            search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
-            -- The index ran out before n (or fewer than n memories pass the
-            -- filters): exact scan, so k results come back whenever k exist
-            -- (the + 0 keeps the planner off the index).
-            execute 'select array(select m.id from pgcortex.memories as m where '
-                || _where || ' and m.embedding is not null order by (m.embedding '
-                'operator(public.<=>) $14) + 0, m.content_hash limit $16)'
+        -- The model's HNSW index with pgvector's iterative scan: the statement
+        -- names the model and its cast as constants (pgcortex.vector_candidates_sql),
+        -- so the model's partial index matches; it is planned per call with
+        -- the call's filter values. Under a filter, when the planner expects
+        -- few rows to pass it (at most 4,000 at 384 dimensions, fewer for
+        -- longer vectors: an exact distance costs in proportion), an exact
+        -- scan of them instead: HNSW visits several hundred tuples to find n
+        -- under a selective filter, while the filter's own index and an exact
+        -- sort of a few thousand rows is faster and exact (docs/performance.md).
+        if _where <> 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)' then
+            execute 'explain (format json) select 1 from pgcortex.memories as m where '
+                || _where || ' and m.embedding_model = ' || _model.name_literal
+            into _plan
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _qvec, _tsq, _n;
+            _exact := (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8
+                <= 4000.0 * 384 / greatest(_model.dimensions, 384);
+        end if;
+        if not _exact then
+            execute pgcortex.vector_candidates_sql(_model, _where, false)
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+                search_memories.exclude_ids, _qvec, _tsq, _n;
+        end if;
+        if _exact or _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
+            -- Exact: a small filtered set, or the index ran out before n (or
+            -- fewer than n memories pass the filters), so k results come back
+            -- whenever k exist.
+            execute pgcortex.vector_candidates_sql(_model, _where, true)
+            into _vec_ids
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _qvec, _tsq, _n;
         end if;
     end if;
 
@@ -4916,7 +5284,9 @@ begin
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(acc.access_count, 0) as n_access,
             coalesce(acc.last_accessed, m.created_at) as last_at,
-            (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
+            -- Cosine similarity to the query, for memories of the query's model only.
+            case when m.embedding_model = _model.name
+                then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
             case when _txt_on then coalesce(tm.bm25, 0) end as trank,
             case when pg_catalog.cardinality(_qlex) > 0
                 then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,
@@ -5080,7 +5450,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -5394,6 +5764,219 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.record_memory_terms() IS 'Trigger function: appends what an insert, delete or content change of pgcortex.memories changes in the term statistics to pgcortex.memory_term_log (one row per lexeme and namespace, one for the totals), and folds the namespace''s log every few hundred rows when no other session is folding it.';
 
+CREATE FUNCTION pgcortex.reembed_pending(embedding_model text, max_rows integer DEFAULT 100) RETURNS TABLE(memory_id uuid, content text, content_hash bytea)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_pending.embedding_model);
+begin
+    if reembed_pending.max_rows is null or reembed_pending.max_rows not between 1 and 10000 then
+        raise exception using errcode = 'PC004', message = 'max_rows must be in 1..10000';
+    end if;
+    return query
+    select m.id, m.content, m.content_hash
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns
+        and m.embedding_model is not null
+        and m.embedding_model <> _m.name
+        and not exists (
+            select from pgcortex.memory_embeddings as e
+            where
+                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                and e.content_hash = m.content_hash
+        )
+    order by m.id
+    limit reembed_pending.max_rows;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_pending(embedding_model text, max_rows integer) IS 'The next max_rows (1..10000) memories of this namespace, in id order, that have an embedding of another model and no staged vector of this model for their current content: what a re-embed into the model still has to embed (id, content, and the content_hash to hand back to pgcortex.reembed_stage). Empty when the re-embed can switch. PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.reembed_stage(embedding_model text, memory_ids uuid[], embeddings public.vector[], content_hashes bytea[], as_of timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_stage.embedding_model);
+    _n integer := coalesce(pg_catalog.cardinality(reembed_stage.memory_ids), 0);
+    _bad integer;
+    _msg text;
+    _count integer;
+begin
+    if pg_catalog.cardinality(reembed_stage.embeddings) is distinct from _n
+        or pg_catalog.cardinality(reembed_stage.content_hashes) is distinct from _n
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'memory_ids, embeddings and content_hashes must have one item each per memory';
+    end if;
+    if _n = 0 then
+        return 0;
+    end if;
+    select e.o, coalesce(
+        case when e.x is null then 'embedding is null' end,
+        pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage)
+    )
+    into _bad, _msg
+    from pg_catalog.unnest(reembed_stage.embeddings) with ordinality as e (x, o)
+    where e.x is null or pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage) is not null
+    order by e.o
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = case when _msg like '%dimensions%' then 'PC010' when _msg like '%null' then 'PC003' else 'PC011' end,
+            message = pg_catalog.format('item %s: %s', _bad, _msg);
+    end if;
+    insert into pgcortex.memory_embeddings as e (
+        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
+    )
+    select
+        _ns, m.id, _m.name, x.h,
+        case when _m.normalize_vectors then public.l2_normalize(x.v) else x.v end,
+        reembed_stage.as_of
+    from rows from (
+            pg_catalog.unnest(reembed_stage.memory_ids),
+            pg_catalog.unnest(reembed_stage.embeddings),
+            pg_catalog.unnest(reembed_stage.content_hashes)
+        ) as x (id, v, h)
+    -- A memory deleted since, or already of this model, is left out.
+    inner join pgcortex.memories as m
+        on m.namespace = _ns and m.id = x.id and m.embedding_model is distinct from _m.name
+    order by m.id
+    on conflict (namespace, embedding_model, memory_id) do update
+        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
+    get diagnostics _count = row_count;
+    return _count;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_stage(embedding_model text, memory_ids uuid[], embeddings public.vector[], content_hashes bytea[], as_of timestamp with time zone) IS 'Stores the model''s vectors of these memories beside their current ones (pgcortex.memory_embeddings), each with the content_hash it was made from (from pgcortex.reembed_pending: a memory whose content changed since is listed as pending again); normalised when the model is. Memories deleted since, or already of this model, are left out. Returns how many were staged. PC003 arrays of unequal length or a null vector, PC010/PC011 a vector not of the model, PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.reembed_status(embedding_model text) RETURNS TABLE(target_model text, current_model text, previous_model text, total bigint, staged bigint, remaining bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_status.embedding_model);
+begin
+    return query
+    select
+        _m.name,
+        pgcortex.namespace_embedding_model(),
+        (select n.previous_model from pgcortex.namespace_embedding_models as n where n.namespace = _ns),
+        count(*),
+        count(*) filter (where s.ok),
+        count(*) filter (where not s.ok)
+    from (
+        select
+            m.embedding_model = _m.name or exists (
+                select from pgcortex.memory_embeddings as e
+                where
+                    e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                    and e.content_hash = m.content_hash
+            ) as ok
+        from pgcortex.memories as m
+        where m.namespace = _ns and m.embedding_model is not null
+    ) as s;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_status(embedding_model text) IS 'A re-embed of this namespace into the model: the namespace''s current and previous model, the memories with an embedding (total), those with a vector of the model (staged, or already of the model) and those still to embed (remaining). PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.reembed_switch(embedding_model text) RETURNS TABLE(current_model text, previous_model text, switched bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_switch.embedding_model);
+    _cur text;
+    _missing bigint;
+    _moved bigint;
+    _cluster_setting text := pg_catalog.current_setting('pgcortex.cluster_on_insert', true);
+begin
+    -- Stores of the namespace wait from here to the commit, so none stores a
+    -- vector of the old model after the switch.
+    perform pgcortex.namespace_model_lock(true);
+    _cur := pgcortex.namespace_embedding_model();
+    select count(*) into _missing
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+        and not exists (
+            select from pgcortex.memory_embeddings as e
+            where
+                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                and e.content_hash = m.content_hash
+        );
+    if _missing > 0 then
+        raise exception using
+            errcode = 'PC015',
+            message = pg_catalog.format(
+                '%s memories of this namespace are not yet embedded with %s', _missing, _m.name
+            ),
+            hint = 'embed them first (pgcortex.reembed_pending, pgcortex.reembed_stage; or pgcortex reembed --to MODEL)';
+    end if;
+    -- The current vectors go beside, the new ones in: ids, history, access
+    -- counts, links and cluster memberships stay as they are (the clustering
+    -- trigger is held off; the centroids are recomputed below).
+    insert into pgcortex.memory_embeddings as e (
+        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
+    )
+    select m.namespace, m.id, m.embedding_model, m.content_hash, m.embedding, now()
+    from pgcortex.memories as m
+    where m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+    order by m.id
+    on conflict (namespace, embedding_model, memory_id) do update
+        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
+    perform pg_catalog.set_config('pgcortex.cluster_on_insert', 'off', true);
+    update pgcortex.memories as m
+    set embedding = e.embedding, embedding_model = e.embedding_model
+    from pgcortex.memory_embeddings as e
+    where
+        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+        and e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id;
+    get diagnostics _moved = row_count;
+    perform pg_catalog.set_config('pgcortex.cluster_on_insert', coalesce(_cluster_setting, ''), true);
+    delete from pgcortex.memory_embeddings as e where e.namespace = _ns and e.embedding_model = _m.name;
+    -- Every cluster's centroid in the new model, from the same members.
+    update pgcortex.knowledge_clusters as c
+    set centroid = x.centroid, centroid_model = _m.name
+    from (
+        select cm.cluster_id, public.l2_normalize(public.sum(m.embedding)) as centroid
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        where cm.namespace = _ns and m.embedding_model = _m.name
+        group by cm.cluster_id
+    ) as x
+    where c.namespace = _ns and c.id = x.cluster_id and c.centroid is not null;
+    update pgcortex.cluster_members as cm
+    set similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
+    from pgcortex.knowledge_clusters as c, pgcortex.memories as m
+    where
+        cm.namespace = _ns and c.namespace = _ns and c.id = cm.cluster_id and c.centroid_model = _m.name
+        and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = _m.name;
+    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model, previous_model, switched_at)
+    values (_ns, _m.name, nullif(_cur, _m.name), now())
+    on conflict (namespace) do update
+        set embedding_model = excluded.embedding_model, previous_model = excluded.previous_model,
+            switched_at = excluded.switched_at
+    where n.embedding_model <> excluded.embedding_model;
+    return query select _m.name, nullif(_cur, _m.name), _moved;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_switch(embedding_model text) IS 'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members, and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
+
 CREATE FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5531,6 +6114,90 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer, as_of timestamp with time zone) IS 'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
+
+CREATE FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT NULL::text, normalize_vectors boolean DEFAULT false, create_index boolean DEFAULT true) RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _storage text;
+    _max integer;
+    _old record;
+begin
+    -- The default storage, measured (docs/performance.md, "Embedding models"):
+    -- at 1,536-d the halfvec index is half the size and searched faster at the
+    -- same recall; up to 1,024 the float4 index stays (384-d is measured on it).
+    _storage := coalesce(
+        register_embedding_model.storage,
+        case when register_embedding_model.dimensions <= 1024 then 'vector' else 'halfvec' end
+    );
+    _max := case when _storage = 'halfvec' then 4000 else 2000 end;
+    if register_embedding_model.name is null
+        or pg_catalog.btrim(register_embedding_model.name) = ''
+        or pg_catalog.btrim(register_embedding_model.name) <> register_embedding_model.name
+        or pg_catalog.length(register_embedding_model.name) > 200
+        or register_embedding_model.name ~ '[[:cntrl:]]'
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'name must be 1 to 200 characters, no control characters, no surrounding spaces';
+    end if;
+    if register_embedding_model.distance is null
+        or register_embedding_model.distance not in ('cosine', 'l2', 'inner_product')
+    then
+        raise exception using
+            errcode = 'PC003', message = 'distance must be cosine, l2 or inner_product';
+    end if;
+    if _storage not in ('vector', 'halfvec') then
+        raise exception using errcode = 'PC003', message = 'storage must be vector or halfvec';
+    end if;
+    if register_embedding_model.dimensions is null
+        or register_embedding_model.dimensions < 1
+        or register_embedding_model.dimensions > _max
+    then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'dimensions must be in 1..%s for %s storage', _max, _storage
+            ),
+            hint = 'HNSW indexes vector up to 2,000 dimensions and halfvec up to 4,000';
+    end if;
+    if register_embedding_model.normalize_vectors is null or register_embedding_model.create_index is null then
+        raise exception using errcode = 'PC003', message = 'normalize_vectors and create_index must not be null';
+    end if;
+    -- One registration at a time (two callers registering one name agree).
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.register_embedding_model'));
+    select e.* into _old from pgcortex.embedding_models as e where e.name = register_embedding_model.name;
+    if found then
+        if (_old.dimensions, _old.distance, _old.storage, _old.normalize_vectors)
+            is distinct from (
+                register_embedding_model.dimensions, register_embedding_model.distance,
+                _storage, register_embedding_model.normalize_vectors
+            )
+        then
+            raise exception using
+                errcode = 'PC014',
+                message = pg_catalog.format(
+                    'model %s is registered with %s dimensions, %s distance, %s storage, normalize_vectors %s',
+                    _old.name, _old.dimensions, _old.distance, _old.storage, _old.normalize_vectors
+                ),
+                hint = 'register the other variant under another name';
+        end if;
+    else
+        insert into pgcortex.embedding_models (name, dimensions, distance, storage, normalize_vectors)
+        values (
+            register_embedding_model.name, register_embedding_model.dimensions,
+            register_embedding_model.distance, _storage, register_embedding_model.normalize_vectors
+        );
+    end if;
+    if register_embedding_model.create_index then
+        execute pgcortex.embedding_model_index_sql(register_embedding_model.name, false);
+    end if;
+    return query select (pgcortex.embedding_model_row(register_embedding_model.name)).*;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text, storage text, normalize_vectors boolean, create_index boolean) IS 'Registers an embedding model: name, dimensions, distance (cosine, l2, inner_product: the operator its index orders by), storage of its index (vector up to 2,000 dimensions, halfvec up to 4,000; default vector up to 1,024 dimensions, halfvec above), normalize_vectors (scale vectors to length 1 when stored and searched). Registering the same model again changes nothing; another specification under a registered name raises PC014. Builds the model''s HNSW index in this transaction unless create_index is false (then build it with pgcortex.embedding_model_index_sql(name, concurrently => true) outside a transaction, as the command pgcortex register-model does; until it is valid, searches of the model scan exactly). PC003 bad name, distance or storage, PC004 dimensions out of range.';
 
 CREATE FUNCTION pgcortex.related_memories(memory_id uuid, depth integer DEFAULT 2, relations text[] DEFAULT NULL::text[], max_results integer DEFAULT 100, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, distance integer, path uuid[], relation text, direction text, path_weight real, content text, memory_type text, importance smallint, confidence real, tags text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -5850,6 +6517,21 @@ END;
 
 COMMENT ON FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp with time zone) IS 'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
 
+CREATE FUNCTION pgcortex.set_default_embedding_model(embedding_model text) RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_default_embedding_model.embedding_model);
+begin
+    update pgcortex.embedding_models as e set is_default = false where e.is_default and e.name <> _m.name;
+    update pgcortex.embedding_models as e set is_default = true where e.name = _m.name and not e.is_default;
+    return query select (pgcortex.embedding_model_row(_m.name)).*;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.set_default_embedding_model(embedding_model text) IS 'Makes the model the deployment default: the current model of every namespace that has chosen none. PC013 when not registered.';
+
 CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS SETOF pgcortex.knowledge_settings
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5931,6 +6613,33 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer, reset boolean) IS 'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first). PC004 when a value is out of range, PC003 for a bad regular expression.';
 
+CREATE FUNCTION pgcortex.set_namespace_embedding_model(embedding_model text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_namespace_embedding_model.embedding_model);
+begin
+    perform pgcortex.namespace_model_lock(true);
+    if pgcortex.namespace_holds_other_embeddings(_m.name) then
+        raise exception using
+            errcode = 'PC012',
+            message = pg_catalog.format(
+                'this namespace holds embeddings of model %s', pgcortex.namespace_embedding_model()
+            ),
+            hint = 're-embed it instead: pgcortex reembed --to MODEL';
+    end if;
+    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+    values (pgcortex.current_namespace(), _m.name)
+    on conflict (namespace) do update set embedding_model = excluded.embedding_model, switched_at = now()
+    where n.embedding_model <> excluded.embedding_model;
+    return _m.name;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.set_namespace_embedding_model(embedding_model text) IS 'Makes the model the current one of this namespace, which must hold no embeddings of another model (else PC012: re-embed it instead). Returns the model. PC013 when not registered.';
+
 CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5984,6 +6693,13 @@ begin
             errcode = 'PC003', message = 'embedding and embedding_model go together';
     end if;
     perform pgcortex.check_embedding(store_conversation_turn.embedding);
+    if store_conversation_turn.embedding is not null then
+        -- Registered (PC013), of its model's dimensions (PC010).
+        perform pgcortex.model_vector(
+            store_conversation_turn.embedding,
+            pgcortex.embedding_model_sql(store_conversation_turn.embedding_model)
+        );
+    end if;
 
     if store_conversation_turn.session_id is not null then
         -- The row lock serialises turns of one session: message_count stays exact.
@@ -6188,7 +6904,7 @@ COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, descripti
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
@@ -6196,6 +6912,7 @@ declare
     _bad integer;
     _msg text;
     _has_emb boolean;
+    _model pgcortex.embedding_model_sql;
     -- per item, in input order
     _hash bytea [];
     _rep integer [];
@@ -6367,9 +7084,9 @@ begin
     limit 1;
     if _bad is not null then
         raise exception using
-            errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
+            errcode = 'PC011',
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -6383,7 +7100,31 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with embeddings';
         end if;
-        perform pgcortex.check_embedding_model(store_memories.embedding_model);
+        -- Registered (PC013), the namespace's current model (PC012); holds the
+        -- namespace's model lock (shared) to the end of the transaction.
+        _model := pgcortex.check_embedding_model(store_memories.embedding_model, true);
+        select e.o, pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage)
+        into _bad, _msg
+        from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
+        where pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage) is not null
+        order by e.o
+        limit 1;
+        if _bad is not null then
+            raise exception using
+                errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
+                message = pg_catalog.format('item %s: %s', _bad, _msg),
+                hint = pg_catalog.format(
+                    'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
+                    _model.name, _model.dimensions
+                );
+        end if;
+        if _model.normalize_vectors then
+            embeddings := array(
+                select public.l2_normalize(e.x)
+                from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
+                order by e.o
+            );
+        end if;
     end if;
 
     select i.o into _bad
@@ -6455,45 +7196,38 @@ begin
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
-    _near := array(
-        select case when
-            store_memories.dedup_near
-            and _rep[o.o] = o.o
-            and store_memories.embeddings[o.o] is not null
-            and not exists (
-                select from pgcortex.memories as x
-                where x.namespace = _ns and x.content_hash = _hash[o.o]
-            )
-        then (
-            select nn.id
-            from (
-                select
-                    m.id,
-                    m.embedding operator(public.<=>) store_memories.embeddings[o.o] as dist
-                from pgcortex.memories as m
-                where
-                    m.namespace = _ns
-                    and m.memory_type = store_memories.memory_types[o.o]
-                    and m.embedding is not null
-                    and (m.expires_at is null or m.expires_at > store_memories.as_of)
-                order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
-                limit 1
-            ) as nn
+    -- The probe takes the 10 nearest memories of the model, of any type, from
+    -- the model's HNSW index (its expression and predicate written as
+    -- constants), and applies type, expiry and threshold to those: with no
+    -- type condition inside, no plan without the index exists (an exact scan
+    -- per item on a table without statistics, docs/performance.md). It misses
+    -- a same-type near duplicate only when 10 memories of other types are
+    -- nearer still.
+    if _has_emb and store_memories.dedup_near then
+        execute pg_catalog.format(
+            'select array(select case when $1[o.o] = o.o and $2[o.o] is not null and not exists ('
+            'select from pgcortex.memories as x where x.namespace = $3 and x.content_hash = $4[o.o]'
+            ') then (select nn.id from (select m.id, m.memory_type, m.expires_at, m.embedding, '
+            'm.embedding operator(public.<=>) $2[o.o] as dist from pgcortex.memories as m '
+            'where m.namespace = $3 and m.embedding_model = %3$s '
+            'order by (m.embedding::%1$s) %2$s ($2[o.o]::%1$s) limit 10) as nn '
             -- Defence in depth: a NaN distance (NaN sorts above every number,
             -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
             -- candidate whose own stored embedding single precision cannot
             -- measure (distance 0 against anything), is never a duplicate.
-            where
-                nn.dist >= 0
-                and nn.dist <= 2
-                and 1 - nn.dist >= store_memories.near_duplicate_threshold
-                and pgcortex.embedding_problem(
-                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
-                ) is null
-        ) end
-        from pg_catalog.generate_series(1, _n) as o (o)
-        order by o.o
-    );
+            'where nn.memory_type = $5[o.o] and (nn.expires_at is null or nn.expires_at > $6) '
+            'and nn.dist >= 0 and nn.dist <= 2 and 1 - nn.dist >= $7 '
+            'and pgcortex.embedding_problem(nn.embedding) is null '
+            'order by nn.dist, nn.id limit 1) end '
+            'from pg_catalog.generate_series(1, $8) as o (o) order by o.o)',
+            _model.vector_type, _model.operator_sql, _model.name_literal
+        )
+        into _near
+        using _rep, store_memories.embeddings, _ns, _hash, store_memories.memory_types,
+            store_memories.as_of, store_memories.near_duplicate_threshold, _n;
+    else
+        _near := pg_catalog.array_fill(null::uuid, array[_n]);
+    end if;
 
     perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
 
@@ -6703,7 +7437,7 @@ begin
     from pg_catalog.generate_series(1, _n) as o (o)
     order by o.o;
 end
-$$;
+$_$;
 
 COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, the later expiry, one access counted; metadata merged (new keys win) for the same content, while a near duplicate leaves the memory''s metadata as it is and appends its occurrence (content, metadata, stored_at) to metadata.merged_occurrences (the 20 latest, each once). Returns one row per item in input order.';
 
@@ -6898,6 +7632,7 @@ declare
     _problem text;
     _other uuid;
     _content_changed boolean;
+    _emb public.vector;
 begin
     if update_memory.memory_id is null then
         raise exception using errcode = 'PC003', message = 'memory_id is required';
@@ -6956,9 +7691,9 @@ begin
     _problem := pgcortex.embedding_problem(update_memory.embedding);
     if _problem is not null then
         raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            errcode = 'PC011',
             message = _problem,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
@@ -6969,7 +7704,11 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with an embedding';
         end if;
-        perform pgcortex.check_embedding_model(update_memory.embedding_model);
+        -- The namespace's current model (PC012, PC013), its dimensions (PC010).
+        _emb := pgcortex.model_vector(
+            update_memory.embedding,
+            pgcortex.check_embedding_model(update_memory.embedding_model, true)
+        );
     end if;
     if update_memory.expires_at is not null and update_memory.expires_at <= update_memory.as_of then
         raise exception using errcode = 'PC004', message = 'expires_at is not later than as_of';
@@ -7007,7 +7746,7 @@ begin
         -- A new content makes the old embedding wrong: it is replaced by the
         -- one given, or cleared (the memory is text-only until re-embedded).
         embedding = case
-            when update_memory.embedding is not null then update_memory.embedding
+            when update_memory.embedding is not null then _emb
             when _content_changed then null
             else m.embedding
         end,
@@ -7032,6 +7771,19 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
 
+CREATE FUNCTION pgcortex.vector_candidates_sql(model pgcortex.embedding_model_sql, where_sql text, exact boolean DEFAULT false) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN exact THEN (((((((((('select array(select m.id from pgcortex.memories as m where '::text || where_sql) || ' and m.embedding_model = '::text) || (model).name_literal) || ' order by ((m.embedding::'::text) || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ')) + 0, m.content_hash limit $16)'::text)
+             ELSE (((((((((((((((('select array(select s.id from (select m.id, m.content_hash, (m.embedding::'::text || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ') as dist from pgcortex.memories as m where '::text) || where_sql) || ' and m.embedding_model = '::text) || (model).name_literal) || ' order by (m.embedding::'::text) || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ') limit $16) as s order by s.dist, s.content_hash)'::text)
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex.vector_candidates_sql(model pgcortex.embedding_model_sql, where_sql text, exact boolean) IS 'The search''s vector-candidate statement for the model: the n ($16) memories of the model nearest to the query ($14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories.';
+
 CREATE FUNCTION pgcortex.xact_write_count() RETURNS bigint
     LANGUAGE sql PARALLEL RESTRICTED
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7045,6 +7797,46 @@ COMMENT ON FUNCTION pgcortex.xact_write_count() IS 'Tuple writes (inserts, updat
 
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgcortex.embedding_models (
+    model_id integer NOT NULL,
+    name text NOT NULL,
+    dimensions integer NOT NULL,
+    distance text DEFAULT 'cosine'::text NOT NULL,
+    storage text NOT NULL,
+    normalize_vectors boolean DEFAULT false NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT embedding_models_dimensions_check CHECK ((((storage = 'vector'::text) AND ((dimensions >= 1) AND (dimensions <= 2000))) OR ((storage = 'halfvec'::text) AND ((dimensions >= 1) AND (dimensions <= 4000))))),
+    CONSTRAINT embedding_models_distance_check CHECK ((distance = ANY (ARRAY['cosine'::text, 'l2'::text, 'inner_product'::text]))),
+    CONSTRAINT embedding_models_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT embedding_models_storage_check CHECK ((storage = ANY (ARRAY['vector'::text, 'halfvec'::text])))
+);
+
+COMMENT ON TABLE pgcortex.embedding_models IS 'The embedding models this deployment stores vectors of: dimensions, the distance its HNSW index orders by, the storage of that index (vector: 4-byte floats, up to 2,000 dimensions; halfvec: 2-byte floats, up to 4,000), whether vectors are normalised to length 1 on the way in, and the deployment default (the current model of a namespace that has chosen none). Each model has its own partial HNSW index on pgcortex.memories (pgcortex.embedding_model_index_sql).';
+
+COMMENT ON COLUMN pgcortex.embedding_models.model_id IS 'Stable id: names the model''s index (memories_embedding_m<model_id>_hnsw_idx).';
+
+COMMENT ON COLUMN pgcortex.embedding_models.name IS 'The model name callers pass as embedding_model, 1 to 200 characters.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.dimensions IS 'Dimensions of every vector of the model.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.distance IS 'cosine, l2 or inner_product: the operator the model''s HNSW index orders candidates by. Scores, near-duplicate and cluster similarities are cosine similarities whatever the distance.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.storage IS 'vector (4-byte floats, up to 2,000 dimensions) or halfvec (2-byte floats, up to 4,000): the type of the model''s HNSW index. The column keeps the full-precision vector either way.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.normalize_vectors IS 'Whether vectors of the model are scaled to length 1 when stored and searched.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.is_default IS 'The deployment default: the current model of every namespace that has not chosen one and holds no embeddings.';
+
+ALTER TABLE pgcortex.embedding_models ALTER COLUMN model_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgcortex.embedding_models_model_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -7152,6 +7944,19 @@ CREATE VIEW pgcortex.memory_access_totals WITH (security_barrier='true') AS
 
 COMMENT ON VIEW pgcortex.memory_access_totals IS 'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
 
+CREATE TABLE pgcortex.memory_embeddings (
+    namespace pgcortex.namespace_name NOT NULL,
+    memory_id uuid NOT NULL,
+    embedding_model text NOT NULL,
+    content_hash bytea NOT NULL,
+    embedding public.vector NOT NULL,
+    stored_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_embeddings FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_embeddings IS 'Embeddings of memories by a model other than the namespace''s current one: staged by a re-embed (pgcortex.reembed_stage) until the switch moves them into pgcortex.memories, and the previous model''s after the switch until pgcortex.maint_drop_old_embeddings. content_hash is the content the vector was made from: a memory whose content changed since is embedded again.';
+
 CREATE TABLE pgcortex.memory_history (
     history_id bigint NOT NULL,
     namespace pgcortex.namespace_name NOT NULL,
@@ -7257,6 +8062,19 @@ COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (sess
 
 COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use; ''*'' means every namespace (a trusted service serving many tenants).';
 
+CREATE TABLE pgcortex.namespace_embedding_models (
+    namespace pgcortex.namespace_name NOT NULL,
+    embedding_model text NOT NULL,
+    previous_model text,
+    switched_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.namespace_embedding_models IS 'The current embedding model of a namespace: set by its first stored embedding, by pgcortex.set_namespace_embedding_model, or by a re-embed''s switch (pgcortex.reembed_switch). A namespace without a row uses the deployment default. Stores and searches with another model are refused (PC012).';
+
+COMMENT ON COLUMN pgcortex.namespace_embedding_models.previous_model IS 'The model the last switch left; its vectors stay in pgcortex.memory_embeddings until pgcortex.maint_drop_old_embeddings.';
+
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
     description text NOT NULL,
@@ -7299,6 +8117,12 @@ ALTER TABLE ONLY pgcortex.conversation_sessions
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_pkey PRIMARY KEY (turn_id);
 
+ALTER TABLE ONLY pgcortex.embedding_models
+    ADD CONSTRAINT embedding_models_name_key UNIQUE (name);
+
+ALTER TABLE ONLY pgcortex.embedding_models
+    ADD CONSTRAINT embedding_models_pkey PRIMARY KEY (model_id);
+
 ALTER TABLE ONLY pgcortex.error_codes
     ADD CONSTRAINT error_codes_name_key UNIQUE (name);
 
@@ -7338,6 +8162,9 @@ ALTER TABLE ONLY pgcortex.memory_access_log
 ALTER TABLE ONLY pgcortex.memory_access
     ADD CONSTRAINT memory_access_pkey PRIMARY KEY (namespace, memory_id);
 
+ALTER TABLE ONLY pgcortex.memory_embeddings
+    ADD CONSTRAINT memory_embeddings_pkey PRIMARY KEY (namespace, embedding_model, memory_id);
+
 ALTER TABLE ONLY pgcortex.memory_history
     ADD CONSTRAINT memory_history_pkey PRIMARY KEY (history_id);
 
@@ -7361,6 +8188,9 @@ ALTER TABLE ONLY pgcortex.namespace_audit
 
 ALTER TABLE ONLY pgcortex.namespace_bindings
     ADD CONSTRAINT namespace_bindings_pkey PRIMARY KEY (role_name, bound_namespace);
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models
+    ADD CONSTRAINT namespace_embedding_models_pkey PRIMARY KEY (namespace);
 
 ALTER TABLE ONLY pgcortex.pattern_types
     ADD CONSTRAINT pattern_types_pkey PRIMARY KEY (name);
@@ -7396,6 +8226,10 @@ CREATE INDEX conversation_turns_namespace_created_idx ON pgcortex.conversation_t
 
 CREATE INDEX conversation_turns_session_idx ON pgcortex.conversation_turns USING btree (namespace, session_id, turn_id);
 
+CREATE UNIQUE INDEX embedding_models_default_key ON pgcortex.embedding_models USING btree (is_default) WHERE is_default;
+
+COMMENT ON INDEX pgcortex.embedding_models_default_key IS 'At most one deployment default model.';
+
 CREATE INDEX import_ids_new_id_idx ON pgcortex.import_ids USING btree (namespace, legacy_table, new_id);
 
 CREATE UNIQUE INDEX knowledge_clusters_namespace_cluster_key_key ON pgcortex.knowledge_clusters USING btree (namespace, cluster_key) WHERE (cluster_key IS NOT NULL);
@@ -7406,13 +8240,11 @@ CREATE INDEX learning_pattern_evidence_session_idx ON pgcortex.learning_pattern_
 
 CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv) WITH (fastupdate='false');
 
-CREATE INDEX memories_embedding_hnsw_idx ON pgcortex.memories USING hnsw (embedding public.vector_cosine_ops) WITH (m='16', ef_construction='128');
+CREATE INDEX memories_embedding_m1_hnsw_idx ON pgcortex.memories USING hnsw (((embedding)::public.vector(384)) public.vector_cosine_ops) WITH (m='16', ef_construction='128') WHERE (embedding_model = 'all-MiniLM-L6-v2'::text);
 
 CREATE INDEX memories_metadata_gin_idx ON pgcortex.memories USING gin (metadata jsonb_path_ops) WITH (fastupdate='false');
 
 CREATE INDEX memories_namespace_created_at_idx ON pgcortex.memories USING btree (namespace, created_at);
-
-CREATE INDEX memories_namespace_embedding_model_idx ON pgcortex.memories USING btree (namespace, embedding_model) WHERE (embedding_model IS NOT NULL);
 
 CREATE INDEX memories_namespace_expires_at_idx ON pgcortex.memories USING btree (namespace, expires_at) WHERE (expires_at IS NOT NULL);
 
@@ -7421,6 +8253,8 @@ CREATE INDEX memories_namespace_type_importance_idx ON pgcortex.memories USING b
 CREATE INDEX memories_tags_gin_idx ON pgcortex.memories USING gin (tags) WITH (fastupdate='false');
 
 CREATE INDEX memory_access_log_memory_idx ON pgcortex.memory_access_log USING btree (namespace, memory_id);
+
+CREATE INDEX memory_embeddings_memory_idx ON pgcortex.memory_embeddings USING btree (namespace, memory_id);
 
 CREATE INDEX memory_history_memory_idx ON pgcortex.memory_history USING btree (namespace, memory_id, history_id);
 
@@ -7466,6 +8300,9 @@ ALTER TABLE ONLY pgcortex.conversation_turns
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_session_fkey FOREIGN KEY (namespace, session_id) REFERENCES pgcortex.conversation_sessions(namespace, session_id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY pgcortex.knowledge_clusters
+    ADD CONSTRAINT knowledge_clusters_centroid_model_fkey FOREIGN KEY (centroid_model) REFERENCES pgcortex.embedding_models(name);
+
 ALTER TABLE ONLY pgcortex.learning_pattern_evidence
     ADD CONSTRAINT learning_pattern_evidence_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
 
@@ -7479,16 +8316,31 @@ ALTER TABLE ONLY pgcortex.learning_patterns
     ADD CONSTRAINT learning_patterns_pattern_type_fkey FOREIGN KEY (pattern_type) REFERENCES pgcortex.pattern_types(name) ON UPDATE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memories
+    ADD CONSTRAINT memories_embedding_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
+
+ALTER TABLE ONLY pgcortex.memories
     ADD CONSTRAINT memories_memory_type_fkey FOREIGN KEY (memory_type) REFERENCES pgcortex.memory_types(name) ON UPDATE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memory_access
     ADD CONSTRAINT memory_access_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.memory_embeddings
+    ADD CONSTRAINT memory_embeddings_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.memory_embeddings
+    ADD CONSTRAINT memory_embeddings_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_source_fkey FOREIGN KEY (namespace, source_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_target_fkey FOREIGN KEY (namespace, target_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models
+    ADD CONSTRAINT namespace_embedding_models_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models
+    ADD CONSTRAINT namespace_embedding_models_previous_fkey FOREIGN KEY (previous_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
@@ -7518,6 +8370,8 @@ ALTER TABLE pgcortex.memory_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_access_log ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE pgcortex.memory_embeddings ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE pgcortex.memory_history ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_links ENABLE ROW LEVEL SECURITY;
@@ -7529,6 +8383,8 @@ ALTER TABLE pgcortex.memory_term_totals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pgcortex.memory_terms ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.namespace_embedding_models ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
@@ -7552,6 +8408,8 @@ CREATE POLICY namespace_isolation ON pgcortex.memory_access USING ((((namespace)
 
 CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
+CREATE POLICY namespace_isolation ON pgcortex.memory_embeddings USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
 CREATE POLICY namespace_isolation ON pgcortex.memory_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.memory_links USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
@@ -7563,6 +8421,8 @@ CREATE POLICY namespace_isolation ON pgcortex.memory_term_totals USING ((((names
 CREATE POLICY namespace_isolation ON pgcortex.memory_terms USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.namespace_embedding_models USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 

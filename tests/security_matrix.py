@@ -121,6 +121,55 @@ MATRIX: dict[str, list[str]] = {
     ],
     "get_memory_summary": ["select * from pgcortex.get_memory_summary()"],
     "namespace_embedding_model": ["select pgcortex.namespace_embedding_model()"],
+    # embedding models: the registry is the deployment's (no namespace); what a
+    # namespace reaches through it is its own memories and vectors only
+    "embedding_model_sql": ["select (pgcortex.embedding_model_sql('beta-model')).index_name"],
+    "embedding_model_index_sql": ["select pgcortex.embedding_model_index_sql('beta-model')"],
+    "embedding_model_index_state": ["select pgcortex.embedding_model_index_state(1)"],
+    "embedding_model_row": [
+        "select name, dimensions from pgcortex.embedding_model_row('beta-model')"
+    ],
+    "list_embedding_models": ["select name, dimensions from pgcortex.list_embedding_models()"],
+    "embedding_vector_problem": [
+        "select pgcortex.embedding_vector_problem(%(vec_b)s::public.vector, 384, 'halfvec')"
+    ],
+    "model_vector": [
+        "select pgcortex.model_vector(%(vec_b)s::public.vector,"
+        " pgcortex.embedding_model_sql('beta-model')) is not null"
+    ],
+    "vector_candidates_sql": [
+        "select pgcortex.vector_candidates_sql(pgcortex.embedding_model_sql('beta-model'),"
+        " 'm.namespace = $1', false) is not null"
+    ],
+    "namespace_model_lock": ["select pgcortex.namespace_model_lock(true) is null"],
+    "namespace_holds_other_embeddings": [
+        "select pgcortex.namespace_holds_other_embeddings('beta-model')",
+        "select pgcortex.namespace_holds_other_embeddings('test-model')",
+    ],
+    "register_embedding_model": [
+        "select name from pgcortex.register_embedding_model(name => 'matrix-model',"
+        " dimensions => 8)"
+    ],
+    "drop_embedding_model": [
+        "select name from pgcortex.register_embedding_model(name => 'matrix-drop',"
+        " dimensions => 8)",
+        "select name from pgcortex.drop_embedding_model('matrix-drop')",
+    ],
+    "set_default_embedding_model": [
+        "select name from pgcortex.set_default_embedding_model('all-MiniLM-L6-v2')"
+    ],
+    "set_namespace_embedding_model": [
+        "select pgcortex.set_namespace_embedding_model('beta-model')"
+    ],
+    "reembed_pending": ["select memory_id from pgcortex.reembed_pending('beta-model')"],
+    "reembed_status": ["select total, staged from pgcortex.reembed_status('beta-model')"],
+    "reembed_stage": [
+        "select pgcortex.reembed_stage('beta-model', " + _B_IDS + ","
+        " array[%(vec_b)s::public.vector, %(vec_b)s::public.vector],"
+        " array['\\x00'::bytea, '\\x00'::bytea])"
+    ],
+    "reembed_switch": ["select switched from pgcortex.reembed_switch('beta-model')"],
+    "maint_drop_old_embeddings": ["select * from pgcortex.maint_drop_old_embeddings('beta-model')"],
     "check_embedding_model": [
         "select pgcortex.check_embedding_model('beta-model')",
         "select pgcortex.check_embedding_model('test-model')",

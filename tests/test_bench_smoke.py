@@ -88,3 +88,26 @@ async def test_bench_peer_smoke(
     assert "store rows/s, one client, batches of 100" in figures
     assert all(r["ratio"] is not None and r["ratio"] > 0 for r in saved["summary"])
     assert "| figure | pgcortex | bare table | ratio |" in base.with_suffix(".md").read_text()
+
+
+async def test_bench_dims_smoke(
+    smoke_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The long-embedding run (vector and halfvec against bare tables), smallest form."""
+    from bench import dims
+
+    suffix = os.environ.get("PGCORTEX_TEST_DBNAME", "test")
+    for key, value in {
+        "BENCH_SMOKE": "1", "BENCH_N": "500", "BENCH_QUERIES": "5", "BENCH_STORE_N": "100",
+        "BENCH_NAME": f"dims_smoke_{suffix}",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    res = await dims.main_async()
+    assert [r["storage"] for r in res["runs"]] == ["vector", "halfvec"]
+    for run_ in res["runs"]:
+        assert run_["index"]["bytes"] > 0
+        assert run_["bare"]["hnsw_bytes"] > 0
+        assert [q["filter"] for q in run_["searches"]] == ["none", "sel10 (10%)", "sel1 (1%)"]
+        for q in run_["searches"]:
+            assert 0.0 <= q["pgcortex"]["recall"] <= 1.0
+    assert "| HNSW build (s) | halfvec |" in dims.markdown(res)

@@ -23,7 +23,8 @@ async def test_namespace_types_and_embedding_model(client: pgcortex.Client) -> N
     types = await client.list_memory_types()
     assert "business_fact" in types
     assert all(types.values())
-    assert await client.namespace_embedding_model() is None
+    # Before its first embedding, a namespace uses the deployment default.
+    assert await client.namespace_embedding_model() == "all-MiniLM-L6-v2"
     await client.store_memory(
         "with a vector", "business_fact", embedding=_vec(1), embedding_model=MODEL
     )

@@ -22,6 +22,8 @@ RENUMBERED = {
     "conversation_turns": ("turn_id",),
     "user_preference_history": ("change_id",),
     "memory_access_log": ("log_id",),
+    # The namespace's model is chosen again by the import, at its time.
+    "namespace_embedding_models": ("switched_at",),
 }
 #: Tables a restore does not bring back (their history starts with the import).
 NOT_RESTORED = {"memory_history", "import_ids", "knowledge_settings"}

@@ -245,11 +245,14 @@ def _make_rows(db: psycopg.Connection, n: int, rare_every: int) -> None:
     """n memories made in SQL, in clusters of 100 around random unit centres (as real
     embeddings cluster); every rare_every-th row is tagged rare, every 5th fifth. The
     HNSW index is rebuilt after the load (faster than inserting into it)."""
-    indexdef = db.execute(
-        "select pg_get_indexdef('pgcortex.memories_embedding_hnsw_idx'::regclass)"
+    index = db.execute(
+        "select 'pgcortex.' || (pgcortex.embedding_model_sql(%s)).index_name", (MODEL,)
     ).fetchone()
+    assert index is not None
+    indexdef = db.execute("select pg_get_indexdef(%s::regclass)", (index[0],)).fetchone()
     assert indexdef is not None
-    db.execute("drop index pgcortex.memories_embedding_hnsw_idx")
+    db.execute(f"drop index {index[0]}")
+    db.execute("select pgcortex.set_namespace_embedding_model(%s)", (MODEL,))
     db.execute("select setseed(0.25)")
     db.execute(
         """

@@ -86,6 +86,10 @@ def crash_server(tmp_path: Path):
     migrate.deploy(dsn)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("create extension if not exists amcheck")
+        conn.execute(
+            "select from pgcortex.register_embedding_model(name => %s, dimensions => 384)",
+            (MODEL,),
+        )
     try:
         yield server
     finally:

@@ -629,7 +629,13 @@ where c.relnamespace = 'pgcortex'::regnamespace
 #: Definer functions whose tables are named in dynamic SQL only.
 DYNAMIC_TABLES = {"export_namespace", "erase_namespace"}
 #: Definer functions that write reference tables the application role may only read.
-WRITES_READ_ONLY_TABLES = {"import_register_types"}  # memory_types, pattern_types
+WRITES_READ_ONLY_TABLES = {
+    "import_register_types",  # memory_types, pattern_types
+    # embedding_models, and the model's index on memories
+    "register_embedding_model",
+    "set_default_embedding_model",
+    "drop_embedding_model",
+}
 
 
 def test_security_definer_only_where_the_app_role_may_not_do_it_itself(

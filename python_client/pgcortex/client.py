@@ -27,12 +27,13 @@ from .errors import wrap_errors
 from .importing import ImportMixin
 from .knowledge import KnowledgeMixin
 from .memories import MemoriesMixin
+from .models import ModelsMixin
 
 if TYPE_CHECKING:
     from .embedding import Embedder
 
 
-class Client(MemoriesMixin, KnowledgeMixin, AdminMixin, ImportMixin, ClientBase):
+class Client(MemoriesMixin, KnowledgeMixin, AdminMixin, ImportMixin, ModelsMixin, ClientBase):
     """Async pgcortex client; make one with :func:`pgcortex.connect`."""
 
 
@@ -53,7 +54,11 @@ async def connect(
     ``dsn=None`` uses PGCORTEX_DSN / DATABASE_URL, else the embedded server, which is
     started and deployed when needed (``deploy`` defaults to True only then). A
     ``pool`` made by :func:`create_pool` may be passed instead; it is not closed by
-    the client. The schema version is checked before the client is returned.
+    the client. The schema version is checked before the client is returned, and
+    the embedder's ``model_name`` and ``dimensions`` against the registry of
+    embedding models (its model registered when it is not;
+    :class:`~pgcortex.errors.EmbedderModelMismatchError` when the registry has it
+    with other dimensions, or the namespace holds embeddings of another model).
     """
     ns = validate_namespace(namespace or default_namespace())
     owns = pool is None
@@ -81,6 +86,7 @@ async def connect(
     )
     try:
         await client.check_schema_version()
+        await client.check_embedder()
     except BaseException:
         await client.close()
         raise

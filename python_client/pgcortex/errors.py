@@ -85,6 +85,23 @@ class EmbeddingModelMismatchError(EmbeddingError):
     sqlstate = "PC012"
 
 
+class EmbeddingModelUnknownError(EmbeddingError):
+    sqlstate = "PC013"
+
+
+class EmbeddingModelConflictError(EmbeddingError):
+    sqlstate = "PC014"
+
+
+class ReembedIncompleteError(PgcortexError):
+    sqlstate = "PC015"
+
+
+class EmbedderModelMismatchError(PgcortexError):
+    """The client's embedder disagrees with the registry (dimensions, or the
+    namespace's current model): checked on connect."""
+
+
 class InvalidContentError(ValidationError):
     sqlstate = "PC020"
 
@@ -210,6 +227,8 @@ BY_CONSTRAINT: dict[str, type[PgcortexError]] = {
     "memories_tags_check": InvalidTagsError,
     "memories_metadata_check": InvalidMetadataError,
     "memories_memory_type_fkey": UnknownMemoryTypeError,
+    "memories_embedding_model_fkey": EmbeddingModelUnknownError,
+    "knowledge_clusters_centroid_model_fkey": EmbeddingModelUnknownError,
     "learning_patterns_pattern_type_fkey": UnknownPatternTypeError,
     "conversation_sessions_ended_at_check": InvalidSessionTimeError,
     "user_preferences_confidence_check": OutOfRangeError,

@@ -576,7 +576,8 @@ class MemoriesMixin(ClientBase):
         return {r["name"]: r["description"] for r in records}
 
     async def namespace_embedding_model(self, *, conn: Connection | None = None) -> str | None:
-        """The embedding model of the namespace's stored embeddings (None before the first)."""
+        """The namespace's current embedding model: the one its embeddings were stored
+        with or it switched to, else the deployment default (None when there is none)."""
         model: str | None = await self._call(q.NAMESPACE_EMBEDDING_MODEL, conn=conn)
         return model
 

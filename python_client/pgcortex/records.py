@@ -839,37 +839,6 @@ class AuditEntry:
         )
 
 
-__all__ = [
-    "AuditEntry",
-    "ContextMemory",
-    "ContextualKnowledge",
-    "DeleteReport",
-    "EraseResult",
-    "FlushReport",
-    "ForgetReport",
-    "HistoryPruneReport",
-    "KnowledgeCluster",
-    "KnowledgeSettings",
-    "LearningPattern",
-    "MaintenanceStep",
-    "Memory",
-    "MemoryChange",
-    "MemoryInput",
-    "MemoryLink",
-    "MemorySummary",
-    "Preference",
-    "PreferenceChange",
-    "PreferenceUpdate",
-    "ReclusterReport",
-    "RelatedMemory",
-    "SearchHit",
-    "Session",
-    "StoreResult",
-    "Turn",
-    "TurnStored",
-]
-
-
 @dataclass(frozen=True, slots=True)
 class HistoryPruneReport:
     """What :meth:`MemoriesMixin.prune_memory_history` did (or would do, simulated)."""
@@ -887,3 +856,131 @@ class HistoryPruneReport:
             matched=int(record["matched"]),
             deleted=int(record["deleted"]),
         )
+
+
+# -- embedding models ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingModel:
+    """A registered embedding model (:meth:`ModelsMixin.list_embedding_models`):
+    ``storage`` is the type of its HNSW index (vector, halfvec), ``index_state``
+    valid, building or missing."""
+
+    model_id: int
+    name: str
+    dimensions: int
+    distance: str
+    storage: str
+    normalize_vectors: bool
+    is_default: bool
+    index_name: str
+    index_state: str
+    registered_at: datetime
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            model_id=int(record["model_id"]),
+            name=record["name"],
+            dimensions=int(record["dimensions"]),
+            distance=record["distance"],
+            storage=record["storage"],
+            normalize_vectors=bool(record["normalize_vectors"]),
+            is_default=bool(record["is_default"]),
+            index_name=record["index_name"],
+            index_state=record["index_state"],
+            registered_at=record["registered_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEmbedding:
+    """A memory a re-embed still has to embed (:meth:`ModelsMixin.reembed_pending`)."""
+
+    memory_id: UUID
+    content: str
+    content_hash: bytes
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            memory_id=record["memory_id"],
+            content=record["content"],
+            content_hash=bytes(record["content_hash"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReembedStatus:
+    """How far a re-embed of the namespace is (:meth:`ModelsMixin.reembed_status`)."""
+
+    target_model: str
+    current_model: str | None
+    previous_model: str | None
+    total: int
+    staged: int
+    remaining: int
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            target_model=record["target_model"],
+            current_model=record["current_model"],
+            previous_model=record["previous_model"],
+            total=int(record["total"]),
+            staged=int(record["staged"]),
+            remaining=int(record["remaining"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReembedSwitch:
+    """What :meth:`ModelsMixin.reembed_switch` did."""
+
+    current_model: str
+    previous_model: str | None
+    switched: int
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            current_model=record["current_model"],
+            previous_model=record["previous_model"],
+            switched=int(record["switched"]),
+        )
+
+
+__all__ = [
+    "AuditEntry",
+    "ContextMemory",
+    "ContextualKnowledge",
+    "DeleteReport",
+    "EmbeddingModel",
+    "EraseResult",
+    "FlushReport",
+    "ForgetReport",
+    "HistoryPruneReport",
+    "KnowledgeCluster",
+    "KnowledgeSettings",
+    "LearningPattern",
+    "MaintenanceStep",
+    "Memory",
+    "MemoryChange",
+    "MemoryInput",
+    "MemoryLink",
+    "MemorySummary",
+    "PendingEmbedding",
+    "Preference",
+    "PreferenceChange",
+    "PreferenceUpdate",
+    "ReclusterReport",
+    "ReembedStatus",
+    "ReembedSwitch",
+    "RelatedMemory",
+    "SearchHit",
+    "Session",
+    "StoreResult",
+    "Turn",
+    "TurnStored",
+]

@@ -145,6 +145,13 @@ begin
             errcode = 'PC003', message = 'embedding and embedding_model go together';
     end if;
     perform pgcortex.check_embedding(store_conversation_turn.embedding);
+    if store_conversation_turn.embedding is not null then
+        -- Registered (PC013), of its model's dimensions (PC010).
+        perform pgcortex.model_vector(
+            store_conversation_turn.embedding,
+            pgcortex.embedding_model_sql(store_conversation_turn.embedding_model)
+        );
+    end if;
 
     if store_conversation_turn.session_id is not null then
         -- The row lock serialises turns of one session: message_count stays exact.

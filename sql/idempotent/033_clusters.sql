@@ -310,8 +310,8 @@ begin
         update pgcortex.knowledge_clusters as c set
             centroid = public.l2_normalize(
                 c.centroid operator(public.*) pg_catalog.array_fill(
-                    c.member_count::real, array[384]
-                )::public.vector(384)
+                    c.member_count::real, array[public.vector_dims(c.centroid)]
+                )::public.vector
                 operator(public.+) a.s
             ),
             member_count = c.member_count + a.n,
@@ -900,6 +900,18 @@ stable
 security definer  -- uses knowledge_clusters: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
+    -- The query vector, checked for its model first (PC010 dimensions, PC011
+    -- values, PC013 unknown model), in a statement of its own so that it is
+    -- checked even when the namespace has no cluster.
+    select
+        pgcortex.model_vector(
+            get_knowledge_clusters.query_embedding,
+            pgcortex.embedding_model_sql(
+                coalesce(get_knowledge_clusters.embedding_model, pgcortex.namespace_embedding_model())
+            )
+        )
+    where get_knowledge_clusters.query_embedding is not null;
+
     with q as (
         select
             pg_catalog.lower(get_knowledge_clusters.query) as text,
@@ -907,7 +919,7 @@ begin atomic
                 select l.lexeme
                 from unnest(pg_catalog.to_tsvector('english'::regconfig, coalesce(get_knowledge_clusters.query, ''))) as l
             ) as lexemes,
-            pgcortex.check_embedding(get_knowledge_clusters.query_embedding) as embedding
+            get_knowledge_clusters.query_embedding as embedding
     ),
 
     scored as (

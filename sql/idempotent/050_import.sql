@@ -218,7 +218,12 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _model text := pgcortex.namespace_embedding_model();
+    -- The namespace's model once it has one (not the deployment default: the
+    -- first embedding imported into an empty namespace chooses it).
+    _model text := (
+        select n.embedding_model from pgcortex.namespace_embedding_models as n
+        where n.namespace = pgcortex.current_namespace()
+    );
     _bad record;
 begin
     perform pgcortex.import_check_batch(import_memories.source, import_memories.items);
@@ -273,6 +278,11 @@ begin
         where r.embedding is not null and r.embedding_model is not null and r.outcome is null
         order by r.o limit 1
     ));
+    if _model is not null and exists (select from pgcortex.embedding_models as e where e.name = _model) then
+        insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+        values (_ns, _model)
+        on conflict (namespace) do nothing;
+    end if;
     update pg_temp.pgcortex_import_memories as r
     set reason = case
         when r.legacy_id is null then 'legacy id is missing'
@@ -292,6 +302,16 @@ begin
         when r.has_embedding and r.embedding is null then 'embedding is not a list of numbers'
         when pgcortex.embedding_problem(r.embedding) is not null then pgcortex.embedding_problem(r.embedding)
         when r.embedding is not null and r.embedding_model is null then 'embedding without its model name'
+        when r.embedding is not null and not exists (
+            select from pgcortex.embedding_models as e where e.name = r.embedding_model
+        ) then pg_catalog.format('embedding model %s is not registered', r.embedding_model)
+        when r.embedding is not null and public.vector_dims(r.embedding) <> (
+            select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model
+        ) then pg_catalog.format(
+            'embedding has %s dimensions; model %s has %s', public.vector_dims(r.embedding),
+            r.embedding_model,
+            (select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model)
+        )
         when r.embedding is not null and r.embedding_model <> _model then pg_catalog.format(
             'embedding of model %s; this namespace holds embeddings of %s', r.embedding_model, _model)
         when r.expires_at is not null and r.expires_at <= r.created_at then 'expires_at is not later than created_at'

@@ -26,6 +26,7 @@ AREAS = (
     "pgcortex.cli.memories",
     "pgcortex.cli.knowledge",
     "pgcortex.cli.importing",
+    "pgcortex.cli.models",
     "pgcortex.cli.mcp_command",
 )
 

@@ -11,3 +11,4 @@ from .call import Call as Call
 from .core import *  # noqa: F403
 from .knowledge import *  # noqa: F403
 from .memories import *  # noqa: F403
+from .models import *  # noqa: F403
