@@ -287,3 +287,98 @@ async def test_readme_example_an_unrelated_memory_scores_near_zero(client: Clien
         "How long can we survive financially?", k=3, min_relevance=0.2
     )
     assert [h.id for h in relevant] == [answer.id]
+
+
+async def _common_word_namespace(client: Client) -> None:
+    # 1,000 memories: "Maria" in 300 (30 %: more than the text arm scores, 5 %, yet
+    # under half), "zorblax" in 2, the rest about something else.
+    items = [
+        MemoryInput(
+            f"Maria said item {i} about the garden" if i < 300 else f"Tom noted entry {i} on boats",
+            "conversation",
+            tags=["even" if i % 2 == 0 else "odd"],
+        )
+        for i in range(1000)
+    ]
+    items[10] = MemoryInput("Maria said zorblax cut its prices", "conversation", tags=["even"])
+    items[11] = MemoryInput("Zorblax is a competitor", "conversation", tags=["odd"])
+    await client.store_memories(items)
+
+
+async def test_text_arm_scores_the_rare_words_and_still_finds_common_only_matches(
+    client: Client,
+) -> None:
+    await _common_word_namespace(client)
+    # The rare word's memories first; the common word's fill the rest of k.
+    hits = await client.search_memories("what did Maria say about zorblax", k=6, track=False)
+    assert len(hits) == 6
+    assert {h.content for h in hits[:2]} == {
+        "Maria said zorblax cut its prices",
+        "Zorblax is a competitor",
+    }
+    assert all("Maria" in h.content for h in hits[2:])
+    # A rare word that no memory holds: the memories whose only match is the common
+    # word are found, k of them.
+    hits = await client.search_memories("what did Maria say about quuxly", k=8, track=False)
+    assert len(hits) == 8
+    assert all(h.content.startswith("Maria said") for h in hits)
+    assert all(h.matched_by == "text" and (h.text_rank or 0) > 0 for h in hits)
+    # Only a common word (its memories are more than the arm scores): still k.
+    hits = await client.search_memories("Maria", k=10, track=False)
+    assert len(hits) == 10
+    assert all("Maria" in h.content for h in hits)
+    # Under a filter: exactly k, each passing it.
+    hits = await client.search_memories(
+        "what did Maria say about zorblax", k=5, tags_all=["odd"], track=False
+    )
+    assert len(hits) == 5
+    assert hits[0].content == "Zorblax is a competitor"
+    assert all("odd" in h.tags and "Maria" in h.content for h in hits[1:])
+
+
+async def test_access_counts_exact_and_read_by_index_after_plans_made_on_empty_tables(
+    client: Client, db: psycopg.Connection
+) -> None:
+    ids = [
+        m.id
+        for m in await client.store_memories(
+            [
+                MemoryInput(f"Fact {i} about the harbour", "business_fact", embedding=unit(i))
+                for i in range(30)
+            ],
+            embedding_model=MODEL,
+            dedup_near=False,
+        )
+    ]
+    db.execute("analyze pgcortex.memory_access, pgcortex.memory_access_log")  # both empty
+    search = (
+        "select id, access_count from pgcortex.search_memories("
+        "query_text => 'harbour', query_embedding => %s::public.vector,"
+        " embedding_model => %s, k => 30,"
+        " track => %s)"
+    )
+    q = "[" + ",".join(str(float(x)) for x in unit(0)) + "]"
+    # This session's plans are made now, on the empty access tables.
+    assert all(r[1] == 0 for r in db.execute(search, (q, MODEL, False)).fetchall())
+    # Reads fill the tables: 3 tracked searches (every memory), 2 folded, 1 pending.
+    for _ in range(2):
+        db.execute(search, (q, MODEL, True))
+    db.execute("select pgcortex.maint_flush_access()")
+    db.execute(search, (q, MODEL, True))
+    db.execute("select pgcortex.track_access(%s)", ([ids[0], ids[0]],))
+    # The search's own scans: the backend's pending table statistics before and after.
+    scans = (
+        "select relname, seq_scan, idx_scan from pg_stat_xact_user_tables"
+        " where schemaname = 'pgcortex' and relname in ('memory_access', 'memory_access_log')"
+        " order by relname"
+    )
+    with db.transaction():
+        before = db.execute(scans).fetchall()
+        rows = dict(db.execute(search, (q, MODEL, False)).fetchall())
+        after = db.execute(scans).fetchall()
+    assert rows == {i: (5 if i == ids[0] else 3) for i in ids}
+    assert [r[0] for r in after] == ["memory_access", "memory_access_log"]
+    seq = [a[1] - (b[1] if b else 0) for a, b in zip(after, before + [None] * 2, strict=False)]
+    idx = [a[2] - (b[2] if b else 0) for a, b in zip(after, before + [None] * 2, strict=False)]
+    assert seq == [0, 0], (before, after)
+    assert all(i > 0 for i in idx), (before, after)
