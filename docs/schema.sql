@@ -4921,7 +4921,11 @@ begin
             -- BM25 is small whatever their order (the fusion below measures
             -- each candidate exactly), and scoring the many of them read
             -- every one's full-text vector: the search cost twice as much.
-            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
+            -- Not when the vector arm holds k candidates already: then these
+            -- added nothing (LoCoMo recall equal or better without them).
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n
+                and coalesce(pg_catalog.cardinality(_vec_ids), 0) < search_memories.k
+            then
                 execute 'select array(select m.id from pgcortex.memories as m where '
                     || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
                     ' and not (m.id = any($23)) '
@@ -4984,6 +4988,7 @@ begin
             from pg_catalog.unnest(m.content_tsv) as u
             inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
                 on u.lexeme = q.lex
+            where _qlex is not null  -- no query text: no full-text vector is read
         ) as tm on true
         where
             m.namespace = _ns

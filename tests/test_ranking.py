@@ -323,6 +323,16 @@ async def test_text_arm_scores_the_rare_words_and_still_finds_common_only_matche
     assert len(hits) == 8
     assert all(h.content.startswith("Maria said") for h in hits)
     assert all(h.matched_by == "text" and (h.text_rank or 0) > 0 for h in hits)
+    # The same with a query embedding, where no memory has one: still k.
+    hits = await client.search_memories(
+        "what did Maria say about quuxly",
+        query_embedding=unit(5),
+        embedding_model=MODEL,
+        k=8,
+        track=False,
+    )
+    assert len(hits) == 8
+    assert all(h.content.startswith("Maria said") for h in hits)
     # Only a common word (its memories are more than the arm scores): still k.
     hits = await client.search_memories("Maria", k=10, track=False)
     assert len(hits) == 10

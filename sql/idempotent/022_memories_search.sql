@@ -14,8 +14,9 @@
 --                full-text form (see search_tsquery) that hold one of its
 --                rarest words (the rarest first, while together they are held
 --                by at most max(n, 5 % of the memories), and each by at most
---                half), at most that many scored; then, when fewer than n,
---                the other matches by content_hash.
+--                half), at most that many scored; then, when fewer than n
+--                and the vector arm has fewer than k, the other matches by
+--                content_hash.
 --   Every candidate of either list is then measured by both arms:
 --   vector_evidence = max(0, cosine similarity to the query embedding)
 --   bm25            = sum over the query's lexemes t that the memory holds of
@@ -694,7 +695,11 @@ begin
             -- BM25 is small whatever their order (the fusion below measures
             -- each candidate exactly), and scoring the many of them read
             -- every one's full-text vector: the search cost twice as much.
-            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
+            -- Not when the vector arm holds k candidates already: then these
+            -- added nothing (LoCoMo recall equal or better without them).
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n
+                and coalesce(pg_catalog.cardinality(_vec_ids), 0) < search_memories.k
+            then
                 execute 'select array(select m.id from pgcortex.memories as m where '
                     || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
                     ' and not (m.id = any($23)) '
@@ -757,6 +762,7 @@ begin
             from pg_catalog.unnest(m.content_tsv) as u
             inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
                 on u.lexeme = q.lex
+            where _qlex is not null  -- no query text: no full-text vector is read
         ) as tm on true
         where
             m.namespace = _ns
