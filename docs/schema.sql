@@ -4893,6 +4893,12 @@ begin
                 totals.n
             into _idf, _avglen, _core, _docs
             from totals;
+            -- A websearch query (quotes, -word, or; the test of search_tsquery)
+            -- keeps its whole query: a word it excludes must not choose the
+            -- candidates. The scan stays bounded.
+            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+                _core := null;
+            end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
             _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the

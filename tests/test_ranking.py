@@ -394,3 +394,32 @@ async def test_access_counts_exact_and_read_by_index_after_plans_made_on_empty_t
         seq0, idx0 = before.get(table, (0, 0))
         assert seq - seq0 == 0, (table, before, after)  # no sequential scan
         assert idx - idx0 > 0, (table, before, after)  # read by index
+
+
+async def test_a_word_a_websearch_query_excludes_does_not_choose_the_candidates(
+    client: Client,
+) -> None:
+    # "blue green" in 60 of 200 memories (more than the text arm scores by rare words),
+    # "fridays" in one: the rarest word of the query is the one it excludes. The
+    # vector arm's candidates are the other memories (mildly like the query vector).
+    q = unit(5)
+    items = [
+        MemoryInput(f"Blue green release step {i}", "process_knowledge", embedding=unit(3000 + i))
+        if i < 60
+        else MemoryInput(
+            f"Harbour inventory line {i}", "process_knowledge", embedding=near(q, 0.3, i)
+        )
+        for i in range(200)
+    ]
+    items[0] = MemoryInput(
+        "The team ships blue green on Fridays", "process_knowledge", embedding=unit(3000)
+    )
+    await client.store_memories(items, embedding_model=MODEL, dedup_near=False)
+    hits = await client.search_memories(
+        '"blue green" -fridays', query_embedding=q, embedding_model=MODEL, k=5, track=False
+    )
+    assert len(hits) == 5
+    assert all(h.content.startswith("Blue green release step") for h in hits), [
+        h.content for h in hits
+    ]
+    assert all((h.text_rank or 0) > 0 for h in hits)

@@ -14,7 +14,8 @@
 --                full-text form (see search_tsquery) that hold one of its
 --                rarest words (the rarest first, while together they are held
 --                by at most max(n, 5 % of the memories), and each by at most
---                half), at most that many scored; then, when fewer than n
+--                half; a websearch query keeps all its words), at most that
+--                many scored; then, when fewer than n
 --                and the vector arm has fewer than k, the other matches by
 --                content_hash.
 --   Every candidate of either list is then measured by both arms:
@@ -667,6 +668,12 @@ begin
                 totals.n
             into _idf, _avglen, _core, _docs
             from totals;
+            -- A websearch query (quotes, -word, or; the test of search_tsquery)
+            -- keeps its whole query: a word it excludes must not choose the
+            -- candidates. The scan stays bounded.
+            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+                _core := null;
+            end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
             _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the
