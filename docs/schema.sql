@@ -106,7 +106,7 @@ CREATE DOMAIN pgcortex.namespace_name AS text
 COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or tenant scope of every row. 1 to 128 characters, no control characters.';
 
 CREATE FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_seqscan TO 'off'

@@ -119,7 +119,9 @@ create or replace function pgcortex.access_totals_of(namespace text, memory_ids 
 returns table (memory_id uuid, access_count bigint, last_accessed timestamptz)
 language plpgsql
 stable
-security invoker  -- its callers are security definer; row-level security holds for anyone else
+-- Their forced row-level security holds it to the session's namespace,
+-- whatever namespace is passed.
+security definer  -- uses memory_access, memory_access_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
