@@ -136,6 +136,31 @@ CREATE DOMAIN pgcortex.namespace_name AS text
 
 COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or tenant scope of every row. 1 to 128 characters, no control characters.';
 
+CREATE FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    AS $$
+#variable_conflict use_column
+begin
+    return query
+    select x.memory_id, sum(x.n)::bigint, max(x.at)
+    from (
+        select a.memory_id, a.access_count as n, a.last_accessed as at
+        from pgcortex.memory_access as a
+        where a.namespace = access_totals_of.namespace and a.memory_id = any(access_totals_of.memory_ids)
+        union all
+        select g.memory_id, 1::bigint, g.accessed_at
+        from pgcortex.memory_access_log as g
+        where g.namespace = access_totals_of.namespace and g.memory_id = any(access_totals_of.memory_ids)
+    ) as x
+    group by x.memory_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+
 CREATE FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4670,12 +4695,9 @@ begin
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join lateral (
-        select t.access_count, t.last_accessed
-        from pgcortex.memory_access_totals as t
-        where t.namespace = m.namespace and t.memory_id = m.id
-        offset 0  -- a look-up by key, not a join over the namespace's counts
-    ) as acc on true
+    left join pgcortex.access_totals_of(
+        (select pgcortex.current_namespace()), memory_rows.memory_ids
+    ) as acc on m.id = acc.memory_id
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
         from (
@@ -4932,6 +4954,11 @@ declare
     _ideal float8;
     _core text;
     _txt_more uuid [];
+    _docs bigint;
+    -- The text arm scores at most _scan memories: this share of the
+    -- namespace's memories, or n when that is more (docs/performance.md).
+    _scan_share constant float8 := 0.05;
+    _scan bigint;
     _k1 float8;
     _b float8;
     _where text;
@@ -5209,19 +5236,42 @@ begin
                     from df order by df.o
                 ),
                 case when totals.n > 0 then greatest(totals.len::float8 / totals.n, 1) else 1 end,
-                -- The query's informative words: held by at most half of the
-                -- memories (idf above ln 2), when some are not.
-                case when exists (select from df where df.d * 2 > totals.n) then (
-                    select pg_catalog.string_agg(pg_catalog.quote_literal(df.x), ' | ' order by df.o)
-                    from df
-                    where df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0
-                ) end
-            into _idf, _avglen, _core
+                -- The words the candidates come from: the query's informative
+                -- words (held by at most half of the memories, idf above ln 2),
+                -- the rarest first, as many as together are held by at most
+                -- _scan memories (the rarest one always); null when that is
+                -- every word. A word most memories hold (a speaker's name)
+                -- would make the arm score all of them.
+                (
+                    select case when pg_catalog.bool_and(c.kept) then null else
+                        pg_catalog.string_agg(pg_catalog.quote_literal(c.x), ' | ' order by c.o)
+                            filter (where c.kept) end
+                    from (
+                        select
+                            df.x,
+                            df.o,
+                            df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0 and (
+                                sum(df.d) over (order by df.d, df.o)
+                                <= greatest(_n, _scan_share * totals.n)
+                                or row_number() over (order by df.d, df.o) = 1
+                            ) as kept
+                        from df
+                    ) as c
+                ),
+                totals.n
+            into _idf, _avglen, _core, _docs
             from totals;
+            -- A websearch query (quotes, -word, or; the test of search_tsquery)
+            -- keeps its whole query: a word it excludes must not choose the
+            -- candidates. The scan stays bounded.
+            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+                _core := null;
+            end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
+            _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the
-            -- query's informative words ($22: all its words when none is held
-            -- by most memories).
+            -- query's rarest words ($22: all its words when they all fit),
+            -- at most _scan of them scored ($24).
             execute 'select array(select s.id from (select m.id, m.content_hash, (select '
                 'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
                 'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
@@ -5229,7 +5279,7 @@ begin
                 'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
                 'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
                 || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
-                ' and m.content_tsv operator(pg_catalog.@@) $22) as s '
+                ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
                 'order by s.bm25 desc nulls last, s.content_hash limit $16)'
             into _txt_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
@@ -5238,14 +5288,18 @@ begin
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
                 search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
-                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq);
-            -- Fewer than n: then memories matching only through words most
-            -- memories hold (a speaker's name), in content-hash order (read
+                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
+            -- Fewer than n: then memories matching only through the query's
+            -- commoner words (a speaker's name), in content-hash order (read
             -- from the index and the row, not the full-text vector). Their
             -- BM25 is small whatever their order (the fusion below measures
             -- each candidate exactly), and scoring the many of them read
             -- every one's full-text vector: the search cost twice as much.
-            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
+            -- Not when the vector arm holds k candidates already: then these
+            -- added nothing (LoCoMo recall equal or better without them).
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n
+                and coalesce(pg_catalog.cardinality(_vec_ids), 0) < search_memories.k
+            then
                 execute 'select array(select m.id from pgcortex.memories as m where '
                     || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
                     ' and not (m.id = any($23)) '
@@ -5295,12 +5349,9 @@ begin
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
             ) as tag_hit
         from pgcortex.memories as m
-        left join lateral (
-            select t.access_count, t.last_accessed
-            from pgcortex.memory_access_totals as t
-            where t.namespace = m.namespace and t.memory_id = m.id
-            offset 0  -- a look-up by key, not a join over the namespace's counts
-        ) as acc on true
+        left join pgcortex.access_totals_of(
+            _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
+        ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25.
             select
@@ -5313,6 +5364,7 @@ begin
             from pg_catalog.unnest(m.content_tsv) as u
             inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
                 on u.lexeme = q.lex
+            where _qlex is not null  -- no query text: no full-text vector is read
         ) as tm on true
         where
             m.namespace = _ns
@@ -5430,12 +5482,9 @@ begin
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
-            left join lateral (
-                select t.access_count, t.last_accessed
-                from pgcortex.memory_access_totals as t
-                where t.namespace = m.namespace and t.memory_id = m.id
-                offset 0  -- a look-up by key, not a join over the namespace's counts
-            ) as acc on true
+            left join pgcortex.access_totals_of(
+                _ns, array(select h.other from hop as h)
+            ) as acc on m.id = acc.memory_id
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
         );

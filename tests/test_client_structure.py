@@ -44,6 +44,7 @@ NOT_CALLED_BY_THE_CLIENT = {
     "normalize_tags": "normalisation inside the store functions",
     # row builders and steps of the API functions
     "memory_rows": "row builder of get_memory, get_memories, list_memories",
+    "access_totals_of": "access counts inside memory_rows and search_memories",
     "forget_memories": "the delete step of delete_memory, delete_memories, maint_forget",
     "search_tsquery": "query parser of search_memories",
     "set_change_context": "history context set by the writing functions",

@@ -287,3 +287,139 @@ async def test_readme_example_an_unrelated_memory_scores_near_zero(client: Clien
         "How long can we survive financially?", k=3, min_relevance=0.2
     )
     assert [h.id for h in relevant] == [answer.id]
+
+
+async def _common_word_namespace(client: Client) -> None:
+    # 1,000 memories: "Maria" in 300 (30 %: more than the text arm scores, 5 %, yet
+    # under half), "zorblax" in 2, the rest about something else.
+    items = [
+        MemoryInput(
+            f"Maria said item {i} about the garden" if i < 300 else f"Tom noted entry {i} on boats",
+            "conversation",
+            tags=["even" if i % 2 == 0 else "odd"],
+        )
+        for i in range(1000)
+    ]
+    items[10] = MemoryInput("Maria said zorblax cut its prices", "conversation", tags=["even"])
+    items[11] = MemoryInput("Zorblax is a competitor", "conversation", tags=["odd"])
+    await client.store_memories(items)
+
+
+async def test_text_arm_scores_the_rare_words_and_still_finds_common_only_matches(
+    client: Client,
+) -> None:
+    await _common_word_namespace(client)
+    # The rare word's memories first; the common word's fill the rest of k.
+    hits = await client.search_memories("what did Maria say about zorblax", k=6, track=False)
+    assert len(hits) == 6
+    assert {h.content for h in hits[:2]} == {
+        "Maria said zorblax cut its prices",
+        "Zorblax is a competitor",
+    }
+    assert all("Maria" in h.content for h in hits[2:])
+    # A rare word that no memory holds: the memories whose only match is the common
+    # word are found, k of them.
+    hits = await client.search_memories("what did Maria say about quuxly", k=8, track=False)
+    assert len(hits) == 8
+    assert all(h.content.startswith("Maria said") for h in hits)
+    assert all(h.matched_by == "text" and (h.text_rank or 0) > 0 for h in hits)
+    # The same with a query embedding, where no memory has one: still k.
+    hits = await client.search_memories(
+        "what did Maria say about quuxly",
+        query_embedding=unit(5),
+        embedding_model=MODEL,
+        k=8,
+        track=False,
+    )
+    assert len(hits) == 8
+    assert all(h.content.startswith("Maria said") for h in hits)
+    # Only a common word (its memories are more than the arm scores): still k.
+    hits = await client.search_memories("Maria", k=10, track=False)
+    assert len(hits) == 10
+    assert all("Maria" in h.content for h in hits)
+    # Under a filter: exactly k, each passing it.
+    hits = await client.search_memories(
+        "what did Maria say about zorblax", k=5, tags_all=["odd"], track=False
+    )
+    assert len(hits) == 5
+    assert hits[0].content == "Zorblax is a competitor"
+    assert all("odd" in h.tags and "Maria" in h.content for h in hits[1:])
+
+
+async def test_access_counts_exact_and_read_by_index_after_plans_made_on_empty_tables(
+    client: Client, db: psycopg.Connection
+) -> None:
+    ids = [
+        m.id
+        for m in await client.store_memories(
+            [
+                MemoryInput(f"Fact {i} about the harbour", "business_fact", embedding=unit(i))
+                for i in range(30)
+            ],
+            embedding_model=MODEL,
+            dedup_near=False,
+        )
+    ]
+    db.execute("analyze pgcortex.memory_access, pgcortex.memory_access_log")  # both empty
+    search = (
+        "select id, access_count from pgcortex.search_memories("
+        "query_text => 'harbour', query_embedding => %s::public.vector,"
+        " embedding_model => %s, k => 30,"
+        " track => %s)"
+    )
+    q = "[" + ",".join(str(float(x)) for x in unit(0)) + "]"
+    # This session's plans are made now, on the empty access tables.
+    assert all(r[1] == 0 for r in db.execute(search, (q, MODEL, False)).fetchall())
+    # Reads fill the tables: 3 tracked searches (every memory), 2 folded, 1 pending.
+    for _ in range(2):
+        db.execute(search, (q, MODEL, True))
+    db.execute("select pgcortex.maint_flush_access()")
+    db.execute(search, (q, MODEL, True))
+    db.execute("select pgcortex.track_access(%s)", ([ids[0], ids[0]],))
+    # The search's own scans: the backend's pending table statistics before and after.
+    scans = (
+        "select relname, seq_scan, idx_scan from pg_stat_xact_user_tables"
+        " where schemaname = 'pgcortex' and relname in ('memory_access', 'memory_access_log')"
+        " order by relname"
+    )
+    with db.transaction():
+        before = {r[0]: (r[1], r[2]) for r in db.execute(scans).fetchall()}
+        rows: dict[object, int] = {
+            r[0]: r[1] for r in db.execute(search, (q, MODEL, False)).fetchall()
+        }
+        after = {r[0]: (r[1], r[2]) for r in db.execute(scans).fetchall()}
+    assert rows == {i: (5 if i == ids[0] else 3) for i in ids}
+    assert sorted(after) == ["memory_access", "memory_access_log"]
+    for table, (seq, idx) in after.items():
+        seq0, idx0 = before.get(table, (0, 0))
+        assert seq - seq0 == 0, (table, before, after)  # no sequential scan
+        assert idx - idx0 > 0, (table, before, after)  # read by index
+
+
+async def test_a_word_a_websearch_query_excludes_does_not_choose_the_candidates(
+    client: Client,
+) -> None:
+    # "blue green" in 60 of 200 memories (more than the text arm scores by rare words),
+    # "fridays" in one: the rarest word of the query is the one it excludes. The
+    # vector arm's candidates are the other memories (mildly like the query vector).
+    q = unit(5)
+    items = [
+        MemoryInput(f"Blue green release step {i}", "process_knowledge", embedding=unit(3000 + i))
+        if i < 60
+        else MemoryInput(
+            f"Harbour inventory line {i}", "process_knowledge", embedding=near(q, 0.3, i)
+        )
+        for i in range(200)
+    ]
+    items[0] = MemoryInput(
+        "The team ships blue green on Fridays", "process_knowledge", embedding=unit(3000)
+    )
+    await client.store_memories(items, embedding_model=MODEL, dedup_near=False)
+    hits = await client.search_memories(
+        '"blue green" -fridays', query_embedding=q, embedding_model=MODEL, k=5, track=False
+    )
+    assert len(hits) == 5
+    assert all(h.content.startswith("Blue green release step") for h in hits), [
+        h.content for h in hits
+    ]
+    assert all((h.text_rank or 0) > 0 for h in hits)
