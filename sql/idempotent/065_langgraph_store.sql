@@ -286,9 +286,205 @@ end;
 comment on function pgcortex.store_expiry(double precision, timestamptz) is
 'Helper of the store functions: as_of plus ttl_minutes (fractional minutes); null when ttl_minutes is null.';
 
+-- name: store_put_vectors
+-- Replaces the vectors of an item: one per field, of the model (checked and
+-- normalised as the model says); none when embeddings is null.
+create or replace function pgcortex.store_put_vectors(
+    path text [],
+    key text,
+    index_fields text [],
+    embeddings public.vector [],
+    embedding_model text
+)
+returns integer
+language plpgsql
+volatile
+security definer  -- writes store_item_vectors: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+begin
+    delete from pgcortex.store_item_vectors as v
+    where v.namespace = _ns and v.path = store_put_vectors.path and v.key = store_put_vectors.key;
+    if store_put_vectors.embeddings is null then
+        return 0;
+    end if;
+    insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
+    select
+        _ns,
+        store_put_vectors.path,
+        store_put_vectors.key,
+        f.field,
+        store_put_vectors.embedding_model,
+        pgcortex.model_vector(
+            f.embedding,
+            pgcortex.embedding_model_sql(store_put_vectors.embedding_model),
+            pg_catalog.format('embeddings[%s]', f.ord)
+        )
+    from pg_catalog.unnest(store_put_vectors.index_fields, store_put_vectors.embeddings)
+        with ordinality as f (field, embedding, ord);
+    get diagnostics _n = row_count;
+    return _n;
+end
+$$;
+
+comment on function pgcortex.store_put_vectors(text [], text, text [], public.vector [], text) is
+'Helper of pgcortex.store_put: replaces the vectors of the item at (path, key) with one per index_fields name (embeddings of embedding_model, checked for it: PC010, PC011, PC013); returns how many.';
+
+-- name: store_vector_candidates
+-- The items nearest to the query embedding among those under the prefix that
+-- meet the filter: at least wanted items (all there are when fewer), each
+-- with the similarity of its nearest vector, as a JSON array of
+-- [path, key, score]. Reads the model's HNSW index (iterative scan, filtered),
+-- widening the candidate set until it holds wanted distinct items.
+create or replace function pgcortex.store_vector_candidates(
+    query_embedding public.vector,
+    embedding_model text,
+    path_prefix text [],
+    filter jsonb,
+    wanted integer,
+    omit_expired boolean,
+    as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security definer  -- reads store_items, store_item_vectors: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _m record;
+    _q public.vector;
+    _k integer := greatest(store_vector_candidates.wanted * 2, 20);
+    _rows bigint;
+    _found jsonb;
+    _sql text;
+    _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
+    _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
+begin
+    select * into _m from pgcortex.embedding_model_sql(store_vector_candidates.embedding_model);
+    _q := pgcortex.model_vector(
+        store_vector_candidates.query_embedding,
+        pgcortex.embedding_model_sql(store_vector_candidates.embedding_model),
+        'query_embedding'
+    );
+    if store_vector_candidates.wanted <= 0 then
+        return '[]';
+    end if;
+    -- The model's index is used when the statement names its expression and
+    -- predicate as constants: (embedding::<type>) <op> ... where embedding_model = '<name>'.
+    _sql := pg_catalog.format(
+        'select coalesce(pg_catalog.sum(g.n), 0), coalesce(pg_catalog.jsonb_agg('
+        'pg_catalog.jsonb_build_array(g.path, g.key, %s) order by g.dist, g.path, g.key), ''[]'') '
+        'from (select s.path, s.key, pg_catalog.min(s.dist) as dist, pg_catalog.count(*) as n '
+        'from (select v.path, v.key, (v.embedding::%2$s) %3$s ($1::%2$s) as dist '
+        'from pgcortex.store_item_vectors as v '
+        'inner join pgcortex.store_items as i '
+        'on i.namespace = v.namespace and i.path = v.path and i.key = v.key '
+        'where v.namespace = $2 and v.embedding_model = %4$s and v.path[1:$3] = $4 '
+        'and ($5::jsonb is null or pgcortex.store_filter_matches(i.value_jsonb, $5)) '
+        'and (not $6 or i.expires_at is null or i.expires_at > $7) '
+        'order by (v.embedding::%2$s) %3$s ($1::%2$s) limit $8) as s '
+        'group by s.path, s.key) as g',
+        case _m.distance
+            when 'cosine' then '1 - g.dist'
+            when 'inner_product' then '-g.dist'
+            else '-g.dist'
+        end,
+        _m.vector_type,
+        _m.operator_sql,
+        _m.name_literal
+    );
+    perform pg_catalog.set_config(
+        'hnsw.ef_search', least(greatest(_k, 40), 1000)::text, true
+    );
+    perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    loop
+        execute _sql into _rows, _found
+        using
+            _q,
+            _ns,
+            pg_catalog.cardinality(store_vector_candidates.path_prefix),
+            store_vector_candidates.path_prefix,
+            store_vector_candidates.filter,
+            store_vector_candidates.omit_expired,
+            store_vector_candidates.as_of,
+            _k;
+        -- Fewer vector rows than asked: there are no more. Otherwise widen until
+        -- the rows hold enough distinct items (items have several vectors).
+        exit when _rows < _k or pg_catalog.jsonb_array_length(_found) >= store_vector_candidates.wanted;
+        _k := _k * 4;
+    end loop;
+    perform pg_catalog.set_config('hnsw.ef_search', _old_ef, true);
+    perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
+    return _found;
+end
+$$;
+
+comment on function pgcortex.store_vector_candidates(
+    public.vector, text, text [], jsonb, integer, boolean, timestamptz
+) is
+'Helper of pgcortex.store_search: the items of the current namespace under path_prefix meeting filter (and live, with omit_expired) nearest to query_embedding by their nearest vector of embedding_model, read through the model''s HNSW index (iterative scan, widened until at least wanted distinct items, or all): a JSON array of [path, key, score], best first; score is cosine similarity, inner product or minus the L2 distance.';
+
 -- ===========================================================================
 -- API
 -- ===========================================================================
+
+-- name: store_embedding_model
+-- The embedding model of a store's index config: registered (dimensions,
+-- distance, storage; under the name given, or one made of them), with the
+-- store's HNSW index for it. Returns the model's name.
+create or replace function pgcortex.store_embedding_model(
+    dimensions integer,
+    distance text default 'cosine',
+    storage text default 'vector',
+    embedding_model text default null
+)
+returns text
+language plpgsql
+volatile
+security definer  -- creates the model's index on store_item_vectors: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _name text := coalesce(
+        store_embedding_model.embedding_model,
+        pg_catalog.format(
+            'store-%s-%s-%s',
+            store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
+        )
+    );
+    _m record;
+    _index text;
+begin
+    perform pgcortex.register_embedding_model(
+        name => _name,
+        dimensions => store_embedding_model.dimensions,
+        distance => store_embedding_model.distance,
+        storage => store_embedding_model.storage,
+        normalize_vectors => false,
+        create_index => false
+    );
+    select * into _m from pgcortex.embedding_model_sql(_name);
+    _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
+    if pg_catalog.to_regclass('pgcortex.' || _index) is null then
+        -- One builder at a time; the second finds it built.
+        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.store_embedding_model'));
+        execute pg_catalog.format(
+            'create index if not exists %I on pgcortex.store_item_vectors using hnsw '
+            '((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s',
+            _index, _m.vector_type, _m.opclass, _m.name_literal
+        );
+    end if;
+    return _name;
+end
+$$;
+
+comment on function pgcortex.store_embedding_model(integer, text, text, text) is
+'The embedding model of a store''s index config: registers it in pgcortex.embedding_models (pgcortex.register_embedding_model: dimensions, distance cosine, inner_product or l2, storage vector or halfvec) under embedding_model, or by default store-<storage>-<distance>-<dimensions>, and creates the HNSW index of its vectors on pgcortex.store_item_vectors (store_item_vectors_m<model_id>_hnsw_idx) when missing. Returns the model''s name, to pass to pgcortex.store_put and pgcortex.store_search. PC003/PC004 bad specification, PC014 the name is registered with another one.';
 
 -- name: store_put
 -- Puts an item: inserts it, or replaces the value of the item with the same
@@ -299,6 +495,9 @@ create or replace function pgcortex.store_put(
     key text,
     value json,
     ttl_minutes double precision default null,
+    index_fields text [] default null,
+    embeddings public.vector [] default null,
+    embedding_model text default null,
     as_of timestamptz default pg_catalog.now()
 )
 returns table (created_at timestamptz, updated_at timestamptz, expires_at timestamptz)
@@ -326,6 +525,20 @@ begin
             hint = 'delete an item with pgcortex.store_delete';
     end if;
     _value := pgcortex.session_item_jsonb(store_put.value);
+    if coalesce(pg_catalog.cardinality(store_put.index_fields), 0)
+        <> coalesce(pg_catalog.cardinality(store_put.embeddings), 0)
+        or (store_put.embeddings is not null) <> (store_put.embedding_model is not null) then
+        raise exception using
+            errcode = 'PC003',
+            message = 'index_fields, embeddings and embedding_model go together, one field per embedding';
+    end if;
+    if store_put.index_fields is not null and (
+        pg_catalog.array_position(store_put.index_fields, null) is not null
+        or (select pg_catalog.count(distinct f) from pg_catalog.unnest(store_put.index_fields) as f)
+        <> pg_catalog.cardinality(store_put.index_fields)
+    ) then
+        raise exception using errcode = 'PC003', message = 'index_fields must be distinct, none null';
+    end if;
     if pg_catalog.octet_length(pg_catalog.array_to_string(store_put.path, '/'))
         + pg_catalog.octet_length(store_put.key) > 2000 then
         raise exception using
@@ -346,11 +559,17 @@ begin
         ttl_minutes = excluded.ttl_minutes,
         expires_at = excluded.expires_at
     returning i.created_at, i.updated_at, i.expires_at;
+    perform pgcortex.store_put_vectors(
+        store_put.path, store_put.key, store_put.index_fields, store_put.embeddings,
+        store_put.embedding_model
+    );
 end
 $$;
 
-comment on function pgcortex.store_put(text [], text, json, double precision, timestamptz) is
-'Puts an item of the key-value store (the LangGraph store) at (path, key) in the current namespace: a new item, or the whole value of the existing one replaced (created_at stays, updated_at becomes as_of). value: a JSON object, kept as its exact text. ttl_minutes (fractional): the item expires that long after as_of (and after each refreshing read); null: never. Returns created_at, updated_at, expires_at. PC003 bad path or key, PC004 ttl out of range, PC023 value not an object.';
+comment on function pgcortex.store_put(
+    text [], text, json, double precision, text [], public.vector [], text, timestamptz
+) is
+'Puts an item of the key-value store (the LangGraph store) at (path, key) in the current namespace: a new item, or the whole value of the existing one replaced (created_at stays, updated_at becomes as_of). value: a JSON object, kept as its exact text. ttl_minutes (fractional): the item expires that long after as_of (and after each refreshing read); null: never. embeddings (of embedding_model, see pgcortex.store_embedding_model), one per name of index_fields (the part of the value each was made from), replace the item''s vectors; without them the item has none (a query search returns it after the items it ranks, score null). Returns created_at, updated_at, expires_at. PC003 bad path or key, PC004 ttl out of range, PC023 value not an object.';
 
 -- name: store_delete
 -- Deletes the item at (path, key); true when there was one.
@@ -435,16 +654,21 @@ comment on function pgcortex.store_get(text [], text, boolean, boolean, timestam
 'The store item at (path, key) of the current namespace: its value (its exact JSON text), created_at, updated_at and expires_at; or no row. refresh_ttl (default true): an item with a ttl expires ttl_minutes after as_of again. omit_expired: an item past its expiry that the sweeper has not deleted yet is neither returned nor refreshed (by default it is returned). PC003 bad path.';
 
 -- name: store_search
--- The items under a path prefix that meet the value filter, a page of them.
--- Without a query: newest first (updated_at), score null. With query text
--- (and no query embedding): the items whose string values match it as full
--- text come first, by text rank (score: ts_rank_cd), then the others (score
--- null), newest first. refresh_ttl and omit_expired as in pgcortex.store_get,
+-- The items under a path prefix that meet the value filter, a page of them,
+-- best first. With a query embedding (of the store's embedding model): the
+-- items ranked by their nearest vector (the model's HNSW index, filtered),
+-- score the similarity of the model's distance; then the items without a
+-- vector of the model, score null. With query text alone: the items whose
+-- string values match it as full text first (score: text rank), then the rest
+-- (score null). Unscored items come newest first (text matches first when
+-- there is query text). refresh_ttl and omit_expired as in pgcortex.store_get,
 -- for the items returned.
 create or replace function pgcortex.store_search(
     path_prefix text [] default '{}',
     filter jsonb default null,
     query text default null,
+    query_embedding public.vector default null,
+    embedding_model text default null,
     page_size integer default 10,
     page_offset integer default 0,
     refresh_ttl boolean default true,
@@ -461,7 +685,7 @@ returns table (
 )
 language plpgsql
 volatile
-security definer  -- reads and refreshes store_items: closed to pgcortex_app
+security definer  -- reads and refreshes store_items, reads store_item_vectors: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
@@ -474,6 +698,8 @@ declare
     _filter jsonb := pgcortex.check_store_filter(store_search.filter);
     _omit boolean := coalesce(store_search.omit_expired, false);
     _tsq tsquery;
+    _scored jsonb := '[]';
+    _vector_mode boolean := store_search.query_embedding is not null;
 begin
     if store_search.page_size is null or store_search.page_size < 0 or store_search.page_size > 10000 then
         raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
@@ -484,11 +710,34 @@ begin
     if store_search.as_of is null then
         raise exception using errcode = 'PC003', message = 'as_of is required';
     end if;
+    if (store_search.query_embedding is null) <> (store_search.embedding_model is null) then
+        raise exception using
+            errcode = 'PC003', message = 'query_embedding and embedding_model go together';
+    end if;
     if pg_catalog.length(pg_catalog.btrim(coalesce(store_search.query, ''))) > 0 then
         _tsq := pgcortex.search_tsquery(store_search.query);
     end if;
+    if _vector_mode then
+        _scored := pgcortex.store_vector_candidates(
+            query_embedding => store_search.query_embedding,
+            embedding_model => store_search.embedding_model,
+            path_prefix => _prefix,
+            filter => _filter,
+            wanted => store_search.page_offset + store_search.page_size,
+            omit_expired => _omit,
+            as_of => store_search.as_of
+        );
+    end if;
     return query
-    with page as (
+    with scored as (
+        select
+            array(select pg_catalog.jsonb_array_elements_text(e.value -> 0)) as path,
+            e.value ->> 1 as key,
+            (e.value ->> 2)::double precision as score
+        from pg_catalog.jsonb_array_elements(_scored) as e (value)
+    ),
+
+    ranked as (
         select
             i.path,
             i.key,
@@ -496,16 +745,39 @@ begin
             i.created_at,
             i.updated_at,
             case
+                when _vector_mode then s.score
                 when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
                     then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)::double precision
-            end as score
+            end as score,
+            case
+                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
+                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)
+            end as text_rank
         from pgcortex.store_items as i
+        left join scored as s on i.path = s.path and i.key = s.key
         where
             i.namespace = _ns
             and i.path[1:_n] = _prefix
             and (not _omit or i.expires_at is null or i.expires_at > store_search.as_of)
             and (_filter is null or pgcortex.store_filter_matches(i.value_jsonb, _filter))
-        order by score desc nulls last, i.updated_at desc, i.path, i.key
+            and (
+                not _vector_mode
+                or s.key is not null
+                or not exists (
+                    select from pgcortex.store_item_vectors as v
+                    where
+                        v.namespace = _ns
+                        and v.path = i.path
+                        and v.key = i.key
+                        and v.embedding_model = store_search.embedding_model
+                )
+            )
+    ),
+
+    page as (
+        select r.path, r.key, r.value, r.created_at, r.updated_at, r.score, r.text_rank
+        from ranked as r
+        order by r.score desc nulls last, r.text_rank desc nulls last, r.updated_at desc, r.path, r.key
         limit store_search.page_size
         offset store_search.page_offset
     ),
@@ -525,12 +797,16 @@ begin
 
     select page.path, page.key, page.value, page.created_at, page.updated_at, page.score
     from page
-    order by page.score desc nulls last, page.updated_at desc, page.path, page.key;
+    order by
+        page.score desc nulls last, page.text_rank desc nulls last, page.updated_at desc,
+        page.path, page.key;
 end
 $$;
 
-comment on function pgcortex.store_search(text [], jsonb, text, integer, integer, boolean, boolean, timestamptz) is
-'A page (page_size 0..10000, page_offset) of the store items of the current namespace whose path starts with path_prefix (empty: every path) and whose value meets filter: a JSON object of field conditions, each a value (equal), a nested object (matched field by field) or operators $eq, $ne, $gt, $gte, $lt, $lte (numbers compared as numbers, strings as strings). Without query: newest first (updated_at), score null. With query text: the items whose string values match it as full text (english) first, by text rank (score), then the rest, newest first (score null). refresh_ttl and omit_expired as in pgcortex.store_get. PC003 bad prefix, filter or operator, PC004 bad page.';
+comment on function pgcortex.store_search(
+    text [], jsonb, text, public.vector, text, integer, integer, boolean, boolean, timestamptz
+) is
+'A page (page_size 0..10000, page_offset) of the store items of the current namespace whose path starts with path_prefix (empty: every path) and whose value meets filter: a JSON object of field conditions, each a value (equal), a nested object (matched field by field) or operators $eq, $ne, $gt, $gte, $lt, $lte (numbers compared as numbers, strings as strings). With query_embedding (of embedding_model): items ranked by their nearest vector through the model''s HNSW index, score = cosine similarity, inner product or minus the L2 distance (the model''s distance), then the items without a vector of the model (score null). With query text alone: the items whose string values match it as full text (english) first, score their text rank, then the rest (score null). Unscored items come text matches first, then newest first (updated_at). refresh_ttl and omit_expired as in pgcortex.store_get. PC003 bad prefix, filter, operator or embedding arguments, PC004 bad page, PC010/PC011 bad query embedding, PC013 unknown model.';
 
 -- name: store_list_namespaces
 -- The distinct paths of the items, optionally those starting with prefix and

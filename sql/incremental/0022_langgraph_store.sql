@@ -64,3 +64,26 @@ comment on index pgcortex.store_items_expires_idx is
 create index store_items_value_tsv_idx on pgcortex.store_items using gin (value_tsv);
 comment on index pgcortex.store_items_value_tsv_idx is
 'Full-text search of item values (pgcortex.store_search with a query text).';
+
+create table pgcortex.store_item_vectors (
+    namespace pgcortex.namespace_name not null,
+    path text [] not null,
+    key text not null,
+    field text not null,
+    embedding_model text not null,
+    embedding public.vector not null,
+    constraint store_item_vectors_pkey primary key (namespace, path, key, field),
+    constraint store_item_vectors_item_fkey foreign key (namespace, path, key)
+    references pgcortex.store_items (namespace, path, key) on delete cascade,
+    constraint store_item_vectors_field_check check (length(field) between 1 and 1000)
+);
+
+comment on table pgcortex.store_item_vectors is
+'The vectors of the store items (pgcortex.store_put): one per indexed field of an item''s value, all of the store''s embedding model. Each model has its own partial HNSW index over the vectors of that model, the vector cast to the model''s dimensions and storage (pgcortex.store_embedding_model creates it). Replaced with the item, deleted with it.';
+comment on column pgcortex.store_item_vectors.field is
+'The part of the value the vector was made from: a field path such as text or meta.title ($ for the whole value), with .0, .1, ... when the path matched several texts.';
+comment on column pgcortex.store_item_vectors.embedding_model is 'The model of the vector.';
+comment on column pgcortex.store_item_vectors.embedding is
+'The vector, any dimension (the model''s); its index casts it to the model''s dimensions and storage.';
+
+alter table pgcortex.store_item_vectors alter column embedding set storage main;
