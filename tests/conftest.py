@@ -82,8 +82,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+# The 384-d models the tests store vectors of, registered in the template
+# (besides the deployment default, all-MiniLM-L6-v2).
+TEST_MODELS = ("test-model", "other-model", "m", "beta-model", "crash-test-model", "stress-model")
+
+
 def load_schema(**kwargs: Any) -> None:
-    migrate.deploy(make_dsn(kwargs["dbname"]))
+    dsn = make_dsn(kwargs["dbname"])
+    migrate.deploy(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name in TEST_MODELS:
+            conn.execute(
+                "select from pgcortex.register_embedding_model(name => %s, dimensions => 384)",
+                (name,),
+            )
 
 
 postgresql_server = factories.postgresql_noproc(

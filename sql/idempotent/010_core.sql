@@ -108,9 +108,10 @@ comment on function pgcortex.schema_version() is
 'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
 
 -- name: check_embedding
--- Validates an embedding for storage or search by the one rule of
--- pgcortex.embedding_problem (384 dimensions, a norm that single-precision
--- cosine arithmetic can handle). Raises PC010 / PC011; returns the vector.
+-- Validates an embedding's values for storage or search by the one rule of
+-- pgcortex.embedding_problem (a norm that single-precision cosine arithmetic
+-- can handle). Raises PC011; returns the vector. Its dimensions are checked
+-- against its model by the model-aware functions (pgcortex.model_vector).
 create or replace function pgcortex.check_embedding(embedding public.vector)
 returns public.vector
 language plpgsql
@@ -124,17 +125,13 @@ declare
 begin
     if _problem is not null then
         raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            errcode = 'PC011',
             message = _problem,
-            hint = case
-                when _problem like '%dimensions%'
-                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
-                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
-            end;
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     return check_embedding.embedding;
 end
 $$;
 
 comment on function pgcortex.check_embedding(public.vector) is
-'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (norm in 2^-60 .. 2^60 computed in double precision); else raises PC011 (with a hint); the dimensions are checked against the model by pgcortex.model_vector. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';

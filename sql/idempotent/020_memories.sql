@@ -107,8 +107,9 @@ comment on function pgcortex.metadata_problem(jsonb) is
 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
 
 -- name: embedding_problem
--- What is wrong with an embedding for storage or search, or null. The one rule
--- for every function that accepts a vector (pgcortex.check_embedding raises it).
+-- What is wrong with an embedding's values for storage or search, or null. The
+-- one rule for every function that accepts a vector (pgcortex.check_embedding
+-- raises it); the dimensions are its model's (pgcortex.embedding_vector_problem).
 -- pgvector computes cosine distance in single precision: it sums the squares of
 -- the components in float4, so a vector whose squared norm is outside the
 -- normal float4 range (2^-126 .. 2^128) gives a NaN distance (overflow) or
@@ -116,7 +117,7 @@ comment on function pgcortex.metadata_problem(jsonb) is
 -- near-duplicate test would merge unrelated memories into it. The norm is
 -- computed here in double precision (public.vector_norm) and must lie in
 -- [2^-60, 2^60], i.e. the squared norm in [2^-120, 2^120]: inside the normal
--- float4 range with a margin (64 below, 256 above) for the rounding of 384
+-- float4 range with a margin (64 below, 256 above) for the rounding of the
 -- single-precision products and for dot products of two such vectors. The
 -- normalised components are then within [-1, 1], so finite. NaN and infinite
 -- components never get here: pgvector's input refuses them.
@@ -131,11 +132,6 @@ begin atomic
     select
         case
             when embedding_problem.embedding is null then null
-            when public.vector_dims(embedding_problem.embedding) <> 384
-                then pg_catalog.format(
-                        'embedding has %s dimensions; pgcortex stores 384',
-                        public.vector_dims(embedding_problem.embedding)
-                    )
             when public.vector_norm(embedding_problem.embedding) = 0 then 'embedding is all zeros'
             when public.vector_norm(embedding_problem.embedding) = 'Infinity'::float8
                 then 'embedding has infinite values'
@@ -150,64 +146,9 @@ begin atomic
 end;
 
 comment on function pgcortex.embedding_problem(public.vector) is
-'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
+'Null when the embedding''s values are acceptable (Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
 
--- name: namespace_embedding_model
--- The embedding model of the namespace's stored embeddings (null when none).
-create or replace function pgcortex.namespace_embedding_model()
-returns text
-language sql
-stable
-security definer  -- uses memories: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select m.embedding_model
-    from pgcortex.memories as m
-    where m.namespace = (select pgcortex.current_namespace()) and m.embedding_model is not null
-    order by m.embedding_model
-    limit 1;
-end;
-
-comment on function pgcortex.namespace_embedding_model() is
-'The model that made the embeddings stored in this namespace (null when it has none). One namespace holds one model''s embeddings: storing or searching with another raises PC012.';
-
--- name: check_embedding_model
--- Raises PC012 when the namespace holds embeddings of another model.
-create or replace function pgcortex.check_embedding_model(embedding_model text)
-returns text
-language plpgsql
-stable
-security definer  -- uses memories: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _other text;
-begin
-    if check_embedding_model.embedding_model is null then
-        return null;
-    end if;
-    select m.embedding_model into _other
-    from pgcortex.memories as m
-    where
-        m.namespace = (select pgcortex.current_namespace())
-        and m.embedding_model is not null
-        and m.embedding_model <> check_embedding_model.embedding_model
-    limit 1;
-    if _other is not null then
-        raise exception using
-            errcode = 'PC012',
-            message = pg_catalog.format(
-                'this namespace holds embeddings of model %s, not %s',
-                _other, check_embedding_model.embedding_model
-            ),
-            hint = 'embed with the namespace''s model, or re-embed the namespace first';
-    end if;
-    return check_embedding_model.embedding_model;
-end
-$$;
-
-comment on function pgcortex.check_embedding_model(text) is
-'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+-- namespace_embedding_model and check_embedding_model: 012_embedding_models.sql.
 
 -- name: set_change_context
 -- Tells the history trigger why and when the next changes are made (for the
@@ -682,6 +623,7 @@ declare
     _bad integer;
     _msg text;
     _has_emb boolean;
+    _model pgcortex.embedding_model_sql;
     -- per item, in input order
     _hash bytea [];
     _rep integer [];
@@ -853,9 +795,9 @@ begin
     limit 1;
     if _bad is not null then
         raise exception using
-            errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
+            errcode = 'PC011',
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -869,7 +811,31 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with embeddings';
         end if;
-        perform pgcortex.check_embedding_model(store_memories.embedding_model);
+        -- Registered (PC013), the namespace's current model (PC012); holds the
+        -- namespace's model lock (shared) to the end of the transaction.
+        _model := pgcortex.check_embedding_model(store_memories.embedding_model, true);
+        select e.o, pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage)
+        into _bad, _msg
+        from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
+        where pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage) is not null
+        order by e.o
+        limit 1;
+        if _bad is not null then
+            raise exception using
+                errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
+                message = pg_catalog.format('item %s: %s', _bad, _msg),
+                hint = pg_catalog.format(
+                    'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
+                    _model.name, _model.dimensions
+                );
+        end if;
+        if _model.normalize_vectors then
+            embeddings := array(
+                select public.l2_normalize(e.x)
+                from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
+                order by e.o
+            );
+        end if;
     end if;
 
     select i.o into _bad
@@ -941,45 +907,38 @@ begin
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
-    _near := array(
-        select case when
-            store_memories.dedup_near
-            and _rep[o.o] = o.o
-            and store_memories.embeddings[o.o] is not null
-            and not exists (
-                select from pgcortex.memories as x
-                where x.namespace = _ns and x.content_hash = _hash[o.o]
-            )
-        then (
-            select nn.id
-            from (
-                select
-                    m.id,
-                    m.embedding operator(public.<=>) store_memories.embeddings[o.o] as dist
-                from pgcortex.memories as m
-                where
-                    m.namespace = _ns
-                    and m.memory_type = store_memories.memory_types[o.o]
-                    and m.embedding is not null
-                    and (m.expires_at is null or m.expires_at > store_memories.as_of)
-                order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
-                limit 1
-            ) as nn
+    -- The probe takes the 10 nearest memories of the model, of any type, from
+    -- the model's HNSW index (its expression and predicate written as
+    -- constants), and applies type, expiry and threshold to those: with no
+    -- type condition inside, no plan without the index exists (an exact scan
+    -- per item on a table without statistics, docs/performance.md). It misses
+    -- a same-type near duplicate only when 10 memories of other types are
+    -- nearer still.
+    if _has_emb and store_memories.dedup_near then
+        execute pg_catalog.format(
+            'select array(select case when $1[o.o] = o.o and $2[o.o] is not null and not exists ('
+            'select from pgcortex.memories as x where x.namespace = $3 and x.content_hash = $4[o.o]'
+            ') then (select nn.id from (select m.id, m.memory_type, m.expires_at, m.embedding, '
+            'm.embedding operator(public.<=>) $2[o.o] as dist from pgcortex.memories as m '
+            'where m.namespace = $3 and m.embedding_model = %3$s '
+            'order by (m.embedding::%1$s) %2$s ($2[o.o]::%1$s) limit 10) as nn '
             -- Defence in depth: a NaN distance (NaN sorts above every number,
             -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
             -- candidate whose own stored embedding single precision cannot
             -- measure (distance 0 against anything), is never a duplicate.
-            where
-                nn.dist >= 0
-                and nn.dist <= 2
-                and 1 - nn.dist >= store_memories.near_duplicate_threshold
-                and pgcortex.embedding_problem(
-                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
-                ) is null
-        ) end
-        from pg_catalog.generate_series(1, _n) as o (o)
-        order by o.o
-    );
+            'where nn.memory_type = $5[o.o] and (nn.expires_at is null or nn.expires_at > $6) '
+            'and nn.dist >= 0 and nn.dist <= 2 and 1 - nn.dist >= $7 '
+            'and pgcortex.embedding_problem(nn.embedding) is null '
+            'order by nn.dist, nn.id limit 1) end '
+            'from pg_catalog.generate_series(1, $8) as o (o) order by o.o)',
+            _model.vector_type, _model.operator_sql, _model.name_literal
+        )
+        into _near
+        using _rep, store_memories.embeddings, _ns, _hash, store_memories.memory_types,
+            store_memories.as_of, store_memories.near_duplicate_threshold, _n;
+    else
+        _near := pg_catalog.array_fill(null::uuid, array[_n]);
+    end if;
 
     perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
 

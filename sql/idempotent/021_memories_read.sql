@@ -406,6 +406,7 @@ declare
     _problem text;
     _other uuid;
     _content_changed boolean;
+    _emb public.vector;
 begin
     if update_memory.memory_id is null then
         raise exception using errcode = 'PC003', message = 'memory_id is required';
@@ -464,9 +465,9 @@ begin
     _problem := pgcortex.embedding_problem(update_memory.embedding);
     if _problem is not null then
         raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            errcode = 'PC011',
             message = _problem,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
@@ -477,7 +478,11 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with an embedding';
         end if;
-        perform pgcortex.check_embedding_model(update_memory.embedding_model);
+        -- The namespace's current model (PC012, PC013), its dimensions (PC010).
+        _emb := pgcortex.model_vector(
+            update_memory.embedding,
+            pgcortex.check_embedding_model(update_memory.embedding_model, true)
+        );
     end if;
     if update_memory.expires_at is not null and update_memory.expires_at <= update_memory.as_of then
         raise exception using errcode = 'PC004', message = 'expires_at is not later than as_of';
@@ -515,7 +520,7 @@ begin
         -- A new content makes the old embedding wrong: it is replaced by the
         -- one given, or cleared (the memory is text-only until re-embedded).
         embedding = case
-            when update_memory.embedding is not null then update_memory.embedding
+            when update_memory.embedding is not null then _emb
             when _content_changed then null
             else m.embedding
         end,

@@ -386,6 +386,10 @@ declare
     _vec_on boolean := false;
     _txt_on boolean := false;
     _rows pgcortex.memory_search_row [];
+    _model pgcortex.embedding_model_sql;
+    _qvec public.vector;
+    _plan jsonb;
+    _exact boolean := false;
     -- pgvector settings of the caller, restored before returning.
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
@@ -405,15 +409,12 @@ begin
     if pg_catalog.length(search_memories.query_text) > 100000 then
         raise exception using errcode = 'PC020', message = 'query_text is longer than 100000 characters';
     end if;
-    _bad := pgcortex.embedding_problem(search_memories.query_embedding);
-    if _bad is not null then
-        raise exception using
-            errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = 'query_embedding: ' || _bad,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
     if search_memories.query_embedding is not null then
-        perform pgcortex.check_embedding_model(search_memories.embedding_model);
+        -- The namespace's current model (PC012 another one, PC013 unregistered:
+        -- a primary-key read, no scan of the stored embeddings), then the
+        -- vector against it (PC010, PC011), normalised when the model is.
+        _model := pgcortex.check_embedding_model(search_memories.embedding_model, false);
+        _qvec := pgcortex.model_vector(search_memories.query_embedding, _model, 'query_embedding');
     end if;
     if search_memories.min_relevance is not null
         and not (search_memories.min_relevance between 0 and 1)
@@ -554,36 +555,50 @@ begin
     -- Vector candidates -------------------------------------------------------
     if search_memories.query_embedding is not null then
         _vec_on := true;
-        -- HNSW with pgvector's iterative scan. The statement is planned with
-        -- this call's filter values, so under a selective filter the planner
-        -- itself picks the filter's index and an exact top-n sort instead.
-        -- No pre-count of the filtered set: it cost a scan of the whole
-        -- filter (docs/performance.md, 3a).
-        execute 'select array(select s.id from (select m.id, m.content_hash, m.embedding '
-            'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
-            || _where || ' and m.embedding is not null order by m.embedding '
-            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.content_hash)'
-        into _vec_ids
-        using _ns, search_memories.as_of, search_memories.memory_types,
-            search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-            search_memories.min_confidence, search_memories.created_after,
-            search_memories.created_before, search_memories.accessed_after,
-            search_memories.accessed_before, search_memories.metadata_contains,
-            search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
-            -- The index ran out before n (or fewer than n memories pass the
-            -- filters): exact scan, so k results come back whenever k exist
-            -- (the + 0 keeps the planner off the index).
-            execute 'select array(select m.id from pgcortex.memories as m where '
-                || _where || ' and m.embedding is not null order by (m.embedding '
-                'operator(public.<=>) $14) + 0, m.content_hash limit $16)'
+        -- The model's HNSW index with pgvector's iterative scan: the statement
+        -- names the model and its cast as constants (pgcortex.vector_candidates_sql),
+        -- so the model's partial index matches; it is planned per call with
+        -- the call's filter values. Under a filter, when the planner expects
+        -- few rows to pass it (at most 4,000 at 384 dimensions, fewer for
+        -- longer vectors: an exact distance costs in proportion), an exact
+        -- scan of them instead: HNSW visits several hundred tuples to find n
+        -- under a selective filter, while the filter's own index and an exact
+        -- sort of a few thousand rows is faster and exact (docs/performance.md).
+        if _where <> 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)' then
+            execute 'explain (format json) select 1 from pgcortex.memories as m where '
+                || _where || ' and m.embedding_model = ' || _model.name_literal
+            into _plan
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _qvec, _tsq, _n;
+            _exact := (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8
+                <= 4000.0 * 384 / greatest(_model.dimensions, 384);
+        end if;
+        if not _exact then
+            execute pgcortex.vector_candidates_sql(_model, _where, false)
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+                search_memories.exclude_ids, _qvec, _tsq, _n;
+        end if;
+        if _exact or _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
+            -- Exact: a small filtered set, or the index ran out before n (or
+            -- fewer than n memories pass the filters), so k results come back
+            -- whenever k exist.
+            execute pgcortex.vector_candidates_sql(_model, _where, true)
+            into _vec_ids
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _qvec, _tsq, _n;
         end if;
     end if;
 
@@ -709,7 +724,9 @@ begin
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(acc.access_count, 0) as n_access,
             coalesce(acc.last_accessed, m.created_at) as last_at,
-            (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
+            -- Cosine similarity to the query, for memories of the query's model only.
+            case when m.embedding_model = _model.name
+                then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
             case when _txt_on then coalesce(tm.bm25, 0) end as trank,
             case when pg_catalog.cardinality(_qlex) > 0
                 then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,

@@ -310,8 +310,8 @@ begin
         update pgcortex.knowledge_clusters as c set
             centroid = public.l2_normalize(
                 c.centroid operator(public.*) pg_catalog.array_fill(
-                    c.member_count::real, array[384]
-                )::public.vector(384)
+                    c.member_count::real, array[public.vector_dims(c.centroid)]
+                )::public.vector
                 operator(public.+) a.s
             ),
             member_count = c.member_count + a.n,

@@ -1,0 +1,633 @@
+-- name: 012_embedding_models
+-- Embedding models: the registry (pgcortex.embedding_models), each model's
+-- HNSW index on pgcortex.memories, each namespace's current model, and the
+-- online re-embed of a namespace into another model. Re-applied on every deploy.
+--
+-- How a caller gets a model's index used: the index is partial and over an
+-- expression,
+--   ((embedding::public.vector(1536)) public.vector_cosine_ops)
+--   where embedding_model = 'text-embedding-3-small'
+-- so a query must order by the same expression with the model's operator and
+-- filter by the same predicate, both as constants in the statement text (a
+-- parameter in their place, or a generic plan, cannot prove the predicate).
+-- pgcortex.embedding_model_sql(name) returns those pieces; the search builds
+-- its vector statement from them (pgcortex.vector_candidates_sql) and runs it
+-- with execute.
+--
+-- Sections: internal helpers first (not part of the API, called by the API
+-- functions of this file and of the memories, clusters and sessions areas),
+-- then the API.
+
+-- Types, re-created on each deploy (only the functions below and the
+-- model-aware functions of later files use them; they are created after it).
+drop type if exists pgcortex.embedding_model_sql cascade;
+create type pgcortex.embedding_model_sql as (
+    model_id integer,
+    name text,
+    dimensions integer,
+    distance text,
+    storage text,
+    normalize_vectors boolean,
+    vector_type text,
+    operator_sql text,
+    opclass text,
+    name_literal text,
+    index_name text
+);
+
+comment on type pgcortex.embedding_model_sql is
+'A registered model with the SQL that uses its index (pgcortex.embedding_model_sql()).';
+
+drop type if exists pgcortex.embedding_model_info cascade;
+create type pgcortex.embedding_model_info as (
+    model_id integer,
+    name text,
+    dimensions integer,
+    distance text,
+    storage text,
+    normalize_vectors boolean,
+    is_default boolean,
+    index_name text,
+    index_state text,
+    registered_at timestamptz
+);
+
+comment on type pgcortex.embedding_model_info is
+'A registered embedding model as the API returns it, with its HNSW index and the index''s state (valid, building, missing).';
+
+-- Internal helpers ===================================================================
+
+-- name: embedding_model_sql
+-- The pieces of SQL that use a model's index, and the model's facts.
+create or replace function pgcortex.embedding_model_sql(embedding_model text)
+returns pgcortex.embedding_model_sql
+language plpgsql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _m pgcortex.embedding_models;
+begin
+    select e.* into _m from pgcortex.embedding_models as e where e.name = embedding_model_sql.embedding_model;
+    if not found then
+        raise exception using
+            errcode = 'PC013',
+            message = pg_catalog.format(
+                'embedding model %L is not registered', embedding_model_sql.embedding_model
+            ),
+            hint = 'register it first: pgcortex.register_embedding_model(name => ..., dimensions => ...), '
+            'or the command pgcortex register-model';
+    end if;
+    return row(
+        _m.model_id,
+        _m.name,
+        _m.dimensions,
+        _m.distance,
+        _m.storage,
+        _m.normalize_vectors,
+        pg_catalog.format('public.%s(%s)', _m.storage, _m.dimensions),
+        case _m.distance
+            when 'cosine' then 'operator(public.<=>)'
+            when 'l2' then 'operator(public.<->)'
+            else 'operator(public.<#>)'
+        end,
+        pg_catalog.format(
+            'public.%s_%s_ops', _m.storage,
+            case _m.distance when 'cosine' then 'cosine' when 'l2' then 'l2' else 'ip' end
+        ),
+        pg_catalog.quote_literal(_m.name),
+        'memories_embedding_m' || _m.model_id || '_hnsw_idx'
+    )::pgcortex.embedding_model_sql;
+end
+$$;
+
+comment on function pgcortex.embedding_model_sql(text) is
+'The registered model (PC013 when it is not) with the SQL that uses its index: vector_type (public.vector(1536) or public.halfvec(3072)), operator_sql (its distance as operator(public.<=>), <-> or <#>), opclass, name_literal (the name quoted as a constant) and index_name. A query uses the model''s index when it orders by (m.embedding::<vector_type>) <operator_sql> (<query>::<vector_type>) and filters m.embedding_model = <name_literal>, written into the statement text. Internal helper of the model-aware functions.';
+
+-- name: embedding_model_index_sql
+-- The statement that builds a model's HNSW index.
+create or replace function pgcortex.embedding_model_index_sql(
+    embedding_model text,
+    concurrently boolean default false
+)
+returns text
+language sql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select pg_catalog.format(
+        'create index %s if not exists %I on pgcortex.memories using hnsw '
+        '((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s',
+        case when embedding_model_index_sql.concurrently then 'concurrently' else '' end,
+        s.index_name, s.vector_type, s.opclass, s.name_literal
+    )
+    from pgcortex.embedding_model_sql(embedding_model_index_sql.embedding_model) as s;
+end;
+
+comment on function pgcortex.embedding_model_index_sql(text, boolean) is
+'The create index statement of the model''s HNSW index (m = 16, ef_construction = 128, partial on the model, over the embedding cast to the model''s dimensions and storage); with concurrently, the form that does not block writes, which must run outside a transaction block (the command pgcortex register-model runs it).';
+
+-- name: embedding_model_index_state
+-- Whether a model's index exists and is valid (usable by queries).
+create or replace function pgcortex.embedding_model_index_state(model_id integer)
+returns text
+language sql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select coalesce((
+        select case when i.indisvalid and i.indisready then 'valid' else 'building' end
+        from pg_catalog.pg_index as i
+        where i.indexrelid = pg_catalog.to_regclass(
+            'pgcortex.memories_embedding_m' || embedding_model_index_state.model_id || '_hnsw_idx'
+        )
+    ), 'missing');
+end;
+
+comment on function pgcortex.embedding_model_index_state(integer) is
+'valid (queries use it), building (a concurrent build is running, or failed and left it invalid) or missing.';
+
+-- name: embedding_vector_problem
+-- What is wrong with a vector for a model, or null (pgcortex.embedding_problem
+-- plus the model's dimensions and, for halfvec, its range).
+create or replace function pgcortex.embedding_vector_problem(
+    embedding public.vector,
+    dimensions integer,
+    storage text
+)
+returns text
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if embedding_vector_problem.embedding is null then
+        return null;
+    end if;
+    if public.vector_dims(embedding_vector_problem.embedding) <> embedding_vector_problem.dimensions then
+        return pg_catalog.format(
+            'embedding has %s dimensions; its model has %s',
+            public.vector_dims(embedding_vector_problem.embedding), embedding_vector_problem.dimensions
+        );
+    end if;
+    return coalesce(
+        pgcortex.embedding_problem(embedding_vector_problem.embedding),
+        case when embedding_vector_problem.storage = 'halfvec' and exists (
+            select from pg_catalog.unnest(embedding_vector_problem.embedding::real []) as x (v)
+            where pg_catalog.abs(x.v) > 65504
+        ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index' end
+    );
+end
+$$;
+
+comment on function pgcortex.embedding_vector_problem(public.vector, integer, text) is
+'Null when the vector suits a model of these dimensions and storage (pgcortex.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong (a message naming dimensions for PC010, else PC011).';
+
+-- name: namespace_model_lock
+-- Stores and searches take it shared, a switch of the namespace's model exclusive.
+create or replace function pgcortex.namespace_model_lock(exclusive boolean default false)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if namespace_model_lock.exclusive then
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
+        );
+    else
+        perform pg_catalog.pg_advisory_xact_lock_shared(
+            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
+        );
+    end if;
+end
+$$;
+
+comment on function pgcortex.namespace_model_lock(boolean) is
+'Transaction advisory lock on the namespace''s model: shared for a store that checks it, exclusive for a switch (pgcortex.reembed_switch, pgcortex.set_namespace_embedding_model), so no vector of the old model is stored after the switch. Internal helper.';
+
+-- name: namespace_holds_embeddings
+-- Whether the namespace holds embeddings of another model than the given one.
+create or replace function pgcortex.namespace_holds_other_embeddings(embedding_model text)
+returns boolean
+language sql
+stable
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select exists (
+        select from pgcortex.memories as m
+        where
+            m.namespace = (select pgcortex.current_namespace())
+            and m.embedding_model is not null
+            and m.embedding_model is distinct from namespace_holds_other_embeddings.embedding_model
+    );
+end;
+
+comment on function pgcortex.namespace_holds_other_embeddings(text) is
+'True when a memory of the namespace has an embedding of a model other than the one given. Internal helper.';
+
+-- name: check_embedding_model
+-- The model a store or search of this namespace uses, checked (PC003, PC012, PC013).
+create or replace function pgcortex.check_embedding_model(embedding_model text, for_store boolean default false)
+returns pgcortex.embedding_model_sql
+language plpgsql
+volatile
+security definer  -- uses namespace_embedding_models: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _current text;
+    _m pgcortex.embedding_model_sql;
+begin
+    if check_embedding_model.embedding_model is not null and (
+        pg_catalog.btrim(check_embedding_model.embedding_model) = ''
+        or pg_catalog.length(check_embedding_model.embedding_model) > 200
+    ) then
+        raise exception using
+            errcode = 'PC003', message = 'embedding_model must be 1 to 200 characters';
+    end if;
+    if check_embedding_model.for_store then
+        perform pgcortex.namespace_model_lock(false);
+    end if;
+    select n.embedding_model into _current
+    from pgcortex.namespace_embedding_models as n
+    where n.namespace = _ns;
+    if _current is null then
+        if check_embedding_model.embedding_model is null then
+            select e.name into _current from pgcortex.embedding_models as e where e.is_default;
+            if _current is null then
+                raise exception using
+                    errcode = 'PC013',
+                    message = 'the namespace has no embedding model and the deployment has no default',
+                    hint = 'pass embedding_model, or pgcortex.set_default_embedding_model(...)';
+            end if;
+            return pgcortex.embedding_model_sql(_current);
+        end if;
+        _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
+        if check_embedding_model.for_store then
+            -- The namespace's first embedding chooses its model.
+            insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+            values (_ns, _m.name)
+            on conflict (namespace) do nothing;
+            select n.embedding_model into _current
+            from pgcortex.namespace_embedding_models as n
+            where n.namespace = _ns;
+        else
+            return _m;
+        end if;
+    end if;
+    if check_embedding_model.embedding_model is null
+        or check_embedding_model.embedding_model = _current
+    then
+        return pgcortex.embedding_model_sql(_current);
+    end if;
+    _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
+    -- A namespace that holds no embeddings adopts the model of its next store.
+    if check_embedding_model.for_store and not pgcortex.namespace_holds_other_embeddings(_m.name) then
+        update pgcortex.namespace_embedding_models as n
+        set embedding_model = _m.name, switched_at = now()
+        where n.namespace = _ns;
+        return _m;
+    end if;
+    raise exception using
+        errcode = 'PC012',
+        message = pg_catalog.format(
+            'this namespace''s embedding model is %s, not %s', _current, check_embedding_model.embedding_model
+        ),
+        hint = 'embed with the namespace''s model, or re-embed the namespace (pgcortex reembed --to MODEL)';
+end
+$$;
+
+comment on function pgcortex.check_embedding_model(text, boolean) is
+'The model (pgcortex.embedding_model_sql) that a store (for_store) or search of this namespace uses: the one given, which must be the namespace''s current model, else the current model (the deployment default for a namespace without one). A store of a namespace that holds no embeddings of another model makes the given model its current one. PC003 bad name, PC012 another model than the current one, PC013 not registered. Internal helper.';
+
+-- name: model_vector
+-- A vector checked for its model and normalised when the model asks for it.
+create or replace function pgcortex.model_vector(
+    embedding public.vector,
+    model pgcortex.embedding_model_sql,
+    label text default 'embedding'
+)
+returns public.vector
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _problem text := pgcortex.embedding_vector_problem(
+        model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
+    );
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = model_vector.label || ': ' || _problem,
+            hint = pg_catalog.format(
+                'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
+                (model_vector.model).name, (model_vector.model).dimensions
+            );
+    end if;
+    if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
+        return public.l2_normalize(model_vector.embedding);
+    end if;
+    return model_vector.embedding;
+end
+$$;
+
+comment on function pgcortex.model_vector(public.vector, pgcortex.embedding_model_sql, text) is
+'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
+
+-- name: vector_candidates_sql
+-- The statement of a search's vector candidates for one model.
+create or replace function pgcortex.vector_candidates_sql(
+    model pgcortex.embedding_model_sql,
+    where_sql text,
+    exact boolean default false
+)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        case when vector_candidates_sql.exact then
+            -- Exact: the + 0 keeps the planner off the index.
+            'select array(select m.id from pgcortex.memories as m where '
+            || vector_candidates_sql.where_sql
+            || ' and m.embedding_model = ' || (vector_candidates_sql.model).name_literal
+            || ' order by ((m.embedding::' || (vector_candidates_sql.model).vector_type || ') '
+            || (vector_candidates_sql.model).operator_sql || ' ($14::'
+            || (vector_candidates_sql.model).vector_type || ')) + 0, m.content_hash limit $16)'
+        else
+            'select array(select s.id from (select m.id, m.content_hash, (m.embedding::'
+            || (vector_candidates_sql.model).vector_type || ') '
+            || (vector_candidates_sql.model).operator_sql || ' ($14::'
+            || (vector_candidates_sql.model).vector_type || ') as dist from pgcortex.memories as m where '
+            || vector_candidates_sql.where_sql
+            || ' and m.embedding_model = ' || (vector_candidates_sql.model).name_literal
+            || ' order by (m.embedding::' || (vector_candidates_sql.model).vector_type || ') '
+            || (vector_candidates_sql.model).operator_sql || ' ($14::'
+            || (vector_candidates_sql.model).vector_type || ') limit $16) as s order by s.dist, s.content_hash)'
+        end;
+end;
+
+comment on function pgcortex.vector_candidates_sql(pgcortex.embedding_model_sql, text, boolean) is
+'The search''s vector-candidate statement for the model: the n ($16) memories of the model nearest to the query ($14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories.';
+
+-- API ================================================================================
+
+-- name: embedding_model_row
+-- One registered model as the API returns it.
+create or replace function pgcortex.embedding_model_row(embedding_model text)
+returns pgcortex.embedding_model_info
+language sql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select row(
+        e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
+        'memories_embedding_m' || e.model_id || '_hnsw_idx',
+        pgcortex.embedding_model_index_state(e.model_id),
+        e.registered_at
+    )::pgcortex.embedding_model_info
+    from pgcortex.embedding_models as e
+    where e.name = embedding_model_row.embedding_model;
+end;
+
+comment on function pgcortex.embedding_model_row(text) is
+'The registered model of that name as pgcortex.embedding_model_info (null when none).';
+
+-- name: list_embedding_models
+-- The registered models, with their index state.
+create or replace function pgcortex.list_embedding_models()
+returns setof pgcortex.embedding_model_info
+language sql
+stable
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select (pgcortex.embedding_model_row(e.name)).*
+    from pgcortex.embedding_models as e
+    order by e.model_id;
+end;
+
+comment on function pgcortex.list_embedding_models() is
+'Every registered embedding model: id, name, dimensions, distance, storage, normalize_vectors, whether it is the deployment default, its index and the index''s state (valid, building, missing).';
+
+-- name: register_embedding_model
+-- Registers a model (or finds it registered alike) and builds its index.
+create or replace function pgcortex.register_embedding_model(
+    name text,
+    dimensions integer,
+    distance text default 'cosine',
+    storage text default null,
+    normalize_vectors boolean default false,
+    create_index boolean default true
+)
+returns setof pgcortex.embedding_model_info
+language plpgsql
+volatile
+security definer  -- creates the model's index on memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _storage text := coalesce(
+        register_embedding_model.storage,
+        case when register_embedding_model.dimensions <= 2000 then 'vector' else 'halfvec' end
+    );
+    _max integer := case when _storage = 'halfvec' then 4000 else 2000 end;
+    _old pgcortex.embedding_models;
+begin
+    if register_embedding_model.name is null
+        or pg_catalog.btrim(register_embedding_model.name) = ''
+        or pg_catalog.btrim(register_embedding_model.name) <> register_embedding_model.name
+        or pg_catalog.length(register_embedding_model.name) > 200
+        or register_embedding_model.name ~ '[[:cntrl:]]'
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'name must be 1 to 200 characters, no control characters, no surrounding spaces';
+    end if;
+    if register_embedding_model.distance is null
+        or register_embedding_model.distance not in ('cosine', 'l2', 'inner_product')
+    then
+        raise exception using
+            errcode = 'PC003', message = 'distance must be cosine, l2 or inner_product';
+    end if;
+    if _storage not in ('vector', 'halfvec') then
+        raise exception using errcode = 'PC003', message = 'storage must be vector or halfvec';
+    end if;
+    if register_embedding_model.dimensions is null
+        or register_embedding_model.dimensions < 1
+        or register_embedding_model.dimensions > _max
+    then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'dimensions must be in 1..%s for %s storage', _max, _storage
+            ),
+            hint = 'HNSW indexes vector up to 2,000 dimensions and halfvec up to 4,000';
+    end if;
+    if register_embedding_model.normalize_vectors is null or register_embedding_model.create_index is null then
+        raise exception using errcode = 'PC003', message = 'normalize_vectors and create_index must not be null';
+    end if;
+    -- One registration at a time (two callers registering one name agree).
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.register_embedding_model'));
+    select e.* into _old from pgcortex.embedding_models as e where e.name = register_embedding_model.name;
+    if found then
+        if (_old.dimensions, _old.distance, _old.storage, _old.normalize_vectors)
+            is distinct from (
+                register_embedding_model.dimensions, register_embedding_model.distance,
+                _storage, register_embedding_model.normalize_vectors
+            )
+        then
+            raise exception using
+                errcode = 'PC014',
+                message = pg_catalog.format(
+                    'model %s is registered with %s dimensions, %s distance, %s storage, normalize_vectors %s',
+                    _old.name, _old.dimensions, _old.distance, _old.storage, _old.normalize_vectors
+                ),
+                hint = 'register the other variant under another name';
+        end if;
+    else
+        insert into pgcortex.embedding_models (name, dimensions, distance, storage, normalize_vectors)
+        values (
+            register_embedding_model.name, register_embedding_model.dimensions,
+            register_embedding_model.distance, _storage, register_embedding_model.normalize_vectors
+        );
+    end if;
+    if register_embedding_model.create_index then
+        execute pgcortex.embedding_model_index_sql(register_embedding_model.name, false);
+    end if;
+    return query select (pgcortex.embedding_model_row(register_embedding_model.name)).*;
+end
+$$;
+
+comment on function pgcortex.register_embedding_model(text, integer, text, text, boolean, boolean) is
+'Registers an embedding model: name, dimensions, distance (cosine, l2, inner_product: the operator its index orders by), storage of its index (vector up to 2,000 dimensions, halfvec up to 4,000; default vector up to 2,000, halfvec above), normalize_vectors (scale vectors to length 1 when stored and searched). Registering the same model again changes nothing; another specification under a registered name raises PC014. Builds the model''s HNSW index in this transaction unless create_index is false (then build it with pgcortex.embedding_model_index_sql(name, concurrently => true) outside a transaction, as the command pgcortex register-model does; until it is valid, searches of the model scan exactly). PC003 bad name, distance or storage, PC004 dimensions out of range.';
+
+-- name: set_default_embedding_model
+-- Makes a registered model the deployment default.
+create or replace function pgcortex.set_default_embedding_model(embedding_model text)
+returns setof pgcortex.embedding_model_info
+language plpgsql
+volatile
+security definer  -- writes embedding_models: read-only to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_default_embedding_model.embedding_model);
+begin
+    update pgcortex.embedding_models as e set is_default = false where e.is_default and e.name <> _m.name;
+    update pgcortex.embedding_models as e set is_default = true where e.name = _m.name and not e.is_default;
+    return query select (pgcortex.embedding_model_row(_m.name)).*;
+end
+$$;
+
+comment on function pgcortex.set_default_embedding_model(text) is
+'Makes the model the deployment default: the current model of every namespace that has chosen none. PC013 when not registered.';
+
+-- name: drop_embedding_model
+-- Unregisters a model no vector uses, and drops its index.
+create or replace function pgcortex.drop_embedding_model(embedding_model text)
+returns setof pgcortex.embedding_model_info
+language plpgsql
+volatile
+security definer  -- reads every namespace's vectors of the model: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(drop_embedding_model.embedding_model);
+    _info pgcortex.embedding_model_info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
+    _use text;
+begin
+    -- Row-level security would hide other namespaces' rows from this check:
+    -- the foreign keys below are the check that sees them all.
+    if (select e.is_default from pgcortex.embedding_models as e where e.model_id = _m.model_id) then
+        raise exception using
+            errcode = 'PC014', message = pg_catalog.format('model %s is the deployment default', _m.name),
+            hint = 'make another model the default first (pgcortex.set_default_embedding_model)';
+    end if;
+    begin
+        execute pg_catalog.format('drop index if exists pgcortex.%I', _m.index_name);
+        delete from pgcortex.embedding_models as e where e.model_id = _m.model_id;
+    exception when foreign_key_violation then
+        get stacked diagnostics _use = constraint_name;
+        raise exception using
+            errcode = 'PC014',
+            message = pg_catalog.format('model %s is still used (%s)', _m.name, _use),
+            hint = 're-embed the namespaces that use it, and drop old vectors (pgcortex.maint_drop_old_embeddings)';
+    end;
+    return query select _info.*;
+end
+$$;
+
+comment on function pgcortex.drop_embedding_model(text) is
+'Unregisters the model and drops its index, when no memory, staged or old vector, cluster centroid or namespace of any namespace uses it (else PC014, nothing changed); the deployment default cannot be dropped (PC014). Returns the model as it was. PC013 when not registered.';
+
+-- name: namespace_embedding_model
+-- The namespace's current embedding model.
+create or replace function pgcortex.namespace_embedding_model()
+returns text
+language sql
+stable
+security definer  -- uses namespace_embedding_models: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select coalesce(
+        (
+            select n.embedding_model from pgcortex.namespace_embedding_models as n
+            where n.namespace = (select pgcortex.current_namespace())
+        ),
+        (select e.name from pgcortex.embedding_models as e where e.is_default)
+    );
+end;
+
+comment on function pgcortex.namespace_embedding_model() is
+'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
+
+-- name: set_namespace_embedding_model
+-- Chooses the namespace's model while it holds no embeddings of another.
+create or replace function pgcortex.set_namespace_embedding_model(embedding_model text)
+returns text
+language plpgsql
+volatile
+security definer  -- uses namespace_embedding_models: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_namespace_embedding_model.embedding_model);
+begin
+    perform pgcortex.namespace_model_lock(true);
+    if pgcortex.namespace_holds_other_embeddings(_m.name) then
+        raise exception using
+            errcode = 'PC012',
+            message = pg_catalog.format(
+                'this namespace holds embeddings of model %s', pgcortex.namespace_embedding_model()
+            ),
+            hint = 're-embed it instead: pgcortex reembed --to MODEL';
+    end if;
+    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+    values (pgcortex.current_namespace(), _m.name)
+    on conflict (namespace) do update set embedding_model = excluded.embedding_model, switched_at = now()
+    where n.embedding_model <> excluded.embedding_model;
+    return _m.name;
+end
+$$;
+
+comment on function pgcortex.set_namespace_embedding_model(text) is
+'Makes the model the current one of this namespace, which must hold no embeddings of another model (else PC012: re-embed it instead). Returns the model. PC013 when not registered.';

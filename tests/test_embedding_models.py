@@ -1,0 +1,217 @@
+"""Embedding models: the registry, a model's own index, several models at once.
+
+A deployment registers a 1,536-d model (vector storage) and a 3,072-d one
+(halfvec storage); two namespaces store and search in one each, every search
+answered from its model's HNSW index, and a vector of the wrong dimensions or
+an unregistered model is refused with its code, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+import psycopg
+import pytest
+
+SMALL = "openai/text-embedding-3-small"
+LARGE = "openai/text-embedding-3-large"
+
+
+def unit(seed: int, dims: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal(dims)
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def literal(v: Any) -> str:
+    return "[" + ",".join(repr(float(x)) for x in v) + "]"
+
+
+def register(db: psycopg.Connection, name: str, dims: int, **kw: Any) -> dict[str, Any]:
+    args = ", ".join(f"{k} => %({k})s" for k in kw)
+    row = db.execute(
+        "select to_jsonb(r) from pgcortex.register_embedding_model("
+        f"name => %(name)s, dimensions => %(dims)s{', ' + args if args else ''}) as r",
+        {"name": name, "dims": dims, **kw},
+    ).fetchone()
+    assert row is not None
+    out: dict[str, Any] = row[0]
+    return out
+
+
+def store(db: psycopg.Connection, content: str, vec: np.ndarray, model: str) -> tuple[str, str]:
+    row = db.execute(
+        "select id::text, action from pgcortex.store_memory(content => %s, memory_type => 'business_fact',"
+        " embedding => %s::public.vector, embedding_model => %s)",
+        (content, literal(vec), model),
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def search_ids(db: psycopg.Connection, vec: np.ndarray, k: int = 5, **kw: Any) -> list[str]:
+    extra = "".join(f", {k} => %({k})s" for k in kw)
+    rows = db.execute(
+        "select id::text from pgcortex.search_memories(query_embedding => %(q)s::public.vector,"
+        f" k => %(k)s, track => false{extra})",
+        {"q": literal(vec), "k": k, **kw},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def vector_plan(db: psycopg.Connection, model: str, vec: np.ndarray) -> str:
+    """The plan of the search's own vector statement for the model."""
+    sql = db.execute(
+        "select pgcortex.vector_candidates_sql(pgcortex.embedding_model_sql(%s),"
+        " 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)', false)",
+        (model,),
+    ).fetchone()
+    assert sql is not None
+    values = {
+        1: "current_setting('pgcortex.namespace')",
+        2: "now()",
+        14: f"'{literal(vec)}'::public.vector",
+        16: "10",
+    }
+    text = re.sub(r"\$(\d+)", lambda m: values.get(int(m.group(1)), "null"), sql[0])
+    # Tiny tables: no sort, so the plan shows whether the model's index can serve it.
+    db.execute("set enable_sort = off")
+    try:
+        plan = db.execute(f"explain (format json) {text}").fetchone()
+    finally:
+        db.execute("reset enable_sort")
+    assert plan is not None
+    return json.dumps(plan[0])
+
+
+def test_register_list_and_the_default(db: psycopg.Connection) -> None:
+    small = register(db, SMALL, 1536)
+    assert small["storage"] == "vector" and small["distance"] == "cosine"
+    assert small["index_state"] == "valid"
+    large = register(db, LARGE, 3072)
+    assert large["storage"] == "halfvec"  # above 2,000 dimensions
+    # Again alike: nothing changes; another specification: PC014.
+    assert register(db, SMALL, 1536)["model_id"] == small["model_id"]
+    with pytest.raises(psycopg.Error) as exc:
+        register(db, SMALL, 1024)
+    assert exc.value.sqlstate == "PC014"
+    with pytest.raises(psycopg.Error) as exc:
+        register(db, "too-long-for-vector", 2500, storage="vector")
+    assert exc.value.sqlstate == "PC004"
+    names = [r[0] for r in db.execute("select name from pgcortex.list_embedding_models()")]
+    assert names[0] == "all-MiniLM-L6-v2" and SMALL in names and LARGE in names
+    default = db.execute(
+        "select name from pgcortex.list_embedding_models() where is_default"
+    ).fetchall()
+    assert default == [("all-MiniLM-L6-v2",)]
+    # A namespace that chose nothing uses the default.
+    db.execute("set pgcortex.namespace = 'fresh'")
+    assert db.execute("select pgcortex.namespace_embedding_model()").fetchone() == (
+        "all-MiniLM-L6-v2",
+    )
+    # Each model has its own partial index, over the cast to its dimensions.
+    idx = dict(
+        db.execute(
+            "select indexname, indexdef from pg_indexes where schemaname = 'pgcortex'"
+            " and indexname in (%s, %s)",
+            (small["index_name"], large["index_name"]),
+        ).fetchall()
+    )
+    assert "(embedding)::vector(1536)" in idx[small["index_name"]]
+    assert "vector_cosine_ops" in idx[small["index_name"]]
+    assert "(embedding)::halfvec(3072)" in idx[large["index_name"]]
+    assert "halfvec_cosine_ops" in idx[large["index_name"]]
+
+
+def test_two_models_in_two_namespaces(db: psycopg.Connection) -> None:
+    register(db, SMALL, 1536)
+    register(db, LARGE, 3072)
+    stored: dict[str, dict[int, str]] = {SMALL: {}, LARGE: {}}
+    for ns, model, dims in (("ns_small", SMALL, 1536), ("ns_large", LARGE, 3072)):
+        db.execute("select set_config('pgcortex.namespace', %s, false)", (ns,))
+        for i in range(30):
+            mid, action = store(db, f"{ns} memory number {i}", unit(i, dims), model)
+            assert action == "inserted"
+            stored[model][i] = mid
+        assert db.execute("select pgcortex.namespace_embedding_model()").fetchone() == (model,)
+    for ns, model, dims in (("ns_small", SMALL, 1536), ("ns_large", LARGE, 3072)):
+        db.execute("select set_config('pgcortex.namespace', %s, false)", (ns,))
+        for i in (0, 7, 29):
+            # A near copy of memory i finds it first, through the model's index.
+            q = unit(i, dims) + 0.01 * unit(1000 + i, dims)
+            assert search_ids(db, q)[0] == stored[model][i]
+            assert search_ids(db, q, embedding_model=model)[0] == stored[model][i]
+        plan = vector_plan(db, model, unit(3, dims))
+        index = db.execute(
+            "select (pgcortex.embedding_model_sql(%s)).index_name", (model,)
+        ).fetchone()
+        assert index is not None and index[0] in plan
+        # A near duplicate of the same type merges, within the model.
+        _, action = store(db, f"{ns} memory number 5, again", unit(5, dims), model)
+        assert action == "merged"
+
+
+def test_mismatched_vectors_are_refused(db: psycopg.Connection) -> None:
+    register(db, SMALL, 1536)
+    register(db, LARGE, 3072)
+    db.execute("set pgcortex.namespace = 'ns_small'")
+    store(db, "the first memory", unit(1, 1536), SMALL)
+    before = db.execute("select count(*) from pgcortex.memories").fetchone()
+    cases = [
+        ("a 3,072-d vector for the 1,536-d model", unit(2, 3072), SMALL, "PC010"),
+        ("a 384-d vector for the 1,536-d model", unit(2, 384), SMALL, "PC010"),
+        ("another model than the namespace's", unit(2, 3072), LARGE, "PC012"),
+        ("an unregistered model", unit(2, 1536), "no-such-model", "PC013"),
+    ]
+    for content, vec, model, code in cases:
+        with pytest.raises(psycopg.Error) as exc:
+            store(db, content, vec, model)
+        assert exc.value.sqlstate == code, content
+    with pytest.raises(psycopg.Error) as exc:
+        search_ids(db, unit(3, 3072))
+    assert exc.value.sqlstate == "PC010"
+    with pytest.raises(psycopg.Error) as exc:
+        search_ids(db, unit(3, 3072), embedding_model=LARGE)
+    assert exc.value.sqlstate == "PC012"
+    assert db.execute("select count(*) from pgcortex.memories").fetchone() == before
+    # Text-only memories are stored and found as before.
+    db.execute(
+        "select pgcortex.store_memory(content => 'only words here, no vector', memory_type => 'business_fact')"
+    )
+    rows = db.execute(
+        "select content from pgcortex.search_memories(query_text => 'words vector', track => false)"
+    ).fetchall()
+    assert rows == [("only words here, no vector",)]
+
+
+def test_drop_a_model(db: psycopg.Connection) -> None:
+    info = register(db, SMALL, 1536)
+    db.execute("set pgcortex.namespace = 'ns_small'")
+    store(db, "kept", unit(1, 1536), SMALL)
+    with pytest.raises(psycopg.Error) as exc:
+        db.execute("select pgcortex.drop_embedding_model(%s)", (SMALL,))
+    assert exc.value.sqlstate == "PC014"
+    with pytest.raises(psycopg.Error) as exc:
+        db.execute("select pgcortex.drop_embedding_model('all-MiniLM-L6-v2')")
+    assert exc.value.sqlstate == "PC014"
+    register(db, "unused", 768)
+    db.execute("select pgcortex.drop_embedding_model('unused')")
+    names = [r[0] for r in db.execute("select name from pgcortex.list_embedding_models()")]
+    assert "unused" not in names and SMALL in names
+    assert db.execute("select to_regclass('pgcortex.' || %s)", (info["index_name"],)).fetchone() != (
+        None,
+    )
+
+
+def test_normalising_model_and_l2_distance(db: psycopg.Connection) -> None:
+    register(db, "l2-model", 64, distance="l2", normalize_vectors=True)
+    db.execute("set pgcortex.namespace = 'ns_l2'")
+    ids = [store(db, f"memory {i}", 5.0 * unit(i, 64), "l2-model")[0] for i in range(20)]
+    norm = db.execute(
+        "select public.vector_norm(embedding) from pgcortex.memories where id = %s::uuid", (ids[0],)
+    ).fetchone()
+    assert norm is not None and abs(norm[0] - 1.0) < 1e-5
+    assert search_ids(db, 3.0 * unit(4, 64))[0] == ids[4]
+    assert "memories_embedding_m" in vector_plan(db, "l2-model", unit(4, 64))
