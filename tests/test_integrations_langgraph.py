@@ -553,3 +553,354 @@ async def test_each_pgcortex_namespace_is_its_own_store(
         assert got is not None and got.value == {"owner": "other"}
     mine = await store.aget(("shared",), "k")
     assert mine is not None and mine.value == {"owner": "test"}
+
+
+# -- vectors ----------------------------------------------------------------------------------
+
+
+class LetterEmbeddings:
+    """A deterministic test embedder: each character has a fixed random direction
+    (seeded by its code point), a text is the unit-length mean of its characters'
+    directions weighted by frequency. Texts sharing characters are near."""
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self._cache: dict[str, Any] = {}
+        self.calls = 0
+
+    def _direction(self, ch: str) -> Any:
+        import numpy as np
+
+        if ch not in self._cache:
+            seed = int.from_bytes(hashlib.sha256(ch.encode()).digest()[:8], "big")
+            self._cache[ch] = np.random.default_rng(seed).standard_normal(self.dims)
+        return self._cache[ch]
+
+    def embed_query(self, text: str) -> list[float]:
+        import numpy as np
+
+        if not text:
+            return [0.0] * self.dims
+        v = sum(self._direction(ch) for ch in text) / len(text)
+        return [float(x) for x in v / np.linalg.norm(v)]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        return [self.embed_query(t) for t in texts]
+
+
+def similarity(distance: str, a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    if distance == "cosine":
+        return dot / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    if distance == "inner_product":
+        return dot
+    return -math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)))
+
+
+KINDS = [(s, d) for s in ("vector", "halfvec") for d in ("cosine", "inner_product", "l2")]
+DIMS = 200  # not 384: the store takes any dimensions
+
+
+def index_config(
+    embedder: LetterEmbeddings, storage: str, distance: str, fields: list[str] | None = None
+) -> Any:
+    return {
+        "dims": embedder.dims,
+        "embed": embedder.embed_documents,
+        "fields": fields,
+        "distance_type": distance,
+        "ann_index_config": {"vector_type": storage},
+    }
+
+
+@pytest.fixture
+def embedder() -> LetterEmbeddings:
+    return LetterEmbeddings(DIMS)
+
+
+@pytest.fixture(params=KINDS, ids=[f"{s}-{d}" for s, d in KINDS])
+async def vector_store(
+    request: pytest.FixtureRequest, client: pgcortex.Client, embedder: LetterEmbeddings
+) -> AsyncIterator[AsyncPgcortexStore]:
+    storage, distance = request.param
+    store = AsyncPgcortexStore(client, index=index_config(embedder, storage, distance))
+    await store.setup()
+    yield store
+    await store.close()
+
+
+async def test_setup_registers_the_model_and_its_index(
+    vector_store: AsyncPgcortexStore, db: psycopg.Connection
+) -> None:
+    assert vector_store.index_config is not None
+    assert vector_store.index_config["dims"] == DIMS
+    model = await vector_store._embedding_model()
+    storage, distance = vector_store._storage, vector_store._distance
+    assert model == f"store-{storage}-{distance}-{DIMS}"
+    row = db.execute(
+        "select dimensions, distance, storage, model_id from pgcortex.list_embedding_models()"
+        " where name = %s",
+        (model,),
+    ).fetchone()
+    assert row is not None and row[:3] == (DIMS, distance, storage)
+    index = db.execute(
+        "select indexdef from pg_indexes where indexname = %s", (f"store_item_vectors_m{row[3]}_hnsw_idx",)
+    ).fetchone()
+    assert index is not None
+    assert f"{storage}({DIMS})" in index[0] and "hnsw" in index[0]
+    # a second store of the same config finds it all in place
+    again = AsyncPgcortexStore(vector_store.client, index=dict(vector_store.index_config))  # type: ignore[arg-type]
+    await again.setup()
+    assert await again._embedding_model() == model
+
+
+async def test_puts_are_embedded_and_found_by_meaning(vector_store: AsyncPgcortexStore) -> None:
+    docs = [
+        ("doc1", {"text": "short text"}),
+        ("doc2", {"text": "longer text document"}),
+        ("doc3", {"text": "longest text document here"}),
+        ("doc4", {"description": "text in description field"}),
+        ("doc5", {"content": "text in content field"}),
+        ("doc6", {"body": "text in body field"}),
+    ]
+    for key, value in docs:
+        await vector_store.aput(("test",), key, value)
+    results = await vector_store.asearch(("test",), query="long text")
+    assert len(results) == 6
+    assert all(r.score is not None for r in results)
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)  # type: ignore[type-var]
+    assert {"doc2", "doc3"} <= {r.key for r in results[:3]}
+
+
+async def test_a_new_value_gets_new_vectors_and_index_false_none(vector_store: AsyncPgcortexStore) -> None:
+    await vector_store.aput(("test",), "doc1", {"text": "zany zebra Xerxes"})
+    await vector_store.aput(("test",), "doc2", {"text": "something about dogs"})
+    await vector_store.aput(("test",), "doc3", {"text": "text about birds"})
+    first = await vector_store.asearch(("test",), query="Zany Xerxes")
+    assert first[0].key == "doc1"
+    initial = first[0].score
+    assert initial is not None
+    await vector_store.aput(("test",), "doc1", {"text": "new text about dogs"})
+    after = next(r.score for r in await vector_store.asearch(("test",), query="Zany Xerxes") if r.key == "doc1")
+    assert after is not None and after < initial
+    again = await vector_store.asearch(("test",), query="new text about dogs")
+    assert next(r.score for r in again if r.key == "doc1") > after  # type: ignore[operator]
+    # index=False: no vector, yet still found, after the ranked ones, score None
+    await vector_store.aput(("test",), "doc4", {"text": "new text about dogs"}, index=False)
+    top3 = await vector_store.asearch(("test",), query="new text about dogs", limit=3)
+    assert "doc4" not in [r.key for r in top3]
+    everything = await vector_store.asearch(("test",), query="new text about dogs", limit=10)
+    assert [r.key for r in everything][-1] == "doc4" and everything[-1].score is None
+    # a put with index=False replaces the item's vectors with none
+    await vector_store.aput(("test",), "doc1", {"text": "new text about dogs"}, index=False)
+    scores = {r.key: r.score for r in await vector_store.asearch(("test",), query="dogs")}
+    assert scores["doc1"] is None and scores["doc2"] is not None
+
+
+async def test_vector_search_with_filters(vector_store: AsyncPgcortexStore) -> None:
+    docs = [
+        ("doc1", {"text": "red apple", "color": "red", "score": 4.5}),
+        ("doc2", {"text": "red car", "color": "red", "score": 3.0}),
+        ("doc3", {"text": "green apple", "color": "green", "score": 4.0}),
+        ("doc4", {"text": "blue car", "color": "blue", "score": 3.5}),
+    ]
+    for key, value in docs:
+        await vector_store.aput(("test",), key, value)
+    results = await vector_store.asearch(("test",), query="apple", filter={"color": "red"})
+    assert [r.key for r in results] == ["doc1", "doc2"]
+    results = await vector_store.asearch(("test",), query="car", filter={"color": "red"})
+    assert [r.key for r in results] == ["doc2", "doc1"]
+    results = await vector_store.asearch(("test",), query="bbbbluuu", filter={"score": {"$gt": 3.2}})
+    assert len(results) == 3 and results[0].key == "doc4"
+    results = await vector_store.asearch(
+        ("test",), query="apple", filter={"score": {"$gte": 4.0}, "color": "green"}
+    )
+    assert [r.key for r in results] == ["doc3"]
+
+
+async def test_vector_search_pages(vector_store: AsyncPgcortexStore) -> None:
+    for i in range(5):
+        await vector_store.aput(("test",), f"doc{i}", {"text": f"test document number {i}"})
+    page1 = await vector_store.asearch(("test",), query="test", limit=2)
+    page2 = await vector_store.asearch(("test",), query="test", limit=2, offset=2)
+    page3 = await vector_store.asearch(("test",), query="test", limit=2, offset=4)
+    keys = [r.key for r in page1 + page2 + page3]
+    assert len(keys) == 5 and len(set(keys)) == 5
+    assert [r.key for r in await vector_store.asearch(("test",), query="test", limit=10)] == keys
+
+
+async def test_vector_search_edge_cases(vector_store: AsyncPgcortexStore) -> None:
+    await vector_store.aput(("test",), "doc1", {"text": "test document"})
+    perfect = (await vector_store.asearch(("test",), query="text test document"))[0].score
+    assert perfect is not None
+    for query in ("", None):
+        [hit] = await vector_store.asearch(("test",), query=query)
+        assert hit.score is None
+    for query in ("foo " * 100, "test!@#$%^&*()"):
+        [hit] = await vector_store.asearch(("test",), query=query)
+        assert hit.score is not None and hit.score < perfect
+
+
+@pytest.mark.parametrize(("storage", "distance"), KINDS)
+async def test_fields_give_one_vector_each(
+    client: pgcortex.Client, db: psycopg.Connection, embedder: LetterEmbeddings, storage: str, distance: str
+) -> None:
+    store = AsyncPgcortexStore(
+        client, index=index_config(embedder, storage, distance, ["key0", "key1", "key3"])
+    )
+    await store.aput(("test",), "doc1", {"key1": "xxx", "key2": "yyy", "key3": "zzz"})  # no key0
+    await store.aput(("test",), "doc2", {"key0": "uuu", "key1": "vvv", "key2": "www", "key3": "xxx"})
+    fields = db.execute(
+        "select key, array_agg(field order by field) from pgcortex.store_item_vectors group by key order by key"
+    ).fetchall()
+    assert fields == [("doc1", ["key1", "key3"]), ("doc2", ["key0", "key1", "key3"])]
+    results = await store.asearch(("test",), query="xxx")
+    assert {r.key for r in results} == {"doc1", "doc2"}
+    best = results[0].score
+    assert best == pytest.approx(results[1].score, abs=1e-3)
+    results = await store.asearch(("test",), query="uuu")
+    assert [r.key for r in results] == ["doc2", "doc1"]
+    assert results[0].score > results[1].score  # type: ignore[operator]
+    assert results[0].score == pytest.approx(best, abs=1e-3)
+    for r in await store.asearch(("test",), query="www"):  # key2 is not indexed
+        assert r.score is not None and r.score < best
+    await store.close()
+
+
+@pytest.mark.parametrize(
+    ("storage", "distance"), [("vector", "cosine"), ("vector", "inner_product"), ("halfvec", "cosine")]
+)
+async def test_per_put_index_fields_override_the_config(
+    client: pgcortex.Client, embedder: LetterEmbeddings, storage: str, distance: str
+) -> None:
+    store = AsyncPgcortexStore(client, index=index_config(embedder, storage, distance, ["key17"]))
+    await store.aput(("test",), "doc3", {"key0": "aaa", "key1": "bbb", "key2": "ccc", "key3": "ddd"},
+                     index=["key0", "key1"])
+    await store.aput(("test",), "doc4", {"key0": "eee", "key1": "bbb", "key2": "fff", "key3": "ggg"},
+                     index=["key1", "key3"])
+    results = await store.asearch(("test",), query="aaa")
+    assert [r.key for r in results] == ["doc3", "doc4"] and results[0].score > results[1].score  # type: ignore[operator]
+    results = await store.asearch(("test",), query="ggg")
+    assert [r.key for r in results] == ["doc4", "doc3"]
+    results = await store.asearch(("test",), query="bbb")
+    assert results[0].score == pytest.approx(results[1].score, abs=1e-3)
+    assert all(r.score is not None and r.score < 0.9 for r in await store.asearch(("test",), query="ccc"))
+    await store.aput(("test",), "doc5", {"key0": "hhh", "key1": "iii"}, index=False)
+    plain = await store.asearch(("test",))
+    assert len(plain) == 3 and all(r.score is None for r in plain)
+    # the unindexed item still comes back from a query search, after the ranked ones
+    results = await store.asearch(("test",), query="hhh")
+    assert [r.key for r in results][:2] != ["doc5"] and len(results) == 3
+    assert results[-1].key == "doc5" and results[-1].score is None
+    await store.close()
+
+
+async def test_nested_and_array_paths(
+    client: pgcortex.Client, db: psycopg.Connection, embedder: LetterEmbeddings
+) -> None:
+    store = AsyncPgcortexStore(
+        client, index=index_config(embedder, "vector", "cosine", ["meta.title", "notes[*].text"])
+    )
+    value = {"meta": {"title": "quantum physics"}, "notes": [{"text": "bosons"}, {"text": "fermions"}]}
+    await store.aput(("n",), "doc", value)
+    await store.aput(("n",), "whole", {"other": "x"}, index=["$"])
+    fields = [r[0] for r in db.execute(
+        "select field from pgcortex.store_item_vectors order by key, field").fetchall()]
+    assert fields == ["meta.title", "notes[*].text.0", "notes[*].text.1", "$"]
+    [hit, _] = await store.asearch(("n",), query="fermions")
+    assert hit.key == "doc" and hit.score == pytest.approx(1.0, abs=1e-4)
+    await store.close()
+
+
+@pytest.mark.parametrize(("storage", "distance"), KINDS)
+@pytest.mark.parametrize("query", ["aaa", "bbb", "abcd", "poisson"])
+async def test_scores_are_the_distance_similarity(
+    client: pgcortex.Client, embedder: LetterEmbeddings, storage: str, distance: str, query: str
+) -> None:
+    store = AsyncPgcortexStore(client, index=index_config(embedder, storage, distance, ["key0"]))
+    await store.aput(("test",), "doc", {"key0": "aaa"}, index=["key0", "key1"])
+    [hit] = await store.asearch((), query=query)
+    expected = similarity(distance, embedder.embed_query(query), embedder.embed_query("aaa"))
+    assert hit.score == pytest.approx(expected, abs=1e-3 if storage == "halfvec" else 1e-5)
+    await store.close()
+
+
+@pytest.mark.parametrize(("storage", "distance"), [("vector", "cosine"), ("halfvec", "l2")])
+async def test_the_best_match_wins_among_many(
+    client: pgcortex.Client, embedder: LetterEmbeddings, storage: str, distance: str
+) -> None:
+    store = AsyncPgcortexStore(client, index=index_config(embedder, storage, distance, ["key1"]))
+    await store.aput(("test", "M"), "M", {"key1": "mmm"})
+    await store.abatch(
+        [PutOp(("test", "A"), f"A{i}", {"key1": "no"}) for i in range(100)]
+        + [PutOp(("test", "Z"), f"Z{i}", {"key1": "no"}) for i in range(100)]
+    )
+    assert embedder.calls == 2  # one embedding call per batch
+    results = await store.asearch(("test",), query="mmm", limit=10)
+    assert len({r.key for r in results}) == 10
+    assert results[0].key == "M" and results[0].score > results[1].score  # type: ignore[operator]
+    await store.close()
+
+
+async def test_filtered_search_finds_rare_matches(
+    client: pgcortex.Client, embedder: LetterEmbeddings
+) -> None:
+    """The filter is applied as the index is read: 5 matches among 400 items are all
+    found, ranked, though the nearest 20 vectors match none of them."""
+    store = AsyncPgcortexStore(client, index=index_config(embedder, "vector", "cosine", ["text"]))
+    ops = [PutOp(("f",), f"n{i}", {"text": f"common words {i}", "kind": "common"}) for i in range(395)]
+    ops += [PutOp(("f",), f"r{i}", {"text": f"zzz qqq rare {i}", "kind": "rare"}) for i in range(5)]
+    await store.abatch(ops)
+    results = await store.asearch(("f",), query="common words", filter={"kind": "rare"}, limit=10)
+    assert sorted(r.key for r in results) == [f"r{i}" for i in range(5)]
+    assert all(r.score is not None for r in results)
+    await store.close()
+
+
+async def test_non_ascii_text(client: pgcortex.Client, embedder: LetterEmbeddings) -> None:
+    store = AsyncPgcortexStore(client, index=index_config(embedder, "halfvec", "inner_product"))
+    texts = ["这是中文", "これは日本語です", "이건 한국어야", "Это русский", "यह रूसी है"]
+    for n, text in enumerate(texts, start=1):
+        await store.aput(("user_123", "memories"), str(n), {"text": text})
+    for n, text in enumerate(texts, start=1):
+        assert (await store.asearch(("user_123", "memories"), query=text))[0].key == str(n)
+    await store.close()
+
+
+async def test_wide_models_and_model_names(client: pgcortex.Client, db: psycopg.Connection) -> None:
+    wide = LetterEmbeddings(3072)
+    store = AsyncPgcortexStore(
+        client,
+        index={**index_config(wide, "halfvec", "cosine", ["text"]), "embedding_model": "my-wide-model"},
+    )
+    await store.aput(("w",), "k", {"text": "wide vectors"})
+    [hit] = await store.asearch(("w",), query="wide vectors")
+    assert hit.score == pytest.approx(1.0, abs=1e-3)
+    assert await store._embedding_model() == "my-wide-model"
+    # the same name with another specification is refused
+    other = AsyncPgcortexStore(
+        client,
+        index={**index_config(LetterEmbeddings(64), "vector", "cosine"), "embedding_model": "my-wide-model"},
+    )
+    with pytest.raises(errors.PgcortexError) as info:
+        await other.aput(("w",), "k2", {"text": "narrow"})
+    assert info.value.code == "PC014"
+    assert await store.aget(("w",), "k2") is None
+
+
+async def test_an_embedder_of_the_wrong_size_is_refused(client: pgcortex.Client) -> None:
+    config = index_config(LetterEmbeddings(64), "vector", "cosine")
+    config["dims"] = 65
+    store = AsyncPgcortexStore(client, index=config)
+    with pytest.raises(errors.PgcortexError) as info:
+        await store.aput(("x",), "k", {"text": "hello"})
+    assert info.value.code == "PC010"
+    assert await store.aget(("x",), "k") is None
+
+
+async def test_bad_index_configs_are_refused(client: pgcortex.Client, embedder: LetterEmbeddings) -> None:
+    with pytest.raises(ValueError, match="distance_type"):
+        AsyncPgcortexStore(client, index=index_config(embedder, "vector", "hamming"))
+    with pytest.raises(ValueError, match="vector_type"):
+        AsyncPgcortexStore(client, index=index_config(embedder, "bit", "cosine"))

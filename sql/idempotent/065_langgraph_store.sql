@@ -304,6 +304,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql;
     _n integer;
 begin
     delete from pgcortex.store_item_vectors as v
@@ -311,20 +312,19 @@ begin
     if store_put_vectors.embeddings is null then
         return 0;
     end if;
+    _m := pgcortex.embedding_model_sql(store_put_vectors.embedding_model);
     insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
     select
         _ns,
         store_put_vectors.path,
         store_put_vectors.key,
         f.field,
-        store_put_vectors.embedding_model,
-        pgcortex.model_vector(
-            f.embedding,
-            pgcortex.embedding_model_sql(store_put_vectors.embedding_model),
-            pg_catalog.format('embeddings[%s]', f.ord)
-        )
-    from pg_catalog.unnest(store_put_vectors.index_fields, store_put_vectors.embeddings)
-        with ordinality as f (field, embedding, ord);
+        _m.name,
+        pgcortex.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
+    from rows from (
+        pg_catalog.unnest(store_put_vectors.index_fields),
+        pg_catalog.unnest(store_put_vectors.embeddings)
+    ) with ordinality as f (field, embedding, ord);
     get diagnostics _n = row_count;
     return _n;
 end
@@ -356,7 +356,9 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
-    _m record;
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(
+        store_vector_candidates.embedding_model
+    );
     _q public.vector;
     _k integer := greatest(store_vector_candidates.wanted * 2, 20);
     _rows bigint;
@@ -365,12 +367,7 @@ declare
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
-    select * into _m from pgcortex.embedding_model_sql(store_vector_candidates.embedding_model);
-    _q := pgcortex.model_vector(
-        store_vector_candidates.query_embedding,
-        pgcortex.embedding_model_sql(store_vector_candidates.embedding_model),
-        'query_embedding'
-    );
+    _q := pgcortex.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
     if store_vector_candidates.wanted <= 0 then
         return '[]';
     end if;
@@ -457,7 +454,7 @@ declare
             store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
         )
     );
-    _m record;
+    _m pgcortex.embedding_model_sql;
     _index text;
 begin
     perform pgcortex.register_embedding_model(
@@ -468,7 +465,7 @@ begin
         normalize_vectors => false,
         create_index => false
     );
-    select * into _m from pgcortex.embedding_model_sql(_name);
+    _m := pgcortex.embedding_model_sql(_name);
     _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
     if pg_catalog.to_regclass('pgcortex.' || _index) is null then
         -- One builder at a time; the second finds it built.

@@ -75,6 +75,8 @@ create table pgcortex.store_item_vectors (
     constraint store_item_vectors_pkey primary key (namespace, path, key, field),
     constraint store_item_vectors_item_fkey foreign key (namespace, path, key)
     references pgcortex.store_items (namespace, path, key) on delete cascade,
+    constraint store_item_vectors_model_fkey foreign key (embedding_model)
+    references pgcortex.embedding_models (name),
     constraint store_item_vectors_field_check check (length(field) between 1 and 1000)
 );
 
