@@ -904,3 +904,23 @@ async def test_bad_index_configs_are_refused(client: pgcortex.Client, embedder: 
         AsyncPgcortexStore(client, index=index_config(embedder, "vector", "hamming"))
     with pytest.raises(ValueError, match="vector_type"):
         AsyncPgcortexStore(client, index=index_config(embedder, "bit", "cosine"))
+
+
+# -- the example --------------------------------------------------------------------------
+
+
+async def test_the_example_graph_remembers_across_turns(db_dsn: str) -> None:
+    """docs/examples/langgraph_memory.py: a LangGraph graph whose memory node uses the
+    store (by meaning with MiniLM when the extra embed is installed, else full text)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "examples" / "langgraph_memory.py"
+    spec = importlib.util.spec_from_file_location("langgraph_memory_example", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    replies = await example.main(db_dsn, "example")
+    assert replies[:2] == ["Noted, I will remember that."] * 2
+    assert replies[2].startswith("From what you told me: I like green tea")
+    assert replies[3].startswith("From what you told me: My favourite city is Lisbon")
