@@ -7497,11 +7497,11 @@ CREATE FUNCTION pgcortex.store_path_matches(path text[], pattern text[], from_en
     BEGIN ATOMIC
  SELECT ((COALESCE(cardinality(path), 0) >= COALESCE(cardinality(pattern), 0)) AND (NOT (EXISTS ( SELECT
             FROM generate_subscripts(store_path_matches.pattern, 1) g(i)
-           WHERE (((store_path_matches.pattern)[g.i] <> '*'::text) AND ((store_path_matches.pattern)[g.i] IS DISTINCT FROM (store_path_matches.path)[
+           WHERE (((store_path_matches.pattern)[g.i] <> '*'::text) AND ((store_path_matches.pattern)[g.i] IS DISTINCT FROM (store_path_matches.path)[(g.i +
                  CASE
-                     WHEN store_path_matches.from_end THEN ((cardinality(store_path_matches.path) - cardinality(store_path_matches.pattern)) + g.i)
-                     ELSE g.i
-                 END]))))));
+                     WHEN store_path_matches.from_end THEN (cardinality(store_path_matches.path) - cardinality(store_path_matches.pattern))
+                     ELSE 0
+                 END)]))))));
 END;
 
 COMMENT ON FUNCTION pgcortex.store_path_matches(path text[], pattern text[], from_end boolean) IS 'Helper of pgcortex.store_list_namespaces: whether path starts with pattern (ends with it when from_end), label by label, a ''*'' label matching any one label; an empty or null pattern matches every path.';
@@ -7613,7 +7613,7 @@ CREATE FUNCTION pgcortex.store_search(path_prefix text[] DEFAULT '{}'::text[], f
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _prefix text [] := pgcortex.check_store_path(
+    _prefix text[] := pgcortex.check_store_path(
         coalesce(store_search.path_prefix, '{}'), 'path_prefix', true
     );
     _n integer := pg_catalog.cardinality(coalesce(store_search.path_prefix, '{}'));

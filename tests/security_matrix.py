@@ -186,7 +186,7 @@ MATRIX: dict[str, list[str]] = {
     # integrations: the key-value store (both namespaces hold path {shared}, key k)
     "store_put": [
         "select created_at is not null from pgcortex.store_put(path => '{shared}', key => 'k',"
-        " value => '{\"owner\": \"a\"}')",
+        ' value => \'{"owner": "a"}\')',
         "select expires_at is not null from pgcortex.store_put(path => '{beta-only}', key => 'k',"
         " value => '{}', ttl_minutes => 1, index_fields => array['text'],"
         " embeddings => array[%(vec_b)s::public.vector], embedding_model => 'test-model')",
@@ -224,7 +224,7 @@ MATRIX: dict[str, list[str]] = {
     ],
     "check_store_path": ["select pgcortex.check_store_path('{shared}')"],
     "store_path_matches": ["select pgcortex.store_path_matches('{a,shared}', '{*,shared}', true)"],
-    "check_store_filter": ["select pgcortex.check_store_filter('{\"n\": {\"$gt\": 1}}')"],
+    "check_store_filter": ['select pgcortex.check_store_filter(\'{"n": {"$gt": 1}}\')'],
     "store_value_matches": ["select pgcortex.store_value_matches('25', '{\"$gt\": 7}')"],
     "store_filter_matches": ["select pgcortex.store_filter_matches('{\"n\": 2}', '{\"n\": 2}')"],
     "check_store_ttl": ["select pgcortex.check_store_ttl(0.1)"],

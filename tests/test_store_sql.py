@@ -5,20 +5,21 @@ listing with wildcards, TTL with refresh and the sweeper, bad input refused."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg.types.json import Json, Jsonb
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def put(db: psycopg.Connection, path: list[str], key: str, value: Any, **kw: Any) -> Any:
     extra = "".join(f", {k} => %({k})s" for k in kw)
     return db.execute(
-        f"select * from pgcortex.store_put(path => %(path)s, key => %(key)s, value => %(value)s{extra})",
+        "select * from pgcortex.store_put(path => %(path)s, key => %(key)s,"
+        f" value => %(value)s{extra})",
         {"path": path, "key": key, "value": value if isinstance(value, str) else Json(value), **kw},
     ).fetchone()
 
@@ -55,9 +56,11 @@ def namespaces(db: psycopg.Connection, **kw: Any) -> list[tuple[str, ...]]:
 
 def test_put_get_replace_delete(db: psycopg.Connection) -> None:
     created, updated, expires = put(db, ["users", "alice"], "prefs", {"theme": "dark"}, as_of=T0)
-    assert created == updated == T0 and expires is None
+    assert created == updated == T0
+    assert expires is None
     row = get(db, ["users", "alice"], "prefs")
-    assert row[0] == ["users", "alice"] and row[1] == "prefs"
+    assert row[0] == ["users", "alice"]
+    assert row[1] == "prefs"
     assert json.loads(row[2]) == {"theme": "dark"}
     later = T0 + timedelta(seconds=5)
     created2, updated2, _ = put(db, ["users", "alice"], "prefs", {"lang": "fr"}, as_of=later)
@@ -65,8 +68,12 @@ def test_put_get_replace_delete(db: psycopg.Connection) -> None:
     assert json.loads(get(db, ["users", "alice"], "prefs")[2]) == {"lang": "fr"}
     assert get(db, ["users", "bob"], "prefs") is None
     assert get(db, ["users"], "prefs") is None  # paths are exact, not prefixes
-    assert db.execute("select pgcortex.store_delete(path => '{users,alice}', key => 'prefs')").fetchone() == (True,)
-    assert db.execute("select pgcortex.store_delete(path => '{users,alice}', key => 'prefs')").fetchone() == (False,)
+    assert db.execute(
+        "select pgcortex.store_delete(path => '{users,alice}', key => 'prefs')"
+    ).fetchone() == (True,)
+    assert db.execute(
+        "select pgcortex.store_delete(path => '{users,alice}', key => 'prefs')"
+    ).fetchone() == (False,)
     assert get(db, ["users", "alice"], "prefs") is None
 
 
@@ -114,11 +121,24 @@ def test_filters_on_missing_nested_and_array_fields(db: psycopg.Connection) -> N
 
 
 def test_search_scopes_by_whole_labels(db: psycopg.Connection) -> None:
-    for path in [["foo"], ["foo", "child"], ["foo", "child", "deep"], ["foobar"], ["foo2"],
-                 ["user_1"], ["userX1"], ["a%b"], ["axxb"], ["a.b"], ["users", "alice\n"]]:
+    for path in [
+        ["foo"],
+        ["foo", "child"],
+        ["foo", "child", "deep"],
+        ["foobar"],
+        ["foo2"],
+        ["user_1"],
+        ["userX1"],
+        ["a%b"],
+        ["axxb"],
+        ["a.b"],
+        ["users", "alice\n"],
+    ]:
         put(db, path, "k", {"v": 1})
+
     def paths(prefix: list[str]) -> set[tuple[str, ...]]:
         return {tuple(r[0]) for r in search(db, prefix, page_size=100)}
+
     assert paths(["foo"]) == {("foo",), ("foo", "child"), ("foo", "child", "deep")}
     assert paths(["foo", "child"]) == {("foo", "child"), ("foo", "child", "deep")}
     assert paths(["fo"]) == set()
@@ -143,26 +163,46 @@ def test_query_text_ranks_full_text_matches_first(db: psycopg.Connection) -> Non
     put(db, ["q"], "car", {"text": "Bob drives a red car"}, as_of=T0 + timedelta(seconds=1))
     rows = search(db, ["q"], query="green tea")
     assert [r[1] for r in rows] == ["tea", "car"]
-    assert rows[0][2] > 0 and rows[1][2] is None
+    assert rows[0][2] > 0
+    assert rows[1][2] is None
 
 
 def test_list_namespaces(db: psycopg.Connection) -> None:
-    for path in [["a", "b", "c"], ["a", "b", "d", "e"], ["a", "b", "d", "i"], ["a", "b", "f"],
-                 ["a", "c", "f"], ["b", "a", "f"], ["users", "123"], ["uid", "users", "alice"],
-                 ["uid", "users", "malice"], ["users", "alice\n"]]:
+    for path in [
+        ["a", "b", "c"],
+        ["a", "b", "d", "e"],
+        ["a", "b", "d", "i"],
+        ["a", "b", "f"],
+        ["a", "c", "f"],
+        ["b", "a", "f"],
+        ["users", "123"],
+        ["uid", "users", "alice"],
+        ["uid", "users", "malice"],
+        ["users", "alice\n"],
+    ]:
         put(db, path, "k", {"v": 1})
     assert namespaces(db, prefix=["a", "b"]) == [
-        ("a", "b", "c"), ("a", "b", "d", "e"), ("a", "b", "d", "i"), ("a", "b", "f")]
+        ("a", "b", "c"),
+        ("a", "b", "d", "e"),
+        ("a", "b", "d", "i"),
+        ("a", "b", "f"),
+    ]
     assert namespaces(db, suffix=["f"]) == [("a", "b", "f"), ("a", "c", "f"), ("b", "a", "f")]
     assert namespaces(db, prefix=["a"], suffix=["f"]) == [("a", "b", "f"), ("a", "c", "f")]
     assert namespaces(db, prefix=["a", "*", "f"]) == [("a", "b", "f"), ("a", "c", "f")]
     assert namespaces(db, suffix=["*", "f"]) == [("a", "b", "f"), ("a", "c", "f"), ("b", "a", "f")]
     assert namespaces(db, suffix=["alice"]) == [("uid", "users", "alice")]
     assert namespaces(db, prefix=["a", "b"], max_depth=3) == [
-        ("a", "b", "c"), ("a", "b", "d"), ("a", "b", "f")]
+        ("a", "b", "c"),
+        ("a", "b", "d"),
+        ("a", "b", "f"),
+    ]
     assert namespaces(db, max_depth=1) == [("a",), ("b",), ("uid",), ("users",)]
     assert namespaces(db, prefix=["a", "b"], page_size=2) == [("a", "b", "c"), ("a", "b", "d", "e")]
-    assert namespaces(db, prefix=["a", "b"], page_offset=2) == [("a", "b", "d", "i"), ("a", "b", "f")]
+    assert namespaces(db, prefix=["a", "b"], page_offset=2) == [
+        ("a", "b", "d", "i"),
+        ("a", "b", "f"),
+    ]
     assert namespaces(db, prefix=["nope"]) == []
     assert len(namespaces(db)) == 10
 
@@ -175,7 +215,8 @@ def test_ttl_expiry_refresh_omit_and_sweep(db: psycopg.Connection) -> None:
     t4 = T0 + timedelta(seconds=4)
     assert get(db, ["t"], "short", as_of=t4)[5] == T0 + timedelta(seconds=10)
     assert get(db, ["t"], "short", refresh_ttl=False, as_of=T0 + timedelta(seconds=8))[5] == (
-        T0 + timedelta(seconds=10))
+        T0 + timedelta(seconds=10)
+    )
     # searching refreshes what it returns
     t9 = T0 + timedelta(seconds=9)
     assert sorted(keys(db, ["t"], as_of=t9)) == ["forever", "short"]
@@ -190,8 +231,9 @@ def test_ttl_expiry_refresh_omit_and_sweep(db: psycopg.Connection) -> None:
     assert ("gone",) in namespaces(db, as_of=late)
     assert ("gone",) not in namespaces(db, omit_expired=True, as_of=late)
     # the sweeper deletes what expired, nothing else
-    assert db.execute("select items_deleted from pgcortex.maint_store_sweep(as_of => %s)",
-                      (late,)).fetchone() == (2,)
+    assert db.execute(
+        "select items_deleted from pgcortex.maint_store_sweep(as_of => %s)", (late,)
+    ).fetchone() == (2,)
     assert get(db, ["t"], "short") is None
     assert get(db, ["t"], "forever") is not None
     # a put without ttl clears it
@@ -214,18 +256,27 @@ def test_namespaces_are_tenants(db: psycopg.Connection) -> None:
     ("sql", "code"),
     [
         ("select * from pgcortex.store_put(path => '{}', key => 'k', value => '{}')", "PC003"),
-        ("select * from pgcortex.store_put(path => '{a,\"\"}', key => 'k', value => '{}')", "PC003"),
+        (
+            "select * from pgcortex.store_put(path => '{a,\"\"}', key => 'k', value => '{}')",
+            "PC003",
+        ),
         ("select * from pgcortex.store_put(path => null, key => 'k', value => '{}')", "PC003"),
         ("select * from pgcortex.store_put(path => '{a}', key => null, value => '{}')", "PC003"),
         ("select * from pgcortex.store_put(path => '{a}', key => 'k', value => '[1]')", "PC023"),
         ("select * from pgcortex.store_put(path => '{a}', key => 'k', value => null)", "PC023"),
-        ("select * from pgcortex.store_put(path => '{a}', key => 'k', value => '{}',"
-         " ttl_minutes => 0)", "PC004"),
-        ("select * from pgcortex.store_put(path => '{a}', key => 'k', value => '{}',"
-         " ttl_minutes => 'nan')", "PC004"),
+        (
+            "select * from pgcortex.store_put(path => '{a}', key => 'k', value => '{}',"
+            " ttl_minutes => 0)",
+            "PC004",
+        ),
+        (
+            "select * from pgcortex.store_put(path => '{a}', key => 'k', value => '{}',"
+            " ttl_minutes => 'nan')",
+            "PC004",
+        ),
         ("select * from pgcortex.store_search(filter => '[1]')", "PC003"),
-        ("select * from pgcortex.store_search(filter => '{\"a\": {\"$in\": [1]}}')", "PC003"),
-        ("select * from pgcortex.store_search(filter => '{\"a\": {\"b\": {\"$like\": 1}}}')", "PC003"),
+        ('select * from pgcortex.store_search(filter => \'{"a": {"$in": [1]}}\')', "PC003"),
+        ('select * from pgcortex.store_search(filter => \'{"a": {"b": {"$like": 1}}}\')', "PC003"),
         ("select * from pgcortex.store_search(page_size => -1)", "PC004"),
         ("select * from pgcortex.store_search(page_offset => -1)", "PC004"),
         ("select * from pgcortex.store_list_namespaces(max_depth => 0)", "PC004"),
@@ -233,7 +284,9 @@ def test_namespaces_are_tenants(db: psycopg.Connection) -> None:
         ("select * from pgcortex.store_get(path => '{}', key => 'k')", "PC003"),
     ],
 )
-def test_bad_input_is_refused_and_changes_nothing(db: psycopg.Connection, sql: str, code: str) -> None:
+def test_bad_input_is_refused_and_changes_nothing(
+    db: psycopg.Connection, sql: str, code: str
+) -> None:
     with pytest.raises(psycopg.Error) as info:
         db.execute(sql)
     assert info.value.sqlstate == code

@@ -38,7 +38,9 @@ class State(TypedDict):
 
 
 async def recall(state: State, *, store: BaseStore) -> dict[str, Any]:
-    hits = await store.asearch(("users", state["user_id"], "memories"), query=state["message"], limit=3)
+    hits = await store.asearch(
+        ("users", state["user_id"], "memories"), query=state["message"], limit=3
+    )
     return {"recalled": [h.value["text"] for h in hits]}
 
 

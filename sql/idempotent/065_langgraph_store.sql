@@ -22,11 +22,11 @@
 -- Raises PC003 unless path has 1 to 64 labels (0 to 64 when it is a prefix),
 -- none of them empty or null; returns the path.
 create or replace function pgcortex.check_store_path(
-    path text [],
+    path text[],
     argument text default 'path',
     allow_empty boolean default false
 )
-returns text []
+returns text[]
 language plpgsql
 immutable
 security invoker
@@ -51,15 +51,15 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_store_path(text [], text, boolean) is
+comment on function pgcortex.check_store_path(text[], text, boolean) is
 'Helper of the store functions: returns path; PC003 (naming argument) unless it has 1 to 64 labels (0 to 64 with allow_empty), none empty or null.';
 
 -- name: store_path_matches
 -- Whether path starts (or, from_end, ends) with pattern, label by label; a
 -- '*' label of the pattern matches any one label. An empty pattern matches.
 create or replace function pgcortex.store_path_matches(
-    path text [],
-    pattern text [],
+    path text[],
+    pattern text[],
     from_end boolean default false
 )
 returns boolean
@@ -78,17 +78,17 @@ begin atomic
             where
                 store_path_matches.pattern[g.i] <> '*'
                 and store_path_matches.pattern[g.i] is distinct from store_path_matches.path[
-                    case
+                    g.i + case
                         when store_path_matches.from_end
                             then pg_catalog.cardinality(store_path_matches.path)
-                            - pg_catalog.cardinality(store_path_matches.pattern) + g.i
-                        else g.i
+                                - pg_catalog.cardinality(store_path_matches.pattern)
+                        else 0
                     end
                 ]
         );
 end;
 
-comment on function pgcortex.store_path_matches(text [], text [], boolean) is
+comment on function pgcortex.store_path_matches(text[], text[], boolean) is
 'Helper of pgcortex.store_list_namespaces: whether path starts with pattern (ends with it when from_end), label by label, a ''*'' label matching any one label; an empty or null pattern matches every path.';
 
 -- name: check_store_filter
@@ -290,10 +290,10 @@ comment on function pgcortex.store_expiry(double precision, timestamptz) is
 -- Replaces the vectors of an item: one per field, of the model (checked and
 -- normalised as the model says); none when embeddings is null.
 create or replace function pgcortex.store_put_vectors(
-    path text [],
+    path text[],
     key text,
-    index_fields text [],
-    embeddings public.vector [],
+    index_fields text[],
+    embeddings public.vector[],
     embedding_model text
 )
 returns integer
@@ -330,7 +330,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_put_vectors(text [], text, text [], public.vector [], text) is
+comment on function pgcortex.store_put_vectors(text[], text, text[], public.vector[], text) is
 'Helper of pgcortex.store_put: replaces the vectors of the item at (path, key) with one per index_fields name (embeddings of embedding_model, checked for it: PC010, PC011, PC013); returns how many.';
 
 -- name: store_vector_candidates
@@ -342,7 +342,7 @@ comment on function pgcortex.store_put_vectors(text [], text, text [], public.ve
 create or replace function pgcortex.store_vector_candidates(
     query_embedding public.vector,
     embedding_model text,
-    path_prefix text [],
+    path_prefix text[],
     filter jsonb,
     wanted integer,
     omit_expired boolean,
@@ -422,7 +422,7 @@ end
 $$;
 
 comment on function pgcortex.store_vector_candidates(
-    public.vector, text, text [], jsonb, integer, boolean, timestamptz
+    public.vector, text, text[], jsonb, integer, boolean, timestamptz
 ) is
 'Helper of pgcortex.store_search: the items of the current namespace under path_prefix meeting filter (and live, with omit_expired) nearest to query_embedding by their nearest vector of embedding_model, read through the model''s HNSW index (iterative scan, widened until at least wanted distinct items, or all): a JSON array of [path, key, score], best first; score is cosine similarity, inner product or minus the L2 distance.';
 
@@ -488,12 +488,12 @@ comment on function pgcortex.store_embedding_model(integer, text, text, text) is
 -- path and key (its created_at stays). ttl_minutes (fractional) makes it expire
 -- that long after as_of; null: it never expires.
 create or replace function pgcortex.store_put(
-    path text [],
+    path text[],
     key text,
     value json,
     ttl_minutes double precision default null,
-    index_fields text [] default null,
-    embeddings public.vector [] default null,
+    index_fields text[] default null,
+    embeddings public.vector[] default null,
     embedding_model text default null,
     as_of timestamptz default pg_catalog.now()
 )
@@ -564,13 +564,13 @@ end
 $$;
 
 comment on function pgcortex.store_put(
-    text [], text, json, double precision, text [], public.vector [], text, timestamptz
+    text[], text, json, double precision, text[], public.vector[], text, timestamptz
 ) is
 'Puts an item of the key-value store (the LangGraph store) at (path, key) in the current namespace: a new item, or the whole value of the existing one replaced (created_at stays, updated_at becomes as_of). value: a JSON object, kept as its exact text. ttl_minutes (fractional): the item expires that long after as_of (and after each refreshing read); null: never. embeddings (of embedding_model, see pgcortex.store_embedding_model), one per name of index_fields (the part of the value each was made from), replace the item''s vectors; without them the item has none (a query search returns it after the items it ranks, score null). Returns created_at, updated_at, expires_at. PC003 bad path or key, PC004 ttl out of range, PC023 value not an object.';
 
 -- name: store_delete
 -- Deletes the item at (path, key); true when there was one.
-create or replace function pgcortex.store_delete(path text [], key text)
+create or replace function pgcortex.store_delete(path text[], key text)
 returns boolean
 language plpgsql
 volatile
@@ -589,7 +589,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_delete(text [], text) is
+comment on function pgcortex.store_delete(text[], text) is
 'Deletes the store item at (path, key) of the current namespace; true when there was one, false otherwise. PC003 bad path.';
 
 -- name: store_get
@@ -597,7 +597,7 @@ comment on function pgcortex.store_delete(text [], text) is
 -- ttl expires ttl_minutes after as_of again. With omit_expired, an item past
 -- its expiry (not swept yet) is not returned (nor refreshed).
 create or replace function pgcortex.store_get(
-    path text [],
+    path text[],
     key text,
     refresh_ttl boolean default true,
     omit_expired boolean default false,
@@ -647,7 +647,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_get(text [], text, boolean, boolean, timestamptz) is
+comment on function pgcortex.store_get(text[], text, boolean, boolean, timestamptz) is
 'The store item at (path, key) of the current namespace: its value (its exact JSON text), created_at, updated_at and expires_at; or no row. refresh_ttl (default true): an item with a ttl expires ttl_minutes after as_of again. omit_expired: an item past its expiry that the sweeper has not deleted yet is neither returned nor refreshed (by default it is returned). PC003 bad path.';
 
 -- name: store_search
@@ -661,7 +661,7 @@ comment on function pgcortex.store_get(text [], text, boolean, boolean, timestam
 -- there is query text). refresh_ttl and omit_expired as in pgcortex.store_get,
 -- for the items returned.
 create or replace function pgcortex.store_search(
-    path_prefix text [] default '{}',
+    path_prefix text[] default '{}',
     filter jsonb default null,
     query text default null,
     query_embedding public.vector default null,
@@ -673,7 +673,7 @@ create or replace function pgcortex.store_search(
     as_of timestamptz default pg_catalog.now()
 )
 returns table (
-    path text [],
+    path text[],
     key text,
     value json,
     created_at timestamptz,
@@ -688,7 +688,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _prefix text [] := pgcortex.check_store_path(
+    _prefix text[] := pgcortex.check_store_path(
         coalesce(store_search.path_prefix, '{}'), 'path_prefix', true
     );
     _n integer := pg_catalog.cardinality(coalesce(store_search.path_prefix, '{}'));
@@ -801,7 +801,7 @@ end
 $$;
 
 comment on function pgcortex.store_search(
-    text [], jsonb, text, public.vector, text, integer, integer, boolean, boolean, timestamptz
+    text[], jsonb, text, public.vector, text, integer, integer, boolean, boolean, timestamptz
 ) is
 'A page (page_size 0..10000, page_offset) of the store items of the current namespace whose path starts with path_prefix (empty: every path) and whose value meets filter: a JSON object of field conditions, each a value (equal), a nested object (matched field by field) or operators $eq, $ne, $gt, $gte, $lt, $lte (numbers compared as numbers, strings as strings). With query_embedding (of embedding_model): items ranked by their nearest vector through the model''s HNSW index, score = cosine similarity, inner product or minus the L2 distance (the model''s distance), then the items without a vector of the model (score null). With query text alone: the items whose string values match it as full text (english) first, score their text rank, then the rest (score null). Unscored items come text matches first, then newest first (updated_at). refresh_ttl and omit_expired as in pgcortex.store_get. PC003 bad prefix, filter, operator or embedding arguments, PC004 bad page, PC010/PC011 bad query embedding, PC013 unknown model.';
 
@@ -810,15 +810,15 @@ comment on function pgcortex.store_search(
 -- ending with suffix ('*' matches any one label), cut to max_depth labels,
 -- sorted, a page of them.
 create or replace function pgcortex.store_list_namespaces(
-    prefix text [] default null,
-    suffix text [] default null,
+    prefix text[] default null,
+    suffix text[] default null,
     max_depth integer default null,
     page_size integer default 100,
     page_offset integer default 0,
     omit_expired boolean default false,
     as_of timestamptz default pg_catalog.now()
 )
-returns table (path text [])
+returns table (path text[])
 language plpgsql
 stable
 security definer  -- reads store_items: closed to pgcortex_app
@@ -861,7 +861,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_list_namespaces(text [], text [], integer, integer, integer, boolean, timestamptz) is
+comment on function pgcortex.store_list_namespaces(text[], text[], integer, integer, integer, boolean, timestamptz) is
 'The distinct paths of the store items of the current namespace, sorted (C collation), a page of them (page_size 0..10000, page_offset): those starting with prefix and ending with suffix, label by label, where a ''*'' label matches any one label; each cut to its first max_depth labels (at least 1) when given. omit_expired: paths whose items have all expired (not swept yet) are left out. PC003 bad prefix or suffix, PC004 bad max_depth or page.';
 
 -- name: maint_store_sweep

@@ -9,7 +9,7 @@
 
 create table pgcortex.store_items (
     namespace pgcortex.namespace_name not null,
-    path text [] not null,
+    path text[] not null,
     key text not null,
     value json not null,
     value_jsonb jsonb not null,
@@ -67,7 +67,7 @@ comment on index pgcortex.store_items_value_tsv_idx is
 
 create table pgcortex.store_item_vectors (
     namespace pgcortex.namespace_name not null,
-    path text [] not null,
+    path text[] not null,
     key text not null,
     field text not null,
     embedding_model text not null,

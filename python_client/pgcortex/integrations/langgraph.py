@@ -100,7 +100,7 @@ class AsyncPgcortexStore(AsyncBatchedBaseStore):
         super().__init__()
         self.client = client
         self.ttl_config = ttl
-        self.index_config = dict(index) if index else None
+        self.index_config: dict[str, Any] | None = dict(index) if index else None
         self.embeddings: Embeddings | None = None
         self._fields: list[tuple[str, str | list[str]]] = []
         self._distance: Distance = "cosine"
@@ -115,7 +115,9 @@ class AsyncPgcortexStore(AsyncBatchedBaseStore):
             self._distance = index.get("distance_type", "cosine")
             self._storage = (index.get("ann_index_config") or {}).get("vector_type", "vector")
             if self._distance not in ("cosine", "inner_product", "l2"):
-                raise ValueError(f"distance_type must be cosine, inner_product or l2, not {self._distance!r}")
+                raise ValueError(
+                    f"distance_type must be cosine, inner_product or l2, not {self._distance!r}"
+                )
             if self._storage not in ("vector", "halfvec"):
                 raise ValueError(f"vector_type must be vector or halfvec, not {self._storage!r}")
         self._owns_client = owns_client
@@ -172,7 +174,9 @@ class AsyncPgcortexStore(AsyncBatchedBaseStore):
         deleted = await self.client._fetchval(q.MAINT_STORE_SWEEP)
         return int(deleted)
 
-    async def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> asyncio.Task[None]:
+    async def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> asyncio.Task[None]:
         """Sweep expired items every ``sweep_interval_minutes`` (the TTL config's, else
         5) until :meth:`stop_ttl_sweeper`. Without a TTL config there is nothing to do."""
         if not self.ttl_config:
@@ -202,7 +206,8 @@ class AsyncPgcortexStore(AsyncBatchedBaseStore):
         self._sweeper = asyncio.create_task(sweep_loop(), name="pgcortex-store-ttl-sweeper")
         return self._sweeper
 
-    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+    # ``timeout`` is the parameter of AsyncPostgresStore.stop_ttl_sweeper, kept for a drop-in.
+    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
         """Stop the sweeper; False when it did not stop within ``timeout`` seconds."""
         if self._sweeper is None or self._sweeper.done():
             return True
@@ -225,14 +230,15 @@ class AsyncPgcortexStore(AsyncBatchedBaseStore):
         model = await self._embedding_model() if (put_vectors or query_vectors) else None
         omit = bool(self.ttl_config and self.ttl_config.get("omit_expired"))
         results: list[Result] = []
-        async with self.client.pool.acquire(timeout=self.client._acquire_timeout) as conn:
-            async with conn.transaction():
-                for n, op in enumerate(ops):
-                    results.append(
-                        await self._run(
-                            conn, op, omit, put_vectors.get(n), query_vectors.get(n), model
-                        )
-                    )
+        pool = self.client.pool
+        async with (
+            pool.acquire(timeout=self.client._acquire_timeout) as conn,
+            conn.transaction(),
+        ):
+            for n, op in enumerate(ops):
+                results.append(
+                    await self._run(conn, op, omit, put_vectors.get(n), query_vectors.get(n), model)
+                )
         return results
 
     async def _run(
@@ -366,9 +372,7 @@ class AsyncPgcortexStore(AsyncBatchedBaseStore):
         if self.embeddings is None:
             return {}
         wanted = [
-            (n, op.query)
-            for n, op in enumerate(ops)
-            if isinstance(op, SearchOp) and op.query
+            (n, op.query) for n, op in enumerate(ops) if isinstance(op, SearchOp) and op.query
         ]
         if not wanted:
             return {}

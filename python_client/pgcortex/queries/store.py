@@ -10,8 +10,7 @@ STORE_PUT = (
 )
 STORE_DELETE = "select pgcortex.store_delete(path => $1, key => $2)"
 STORE_GET = (
-    "select * from pgcortex.store_get(path => $1, key => $2, refresh_ttl => $3, "
-    "omit_expired => $4)"
+    "select * from pgcortex.store_get(path => $1, key => $2, refresh_ttl => $3, omit_expired => $4)"
 )
 STORE_SEARCH = (
     "select * from pgcortex.store_search(path_prefix => $1, filter => $2, query => $3, "
