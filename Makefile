@@ -26,14 +26,14 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[server,dev,bench,mcp,openai-agents]'
+	$(PIP) install -e '.[server,dev,bench,mcp,openai-agents,langgraph]'
 	touch $@
 
 $(EMBED_STAMP): $(STAMP)
 	$(PIP) install 'torch==$(TORCH_VERSION)+cpu' 2>/dev/null \
 		|| $(PIP) install 'torch==$(TORCH_VERSION)+cpu' --extra-index-url $(TORCH_CPU_INDEX) \
 		|| { [ "$$(uname -s)" = Darwin ] && $(PIP) install 'torch==$(TORCH_VERSION)'; }
-	$(PIP) install -e '.[server,dev,bench,embed,mcp,openai-agents]'
+	$(PIP) install -e '.[server,dev,bench,embed,mcp,openai-agents,langgraph]'
 	touch $@
 
 .PHONY: install

@@ -431,6 +431,83 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.check_session_key(session_key text) IS 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
 
+CREATE FUNCTION pgcortex.check_store_filter(filter jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _bad text;
+begin
+    if check_store_filter.filter is null then
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(check_store_filter.filter) <> 'object' then
+        raise exception using
+            errcode = 'PC003', message = 'filter must be a JSON object of field conditions';
+    end if;
+    select o.key into _bad
+    from pg_catalog.jsonb_path_query(check_store_filter.filter, 'strict $.**') as v (value)
+    cross join lateral pg_catalog.jsonb_object_keys(
+        case when pg_catalog.jsonb_typeof(v.value) = 'object' then v.value else '{}' end
+    ) as o (key)
+    where
+        o.key like '$%'
+        and o.key not in ('$eq', '$ne', '$gt', '$gte', '$lt', '$lte')
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format('filter operator %s is not supported', _bad),
+            hint = 'use $eq, $ne, $gt, $gte, $lt or $lte';
+    end if;
+    return check_store_filter.filter;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex.check_store_filter(filter jsonb) IS 'Helper of pgcortex.store_search: returns filter; PC003 unless it is null or a JSON object whose operators are $eq, $ne, $gt, $gte, $lt, $lte.';
+
+CREATE FUNCTION pgcortex.check_store_path(path text[], argument text DEFAULT 'path'::text, allow_empty boolean DEFAULT false) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if check_store_path.path is null
+        or (pg_catalog.cardinality(check_store_path.path) = 0 and not check_store_path.allow_empty)
+        or pg_catalog.cardinality(check_store_path.path) > 64
+        or pg_catalog.array_position(check_store_path.path, null) is not null
+        or pg_catalog.array_position(check_store_path.path, '') is not null
+        or pg_catalog.array_ndims(check_store_path.path) > 1 then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                '%s must be an array of %s to 64 labels, none empty',
+                check_store_path.argument,
+                case when check_store_path.allow_empty then 0 else 1 end
+            );
+    end if;
+    return check_store_path.path;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.check_store_path(path text[], argument text, allow_empty boolean) IS 'Helper of the store functions: returns path; PC003 (naming argument) unless it has 1 to 64 labels (0 to 64 with allow_empty), none empty or null.';
+
+CREATE FUNCTION pgcortex.check_store_ttl(ttl_minutes double precision) RETURNS double precision
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if check_store_ttl.ttl_minutes is not null
+        and not (check_store_ttl.ttl_minutes > 0 and check_store_ttl.ttl_minutes <= 5256000) then
+        raise exception using
+            errcode = 'PC004',
+            message = 'ttl_minutes must be greater than 0 and at most 5256000 (ten years)';
+    end if;
+    return check_store_ttl.ttl_minutes;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.check_store_ttl(ttl_minutes double precision) IS 'Helper of pgcortex.store_put: returns ttl_minutes; PC004 unless it is null or greater than 0 and at most 5256000 (ten years).';
+
 CREATE FUNCTION pgcortex.claim_commit_check() RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4582,6 +4659,28 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
+CREATE FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(items_deleted bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    if maint_store_sweep.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    return query
+    with gone as (
+        delete from pgcortex.store_items as i
+        where i.namespace = _ns and i.expires_at is not null and i.expires_at <= maint_store_sweep.as_of
+        returning 1
+    )
+    select pg_catalog.count(*) from gone;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone) IS 'Maintenance, the TTL sweeper of the key-value store: deletes the store items of the current namespace whose expiry is at or before as_of; returns how many.';
+
 CREATE FUNCTION pgcortex.memories_cluster_trigger() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6803,6 +6902,136 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.store_conversation_turn(role text, content text, session_id uuid, context jsonb, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Adds a conversation turn (role user/assistant/system/tool) to a session, or to the namespace when session_id is null, and returns its id, the session''s message_count and the conversation memory it became (if substantial: see pgcortex.knowledge_settings()). PC003 bad role, PC020 bad content, PC023 context not an object, PC030 unknown session, PC031 session ended, PC032 turn before the session started.';
 
+CREATE FUNCTION pgcortex.store_delete(path text[], key text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+begin
+    perform pgcortex.check_store_path(store_delete.path);
+    delete from pgcortex.store_items as i
+    where i.namespace = _ns and i.path = store_delete.path and i.key = store_delete.key;
+    get diagnostics _n = row_count;
+    return _n > 0;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_delete(path text[], key text) IS 'Deletes the store item at (path, key) of the current namespace; true when there was one, false otherwise. PC003 bad path.';
+
+CREATE FUNCTION pgcortex.store_embedding_model(dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT 'vector'::text, embedding_model text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _name text := coalesce(
+        store_embedding_model.embedding_model,
+        pg_catalog.format(
+            'store-%s-%s-%s',
+            store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
+        )
+    );
+    _m pgcortex.embedding_model_sql;
+    _index text;
+begin
+    perform pgcortex.register_embedding_model(
+        name => _name,
+        dimensions => store_embedding_model.dimensions,
+        distance => store_embedding_model.distance,
+        storage => store_embedding_model.storage,
+        normalize_vectors => false,
+        create_index => false
+    );
+    _m := pgcortex.embedding_model_sql(_name);
+    _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
+    if pg_catalog.to_regclass('pgcortex.' || _index) is null then
+        -- One builder at a time; the second finds it built.
+        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.store_embedding_model'));
+        execute pg_catalog.format(
+            'create index if not exists %I on pgcortex.store_item_vectors using hnsw '
+            '((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s',
+            _index, _m.vector_type, _m.opclass, _m.name_literal
+        );
+    end if;
+    return _name;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_embedding_model(dimensions integer, distance text, storage text, embedding_model text) IS 'The embedding model of a store''s index config: registers it in pgcortex.embedding_models (pgcortex.register_embedding_model: dimensions, distance cosine, inner_product or l2, storage vector or halfvec) under embedding_model, or by default store-<storage>-<distance>-<dimensions>, and creates the HNSW index of its vectors on pgcortex.store_item_vectors (store_item_vectors_m<model_id>_hnsw_idx) when missing. Returns the model''s name, to pass to pgcortex.store_put and pgcortex.store_search. PC003/PC004 bad specification, PC014 the name is registered with another one.';
+
+CREATE FUNCTION pgcortex.store_expiry(ttl_minutes double precision, as_of timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (as_of + make_interval(secs => (ttl_minutes * (60)::double precision)));
+END;
+
+COMMENT ON FUNCTION pgcortex.store_expiry(ttl_minutes double precision, as_of timestamp with time zone) IS 'Helper of the store functions: as_of plus ttl_minutes (fractional minutes); null when ttl_minutes is null.';
+
+CREATE FUNCTION pgcortex.store_filter_matches(value jsonb, filter jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _field text;
+    _condition jsonb;
+begin
+    if store_filter_matches.filter is null then
+        return true;
+    end if;
+    for _field, _condition in
+        select e.key, e.value from pg_catalog.jsonb_each(store_filter_matches.filter) as e
+    loop
+        if not pgcortex.store_value_matches(store_filter_matches.value -> _field, _condition) then
+            return false;
+        end if;
+    end loop;
+    return true;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_filter_matches(value jsonb, filter jsonb) IS 'Helper of pgcortex.store_search: whether value meets every field condition of filter (see pgcortex.store_value_matches); a null filter matches every value.';
+
+CREATE FUNCTION pgcortex.store_get(path text[], key text, refresh_ttl boolean DEFAULT true, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(value json, created_at timestamp with time zone, updated_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    perform pgcortex.check_store_path(store_get.path);
+    if store_get.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if coalesce(store_get.refresh_ttl, true) then
+        update pgcortex.store_items as i
+        set expires_at = pgcortex.store_expiry(i.ttl_minutes, store_get.as_of)
+        where
+            i.namespace = _ns
+            and i.path = store_get.path
+            and i.key = store_get.key
+            and i.ttl_minutes is not null
+            and (not coalesce(store_get.omit_expired, false) or i.expires_at > store_get.as_of);
+    end if;
+    return query
+    select i.value, i.created_at, i.updated_at, i.expires_at
+    from pgcortex.store_items as i
+    where
+        i.namespace = _ns
+        and i.path = store_get.path
+        and i.key = store_get.key
+        and (
+            not coalesce(store_get.omit_expired, false)
+            or i.expires_at is null
+            or i.expires_at > store_get.as_of
+        );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_get(path text[], key text, refresh_ttl boolean, omit_expired boolean, as_of timestamp with time zone) IS 'The store item at (path, key) of the current namespace: its value (its exact JSON text), created_at, updated_at and expires_at; or no row. refresh_ttl (default true): an item with a ttl expires ttl_minutes after as_of again. omit_expired: an item past its expiry that the sweeper has not deleted yet is neither returned nor refreshed (by default it is returned). PC003 bad path.';
+
 CREATE FUNCTION pgcortex.store_knowledge_cluster(name text, description text DEFAULT NULL::text, topics text[] DEFAULT NULL::text[], memory_ids uuid[] DEFAULT NULL::uuid[], confidence real DEFAULT 1.0, importance_score real DEFAULT NULL::real, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.knowledge_cluster_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6949,6 +7178,49 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text, confidence real, session_id uuid, memory_id uuid, evidence_key text, as_of timestamp with time zone) IS 'Records an observation of a learning pattern (upsert by type and description). Evidence = evidence_key, else the memory, else the session, else the call; evidence already linked changes nothing (new_evidence = 0). Frequency counts evidence; confidence is the frequency-weighted mean of the confidences reported; examples keep the most recent distinct ones (pattern_max_examples). PC022 unknown type, PC003 bad description, PC004 confidence outside 0..1, PC030 unknown session or memory.';
+
+CREATE FUNCTION pgcortex.store_list_namespaces(prefix text[] DEFAULT NULL::text[], suffix text[] DEFAULT NULL::text[], max_depth integer DEFAULT NULL::integer, page_size integer DEFAULT 100, page_offset integer DEFAULT 0, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(path text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    perform pgcortex.check_store_path(coalesce(store_list_namespaces.prefix, '{}'), 'prefix', true);
+    perform pgcortex.check_store_path(coalesce(store_list_namespaces.suffix, '{}'), 'suffix', true);
+    if store_list_namespaces.max_depth is not null and store_list_namespaces.max_depth < 1 then
+        raise exception using errcode = 'PC004', message = 'max_depth must be at least 1';
+    end if;
+    if store_list_namespaces.page_size is null or store_list_namespaces.page_size < 0
+        or store_list_namespaces.page_size > 10000 then
+        raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
+    end if;
+    if store_list_namespaces.page_offset is null or store_list_namespaces.page_offset < 0 then
+        raise exception using errcode = 'PC004', message = 'page_offset must not be negative';
+    end if;
+    return query
+    select d.path
+    from (
+        select distinct i.path[1:coalesce(store_list_namespaces.max_depth, 64)] as path
+        from pgcortex.store_items as i
+        where
+            i.namespace = _ns
+            and pgcortex.store_path_matches(i.path, store_list_namespaces.prefix, false)
+            and pgcortex.store_path_matches(i.path, store_list_namespaces.suffix, true)
+            and (
+                not coalesce(store_list_namespaces.omit_expired, false)
+                or i.expires_at is null
+                or i.expires_at > store_list_namespaces.as_of
+            )
+    ) as d
+    order by d.path collate "C"
+    limit store_list_namespaces.page_size
+    offset store_list_namespaces.page_offset;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_list_namespaces(prefix text[], suffix text[], max_depth integer, page_size integer, page_offset integer, omit_expired boolean, as_of timestamp with time zone) IS 'The distinct paths of the store items of the current namespace, sorted (C collation), a page of them (page_size 0..10000, page_offset): those starting with prefix and ending with suffix, label by label, where a ''*'' label matches any one label; each cut to its first max_depth labels (at least 1) when given. omit_expired: paths whose items have all expired (not swept yet) are left out. PC003 bad prefix or suffix, PC004 bad max_depth or page.';
 
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -7521,6 +7793,384 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, embedding public.vector, embedding_model text, memory_id uuid, expires_at timestamp with time zone, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores one memory; see pgcortex.store_memories for dedup, near-duplicate merging, the reinforcement rule and the error codes. Returns its id and what happened: inserted, updated (same content was already stored) or merged (merged_into: a near duplicate of the same type).';
+
+CREATE FUNCTION pgcortex.store_path_matches(path text[], pattern text[], from_end boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT ((COALESCE(cardinality(path), 0) >= COALESCE(cardinality(pattern), 0)) AND (NOT (EXISTS ( SELECT
+            FROM generate_subscripts(store_path_matches.pattern, 1) g(i)
+           WHERE (((store_path_matches.pattern)[g.i] <> '*'::text) AND ((store_path_matches.pattern)[g.i] IS DISTINCT FROM (store_path_matches.path)[(g.i +
+                 CASE
+                     WHEN store_path_matches.from_end THEN (cardinality(store_path_matches.path) - cardinality(store_path_matches.pattern))
+                     ELSE 0
+                 END)]))))));
+END;
+
+COMMENT ON FUNCTION pgcortex.store_path_matches(path text[], pattern text[], from_end boolean) IS 'Helper of pgcortex.store_list_namespaces: whether path starts with pattern (ends with it when from_end), label by label, a ''*'' label matching any one label; an empty or null pattern matches every path.';
+
+CREATE FUNCTION pgcortex.store_put(path text[], key text, value json, ttl_minutes double precision DEFAULT NULL::double precision, index_fields text[] DEFAULT NULL::text[], embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(created_at timestamp with time zone, updated_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _value jsonb;
+begin
+    perform pgcortex.check_store_path(store_put.path);
+    perform pgcortex.check_store_ttl(store_put.ttl_minutes);
+    if store_put.key is null or pg_catalog.length(store_put.key) > 1000 then
+        raise exception using errcode = 'PC003', message = 'key must be text of at most 1000 characters';
+    end if;
+    if store_put.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if store_put.value is null or pg_catalog.json_typeof(store_put.value) <> 'object' then
+        raise exception using
+            errcode = 'PC023', message = 'value must be a JSON object',
+            hint = 'delete an item with pgcortex.store_delete';
+    end if;
+    _value := pgcortex.session_item_jsonb(store_put.value);
+    if coalesce(pg_catalog.cardinality(store_put.index_fields), 0)
+        <> coalesce(pg_catalog.cardinality(store_put.embeddings), 0)
+        or (store_put.embeddings is not null) <> (store_put.embedding_model is not null) then
+        raise exception using
+            errcode = 'PC003',
+            message = 'index_fields, embeddings and embedding_model go together, one field per embedding';
+    end if;
+    if store_put.index_fields is not null and (
+        pg_catalog.array_position(store_put.index_fields, null) is not null
+        or (select pg_catalog.count(distinct f) from pg_catalog.unnest(store_put.index_fields) as f)
+        <> pg_catalog.cardinality(store_put.index_fields)
+    ) then
+        raise exception using errcode = 'PC003', message = 'index_fields must be distinct, none null';
+    end if;
+    if pg_catalog.octet_length(pg_catalog.array_to_string(store_put.path, '/'))
+        + pg_catalog.octet_length(store_put.key) > 2000 then
+        raise exception using
+            errcode = 'PC003', message = 'path and key together must take at most 2000 bytes';
+    end if;
+    return query
+    insert into pgcortex.store_items as i (
+        namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
+    ) values (
+        _ns, store_put.path, store_put.key, store_put.value, _value, store_put.as_of, store_put.as_of,
+        store_put.ttl_minutes, pgcortex.store_expiry(store_put.ttl_minutes, store_put.as_of)
+    )
+    on conflict on constraint store_items_pkey do update
+    set
+        value = excluded.value,
+        value_jsonb = excluded.value_jsonb,
+        updated_at = excluded.updated_at,
+        ttl_minutes = excluded.ttl_minutes,
+        expires_at = excluded.expires_at
+    returning i.created_at, i.updated_at, i.expires_at;
+    perform pgcortex.store_put_vectors(
+        store_put.path, store_put.key, store_put.index_fields, store_put.embeddings,
+        store_put.embedding_model
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_put(path text[], key text, value json, ttl_minutes double precision, index_fields text[], embeddings public.vector[], embedding_model text, as_of timestamp with time zone) IS 'Puts an item of the key-value store (the LangGraph store) at (path, key) in the current namespace: a new item, or the whole value of the existing one replaced (created_at stays, updated_at becomes as_of). value: a JSON object, kept as its exact text. ttl_minutes (fractional): the item expires that long after as_of (and after each refreshing read); null: never. embeddings (of embedding_model, see pgcortex.store_embedding_model), one per name of index_fields (the part of the value each was made from), replace the item''s vectors; without them the item has none (a query search returns it after the items it ranks, score null). Returns created_at, updated_at, expires_at. PC003 bad path or key, PC004 ttl out of range, PC023 value not an object.';
+
+CREATE FUNCTION pgcortex.store_put_vectors(path text[], key text, index_fields text[], embeddings public.vector[], embedding_model text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql;
+    _n integer;
+begin
+    delete from pgcortex.store_item_vectors as v
+    where v.namespace = _ns and v.path = store_put_vectors.path and v.key = store_put_vectors.key;
+    if store_put_vectors.embeddings is null then
+        return 0;
+    end if;
+    _m := pgcortex.embedding_model_sql(store_put_vectors.embedding_model);
+    insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
+    select
+        _ns,
+        store_put_vectors.path,
+        store_put_vectors.key,
+        f.field,
+        _m.name,
+        pgcortex.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
+    from rows from (
+        pg_catalog.unnest(store_put_vectors.index_fields),
+        pg_catalog.unnest(store_put_vectors.embeddings)
+    ) with ordinality as f (field, embedding, ord);
+    get diagnostics _n = row_count;
+    return _n;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_put_vectors(path text[], key text, index_fields text[], embeddings public.vector[], embedding_model text) IS 'Helper of pgcortex.store_put: replaces the vectors of the item at (path, key) with one per index_fields name (embeddings of embedding_model, checked for it: PC010, PC011, PC013); returns how many.';
+
+CREATE FUNCTION pgcortex.store_search(path_prefix text[] DEFAULT '{}'::text[], filter jsonb DEFAULT NULL::jsonb, query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, page_size integer DEFAULT 10, page_offset integer DEFAULT 0, refresh_ttl boolean DEFAULT true, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(path text[], key text, value json, created_at timestamp with time zone, updated_at timestamp with time zone, score double precision)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _prefix text[] := pgcortex.check_store_path(
+        coalesce(store_search.path_prefix, '{}'), 'path_prefix', true
+    );
+    _n integer := pg_catalog.cardinality(coalesce(store_search.path_prefix, '{}'));
+    _filter jsonb := pgcortex.check_store_filter(store_search.filter);
+    _omit boolean := coalesce(store_search.omit_expired, false);
+    _tsq tsquery;
+    _scored jsonb := '[]';
+    _vector_mode boolean := store_search.query_embedding is not null;
+begin
+    if store_search.page_size is null or store_search.page_size < 0 or store_search.page_size > 10000 then
+        raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
+    end if;
+    if store_search.page_offset is null or store_search.page_offset < 0 then
+        raise exception using errcode = 'PC004', message = 'page_offset must not be negative';
+    end if;
+    if store_search.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if (store_search.query_embedding is null) <> (store_search.embedding_model is null) then
+        raise exception using
+            errcode = 'PC003', message = 'query_embedding and embedding_model go together';
+    end if;
+    if pg_catalog.length(pg_catalog.btrim(coalesce(store_search.query, ''))) > 0 then
+        _tsq := pgcortex.search_tsquery(store_search.query);
+    end if;
+    if _vector_mode then
+        _scored := pgcortex.store_vector_candidates(
+            query_embedding => store_search.query_embedding,
+            embedding_model => store_search.embedding_model,
+            path_prefix => _prefix,
+            filter => _filter,
+            wanted => store_search.page_offset + store_search.page_size,
+            omit_expired => _omit,
+            as_of => store_search.as_of
+        );
+    end if;
+    return query
+    with scored as (
+        select
+            array(select pg_catalog.jsonb_array_elements_text(e.value -> 0)) as path,
+            e.value ->> 1 as key,
+            (e.value ->> 2)::double precision as score
+        from pg_catalog.jsonb_array_elements(_scored) as e (value)
+    ),
+
+    ranked as (
+        select
+            i.path,
+            i.key,
+            i.value,
+            i.created_at,
+            i.updated_at,
+            case
+                when _vector_mode then s.score
+                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
+                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)::double precision
+            end as score,
+            case
+                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
+                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)
+            end as text_rank
+        from pgcortex.store_items as i
+        left join scored as s on i.path = s.path and i.key = s.key
+        where
+            i.namespace = _ns
+            and i.path[1:_n] = _prefix
+            and (not _omit or i.expires_at is null or i.expires_at > store_search.as_of)
+            and (_filter is null or pgcortex.store_filter_matches(i.value_jsonb, _filter))
+            and (
+                not _vector_mode
+                or s.key is not null
+                or not exists (
+                    select from pgcortex.store_item_vectors as v
+                    where
+                        v.namespace = _ns
+                        and v.path = i.path
+                        and v.key = i.key
+                        and v.embedding_model = store_search.embedding_model
+                )
+            )
+    ),
+
+    page as (
+        select r.path, r.key, r.value, r.created_at, r.updated_at, r.score, r.text_rank
+        from ranked as r
+        order by r.score desc nulls last, r.text_rank desc nulls last, r.updated_at desc, r.path, r.key
+        limit store_search.page_size
+        offset store_search.page_offset
+    ),
+
+    refreshed as (
+        update pgcortex.store_items as i
+        set expires_at = pgcortex.store_expiry(i.ttl_minutes, store_search.as_of)
+        from page
+        where
+            coalesce(store_search.refresh_ttl, true)
+            and i.namespace = _ns
+            and i.path = page.path
+            and i.key = page.key
+            and i.ttl_minutes is not null
+        returning i.key
+    )
+
+    select page.path, page.key, page.value, page.created_at, page.updated_at, page.score
+    from page
+    order by
+        page.score desc nulls last, page.text_rank desc nulls last, page.updated_at desc,
+        page.path, page.key;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_search(path_prefix text[], filter jsonb, query text, query_embedding public.vector, embedding_model text, page_size integer, page_offset integer, refresh_ttl boolean, omit_expired boolean, as_of timestamp with time zone) IS 'A page (page_size 0..10000, page_offset) of the store items of the current namespace whose path starts with path_prefix (empty: every path) and whose value meets filter: a JSON object of field conditions, each a value (equal), a nested object (matched field by field) or operators $eq, $ne, $gt, $gte, $lt, $lte (numbers compared as numbers, strings as strings). With query_embedding (of embedding_model): items ranked by their nearest vector through the model''s HNSW index, score = cosine similarity, inner product or minus the L2 distance (the model''s distance), then the items without a vector of the model (score null). With query text alone: the items whose string values match it as full text (english) first, score their text rank, then the rest (score null). Unscored items come text matches first, then newest first (updated_at). refresh_ttl and omit_expired as in pgcortex.store_get. PC003 bad prefix, filter, operator or embedding arguments, PC004 bad page, PC010/PC011 bad query embedding, PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.store_value_matches(item jsonb, condition jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _op text;
+    _arg jsonb;
+    _kind text := pg_catalog.jsonb_typeof(store_value_matches.item);
+    _cmp integer;
+begin
+    if pg_catalog.jsonb_typeof(store_value_matches.condition) = 'object'
+        and exists (
+            select from pg_catalog.jsonb_object_keys(store_value_matches.condition) as k (key)
+            where k.key like '$%'
+        ) then
+        for _op, _arg in select e.key, e.value from pg_catalog.jsonb_each(store_value_matches.condition) as e loop
+            if _op = '$eq' then
+                if store_value_matches.item is distinct from _arg then
+                    return false;
+                end if;
+            elsif _op = '$ne' then
+                if store_value_matches.item is not distinct from _arg then
+                    return false;
+                end if;
+            elsif _op in ('$gt', '$gte', '$lt', '$lte') then
+                if _kind = 'number' and pg_catalog.jsonb_typeof(_arg) = 'number' then
+                    _cmp := pg_catalog.sign(
+                        (store_value_matches.item #>> '{}')::numeric - (_arg #>> '{}')::numeric
+                    )::integer;
+                elsif _kind = 'string' and pg_catalog.jsonb_typeof(_arg) = 'string' then
+                    _cmp := case
+                        when (store_value_matches.item #>> '{}') collate "C" < (_arg #>> '{}') collate "C" then -1
+                        when (store_value_matches.item #>> '{}') = (_arg #>> '{}') then 0
+                        else 1
+                    end;
+                else
+                    return false;
+                end if;
+                if not (
+                    case _op
+                        when '$gt' then _cmp > 0
+                        when '$gte' then _cmp >= 0
+                        when '$lt' then _cmp < 0
+                        else _cmp <= 0
+                    end
+                ) then
+                    return false;
+                end if;
+            else
+                raise exception using
+                    errcode = 'PC003',
+                    message = pg_catalog.format('filter operator %s is not supported', _op),
+                    hint = 'use $eq, $ne, $gt, $gte, $lt or $lte';
+            end if;
+        end loop;
+        return true;
+    end if;
+    if pg_catalog.jsonb_typeof(store_value_matches.condition) = 'object' then
+        if _kind is distinct from 'object' then
+            return false;
+        end if;
+        return pgcortex.store_filter_matches(store_value_matches.item, store_value_matches.condition);
+    end if;
+    return store_value_matches.item is not distinct from store_value_matches.condition;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex.store_value_matches(item jsonb, condition jsonb) IS 'Helper of pgcortex.store_filter_matches: whether a field''s value (null when missing) meets a condition: an operator object ($eq, $ne, $gt, $gte, $lt, $lte, all must hold; order comparisons take numbers as numbers and strings as strings, nothing else matches; $ne holds for a missing field), a plain object (its fields match recursively) or a JSON value (equal).';
+
+CREATE FUNCTION pgcortex.store_vector_candidates(query_embedding public.vector, embedding_model text, path_prefix text[], filter jsonb, wanted integer, omit_expired boolean, as_of timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(
+        store_vector_candidates.embedding_model
+    );
+    _q public.vector;
+    _k integer := greatest(store_vector_candidates.wanted * 2, 20);
+    _rows bigint;
+    _found jsonb;
+    _sql text;
+    _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
+    _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
+begin
+    _q := pgcortex.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
+    if store_vector_candidates.wanted <= 0 then
+        return '[]';
+    end if;
+    -- The model's index is used when the statement names its expression and
+    -- predicate as constants: (embedding::<type>) <op> ... where embedding_model = '<name>'.
+    _sql := pg_catalog.format(
+        'select coalesce(pg_catalog.sum(g.n), 0), coalesce(pg_catalog.jsonb_agg('
+        'pg_catalog.jsonb_build_array(g.path, g.key, %s) order by g.dist, g.path, g.key), ''[]'') '
+        'from (select s.path, s.key, pg_catalog.min(s.dist) as dist, pg_catalog.count(*) as n '
+        'from (select v.path, v.key, (v.embedding::%2$s) %3$s ($1::%2$s) as dist '
+        'from pgcortex.store_item_vectors as v '
+        'inner join pgcortex.store_items as i '
+        'on i.namespace = v.namespace and i.path = v.path and i.key = v.key '
+        'where v.namespace = $2 and v.embedding_model = %4$s and v.path[1:$3] = $4 '
+        'and ($5::jsonb is null or pgcortex.store_filter_matches(i.value_jsonb, $5)) '
+        'and (not $6 or i.expires_at is null or i.expires_at > $7) '
+        'order by (v.embedding::%2$s) %3$s ($1::%2$s) limit $8) as s '
+        'group by s.path, s.key) as g',
+        case _m.distance
+            when 'cosine' then '1 - g.dist'
+            when 'inner_product' then '-g.dist'
+            else '-g.dist'
+        end,
+        _m.vector_type,
+        _m.operator_sql,
+        _m.name_literal
+    );
+    perform pg_catalog.set_config(
+        'hnsw.ef_search', least(greatest(_k, 40), 1000)::text, true
+    );
+    perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    loop
+        execute _sql into _rows, _found
+        using
+            _q,
+            _ns,
+            pg_catalog.cardinality(store_vector_candidates.path_prefix),
+            store_vector_candidates.path_prefix,
+            store_vector_candidates.filter,
+            store_vector_candidates.omit_expired,
+            store_vector_candidates.as_of,
+            _k;
+        -- Fewer vector rows than asked: there are no more. Otherwise widen until
+        -- the rows hold enough distinct items (items have several vectors).
+        exit when _rows < _k or pg_catalog.jsonb_array_length(_found) >= store_vector_candidates.wanted;
+        _k := _k * 4;
+    end loop;
+    perform pg_catalog.set_config('hnsw.ef_search', _old_ef, true);
+    perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
+    return _found;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex.store_vector_candidates(query_embedding public.vector, embedding_model text, path_prefix text[], filter jsonb, wanted integer, omit_expired boolean, as_of timestamp with time zone) IS 'Helper of pgcortex.store_search: the items of the current namespace under path_prefix meeting filter (and live, with omit_expired) nearest to query_embedding by their nearest vector of embedding_model, read through the model''s HNSW index (iterative scan, widened until at least wanted distinct items, or all): a JSON array of [path, key, score], best first; score is cosine similarity, inner product or minus the L2 distance.';
 
 CREATE FUNCTION pgcortex.tags_problem(tags text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -8148,6 +8798,65 @@ COMMENT ON COLUMN pgcortex.security_settings.unbound_logins IS 'refuse (fail-clo
 
 COMMENT ON COLUMN pgcortex.security_settings.updated_at IS 'When the row was last changed.';
 
+CREATE TABLE pgcortex.store_item_vectors (
+    namespace pgcortex.namespace_name NOT NULL,
+    path text[] NOT NULL,
+    key text NOT NULL,
+    field text NOT NULL,
+    embedding_model text NOT NULL,
+    embedding public.vector NOT NULL,
+    CONSTRAINT store_item_vectors_field_check CHECK (((length(field) >= 1) AND (length(field) <= 1000)))
+);
+ALTER TABLE ONLY pgcortex.store_item_vectors ALTER COLUMN embedding SET STORAGE MAIN;
+
+ALTER TABLE ONLY pgcortex.store_item_vectors FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.store_item_vectors IS 'The vectors of the store items (pgcortex.store_put): one per indexed field of an item''s value, all of the store''s embedding model. Each model has its own partial HNSW index over the vectors of that model, the vector cast to the model''s dimensions and storage (pgcortex.store_embedding_model creates it). Replaced with the item, deleted with it.';
+
+COMMENT ON COLUMN pgcortex.store_item_vectors.field IS 'The part of the value the vector was made from: a field path such as text or meta.title ($ for the whole value), with .0, .1, ... when the path matched several texts.';
+
+COMMENT ON COLUMN pgcortex.store_item_vectors.embedding_model IS 'The model of the vector.';
+
+COMMENT ON COLUMN pgcortex.store_item_vectors.embedding IS 'The vector, any dimension (the model''s); its index casts it to the model''s dimensions and storage.';
+
+CREATE TABLE pgcortex.store_items (
+    namespace pgcortex.namespace_name NOT NULL,
+    path text[] NOT NULL,
+    key text NOT NULL,
+    value json NOT NULL,
+    value_jsonb jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    ttl_minutes double precision,
+    expires_at timestamp with time zone,
+    value_tsv tsvector GENERATED ALWAYS AS (jsonb_to_tsvector('english'::regconfig, value_jsonb, '["string"]'::jsonb)) STORED,
+    CONSTRAINT store_items_key_check CHECK ((length(key) <= 1000)),
+    CONSTRAINT store_items_path_check CHECK ((((cardinality(path) >= 1) AND (cardinality(path) <= 64)) AND (array_position(path, NULL::text) IS NULL) AND (array_position(path, ''::text) IS NULL))),
+    CONSTRAINT store_items_size_check CHECK (((octet_length(array_to_string(path, '/'::text)) + octet_length(key)) <= 2000)),
+    CONSTRAINT store_items_ttl_check CHECK ((((ttl_minutes IS NULL) AND (expires_at IS NULL)) OR ((ttl_minutes > (0)::double precision) AND (ttl_minutes <= (5256000)::double precision) AND (expires_at IS NOT NULL)))),
+    CONSTRAINT store_items_value_check CHECK ((jsonb_typeof(value_jsonb) = 'object'::text))
+);
+
+ALTER TABLE ONLY pgcortex.store_items FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.store_items IS 'Items of the key-value store for agent frameworks (pgcortex.store_put and friends; the LangGraph store): one JSON object per (namespace, path, key). Replaced whole by a put of the same key.';
+
+COMMENT ON COLUMN pgcortex.store_items.path IS 'Where the item lives inside the namespace: the framework''s namespace tuple, e.g. {users,alice,memories}. Searched by prefix, listed by prefix and suffix.';
+
+COMMENT ON COLUMN pgcortex.store_items.key IS 'The item''s key, unique within its path.';
+
+COMMENT ON COLUMN pgcortex.store_items.value IS 'The item''s value: a JSON object, its text exactly as it was put.';
+
+COMMENT ON COLUMN pgcortex.store_items.value_jsonb IS 'The value as jsonb, for the value filters of pgcortex.store_search (written with value).';
+
+COMMENT ON COLUMN pgcortex.store_items.ttl_minutes IS 'Time to live in minutes (fractional), null for an item that never expires: it expires ttl_minutes after its last write, or its last read when the read refreshes it.';
+
+COMMENT ON COLUMN pgcortex.store_items.expires_at IS 'When the item expires: the sweeper (pgcortex.maint_store_sweep) deletes it after that; reads may omit it before.';
+
+COMMENT ON COLUMN pgcortex.store_items.value_tsv IS 'Full-text form of the value''s string values (english): the text arm of pgcortex.store_search.';
+
+COMMENT ON CONSTRAINT store_items_path_check ON pgcortex.store_items IS 'A path has 1 to 64 labels, none empty or null.';
+
 ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.user_preference_history_change_id_seq
     START WITH 1
@@ -8253,6 +8962,12 @@ ALTER TABLE ONLY pgcortex.schema_migrations
 ALTER TABLE ONLY pgcortex.security_settings
     ADD CONSTRAINT security_settings_pkey PRIMARY KEY (singleton);
 
+ALTER TABLE ONLY pgcortex.store_item_vectors
+    ADD CONSTRAINT store_item_vectors_pkey PRIMARY KEY (namespace, path, key, field);
+
+ALTER TABLE ONLY pgcortex.store_items
+    ADD CONSTRAINT store_items_pkey PRIMARY KEY (namespace, path, key);
+
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_pkey PRIMARY KEY (change_id);
 
@@ -8312,6 +9027,18 @@ CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (names
 CREATE INDEX memory_term_log_lexeme_idx ON pgcortex.memory_term_log USING btree (namespace, lexeme);
 
 CREATE INDEX namespace_audit_namespace_at_idx ON pgcortex.namespace_audit USING btree (namespace, at);
+
+CREATE INDEX store_items_expires_idx ON pgcortex.store_items USING btree (namespace, expires_at) WHERE (expires_at IS NOT NULL);
+
+COMMENT ON INDEX pgcortex.store_items_expires_idx IS 'Items that expire, by expiry: the sweeper (pgcortex.maint_store_sweep).';
+
+CREATE INDEX store_items_updated_idx ON pgcortex.store_items USING btree (namespace, updated_at DESC);
+
+COMMENT ON INDEX pgcortex.store_items_updated_idx IS 'Items of a namespace newest first: the order of pgcortex.store_search without a query.';
+
+CREATE INDEX store_items_value_tsv_idx ON pgcortex.store_items USING gin (value_tsv);
+
+COMMENT ON INDEX pgcortex.store_items_value_tsv_idx IS 'Full-text search of item values (pgcortex.store_search with a query text).';
 
 CREATE INDEX user_preference_history_key_idx ON pgcortex.user_preference_history USING btree (namespace, key, change_id);
 
@@ -8390,6 +9117,12 @@ ALTER TABLE ONLY pgcortex.namespace_embedding_models
 
 ALTER TABLE ONLY pgcortex.namespace_embedding_models
     ADD CONSTRAINT namespace_embedding_models_previous_fkey FOREIGN KEY (previous_model) REFERENCES pgcortex.embedding_models(name);
+
+ALTER TABLE ONLY pgcortex.store_item_vectors
+    ADD CONSTRAINT store_item_vectors_item_fkey FOREIGN KEY (namespace, path, key) REFERENCES pgcortex.store_items(namespace, path, key) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.store_item_vectors
+    ADD CONSTRAINT store_item_vectors_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
@@ -8473,9 +9206,17 @@ CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespac
 
 CREATE POLICY namespace_isolation ON pgcortex.namespace_embedding_models USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
+CREATE POLICY namespace_isolation ON pgcortex.store_item_vectors USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.store_items USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
 CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+
+ALTER TABLE pgcortex.store_item_vectors ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.store_items ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.user_preference_history ENABLE ROW LEVEL SECURITY;
 

@@ -236,6 +236,52 @@ MATRIX: dict[str, list[str]] = {
     "session_item_jsonb": ['select pgcortex.session_item_jsonb(\'{"a": "\\u0000"}\')'],
     "check_session_items": ["select pgcortex.check_session_items('[{}]')"],
     "check_session_key": ["select pgcortex.check_session_key('shared-key')"],
+    # integrations: the key-value store (both namespaces hold path {shared}, key k)
+    "store_put": [
+        "select created_at is not null from pgcortex.store_put(path => '{shared}', key => 'k',"
+        ' value => \'{"owner": "a"}\')',
+        "select expires_at is not null from pgcortex.store_put(path => '{beta-only}', key => 'k',"
+        " value => '{}', ttl_minutes => 1, index_fields => array['text'],"
+        " embeddings => array[%(vec_b)s::public.vector], embedding_model => 'test-model')",
+    ],
+    "store_get": [
+        "select value::text from pgcortex.store_get(path => '{shared}', key => 'k',"
+        " refresh_ttl => false)",
+        "select value::text from pgcortex.store_get(path => '{shared}', key => 'k',"
+        " omit_expired => true, as_of => %(t_far)s)",
+    ],
+    "store_delete": ["select pgcortex.store_delete(path => '{shared}', key => 'k')"],
+    "store_search": [
+        "select path, key, value::text, score from pgcortex.store_search("
+        "query => 'store item beta', filter => '{\"n\": {\"$gte\": 1}}')",
+        "select path, key, score from pgcortex.store_search(path_prefix => '{shared}',"
+        " query_embedding => %(vec_b)s::public.vector, embedding_model => 'test-model')",
+    ],
+    "store_list_namespaces": [
+        "select path from pgcortex.store_list_namespaces()",
+        "select path from pgcortex.store_list_namespaces(suffix => '{*}', omit_expired => true,"
+        " as_of => %(t_far)s)",
+    ],
+    "store_embedding_model": [
+        "select pgcortex.store_embedding_model(dimensions => 384, embedding_model => 'test-model')"
+    ],
+    "maint_store_sweep": ["select * from pgcortex.maint_store_sweep(as_of => %(t_far)s)"],
+    "store_put_vectors": [
+        "select pgcortex.store_put_vectors(path => '{shared}', key => 'k', index_fields => null,"
+        " embeddings => null, embedding_model => null)"
+    ],
+    "store_vector_candidates": [
+        "select pgcortex.store_vector_candidates(query_embedding => %(vec_b)s::public.vector,"
+        " embedding_model => 'test-model', path_prefix => '{}', filter => null, wanted => 5,"
+        " omit_expired => false, as_of => %(t_now)s)"
+    ],
+    "check_store_path": ["select pgcortex.check_store_path('{shared}')"],
+    "store_path_matches": ["select pgcortex.store_path_matches('{a,shared}', '{*,shared}', true)"],
+    "check_store_filter": ['select pgcortex.check_store_filter(\'{"n": {"$gt": 1}}\')'],
+    "store_value_matches": ["select pgcortex.store_value_matches('25', '{\"$gt\": 7}')"],
+    "store_filter_matches": ["select pgcortex.store_filter_matches('{\"n\": 2}', '{\"n\": 2}')"],
+    "check_store_ttl": ["select pgcortex.check_store_ttl(0.1)"],
+    "store_expiry": ["select pgcortex.store_expiry(0.1, %(t_now)s)"],
     # knowledge: preferences (same key in both namespaces)
     "learn_user_preference": [
         "select * from pgcortex.learn_user_preference(key => 'theme', value => '\"dark\"',"

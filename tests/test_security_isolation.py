@@ -39,6 +39,7 @@ from tests.security_seed import (
     login_role,
     namespace_row_counts,
     seed_namespace,
+    unit_vector,
 )
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -87,6 +88,12 @@ def _seed_api(conn: psycopg.Connection, namespace: str, tag: str) -> dict[str, A
         "select * from pgcortex.store_knowledge_cluster(name => 'shared api cluster',"
         " memory_ids => array[%s]::uuid[])",
         (ids["api_memory"],),
+    )
+    conn.execute(
+        "select * from pgcortex.store_put(path => '{shared}', key => 'k', value => %s,"
+        " ttl_minutes => 1, index_fields => array['text'], embeddings => array[%s::public.vector],"
+        " embedding_model => 'test-model')",
+        (psycopg.types.json.Json({"text": f"{tag} store item", "n": 1}), unit_vector(7)),
     )
     conn.execute("reset pgcortex.namespace")
     return ids
