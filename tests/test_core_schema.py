@@ -109,7 +109,9 @@ def test_same_content_unique_per_namespace_not_across(db: psycopg.Connection) ->
 
 
 def test_ids_are_time_ordered_uuids(db: psycopg.Connection) -> None:
-    rows = db.execute("select pgcortex.new_id() from generate_series(1, 50) order by 1").fetchall()
+    rows = db.execute(
+        "select pgcortex_internal.new_id() from generate_series(1, 50) order by 1"
+    ).fetchall()
     ids = [r[0] for r in rows]
     assert all(u.version == 7 for u in ids)
 

@@ -68,7 +68,7 @@ def search_ids(db: psycopg.Connection, vec: np.ndarray, k: int = 5, **kw: Any) -
 def vector_plan(db: psycopg.Connection, model: str, vec: np.ndarray) -> str:
     """The plan of the search's own vector statement for the model."""
     sql = db.execute(
-        "select pgcortex.vector_candidates_sql(pgcortex.embedding_model_sql(%s),"
+        "select pgcortex_internal.vector_candidates_sql(pgcortex_internal.embedding_model_sql(%s),"
         " 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)', false)",
         (model,),
     ).fetchone()
@@ -155,7 +155,7 @@ def test_two_models_in_two_namespaces(db: psycopg.Connection) -> None:
             assert search_ids(db, q, embedding_model=model)[0] == stored[model][i]
         plan = vector_plan(db, model, unit(3, dims))
         index = db.execute(
-            "select (pgcortex.embedding_model_sql(%s)).index_name", (model,)
+            "select (pgcortex_internal.embedding_model_sql(%s)).index_name", (model,)
         ).fetchone()
         assert index is not None
         assert index[0] in plan
@@ -259,7 +259,9 @@ def test_register_model_command_builds_the_index_concurrently(
     assert ddl is not None
     assert ddl[0].startswith("create index concurrently if not exists")
     # A search of the model now uses its index.
-    index = db.execute("select (pgcortex.embedding_model_sql(%s)).index_name", (SMALL,)).fetchone()
+    index = db.execute(
+        "select (pgcortex_internal.embedding_model_sql(%s)).index_name", (SMALL,)
+    ).fetchone()
     assert index is not None
     assert index[0] in vector_plan(db, SMALL, unit(3, 1536))
 

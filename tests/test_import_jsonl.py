@@ -109,7 +109,7 @@ def fold_term_statistics(dsn: str, namespace: str) -> None:
     """
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("select pg_catalog.set_config('pgcortex.namespace', %s, false)", (namespace,))
-        conn.execute("select * from pgcortex.maint_fold_terms()")
+        conn.execute("select * from pgcortex_internal.maint_fold_terms()")
 
 
 async def test_export_erase_import_gives_back_every_row(tmp_path: Path, db_dsn: str) -> None:

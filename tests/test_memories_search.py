@@ -246,7 +246,7 @@ def _make_rows(db: psycopg.Connection, n: int, rare_every: int) -> None:
     embeddings cluster); every rare_every-th row is tagged rare, every 5th fifth. The
     HNSW index is rebuilt after the load (faster than inserting into it)."""
     index = db.execute(
-        "select 'pgcortex.' || (pgcortex.embedding_model_sql(%s)).index_name", (MODEL,)
+        "select 'pgcortex.' || (pgcortex_internal.embedding_model_sql(%s)).index_name", (MODEL,)
     ).fetchone()
     assert index is not None
     indexdef = db.execute("select pg_get_indexdef(%s::regclass)", (index[0],)).fetchone()
@@ -356,10 +356,14 @@ async def test_query_embedding_checks(client: Client) -> None:
 
 def test_plain_words_with_a_hyphenated_code_match_any_word(db) -> None:
     """A hyphenated word is a phrase inside the tsquery; the other words stay optional."""
-    (q,) = db.execute("select pgcortex.search_tsquery('status of ticket ZX-4471')::text").fetchone()
+    (q,) = db.execute(
+        "select pgcortex_internal.search_tsquery('status of ticket ZX-4471')::text"
+    ).fetchone()
     assert "|" in q
     assert "&" not in q
-    (strict,) = db.execute("select pgcortex.search_tsquery('ticket -status')::text").fetchone()
+    (strict,) = db.execute(
+        "select pgcortex_internal.search_tsquery('ticket -status')::text"
+    ).fetchone()
     assert "!" in strict
     db.execute(
         "select pgcortex.store_memory(content => 'Customer escalation ZX-4471 is waiting on "

@@ -115,7 +115,7 @@ def test_the_bounds_are_the_documented_ones(db: psycopg.Connection) -> None:
 
     def problem(v: np.ndarray) -> str | None:
         row = db.execute(
-            "select pgcortex.embedding_problem(%s::public.vector)", (literal(v),)
+            "select pgcortex_internal.embedding_problem(%s::public.vector)", (literal(v),)
         ).fetchone()
         assert row is not None
         return None if row[0] is None else str(row[0])

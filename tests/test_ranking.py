@@ -35,11 +35,11 @@ def _documented_defaults() -> dict[str, float]:
 
 
 def test_documented_defaults_are_the_sql_defaults(db: psycopg.Connection) -> None:
-    row = db.execute("select pgcortex.search_defaults()").fetchone()
+    row = db.execute("select pgcortex_internal.search_defaults()").fetchone()
     assert row is not None
     in_sql = {k: float(v) for k, v in row[0].items()}
     assert _documented_defaults() == in_sql, (
-        "docs/architecture.md's table of ranking defaults differs from pgcortex.search_defaults()"
+        "docs/architecture.md's table of ranking defaults differs from pgcortex_internal.search_defaults()"
     )
 
 
@@ -138,7 +138,7 @@ async def test_ties_are_not_broken_by_insertion_order(
     # a tie-break by id (insertion time) would return.
     hashes: dict[str, bytes] = {}
     for t in texts:
-        row = db.execute("select pgcortex.content_hash(%s)", (t,)).fetchone()
+        row = db.execute("select pgcortex_internal.content_hash(%s)", (t,)).fetchone()
         assert row is not None
         hashes[t] = bytes(row[0])
     for text in sorted(texts, key=lambda t: hashes[t], reverse=True):
@@ -242,7 +242,7 @@ async def test_term_statistics_follow_every_write(client: Client, db: psycopg.Co
     )
     assert _stats(db) == _recomputed(db)
     # The store path folded the log by itself; maintenance folds what is left.
-    folded = db.execute("select * from pgcortex.maint_fold_terms()").fetchone()
+    folded = db.execute("select * from pgcortex_internal.maint_fold_terms()").fetchone()
     assert folded is not None
     assert folded[2] == 0
     pending = db.execute(

@@ -168,7 +168,7 @@ async def test_sigkill_during_writes_loses_no_acknowledged_write(
 
     with psycopg.connect(dsn, autocommit=True) as conn:
         rows = conn.execute(
-            "select id::text, content, content_hash = pgcortex.content_hash(content),"
+            "select id::text, content, content_hash = pgcortex_internal.content_hash(content),"
             " public.vector_dims(embedding), public.vector_norm(embedding), embedding_model"
             " from pgcortex.memories where namespace = 'crash'"
         ).fetchall()

@@ -196,7 +196,7 @@ def test_rls_enabled_forced_and_the_only_policy_on_every_namespaced_table(
     assert len(namespaced) >= 10
     expr = (
         "(((namespace)::text = current_setting('pgcortex.namespace'::text, true))"
-        " AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))"
+        " AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))"
     )
     for name, enabled, forced, policies in rows:
         if name in namespaced:

@@ -38,7 +38,7 @@
 -- client at connect, or by `set pgcortex.namespace = '...'` in psql).
 -- Fail-closed: raises PC001 when it is not set, PC051 when the login role may
 -- not use it (bound to other namespaces, or unbound while unbound logins are
--- refused: pgcortex.namespace_permitted, 040_security.sql).
+-- refused: pgcortex_internal.namespace_permitted, 040_security.sql).
 create or replace function pgcortex.current_namespace()
 returns text
 language plpgsql
@@ -65,7 +65,7 @@ begin
     -- Namespace bindings: a login role bound to other namespaces is refused
     -- here, so by every API function, whatever row-level security does
     -- (pgcortex.memories has it enabled, not forced: docs/performance.md).
-    if not pgcortex.namespace_permitted() then
+    if not pgcortex_internal.namespace_permitted() then
         raise exception using
             errcode = 'PC051',
             message = 'this login role may not use this namespace',
@@ -106,32 +106,3 @@ end;
 
 comment on function pgcortex.schema_version() is
 'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
-
--- name: check_embedding
--- Validates an embedding's values for storage or search by the one rule of
--- pgcortex.embedding_problem (a norm that single-precision cosine arithmetic
--- can handle). Raises PC011; returns the vector. Its dimensions are checked
--- against its model by the model-aware functions (pgcortex.model_vector).
-create or replace function pgcortex.check_embedding(embedding public.vector)
-returns public.vector
-language plpgsql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _problem text := pgcortex.embedding_problem(check_embedding.embedding);
-begin
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = _problem,
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
-    return check_embedding.embedding;
-end
-$$;
-
-comment on function pgcortex.check_embedding(public.vector) is
-'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (norm in 2^-60 .. 2^60 computed in double precision); else raises PC011 (with a hint); the dimensions are checked against the model by pgcortex.model_vector. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';

@@ -10,8 +10,8 @@
 -- so a query must order by the same expression with the model's operator and
 -- filter by the same predicate, both as constants in the statement text (a
 -- parameter in their place, or a generic plan, cannot prove the predicate).
--- pgcortex.embedding_model_sql(name) returns those pieces; the search builds
--- its vector statement from them (pgcortex.vector_candidates_sql) and runs it
+-- pgcortex_internal.embedding_model_sql(name) returns those pieces; the search builds
+-- its vector statement from them (pgcortex_internal.vector_candidates_sql) and runs it
 -- with execute.
 --
 -- Functions that read this area's tables are plpgsql (their bodies are
@@ -26,8 +26,8 @@
 
 -- Types, re-created on each deploy (only the functions below and the
 -- model-aware functions of later files use them; they are created after it).
-drop type if exists pgcortex.embedding_model_sql cascade;
-create type pgcortex.embedding_model_sql as (
+drop type if exists pgcortex_internal.embedding_model_sql cascade;
+create type pgcortex_internal.embedding_model_sql as (
     model_id integer,
     name text,
     dimensions integer,
@@ -41,8 +41,8 @@ create type pgcortex.embedding_model_sql as (
     index_name text
 );
 
-comment on type pgcortex.embedding_model_sql is
-'A registered model with the SQL that uses its index (pgcortex.embedding_model_sql()).';
+comment on type pgcortex_internal.embedding_model_sql is
+'A registered model with the SQL that uses its index (pgcortex_internal.embedding_model_sql()).';
 
 drop type if exists pgcortex.embedding_model_info cascade;
 create type pgcortex.embedding_model_info as (
@@ -65,8 +65,8 @@ comment on type pgcortex.embedding_model_info is
 
 -- name: embedding_model_sql
 -- The pieces of SQL that use a model's index, and the model's facts.
-create or replace function pgcortex.embedding_model_sql(embedding_model text)
-returns pgcortex.embedding_model_sql
+create or replace function pgcortex_internal.embedding_model_sql(embedding_model text)
+returns pgcortex_internal.embedding_model_sql
 language plpgsql
 stable
 security invoker
@@ -104,11 +104,11 @@ begin
         ),
         pg_catalog.quote_literal(_m.name),
         'memories_embedding_m' || _m.model_id || '_hnsw_idx'
-    )::pgcortex.embedding_model_sql;
+    )::pgcortex_internal.embedding_model_sql;
 end
 $$;
 
-comment on function pgcortex.embedding_model_sql(text) is
+comment on function pgcortex_internal.embedding_model_sql(text) is
 'The registered model (PC013 when it is not) with the SQL that uses its index: vector_type (public.vector(1536) or public.halfvec(3072)), operator_sql (its distance as operator(public.<=>), <-> or <#>), opclass, name_literal (the name quoted as a constant) and index_name. A query uses the model''s index when it orders by (m.embedding::<vector_type>) <operator_sql> (<query>::<vector_type>) and filters m.embedding_model = <name_literal>, written into the statement text. Internal helper of the model-aware functions.';
 
 -- name: embedding_model_index_sql
@@ -130,7 +130,7 @@ begin atomic
             case when embedding_model_index_sql.concurrently then 'concurrently' else '' end,
             s.index_name, s.vector_type, s.opclass, s.name_literal
         )
-    from pgcortex.embedding_model_sql(embedding_model_index_sql.embedding_model) as s;
+    from pgcortex_internal.embedding_model_sql(embedding_model_index_sql.embedding_model) as s;
 end;
 
 comment on function pgcortex.embedding_model_index_sql(text, boolean) is
@@ -138,7 +138,7 @@ comment on function pgcortex.embedding_model_index_sql(text, boolean) is
 
 -- name: embedding_model_index_state
 -- Whether a model's index exists and is valid (usable by queries).
-create or replace function pgcortex.embedding_model_index_state(model_id integer)
+create or replace function pgcortex_internal.embedding_model_index_state(model_id integer)
 returns text
 language sql
 stable
@@ -154,13 +154,13 @@ begin atomic
     ), 'missing');
 end;
 
-comment on function pgcortex.embedding_model_index_state(integer) is
+comment on function pgcortex_internal.embedding_model_index_state(integer) is
 'valid (queries use it), building (a concurrent build is running, or failed and left it invalid) or missing.';
 
 -- name: embedding_vector_problem
--- What is wrong with a vector for a model, or null (pgcortex.embedding_problem
+-- What is wrong with a vector for a model, or null (pgcortex_internal.embedding_problem
 -- plus the model's dimensions and, for halfvec, its range).
-create or replace function pgcortex.embedding_vector_problem(
+create or replace function pgcortex_internal.embedding_vector_problem(
     embedding public.vector,
     dimensions integer,
     storage text
@@ -183,7 +183,7 @@ begin
         );
     end if;
     return coalesce(
-        pgcortex.embedding_problem(embedding_vector_problem.embedding),
+        pgcortex_internal.embedding_problem(embedding_vector_problem.embedding),
         case when embedding_vector_problem.storage = 'halfvec' and exists (
             select from pg_catalog.unnest(embedding_vector_problem.embedding::real []) as x (v)
             where pg_catalog.abs(x.v) > 65504
@@ -192,12 +192,12 @@ begin
 end
 $$;
 
-comment on function pgcortex.embedding_vector_problem(public.vector, integer, text) is
-'Null when the vector suits a model of these dimensions and storage (pgcortex.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong (a message naming dimensions for PC010, else PC011).';
+comment on function pgcortex_internal.embedding_vector_problem(public.vector, integer, text) is
+'Null when the vector suits a model of these dimensions and storage (pgcortex_internal.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong (a message naming dimensions for PC010, else PC011).';
 
 -- name: namespace_model_lock
 -- Stores and searches take it shared, a switch of the namespace's model exclusive.
-create or replace function pgcortex.namespace_model_lock(exclusive boolean default false)
+create or replace function pgcortex_internal.namespace_model_lock(exclusive boolean default false)
 returns void
 language plpgsql
 volatile
@@ -217,12 +217,12 @@ begin
 end
 $$;
 
-comment on function pgcortex.namespace_model_lock(boolean) is
+comment on function pgcortex_internal.namespace_model_lock(boolean) is
 'Transaction advisory lock on the namespace''s model: shared for a store that checks it, exclusive for a switch (pgcortex.reembed_switch, pgcortex.set_namespace_embedding_model), so no vector of the old model is stored after the switch. Internal helper.';
 
 -- name: namespace_holds_embeddings
 -- Whether the namespace holds embeddings of another model than the given one.
-create or replace function pgcortex.namespace_holds_other_embeddings(embedding_model text)
+create or replace function pgcortex_internal.namespace_holds_other_embeddings(embedding_model text)
 returns boolean
 language sql
 stable
@@ -238,13 +238,13 @@ begin atomic
     );
 end;
 
-comment on function pgcortex.namespace_holds_other_embeddings(text) is
+comment on function pgcortex_internal.namespace_holds_other_embeddings(text) is
 'True when a memory of the namespace has an embedding of a model other than the one given. Internal helper.';
 
 -- name: check_embedding_model
 -- The model a store or search of this namespace uses, checked (PC003, PC012, PC013).
-create or replace function pgcortex.check_embedding_model(embedding_model text, for_store boolean default false)
-returns pgcortex.embedding_model_sql
+create or replace function pgcortex_internal.check_embedding_model(embedding_model text, for_store boolean default false)
+returns pgcortex_internal.embedding_model_sql
 language plpgsql
 volatile
 security definer  -- uses namespace_embedding_models: closed to pgcortex_app
@@ -254,7 +254,7 @@ as $$
 declare
     _ns text := pgcortex.current_namespace();
     _current text;
-    _m pgcortex.embedding_model_sql;
+    _m pgcortex_internal.embedding_model_sql;
 begin
     if check_embedding_model.embedding_model is not null and (
         pg_catalog.btrim(check_embedding_model.embedding_model) = ''
@@ -264,7 +264,7 @@ begin
             errcode = 'PC003', message = 'embedding_model must be 1 to 200 characters';
     end if;
     if check_embedding_model.for_store then
-        perform pgcortex.namespace_model_lock(false);
+        perform pgcortex_internal.namespace_model_lock(false);
     end if;
     select n.embedding_model into _current
     from pgcortex.namespace_embedding_models as n
@@ -278,9 +278,9 @@ begin
                     message = 'the namespace has no embedding model and the deployment has no default',
                     hint = 'pass embedding_model, or pgcortex.set_default_embedding_model(...)';
             end if;
-            return pgcortex.embedding_model_sql(_current);
+            return pgcortex_internal.embedding_model_sql(_current);
         end if;
-        _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
+        _m := pgcortex_internal.embedding_model_sql(check_embedding_model.embedding_model);
         if check_embedding_model.for_store then
             -- The namespace's first embedding chooses its model.
             insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
@@ -296,11 +296,11 @@ begin
     if check_embedding_model.embedding_model is null
         or check_embedding_model.embedding_model = _current
     then
-        return pgcortex.embedding_model_sql(_current);
+        return pgcortex_internal.embedding_model_sql(_current);
     end if;
-    _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
+    _m := pgcortex_internal.embedding_model_sql(check_embedding_model.embedding_model);
     -- A namespace that holds no embeddings adopts the model of its next store.
-    if check_embedding_model.for_store and not pgcortex.namespace_holds_other_embeddings(_m.name) then
+    if check_embedding_model.for_store and not pgcortex_internal.namespace_holds_other_embeddings(_m.name) then
         update pgcortex.namespace_embedding_models as n
         set embedding_model = _m.name, switched_at = now()
         where n.namespace = _ns;
@@ -315,14 +315,14 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_embedding_model(text, boolean) is
-'The model (pgcortex.embedding_model_sql) that a store (for_store) or search of this namespace uses: the one given, which must be the namespace''s current model, else the current model (the deployment default for a namespace without one). A store of a namespace that holds no embeddings of another model makes the given model its current one. PC003 bad name, PC012 another model than the current one, PC013 not registered. Internal helper.';
+comment on function pgcortex_internal.check_embedding_model(text, boolean) is
+'The model (pgcortex_internal.embedding_model_sql) that a store (for_store) or search of this namespace uses: the one given, which must be the namespace''s current model, else the current model (the deployment default for a namespace without one). A store of a namespace that holds no embeddings of another model makes the given model its current one. PC003 bad name, PC012 another model than the current one, PC013 not registered. Internal helper.';
 
 -- name: model_vector
 -- A vector checked for its model and normalised when the model asks for it.
-create or replace function pgcortex.model_vector(
+create or replace function pgcortex_internal.model_vector(
     embedding public.vector,
-    model pgcortex.embedding_model_sql,
+    model pgcortex_internal.embedding_model_sql,
     label text default 'embedding'
 )
 returns public.vector
@@ -333,7 +333,7 @@ security invoker
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _problem text := pgcortex.embedding_vector_problem(
+    _problem text := pgcortex_internal.embedding_vector_problem(
         model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
     );
 begin
@@ -353,13 +353,13 @@ begin
 end
 $$;
 
-comment on function pgcortex.model_vector(public.vector, pgcortex.embedding_model_sql, text) is
+comment on function pgcortex_internal.model_vector(public.vector, pgcortex_internal.embedding_model_sql, text) is
 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
 
 -- name: vector_candidates_sql
 -- The statement of a search's vector candidates for one model.
-create or replace function pgcortex.vector_candidates_sql(
-    model pgcortex.embedding_model_sql,
+create or replace function pgcortex_internal.vector_candidates_sql(
+    model pgcortex_internal.embedding_model_sql,
     where_sql text,
     exact boolean default false
 )
@@ -393,7 +393,7 @@ begin atomic
         end;
 end;
 
-comment on function pgcortex.vector_candidates_sql(pgcortex.embedding_model_sql, text, boolean) is
+comment on function pgcortex_internal.vector_candidates_sql(pgcortex_internal.embedding_model_sql, text, boolean) is
 'The search''s vector-candidate statement for the model: the n ($16) memories of the model nearest to the query ($14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories.';
 
 -- API ================================================================================
@@ -413,7 +413,7 @@ begin
     select
         e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
         'memories_embedding_m' || e.model_id || '_hnsw_idx',
-        pgcortex.embedding_model_index_state(e.model_id),
+        pgcortex_internal.embedding_model_index_state(e.model_id),
         e.registered_at
     into _r
     from pgcortex.embedding_models as e
@@ -552,7 +552,7 @@ security definer  -- writes embedding_models: read-only to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_default_embedding_model.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(set_default_embedding_model.embedding_model);
 begin
     update pgcortex.embedding_models as e set is_default = false where e.is_default and e.name <> _m.name;
     update pgcortex.embedding_models as e set is_default = true where e.name = _m.name and not e.is_default;
@@ -573,7 +573,7 @@ security definer  -- reads every namespace's vectors of the model: closed to pgc
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(drop_embedding_model.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(drop_embedding_model.embedding_model);
     _info pgcortex.embedding_model_info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
     _use text;
 begin
@@ -635,10 +635,10 @@ set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_namespace_embedding_model.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(set_namespace_embedding_model.embedding_model);
 begin
-    perform pgcortex.namespace_model_lock(true);
-    if pgcortex.namespace_holds_other_embeddings(_m.name) then
+    perform pgcortex_internal.namespace_model_lock(true);
+    if pgcortex_internal.namespace_holds_other_embeddings(_m.name) then
         raise exception using
             errcode = 'PC012',
             message = pg_catalog.format(
@@ -677,7 +677,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_pending.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_pending.embedding_model);
 begin
     if reembed_pending.max_rows is null or reembed_pending.max_rows not between 1 and 10000 then
         raise exception using errcode = 'PC004', message = 'max_rows must be in 1..10000';
@@ -721,7 +721,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_stage.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_stage.embedding_model);
     _n integer := coalesce(pg_catalog.cardinality(reembed_stage.memory_ids), 0);
     _bad integer;
     _msg text;
@@ -739,11 +739,11 @@ begin
     end if;
     select e.o, coalesce(
         case when e.x is null then 'embedding is null' end,
-        pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage)
+        pgcortex_internal.embedding_vector_problem(e.x, _m.dimensions, _m.storage)
     )
     into _bad, _msg
     from pg_catalog.unnest(reembed_stage.embeddings) with ordinality as e (x, o)
-    where e.x is null or pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage) is not null
+    where e.x is null or pgcortex_internal.embedding_vector_problem(e.x, _m.dimensions, _m.storage) is not null
     order by e.o
     limit 1;
     if _bad is not null then
@@ -792,7 +792,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_status.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_status.embedding_model);
 begin
     return query
     select
@@ -831,7 +831,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_switch.embedding_model);
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_switch.embedding_model);
     _cur text;
     _missing bigint;
     _moved bigint;
@@ -839,7 +839,7 @@ declare
 begin
     -- Stores of the namespace wait from here to the commit, so none stores a
     -- vector of the old model after the switch.
-    perform pgcortex.namespace_model_lock(true);
+    perform pgcortex_internal.namespace_model_lock(true);
     _cur := pgcortex.namespace_embedding_model();
     select count(*) into _missing
     from pgcortex.memories as m
@@ -929,7 +929,7 @@ begin
     from pgcortex.namespace_embedding_models as n
     where n.namespace = _ns;
     if maint_drop_old_embeddings.embedding_model is not null then
-        perform pgcortex.embedding_model_sql(maint_drop_old_embeddings.embedding_model);
+        perform pgcortex_internal.embedding_model_sql(maint_drop_old_embeddings.embedding_model);
     end if;
     -- The previous model's vectors gone, the namespace no longer names it.
     update pgcortex.namespace_embedding_models as n

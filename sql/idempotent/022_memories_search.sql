@@ -5,9 +5,9 @@
 -- of it. Re-applied on every deploy.
 --
 -- Ranking formula, version 2 (ranking_version = 2). The defaults of every
--- weight are pgcortex.search_defaults(); a caller overrides any of them with
+-- weight are pgcortex_internal.search_defaults(); a caller overrides any of them with
 -- the weights argument. docs/architecture.md shows the same formula (a test
--- compares its table of defaults with pgcortex.search_defaults()).
+-- compares its table of defaults with pgcortex_internal.search_defaults()).
 --   candidates   vector: the n nearest memories matching the filters, where
 --                n = max(min_candidates, k * candidates_per_k);
 --                text: the n best by BM25 among those matching the query's
@@ -56,7 +56,7 @@
 -- name: search_tsquery
 -- The full-text query of a search text: websearch syntax; plain words match
 -- any of them (rows with more of them rank higher).
-create or replace function pgcortex.search_tsquery(query_text text)
+create or replace function pgcortex_internal.search_tsquery(query_text text)
 returns tsquery
 language plpgsql
 immutable
@@ -80,12 +80,12 @@ begin
 end
 $$;
 
-comment on function pgcortex.search_tsquery(text) is
+comment on function pgcortex_internal.search_tsquery(text) is
 'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
 
 -- name: search_defaults
 -- The default weights of the ranking formula (the one place they are set).
-create or replace function pgcortex.search_defaults()
+create or replace function pgcortex_internal.search_defaults()
 returns jsonb
 language sql
 immutable
@@ -101,14 +101,14 @@ begin atomic
     }'::jsonb;
 end;
 
-comment on function pgcortex.search_defaults() is
+comment on function pgcortex_internal.search_defaults() is
 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 2), as a JSON object; the weights argument of a search overrides any of them.';
 
 -- name: record_memory_terms
 -- Statement-level trigger function: appends the change of the term
 -- statistics (per lexeme, and the namespace's totals) to
 -- pgcortex.memory_term_log; folds the log now and then.
-create or replace function pgcortex.record_memory_terms()
+create or replace function pgcortex_internal.record_memory_terms()
 returns trigger
 language plpgsql
 volatile
@@ -197,34 +197,34 @@ begin
             pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
         )
     then
-        perform pgcortex.maint_fold_terms();
+        perform pgcortex_internal.maint_fold_terms();
     end if;
     return null;
 end
 $$;
 
-comment on function pgcortex.record_memory_terms() is
+comment on function pgcortex_internal.record_memory_terms() is
 'Trigger function: appends what an insert, delete or content change of pgcortex.memories changes in the term statistics to pgcortex.memory_term_log (one row per lexeme and namespace, one for the totals), and folds the namespace''s log every few hundred rows when no other session is folding it.';
 
 create or replace trigger memories_terms_insert
 after insert on pgcortex.memories
 referencing new table as new_rows
-for each statement execute function pgcortex.record_memory_terms();
+for each statement execute function pgcortex_internal.record_memory_terms();
 
 create or replace trigger memories_terms_update
 after update on pgcortex.memories
 referencing old table as old_rows new table as new_rows
-for each statement execute function pgcortex.record_memory_terms();
+for each statement execute function pgcortex_internal.record_memory_terms();
 
 create or replace trigger memories_terms_delete
 after delete on pgcortex.memories
 referencing old table as old_rows
-for each statement execute function pgcortex.record_memory_terms();
+for each statement execute function pgcortex_internal.record_memory_terms();
 
 -- name: maint_fold_terms
 -- Folds the namespace's pending term-statistics log into memory_terms and
 -- memory_term_totals.
-create or replace function pgcortex.maint_fold_terms()
+create or replace function pgcortex_internal.maint_fold_terms()
 returns table (folded_rows bigint, terms_changed bigint, remaining_rows bigint)
 language plpgsql
 volatile
@@ -289,7 +289,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.maint_fold_terms() is
+comment on function pgcortex_internal.maint_fold_terms() is
 'Folds the current namespace''s pending rows of pgcortex.memory_term_log into pgcortex.memory_terms and pgcortex.memory_term_totals (lexemes no memory holds any more are removed). The store path does it by itself every few hundred log rows; returns the rows folded, the lexemes changed and the rows still pending (written by transactions not yet committed).';
 
 -- The row a search returns. Re-created on each deploy (only the functions
@@ -369,7 +369,7 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _defaults constant jsonb := pgcortex.search_defaults();
+    _defaults constant jsonb := pgcortex_internal.search_defaults();
     _w jsonb;
     _bad text;
     _n integer;
@@ -395,7 +395,7 @@ declare
     _vec_on boolean := false;
     _txt_on boolean := false;
     _rows pgcortex.memory_search_row [];
-    _model pgcortex.embedding_model_sql;
+    _model pgcortex_internal.embedding_model_sql;
     _qvec public.vector;
     _plan jsonb;
     _exact boolean := false;
@@ -422,8 +422,8 @@ begin
         -- The namespace's current model (PC012 another one, PC013 unregistered:
         -- a primary-key read, no scan of the stored embeddings), then the
         -- vector against it (PC010, PC011), normalised when the model is.
-        _model := pgcortex.check_embedding_model(search_memories.embedding_model, false);
-        _qvec := pgcortex.model_vector(search_memories.query_embedding, _model, 'query_embedding');
+        _model := pgcortex_internal.check_embedding_model(search_memories.embedding_model, false);
+        _qvec := pgcortex_internal.model_vector(search_memories.query_embedding, _model, 'query_embedding');
     end if;
     if search_memories.min_relevance is not null
         and not (search_memories.min_relevance between 0 and 1)
@@ -571,7 +571,7 @@ begin
     if search_memories.query_embedding is not null then
         _vec_on := true;
         -- The model's HNSW index with pgvector's iterative scan: the statement
-        -- names the model and its cast as constants (pgcortex.vector_candidates_sql),
+        -- names the model and its cast as constants (pgcortex_internal.vector_candidates_sql),
         -- so the model's partial index matches; it is planned per call with
         -- the call's filter values. Under a filter, when the planner expects
         -- few rows to pass it (at most 4,000 at 384 dimensions, fewer for
@@ -593,7 +593,7 @@ begin
                 <= 4000.0 * 384 / greatest(_model.dimensions, 384);
         end if;
         if not _exact then
-            execute pgcortex.vector_candidates_sql(_model, _where, false)
+            execute pgcortex_internal.vector_candidates_sql(_model, _where, false)
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
@@ -606,7 +606,7 @@ begin
             -- Exact: a small filtered set, or the index ran out before n (or
             -- fewer than n memories pass the filters), so k results come back
             -- whenever k exist.
-            execute pgcortex.vector_candidates_sql(_model, _where, true)
+            execute pgcortex_internal.vector_candidates_sql(_model, _where, true)
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
@@ -622,7 +622,7 @@ begin
 
     -- Text candidates ------------------------------------------------------------
     if _text is not null then
-        _tsq := pgcortex.search_tsquery(_text);
+        _tsq := pgcortex_internal.search_tsquery(_text);
         _qlex := pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('english'::regconfig, _text));
         if _tsq is not null and pg_catalog.numnode(_tsq) > 0 then
             _txt_on := true;
@@ -777,7 +777,7 @@ begin
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
             ) as tag_hit
         from pgcortex.memories as m
-        left join pgcortex.access_totals_of(
+        left join pgcortex_internal.access_totals_of(
             _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
         ) as acc on m.id = acc.memory_id
         left join lateral (
@@ -910,7 +910,7 @@ begin
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
-            left join pgcortex.access_totals_of(
+            left join pgcortex_internal.access_totals_of(
                 _ns, array(select h.other from hop as h)
             ) as acc on m.id = acc.memory_id
             where m.expires_at is null or m.expires_at > search_memories.as_of
@@ -932,7 +932,7 @@ comment on function pgcortex.search_memories(
     timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
     boolean, text, timestamptz
 ) is
-'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
 -- The original memory module's recall: memories relevant to a query, best first.

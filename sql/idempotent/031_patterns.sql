@@ -10,7 +10,7 @@
 -- Whether a lexeme of the english configuration can be a topic: at least three
 -- characters, not a number, not a conversational filler word. The english
 -- configuration has already dropped the ordinary stop words.
-create or replace function pgcortex.is_topic_term(term text)
+create or replace function pgcortex_internal.is_topic_term(term text)
 returns boolean
 language sql
 immutable
@@ -29,13 +29,13 @@ and term <> all('{
         think,tri,use,want,way,well,whi,will,would,yeah,yes
     }'::text[]);
 
-comment on function pgcortex.is_topic_term(text) is
+comment on function pgcortex_internal.is_topic_term(text) is
 'True when an english lexeme may be a topic: >= 3 characters, not a number, not a filler word (like, want, need, think, please, thanks, ... as stems). Ordinary stop words never reach it: the english configuration drops them.';
 
 -- name: term_surface
 -- The word, as written most often in texts, whose english stem is term (the
 -- term itself when none is found): shows "pricing" rather than "price".
-create or replace function pgcortex.term_surface(term text, texts text[])
+create or replace function pgcortex_internal.term_surface(term text, texts text[])
 returns text
 language sql
 stable
@@ -54,13 +54,13 @@ begin atomic
     ), term_surface.term);
 end;
 
-comment on function pgcortex.term_surface(text, text[]) is
+comment on function pgcortex_internal.term_surface(text, text[]) is
 'The most frequent word of texts whose english stem is term (else term): turns a lexeme back into a readable word.';
 
 -- name: top_terms
 -- The k terms found in the most documents of a set of full-text vectors
 -- (document frequency, as ts_stat's ndoc), filler words excluded.
-create or replace function pgcortex.top_terms(docs tsvector[], k integer, min_docs integer default 1)
+create or replace function pgcortex_internal.top_terms(docs tsvector[], k integer, min_docs integer default 1)
 returns text[]
 language sql
 immutable
@@ -76,7 +76,7 @@ begin atomic
             count(*) as nentry
         from unnest(top_terms.docs) with ordinality as d (doc, ord)
         cross join lateral unnest(d.doc) as l
-        where pgcortex.is_topic_term(l.lexeme)
+        where pgcortex_internal.is_topic_term(l.lexeme)
         group by l.lexeme
         having count(distinct d.ord) >= top_terms.min_docs
         order by ndoc desc, nentry desc, l.lexeme asc
@@ -84,12 +84,12 @@ begin atomic
     ) as x;
 end;
 
-comment on function pgcortex.top_terms(tsvector[], integer, integer) is
+comment on function pgcortex_internal.top_terms(tsvector[], integer, integer) is
 'The k lexemes present in the most of docs (at least min_docs), filler words excluded; ties by occurrences then alphabetically.';
 
 -- name: learning_pattern_row
 -- A pattern of the current namespace as a learning_pattern_result.
-create or replace function pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer)
+create or replace function pgcortex_internal.learning_pattern_row(pattern_id uuid, new_evidence integer)
 returns pgcortex.learning_pattern_result
 language sql
 stable
@@ -116,7 +116,7 @@ begin atomic
         and p.pattern_id = learning_pattern_row.pattern_id;
 end;
 
-comment on function pgcortex.learning_pattern_row(uuid, integer) is
+comment on function pgcortex_internal.learning_pattern_row(uuid, integer) is
 'One learning pattern of the namespace as pgcortex.learning_pattern_result (internal helper of the pattern functions).';
 
 -- name: record_learning_pattern
@@ -126,7 +126,7 @@ comment on function pgcortex.learning_pattern_row(uuid, integer) is
 -- frequency-weighted mean (old x old frequency + given x new) / new frequency;
 -- the given examples go first in the list of distinct examples, which keeps the
 -- max_examples most recent.
-create or replace function pgcortex.record_learning_pattern(
+create or replace function pgcortex_internal.record_learning_pattern(
     pattern_type text,
     description text,
     confidence real,
@@ -185,7 +185,7 @@ begin
         get diagnostics _new = row_count;
         update pgcortex.learning_patterns as p set frequency = greatest(_new, 1)
         where p.namespace = _ns and p.pattern_id = _id;
-        return pgcortex.learning_pattern_row(_id, greatest(_new, 1));
+        return pgcortex_internal.learning_pattern_row(_id, greatest(_new, 1));
     end if;
 
     select p.pattern_id into _id
@@ -226,11 +226,11 @@ begin
             updated_at = greatest(p.updated_at, record_learning_pattern.as_of)
         where p.namespace = _ns and p.pattern_id = _id;
     end if;
-    return pgcortex.learning_pattern_row(_id, _new);
+    return pgcortex_internal.learning_pattern_row(_id, _new);
 end
 $$;
 
-comment on function pgcortex.record_learning_pattern(
+comment on function pgcortex_internal.record_learning_pattern(
     text, text, real, text[], text[], uuid[], uuid[], bigint[], integer, timestamptz
 ) is
 'Internal writer of learning patterns: upsert by (type, description) counting only evidence not yet linked (frequency += new evidence, confidence = frequency-weighted mean, examples = most recent distinct, bounded).';
@@ -300,9 +300,9 @@ begin
         store_learning_pattern.evidence_key,
         'memory:' || store_learning_pattern.memory_id::text,
         'session:' || store_learning_pattern.session_id::text,
-        'call:' || pgcortex.new_id()::text
+        'call:' || pgcortex_internal.new_id()::text
     );
-    return pgcortex.record_learning_pattern(
+    return pgcortex_internal.record_learning_pattern(
         pattern_type => store_learning_pattern.pattern_type,
         description => store_learning_pattern.description,
         confidence => store_learning_pattern.confidence,
@@ -394,15 +394,15 @@ begin
         where
             t.namespace = _ns and t.role = 'user' and t.created_at <= identify_learning_patterns.as_of
             and (identify_learning_patterns.session_id is null or t.session_id = identify_learning_patterns.session_id)
-            and pgcortex.is_topic_term(l.lexeme)
+            and pgcortex_internal.is_topic_term(l.lexeme)
         group by l.lexeme
         having count(distinct t.turn_id) >= _min_term
         order by ndoc desc, l.lexeme
         limit _max_topics
     loop
-        return next pgcortex.record_learning_pattern(
+        return next pgcortex_internal.record_learning_pattern(
             pattern_type => 'preference',
-            description => 'user frequently discusses ' || pgcortex.term_surface(_term.term, _term.texts),
+            description => 'user frequently discusses ' || pgcortex_internal.term_surface(_term.term, _term.texts),
             confidence => least(_term.ndoc::real / _n, 1)::real,
             examples => _term.texts,
             evidence_keys => array(select 'turn:' || x::text from unnest(_term.turns) as x),
@@ -431,7 +431,7 @@ begin
             )
         having count(*) >= _min_q
     loop
-        return next pgcortex.record_learning_pattern(
+        return next pgcortex_internal.record_learning_pattern(
             pattern_type => 'workflow',
             description => 'user asks many questions',
             confidence => least(_term.ndoc::real / _n, 1)::real,
@@ -450,7 +450,7 @@ $$;
 comment on function pgcortex.identify_learning_patterns(
     uuid, integer, integer, integer, integer, timestamptz
 ) is
-'Detects learning patterns in the user turns of a session (or of the namespace when session_id is null), when there are at least min_turns of them: each term (english lexeme passing pgcortex.is_topic_term) found in >= min_term_turns turns becomes a preference pattern "user frequently discusses <word>" (confidence = share of turns), >= min_questions questions a workflow pattern "user asks many questions". Thresholds default to pgcortex.knowledge_settings(). Evidence is per turn, so a second run over the same turns adds no frequency. Returns the patterns found with new_evidence.';
+'Detects learning patterns in the user turns of a session (or of the namespace when session_id is null), when there are at least min_turns of them: each term (english lexeme passing pgcortex_internal.is_topic_term) found in >= min_term_turns turns becomes a preference pattern "user frequently discusses <word>" (confidence = share of turns), >= min_questions questions a workflow pattern "user asks many questions". Thresholds default to pgcortex.knowledge_settings(). Evidence is per turn, so a second run over the same turns adds no frequency. Returns the patterns found with new_evidence.';
 
 -- name: get_learning_patterns
 -- The namespace's patterns, strongest first; active_only keeps those updated
@@ -469,7 +469,7 @@ set search_path = pg_catalog, pg_temp
 begin atomic
     select r.*
     from pgcortex.learning_patterns as p
-    cross join lateral pgcortex.learning_pattern_row(p.pattern_id, 0) as r
+    cross join lateral pgcortex_internal.learning_pattern_row(p.pattern_id, 0) as r
     where
         p.namespace = (select pgcortex.current_namespace())
         and (get_learning_patterns.pattern_type is null or p.pattern_type = get_learning_patterns.pattern_type)

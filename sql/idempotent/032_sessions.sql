@@ -44,7 +44,7 @@ comment on function pgcortex.start_session(jsonb, timestamptz) is
 -- turn_memory_key_importance when it matches turn_memory_key_pattern, tagged
 -- 'conversation' and its role. Returns the memory id, or null when the turn is
 -- not substantial or turn memories are switched off for the namespace.
-create or replace function pgcortex.conversation_turn_memory(
+create or replace function pgcortex_internal.conversation_turn_memory(
     role text,
     content text,
     session_id uuid,
@@ -90,7 +90,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.conversation_turn_memory(text, text, uuid, public.vector, text, timestamptz) is
+comment on function pgcortex_internal.conversation_turn_memory(text, text, uuid, public.vector, text, timestamptz) is
 'Stores a substantial conversation turn as a conversation memory through pgcortex.store_memory (rule and switch in pgcortex.knowledge_settings()); returns its id or null.';
 
 -- name: store_conversation_turn
@@ -144,12 +144,12 @@ begin
         raise exception using
             errcode = 'PC003', message = 'embedding and embedding_model go together';
     end if;
-    perform pgcortex.check_embedding(store_conversation_turn.embedding);
+    perform pgcortex_internal.check_embedding(store_conversation_turn.embedding);
     if store_conversation_turn.embedding is not null then
         -- Registered (PC013), of its model's dimensions (PC010).
-        perform pgcortex.model_vector(
+        perform pgcortex_internal.model_vector(
             store_conversation_turn.embedding,
-            pgcortex.embedding_model_sql(store_conversation_turn.embedding_model)
+            pgcortex_internal.embedding_model_sql(store_conversation_turn.embedding_model)
         );
     end if;
 
@@ -175,7 +175,7 @@ begin
         end if;
     end if;
 
-    _memory := pgcortex.conversation_turn_memory(
+    _memory := pgcortex_internal.conversation_turn_memory(
         role => store_conversation_turn.role,
         content => store_conversation_turn.content,
         session_id => store_conversation_turn.session_id,
@@ -263,7 +263,7 @@ begin
         summary = coalesce(end_session.summary, s.summary),
         importance = coalesce(end_session.importance, s.importance),
         topics = (
-            select coalesce(pg_catalog.array_agg(pgcortex.term_surface(tt.term, x.texts) order by tt.ord), '{}')
+            select coalesce(pg_catalog.array_agg(pgcortex_internal.term_surface(tt.term, x.texts) order by tt.ord), '{}')
             from (
                 select
                     pg_catalog.array_agg(t.content_tsv) as docs,
@@ -271,7 +271,7 @@ begin
                 from pgcortex.conversation_turns as t
                 where t.namespace = _ns and t.session_id = end_session.session_id
             ) as x
-            cross join lateral unnest(pgcortex.top_terms(x.docs, end_session.max_topics)) with ordinality as tt (term, ord)
+            cross join lateral unnest(pgcortex_internal.top_terms(x.docs, end_session.max_topics)) with ordinality as tt (term, ord)
         )
     where s.namespace = _ns and s.session_id = end_session.session_id
     returning s.* into _session;

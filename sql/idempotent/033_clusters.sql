@@ -14,7 +14,7 @@
 
 -- name: cluster_key_of
 -- The original memory module's key of a memory without an embedding: its type and sorted tags.
-create or replace function pgcortex.cluster_key_of(memory_type text, tags text[])
+create or replace function pgcortex_internal.cluster_key_of(memory_type text, tags text[])
 returns text
 language sql
 immutable
@@ -26,12 +26,12 @@ return cluster_key_of.memory_type || ':' || coalesce((
     from unnest(cluster_key_of.tags) as t (tag)
 ), '');
 
-comment on function pgcortex.cluster_key_of(text, text[]) is
+comment on function pgcortex_internal.cluster_key_of(text, text[]) is
 'Cluster key of a memory without an embedding: "<memory_type>:<sorted distinct tags, comma separated>".';
 
 -- name: cluster_importance
 -- The importance_score formula of a cluster.
-create or replace function pgcortex.cluster_importance(
+create or replace function pgcortex_internal.cluster_importance(
     member_count integer,
     last_updated timestamptz,
     mean_member_importance numeric,
@@ -53,7 +53,7 @@ return least(
     + greatest(coalesce(cluster_importance.mean_member_importance, 1) - 1, 0) / 4
 )::real;
 
-comment on function pgcortex.cluster_importance(integer, timestamptz, numeric, timestamptz) is
+comment on function pgcortex_internal.cluster_importance(integer, timestamptz, numeric, timestamptz) is
 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the original memory module''s; the last adds 0 (all trivial) to 1 (all critical).';
 
 -- name: cluster_memories
@@ -64,7 +64,7 @@ comment on function pgcortex.cluster_importance(integer, timestamptz, numeric, t
 -- resemble each other found one cluster together); centroids of the clusters
 -- touched are then updated incrementally, once each. Without an embedding: the
 -- cluster of its key (type and tags), created on first use.
-create or replace function pgcortex.cluster_memories(
+create or replace function pgcortex_internal.cluster_memories(
     memory_ids uuid[],
     as_of timestamptz default pg_catalog.now()
 )
@@ -113,7 +113,7 @@ begin
     with src as (
         select
             m.id,
-            pgcortex.cluster_key_of(m.memory_type, m.tags) as k,
+            pgcortex_internal.cluster_key_of(m.memory_type, m.tags) as k,
             array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t) as topics
         from pgcortex.memories as m
         where
@@ -146,7 +146,7 @@ begin
             keys.k,
             keys.topics,
             keys.n,
-            pgcortex.cluster_importance(keys.n, cluster_memories.as_of, 1, cluster_memories.as_of),
+            pgcortex_internal.cluster_importance(keys.n, cluster_memories.as_of, 1, cluster_memories.as_of),
             cluster_memories.as_of,
             cluster_memories.as_of
         from keys
@@ -173,7 +173,7 @@ begin
             m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
             -- An embedding single precision cannot measure (a row that did not
             -- come through the API's validation) joins no cluster.
-            and pgcortex.embedding_problem(m.embedding) is null
+            and pgcortex_internal.embedding_problem(m.embedding) is null
             and not exists (
                 select from pgcortex.cluster_members as cm
                 inner join pgcortex.knowledge_clusters as c
@@ -251,7 +251,7 @@ begin
                 _lead_idx := _lead_idx || _i;
             end if;
         end loop;
-        _l_ids := array(select pgcortex.new_id() from unnest(_lead_idx));
+        _l_ids := array(select pgcortex_internal.new_id() from unnest(_lead_idx));
         _l_embs := array(select _r_embs[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
         _l_models := array(select _r_models[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
         insert into pgcortex.knowledge_clusters (
@@ -329,13 +329,13 @@ begin
 end
 $$;
 
-comment on function pgcortex.cluster_memories(uuid[], timestamptz) is
+comment on function pgcortex_internal.cluster_memories(uuid[], timestamptz) is
 'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by the trigger on pgcortex.memories and by pgcortex.maint_recluster.';
 
 -- name: memories_cluster_trigger
 -- Statement-level: clusters the memories an INSERT created, or those an
 -- UPDATE gave a new embedding (or, without one, a new type or tags).
-create or replace function pgcortex.memories_cluster_trigger()
+create or replace function pgcortex_internal.memories_cluster_trigger()
 returns trigger
 language plpgsql
 volatile
@@ -356,7 +356,7 @@ begin
             if _batch.ns is distinct from _prev then
                 perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
             end if;
-            perform pgcortex.cluster_memories(_batch.ids);
+            perform pgcortex_internal.cluster_memories(_batch.ids);
         end loop;
     else
         for _batch in
@@ -380,7 +380,7 @@ begin
             where
                 cm.namespace = _batch.ns and cm.memory_id = any(_batch.ids)
                 and c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto';
-            perform pgcortex.cluster_memories(_batch.ids);
+            perform pgcortex_internal.cluster_memories(_batch.ids);
         end loop;
     end if;
     if pg_catalog.current_setting('pgcortex.namespace', true) is distinct from _prev then
@@ -390,13 +390,13 @@ begin
 end
 $$;
 
-comment on function pgcortex.memories_cluster_trigger() is
-'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
+comment on function pgcortex_internal.memories_cluster_trigger() is
+'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex_internal.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
 
 create or replace trigger memories_cluster_insert
 after insert on pgcortex.memories
 referencing new table as new_rows
-for each statement execute function pgcortex.memories_cluster_trigger();
+for each statement execute function pgcortex_internal.memories_cluster_trigger();
 
 -- PostgreSQL refuses transition tables on a trigger with a column list or with
 -- more than one event, so UPDATE has its own trigger and the function filters
@@ -404,11 +404,11 @@ for each statement execute function pgcortex.memories_cluster_trigger();
 create or replace trigger memories_cluster_update
 after update on pgcortex.memories
 referencing old table as old_rows new table as new_rows
-for each statement execute function pgcortex.memories_cluster_trigger();
+for each statement execute function pgcortex_internal.memories_cluster_trigger();
 
 -- name: cluster_result
 -- One cluster of the namespace as pgcortex.knowledge_cluster_result.
-create or replace function pgcortex.cluster_result(
+create or replace function pgcortex_internal.cluster_result(
     cluster_id uuid,
     similarity real default null,
     topic_matches integer default null,
@@ -452,7 +452,7 @@ begin atomic
     where c.namespace = (select pgcortex.current_namespace()) and c.id = cluster_result.cluster_id;
 end;
 
-comment on function pgcortex.cluster_result(uuid, real, integer, real) is
+comment on function pgcortex_internal.cluster_result(uuid, real, integer, real) is
 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
 
 -- name: refresh_clusters
@@ -460,7 +460,7 @@ comment on function pgcortex.cluster_result(uuid, real, integer, real) is
 -- clusters, and explicit ones stored without topics) topics of the given
 -- clusters from their members. Internal step of re-clustering and of
 -- store_knowledge_cluster.
-create or replace function pgcortex.refresh_clusters(
+create or replace function pgcortex_internal.refresh_clusters(
     cluster_ids uuid[],
     max_topics integer default 5,
     as_of timestamptz default pg_catalog.now()
@@ -479,7 +479,7 @@ begin
         centroid = a.centroid,
         centroid_model = case when a.centroid is null then null else a.model end,
         member_count = a.n,
-        importance_score = pgcortex.cluster_importance(a.n, c.last_updated, a.mean_importance, refresh_clusters.as_of)
+        importance_score = pgcortex_internal.cluster_importance(a.n, c.last_updated, a.mean_importance, refresh_clusters.as_of)
     from (
         select
             k.id,
@@ -521,7 +521,7 @@ begin
             select t.tag as item, false as is_term from unnest(m.tags) as t (tag)
             union
             select l.lexeme, true from unnest(m.content_tsv) as l
-            where pgcortex.is_topic_term(l.lexeme)
+            where pgcortex_internal.is_topic_term(l.lexeme)
         ) as x
         where cm.namespace = _ns
         group by cm.cluster_id, x.item, x.is_term
@@ -603,8 +603,8 @@ begin
 end
 $$;
 
-comment on function pgcortex.refresh_clusters(uuid[], integer, timestamptz) is
-'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
+comment on function pgcortex_internal.refresh_clusters(uuid[], integer, timestamptz) is
+'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex_internal.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
 
 -- name: maint_recluster
 -- Re-clusters the namespace: assigns memories left out, merges automatic
@@ -671,13 +671,13 @@ begin
             where cm.namespace = _ns and cm.memory_id = m.id
         );
     if _ids is not null then
-        select a.assigned into _assigned from pgcortex.cluster_memories(_ids, maint_recluster.as_of) as a;
+        select a.assigned into _assigned from pgcortex_internal.cluster_memories(_ids, maint_recluster.as_of) as a;
     end if;
 
     -- 2. Centroids from the members as they are.
     select pg_catalog.array_agg(c.id) into _ids
     from pgcortex.knowledge_clusters as c where c.namespace = _ns;
-    perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
+    perform pgcortex_internal.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
 
     -- 3. Merge close automatic clusters, closest pairs first, the smaller into
     --    the larger; passes repeat (centroids recomputed in between) until a
@@ -723,7 +723,7 @@ begin
         exit when _pass_merged = 0;
         select pg_catalog.array_agg(c.id) into _ids
         from pgcortex.knowledge_clusters as c where c.namespace = _ns;
-        perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
+        perform pgcortex_internal.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
     end loop;
 
     -- 4. One k-means step: each member of an automatic embedding cluster moves
@@ -773,7 +773,7 @@ begin
     get diagnostics _dissolved = row_count;
     select pg_catalog.array_agg(c.id) into _ids
     from pgcortex.knowledge_clusters as c where c.namespace = _ns;
-    perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), maint_recluster.max_topics, maint_recluster.as_of);
+    perform pgcortex_internal.refresh_clusters(coalesce(_ids, '{}'), maint_recluster.max_topics, maint_recluster.as_of);
     update pgcortex.cluster_members as cm set
         similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
     from pgcortex.knowledge_clusters as c, pgcortex.memories as m
@@ -789,7 +789,7 @@ end
 $$;
 
 comment on function pgcortex.maint_recluster(real, integer, timestamptz) is
-'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
+'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex_internal.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
 
 -- name: store_knowledge_cluster
 -- Stores an explicit cluster (upsert by name) and adds the given memories to it.
@@ -866,7 +866,7 @@ begin
     from unnest(store_knowledge_cluster.memory_ids) as x (id)
     on conflict on constraint cluster_members_pkey do nothing;
 
-    perform pgcortex.refresh_clusters(array[_id], 5, store_knowledge_cluster.as_of);
+    perform pgcortex_internal.refresh_clusters(array[_id], 5, store_knowledge_cluster.as_of);
     if store_knowledge_cluster.importance_score is not null then
         update pgcortex.knowledge_clusters as c set importance_score = store_knowledge_cluster.importance_score
         where c.namespace = _ns and c.id = _id;
@@ -877,7 +877,7 @@ begin
     where
         cm.namespace = _ns and cm.cluster_id = _id and c.namespace = _ns and c.id = _id
         and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = c.centroid_model;
-    return pgcortex.cluster_result(_id);
+    return pgcortex_internal.cluster_result(_id);
 end
 $$;
 
@@ -904,9 +904,9 @@ begin atomic
     -- values, PC013 unknown model), in a statement of its own so that it is
     -- checked even when the namespace has no cluster.
     select
-        pgcortex.model_vector(
+        pgcortex_internal.model_vector(
             get_knowledge_clusters.query_embedding,
-            pgcortex.embedding_model_sql(
+            pgcortex_internal.embedding_model_sql(
                 coalesce(get_knowledge_clusters.embedding_model, pgcortex.namespace_embedding_model())
             )
         )
@@ -956,7 +956,7 @@ begin atomic
 
     select r.*
     from ranked as rk
-    cross join lateral pgcortex.cluster_result(rk.id, rk.similarity, rk.topic_matches, rk.relevance) as r
+    cross join lateral pgcortex_internal.cluster_result(rk.id, rk.similarity, rk.topic_matches, rk.relevance) as r
     where
         (get_knowledge_clusters.query is null and get_knowledge_clusters.query_embedding is null)
         or rk.relevance >= coalesce(get_knowledge_clusters.min_relevance, 0)

@@ -1,6 +1,7 @@
 -- name: 035_maintenance
--- One entry point for all maintenance of a namespace, reporting every step.
--- Re-applied on every deploy.
+-- Maintenance of a namespace: forgetting (the original memory module's
+-- policy), purging expired memories, pruning the change history, and one
+-- entry point for all of it, reporting every step. Re-applied on every deploy.
 -- Parameters are referenced as function_name.param (the house rule), which
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
@@ -91,16 +92,16 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'forget', _r, pgcortex.elapsed_ms(_t);
+    return query select 'forget', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) - 'ids' into _r
     from pgcortex.maint_purge_expired(as_of => maint_run.as_of) as f;
-    return query select 'purge_expired', _r, pgcortex.elapsed_ms(_t);
+    return query select 'purge_expired', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
-    return query select 'flush_access', _r, pgcortex.elapsed_ms(_t);
+    return query select 'flush_access', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.history_days is not null then
@@ -109,7 +110,7 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'prune_history', _r, pgcortex.elapsed_ms(_t);
+    return query select 'prune_history', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
@@ -117,7 +118,7 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'recluster', _r, pgcortex.elapsed_ms(_t);
+    return query select 'recluster', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.detect_patterns then
@@ -134,7 +135,7 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'detect_patterns', _r, pgcortex.elapsed_ms(_t);
+    return query select 'detect_patterns', _r, pgcortex_internal.elapsed_ms(_t);
 end
 $$;
 
@@ -143,7 +144,7 @@ comment on function pgcortex.maint_run(integer, boolean, boolean, boolean, times
 
 -- name: elapsed_ms
 -- Milliseconds since a start time (for maintenance reports).
-create or replace function pgcortex.elapsed_ms(since timestamptz)
+create or replace function pgcortex_internal.elapsed_ms(since timestamptz)
 returns numeric
 language sql
 volatile
@@ -151,5 +152,113 @@ security invoker
 set search_path = pg_catalog, pg_temp
 return round(extract(epoch from (pg_catalog.clock_timestamp() - elapsed_ms.since)) * 1000, 1);
 
-comment on function pgcortex.elapsed_ms(timestamptz) is
+comment on function pgcortex_internal.elapsed_ms(timestamptz) is
 'Milliseconds elapsed since the given time, by the wall clock.';
+
+-- name: maint_forget
+-- The original memory module's forgetting policy: deletes memories not accessed for days,
+-- unimportant and rarely accessed.
+create or replace function pgcortex.maint_forget(
+    days integer default 90,
+    max_importance integer default 2,
+    min_access_count integer default 3,
+    as_of timestamptz default now(),
+    dry_run boolean default false
+)
+returns table (
+    simulated boolean,
+    cutoff timestamptz,
+    matched bigint,
+    deleted bigint,
+    ids uuid[]
+)
+language plpgsql
+volatile
+security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _cutoff timestamptz;
+    _ids uuid [];
+    _deleted uuid [] := '{}';
+begin
+    if maint_forget.days is null or maint_forget.days < 0 then
+        raise exception using errcode = 'PC004', message = 'days must be 0 or more';
+    end if;
+    if maint_forget.max_importance is null or maint_forget.max_importance not between 1 and 5 then
+        raise exception using errcode = 'PC004', message = 'max_importance must be in 1..5';
+    end if;
+    if maint_forget.min_access_count is null or maint_forget.min_access_count < 0 then
+        raise exception using errcode = 'PC004', message = 'min_access_count must be 0 or more';
+    end if;
+    if maint_forget.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    _cutoff := maint_forget.as_of - pg_catalog.make_interval(days => maint_forget.days);
+    _ids := array(
+        select m.id
+        from pgcortex.memories as m
+        left join pgcortex.memory_access as a
+            on m.namespace = a.namespace and m.id = a.memory_id
+        left join lateral (
+            select
+                count(*) as pending,
+                max(g.accessed_at) as last_accessed
+            from pgcortex.memory_access_log as g
+            where g.namespace = m.namespace and g.memory_id = m.id
+        ) as l on true
+        where
+            m.namespace = _ns
+            and m.importance <= maint_forget.max_importance
+            and coalesce(a.access_count, 0) + coalesce(l.pending, 0) < maint_forget.min_access_count
+            and coalesce(greatest(a.last_accessed, l.last_accessed), m.created_at) < _cutoff
+        order by m.id
+    );
+    if not maint_forget.dry_run then
+        _deleted := pgcortex_internal.forget_memories(_ids, 'forget', maint_forget.as_of);
+    end if;
+    return query
+    select
+        maint_forget.dry_run,
+        _cutoff,
+        pg_catalog.cardinality(_ids)::bigint,
+        pg_catalog.cardinality(_deleted)::bigint,
+        case when maint_forget.dry_run then _ids else _deleted end;
+end
+$$;
+
+comment on function pgcortex.maint_forget(integer, integer, integer, timestamptz, boolean) is
+'Maintenance, the original memory module''s forgetting policy: deletes the memories of this namespace not accessed (nor created) for more than days before as_of, whose importance is at most max_importance and that were accessed fewer than min_access_count times. dry_run reports the same without deleting. Returns whether it was a dry run (simulated), the cutoff, how many matched, how many were deleted and the ids (those matched on a dry run, else those deleted).';
+
+-- name: maint_purge_expired
+-- Deletes the memories whose expiry has passed.
+create or replace function pgcortex.maint_purge_expired(as_of timestamptz default now())
+returns table (purged bigint, ids uuid[])
+language plpgsql
+volatile
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ids uuid [];
+begin
+    if maint_purge_expired.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of must not be null';
+    end if;
+    _ids := array(
+        select m.id from pgcortex.memories as m
+        where
+            m.namespace = (select pgcortex.current_namespace())
+            and m.expires_at <= maint_purge_expired.as_of
+        order by m.id
+    );
+    _ids := pgcortex_internal.forget_memories(_ids, 'purge_expired', maint_purge_expired.as_of);
+    return query select pg_catalog.cardinality(_ids)::bigint, _ids;
+end
+$$;
+
+comment on function pgcortex.maint_purge_expired(timestamptz) is
+'Maintenance: deletes the memories of this namespace whose expires_at is at or before as_of (they are already invisible to every read). Returns how many were purged and their ids.';

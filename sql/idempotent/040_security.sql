@@ -6,7 +6,7 @@
 -- Every table of schema pgcortex with a namespace column (except the audit
 -- log), with its depth in the foreign-key graph: a table comes after every
 -- table it references, so export in depth order and erase in reverse.
-create or replace function pgcortex.namespaced_tables()
+create or replace function pgcortex_internal.namespaced_tables()
 returns table (table_name regclass, depth integer)
 language sql
 stable
@@ -58,7 +58,7 @@ begin atomic
     order by max(walk.depth), walk.oid::regclass::text;
 end;
 
-comment on function pgcortex.namespaced_tables() is
+comment on function pgcortex_internal.namespaced_tables() is
 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
 
 -- name: namespace_permitted
@@ -70,7 +70,7 @@ comment on function pgcortex.namespaced_tables() is
 -- superuser or a member of pgcortex_owner (the embedded single-user default
 -- connects as the superuser). Every row-level security policy checks it (once
 -- per query), and so does pgcortex.current_namespace().
-create or replace function pgcortex.namespace_permitted()
+create or replace function pgcortex_internal.namespace_permitted()
 returns boolean
 language plpgsql
 stable
@@ -103,7 +103,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.namespace_permitted() is
+comment on function pgcortex_internal.namespace_permitted() is
 'True when the session may use the namespace it has set: its login role is bound to that namespace or to ''*'' in pgcortex.namespace_bindings; or it has no binding and pgcortex.security_settings.unbound_logins is allow, or it is a superuser or a member of pgcortex_owner. Checked by the row-level security policy of every namespaced table and by pgcortex.current_namespace() (PC051).';
 
 -- name: export_namespace
@@ -134,7 +134,7 @@ begin
         'exported_at', pg_catalog.now(),
         'tables', (
             select pg_catalog.jsonb_agg(c.relname::text order by t.depth, c.relname)
-            from pgcortex.namespaced_tables() as t
+            from pgcortex_internal.namespaced_tables() as t
             inner join pg_catalog.pg_class as c on t.table_name = c.oid
         )
     );
@@ -142,7 +142,7 @@ begin
         select
             t.table_name,
             c.relname::text as name
-        from pgcortex.namespaced_tables() as t
+        from pgcortex_internal.namespaced_tables() as t
         inner join pg_catalog.pg_class as c on t.table_name = c.oid
         order by t.depth, c.relname
     loop
@@ -221,7 +221,7 @@ begin
             select
                 t.table_name,
                 c.relname::text as name
-            from pgcortex.namespaced_tables() as t
+            from pgcortex_internal.namespaced_tables() as t
             inner join pg_catalog.pg_class as c on t.table_name = c.oid
             order by t.depth desc, c.relname desc
         loop

@@ -14,7 +14,7 @@
 
 -- name: import_check_batch
 -- Raises PC003 unless source names a source and items is a JSON array.
-create or replace function pgcortex.import_check_batch(source text, items jsonb)
+create or replace function pgcortex_internal.import_check_batch(source text, items jsonb)
 returns void
 language plpgsql
 immutable
@@ -35,12 +35,12 @@ begin
 end
 $$;
 
-comment on function pgcortex.import_check_batch(text, jsonb) is
+comment on function pgcortex_internal.import_check_batch(text, jsonb) is
 'Argument check shared by the import functions: PC003 unless source has 1 to 200 characters and items is a JSON array.';
 
 -- name: import_strict_check
 -- In strict mode, raises PC003 naming the first bad row of a batch.
-create or replace function pgcortex.import_strict_check(
+create or replace function pgcortex_internal.import_strict_check(
     strict boolean, legacy_table text, legacy_id text, reason text
 )
 returns void
@@ -63,13 +63,13 @@ begin
 end
 $$;
 
-comment on function pgcortex.import_strict_check(boolean, text, text, text) is
+comment on function pgcortex_internal.import_strict_check(boolean, text, text, text) is
 'Raises PC003 "<table> row <id>: <reason>" when strict is true and reason is not null; the import functions call it with their first bad row.';
 
 -- name: import_vector
 -- The embedding of an import row: a vector text ('[1,2,...]'), a JSON array of
 -- numbers, or null; null as well for anything else (the caller reports it).
-create or replace function pgcortex.import_vector(embedding jsonb)
+create or replace function pgcortex_internal.import_vector(embedding jsonb)
 returns public.vector
 language sql
 immutable
@@ -87,12 +87,12 @@ return case
         then (import_vector.embedding #>> '{}')::public.vector
 end;
 
-comment on function pgcortex.import_vector(jsonb) is
+comment on function pgcortex_internal.import_vector(jsonb) is
 'Reads the embedding of an import row: a vector as text (''[1,2,3]'', as an export writes it) or a JSON array of numbers; null for null or anything else.';
 
 -- name: import_text_array
 -- A JSON array as text[] (numbers and booleans as their text); null otherwise.
-create or replace function pgcortex.import_text_array(value jsonb)
+create or replace function pgcortex_internal.import_text_array(value jsonb)
 returns text[]
 language sql
 immutable
@@ -108,12 +108,12 @@ return case
             )
 end;
 
-comment on function pgcortex.import_text_array(jsonb) is
+comment on function pgcortex_internal.import_text_array(jsonb) is
 'A JSON array of an import row as text[] (numbers and booleans as text, nulls kept); null when the value is not an array.';
 
 -- name: import_resolve
 -- The id in this database of a row imported from source: its pgcortex.import_ids entry.
-create or replace function pgcortex.import_resolve(source text, legacy_table text, legacy_id text)
+create or replace function pgcortex_internal.import_resolve(source text, legacy_table text, legacy_id text)
 returns text
 language plpgsql
 stable
@@ -135,7 +135,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.import_resolve(text, text, text) is
+comment on function pgcortex_internal.import_resolve(text, text, text) is
 'The id (as text) that the row legacy_id of legacy_table of source became in the current namespace, or null when it was not imported.';
 
 -- name: import_register_types
@@ -226,7 +226,7 @@ declare
     );
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_memories.source, import_memories.items);
+    perform pgcortex_internal.import_check_batch(import_memories.source, import_memories.items);
     if import_memories.near_duplicate_threshold is null
         or not (import_memories.near_duplicate_threshold > 0
             and import_memories.near_duplicate_threshold <= 1) then
@@ -248,9 +248,9 @@ begin
             then (r.x ->> 'importance')::numeric end as importance,
         case when pg_catalog.jsonb_typeof(r.x -> 'confidence') = 'number'
             then (r.x ->> 'confidence')::numeric end as confidence,
-        coalesce(pgcortex.import_text_array(r.x -> 'tags'), '{}') as tags,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'tags'), '{}') as tags,
         coalesce(r.x -> 'metadata', '{}'::jsonb) as metadata,
-        pgcortex.import_vector(r.x -> 'embedding') as embedding,
+        pgcortex_internal.import_vector(r.x -> 'embedding') as embedding,
         coalesce(pg_catalog.jsonb_typeof(r.x -> 'embedding'), 'null') <> 'null' as has_embedding,
         nullif(r.x ->> 'embedding_model', '') as embedding_model,
         coalesce((r.x ->> 'created_at')::timestamptz, import_memories.as_of) as created_at,
@@ -297,10 +297,10 @@ begin
             then pg_catalog.format('importance %s is not one of 1..5', coalesce(r.importance::text, 'null'))
         when r.confidence is null or r.confidence not between 0 and 1
             then pg_catalog.format('confidence %s is outside 0..1', coalesce(r.confidence::text, 'null'))
-        when pgcortex.tags_problem(r.tags) is not null then pgcortex.tags_problem(r.tags)
-        when pgcortex.metadata_problem(r.metadata) is not null then pgcortex.metadata_problem(r.metadata)
+        when pgcortex_internal.tags_problem(r.tags) is not null then pgcortex_internal.tags_problem(r.tags)
+        when pgcortex_internal.metadata_problem(r.metadata) is not null then pgcortex_internal.metadata_problem(r.metadata)
         when r.has_embedding and r.embedding is null then 'embedding is not a list of numbers'
-        when pgcortex.embedding_problem(r.embedding) is not null then pgcortex.embedding_problem(r.embedding)
+        when pgcortex_internal.embedding_problem(r.embedding) is not null then pgcortex_internal.embedding_problem(r.embedding)
         when r.embedding is not null and r.embedding_model is null then 'embedding without its model name'
         when r.embedding is not null and not exists (
             select from pgcortex.embedding_models as e where e.name = r.embedding_model
@@ -326,7 +326,7 @@ begin
         ) then pg_catalog.format('id %s given twice in this batch', r.id)
         when r.id is not null and exists (
             select from pgcortex.memories as m
-            where m.namespace = _ns and m.id = r.id and m.content_hash <> pgcortex.content_hash(r.content)
+            where m.namespace = _ns and m.id = r.id and m.content_hash <> pgcortex_internal.content_hash(r.content)
         ) then pg_catalog.format('id %s is already used by another memory', r.id)
     end
     where r.outcome is null;
@@ -335,15 +335,15 @@ begin
     from pg_temp.pgcortex_import_memories as r
     where r.reason is not null
     order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_memories.strict, 'memories', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_memories.strict, 'memories', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_memories as r
     set outcome = 'skipped'
     where r.reason is not null;
 
     update pg_temp.pgcortex_import_memories as r
     set
-        hash = pgcortex.content_hash(r.content),
-        tags = pgcortex.normalize_tags(r.tags),
+        hash = pgcortex_internal.content_hash(r.content),
+        tags = pgcortex_internal.normalize_tags(r.tags),
         updated_at = greatest(coalesce(r.updated_at, r.created_at), r.created_at),
         last_accessed = case when r.last_accessed < r.created_at then r.created_at else r.last_accessed end
     where r.outcome is null;
@@ -383,7 +383,7 @@ begin
         case when not exists (
             select from pgcortex.memories as m where m.namespace = _ns and m.id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null and not exists (
         select from pg_temp.pgcortex_import_memories as d
@@ -398,7 +398,7 @@ begin
     if not import_memories.cluster then
         perform pg_catalog.set_config('pgcortex.cluster_on_insert', 'off', true);
     end if;
-    perform pgcortex.set_change_context('import', import_memories.as_of);
+    perform pgcortex_internal.set_change_context('import', import_memories.as_of);
     insert into pgcortex.memories (
         id, namespace, content, memory_type, importance, confidence, tags, metadata,
         embedding, embedding_model, created_at, updated_at, expires_at
@@ -412,7 +412,7 @@ begin
     where r.outcome = 'imported'
     order by r.hash;
 
-    perform pgcortex.set_change_context('merge', import_memories.as_of);
+    perform pgcortex_internal.set_change_context('merge', import_memories.as_of);
     with merged as (
         select r.o, r.target, r.importance, r.confidence, r.tags, r.metadata, r.created_at
         from pg_temp.pgcortex_import_memories as r
@@ -433,7 +433,7 @@ begin
             g.target,
             max(g.importance)::smallint as importance,
             max(g.confidence)::real as confidence,
-            pgcortex.normalize_tags(coalesce(min(pt.tags), '{}')) as tags,
+            pgcortex_internal.normalize_tags(coalesce(min(pt.tags), '{}')) as tags,
             coalesce(min(pk.metadata::text)::jsonb, '{}'::jsonb) as metadata,
             min(g.created_at) as created_at
         from merged as g
@@ -445,7 +445,7 @@ begin
     set
         importance = greatest(m.importance, p.importance),
         confidence = greatest(m.confidence, p.confidence),
-        tags = pgcortex.normalize_tags(m.tags || p.tags),
+        tags = pgcortex_internal.normalize_tags(m.tags || p.tags),
         metadata = p.metadata || m.metadata,
         created_at = least(m.created_at, p.created_at)
     from per_target as p
@@ -455,7 +455,7 @@ begin
             or not (m.tags @> p.tags) or not (m.metadata @> p.metadata)
             or m.created_at > p.created_at
         );
-    perform pgcortex.set_change_context(null, null);
+    perform pgcortex_internal.set_change_context(null, null);
     perform pg_catalog.set_config('pgcortex.cluster_on_insert', '', true);
 
     -- Access counts and times: the source's, added up when rows merge.
@@ -511,7 +511,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_links.source, import_links.items);
+    perform pgcortex_internal.import_check_batch(import_links.source, import_links.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_links') is not null then
         drop table pg_temp.pgcortex_import_links;
     end if;
@@ -567,7 +567,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_links as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_links.strict, 'memory_links', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_links.strict, 'memory_links', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_links as r set outcome = 'skipped' where r.reason is not null;
 
     update pg_temp.pgcortex_import_links as r
@@ -632,7 +632,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_clusters.source, import_clusters.items);
+    perform pgcortex_internal.import_check_batch(import_clusters.source, import_clusters.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_clusters') is not null then
         drop table pg_temp.pgcortex_import_clusters;
     end if;
@@ -648,8 +648,8 @@ begin
         coalesce(r.x ->> 'origin', 'explicit') as origin,
         coalesce((r.x ->> 'confidence')::real, 1.0) as confidence,
         coalesce((r.x ->> 'importance_score')::real, 1.0) as importance_score,
-        coalesce(pgcortex.import_text_array(r.x -> 'topics'), '{}') as topics,
-        pgcortex.import_vector(r.x -> 'centroid') as centroid,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'topics'), '{}') as topics,
+        pgcortex_internal.import_vector(r.x -> 'centroid') as centroid,
         nullif(r.x ->> 'centroid_model', '') as centroid_model,
         coalesce((r.x ->> 'member_count')::integer, 0) as member_count,
         coalesce((r.x ->> 'created_at')::timestamptz, import_clusters.as_of) as created_at,
@@ -674,7 +674,7 @@ begin
         when r.origin not in ('auto', 'explicit') then pg_catalog.format('origin %L is not auto or explicit', r.origin)
         when r.confidence not between 0 and 1 then 'confidence is outside 0..1'
         when r.importance_score not between 0 and 5 then 'importance_score is outside 0..5'
-        when pgcortex.tags_problem(r.topics) is not null then 'topics: ' || pgcortex.tags_problem(r.topics)
+        when pgcortex_internal.tags_problem(r.topics) is not null then 'topics: ' || pgcortex_internal.tags_problem(r.topics)
         when (r.centroid is null) <> (r.centroid_model is null) then 'centroid and centroid_model go together'
         when exists (
             select from pg_temp.pgcortex_import_clusters as d
@@ -684,7 +684,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_clusters as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_clusters.strict, 'knowledge_clusters', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_clusters.strict, 'knowledge_clusters', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_clusters as r set outcome = 'skipped' where r.reason is not null;
 
     -- A cluster of that name (or key) is there already: the import joins it.
@@ -698,7 +698,7 @@ begin
         case when not exists (
             select from pgcortex.knowledge_clusters as c where c.namespace = _ns and c.id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null;
 
@@ -708,7 +708,7 @@ begin
     )
     select
         r.target, _ns, r.name, r.description, r.cluster_key, r.origin, r.confidence,
-        r.importance_score, pgcortex.normalize_tags(r.topics), r.centroid, r.centroid_model,
+        r.importance_score, pgcortex_internal.normalize_tags(r.topics), r.centroid, r.centroid_model,
         0, r.created_at, r.last_updated
     from pg_temp.pgcortex_import_clusters as r
     where r.outcome = 'imported';
@@ -747,7 +747,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_cluster_members.source, import_cluster_members.items);
+    perform pgcortex_internal.import_check_batch(import_cluster_members.source, import_cluster_members.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_members') is not null then
         drop table pg_temp.pgcortex_import_members;
     end if;
@@ -794,7 +794,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_members as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_cluster_members.strict, 'cluster_members', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_cluster_members.strict, 'cluster_members', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_members as r set outcome = 'skipped' where r.reason is not null;
     update pg_temp.pgcortex_import_members as r
     set outcome = case when exists (
@@ -860,7 +860,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_patterns.source, import_patterns.items);
+    perform pgcortex_internal.import_check_batch(import_patterns.source, import_patterns.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_patterns') is not null then
         drop table pg_temp.pgcortex_import_patterns;
     end if;
@@ -874,7 +874,7 @@ begin
         r.x ->> 'description' as description,
         coalesce((r.x ->> 'frequency')::numeric, 1) as frequency,
         coalesce((r.x ->> 'confidence')::real, 0.5) as confidence,
-        coalesce(pgcortex.import_text_array(r.x -> 'examples'), '{}') as examples,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'examples'), '{}') as examples,
         coalesce((r.x ->> 'discovered_at')::timestamptz, import_patterns.as_of) as discovered_at,
         (r.x ->> 'updated_at')::timestamptz as updated_at,
         null::text as reason,
@@ -907,7 +907,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_patterns as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_patterns.strict, 'learning_patterns', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_patterns.strict, 'learning_patterns', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_patterns as r set outcome = 'skipped' where r.reason is not null;
 
     update pg_temp.pgcortex_import_patterns as r
@@ -920,7 +920,7 @@ begin
         case when not exists (
             select from pgcortex.learning_patterns as p where p.namespace = _ns and p.pattern_id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null and not exists (
         select from pg_temp.pgcortex_import_patterns as d
@@ -1003,7 +1003,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_pattern_evidence.source, import_pattern_evidence.items);
+    perform pgcortex_internal.import_check_batch(import_pattern_evidence.source, import_pattern_evidence.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_evidence') is not null then
         drop table pg_temp.pgcortex_import_evidence;
     end if;
@@ -1051,7 +1051,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_evidence as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(
+    perform pgcortex_internal.import_strict_check(
         import_pattern_evidence.strict, 'learning_pattern_evidence', _bad.legacy_id, _bad.reason
     );
     update pg_temp.pgcortex_import_evidence as r set outcome = 'skipped' where r.reason is not null;
@@ -1110,7 +1110,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_preferences.source, import_preferences.items);
+    perform pgcortex_internal.import_check_batch(import_preferences.source, import_preferences.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_prefs') is not null then
         drop table pg_temp.pgcortex_import_prefs;
     end if;
@@ -1142,8 +1142,8 @@ begin
     set reason = case
         when r.key is null or pg_catalog.length(r.key) not between 1 and 255 then 'key must have 1 to 255 characters'
         when r.value is null or r.value = 'null'::jsonb then 'value is missing'
-        when pgcortex.metadata_problem(pg_catalog.jsonb_build_object('v', r.value)) is not null
-            then 'value: ' || pgcortex.metadata_problem(pg_catalog.jsonb_build_object('v', r.value))
+        when pgcortex_internal.metadata_problem(pg_catalog.jsonb_build_object('v', r.value)) is not null
+            then 'value: ' || pgcortex_internal.metadata_problem(pg_catalog.jsonb_build_object('v', r.value))
         when r.confidence not between 0 and 1 then 'confidence is outside 0..1'
         when pg_catalog.length(r.pref_source) > 255 then 'source has more than 255 characters'
         when exists (
@@ -1153,7 +1153,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_prefs as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_preferences.strict, 'user_preferences', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_preferences.strict, 'user_preferences', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_prefs as r set outcome = 'skipped' where r.reason is not null;
 
     -- A key held already keeps the newer value (merged); else the import's.
@@ -1225,7 +1225,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_preference_history.source, import_preference_history.items);
+    perform pgcortex_internal.import_check_batch(import_preference_history.source, import_preference_history.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_prefhist') is not null then
         drop table pg_temp.pgcortex_import_prefhist;
     end if;
@@ -1271,7 +1271,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_prefhist as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(
+    perform pgcortex_internal.import_strict_check(
         import_preference_history.strict, 'user_preference_history', _bad.legacy_id, _bad.reason
     );
     update pg_temp.pgcortex_import_prefhist as r set outcome = 'skipped' where r.reason is not null;
@@ -1338,7 +1338,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_sessions.source, import_sessions.items);
+    perform pgcortex_internal.import_check_batch(import_sessions.source, import_sessions.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_sessions') is not null then
         drop table pg_temp.pgcortex_import_sessions;
     end if;
@@ -1351,7 +1351,7 @@ begin
         (r.x ->> 'started_at')::timestamptz as started_at,
         (r.x ->> 'ended_at')::timestamptz as ended_at,
         coalesce((r.x ->> 'message_count')::integer, 0) as message_count,
-        coalesce(pgcortex.import_text_array(r.x -> 'topics'), '{}') as topics,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'topics'), '{}') as topics,
         r.x ->> 'summary' as summary,
         coalesce((r.x ->> 'importance')::real, 0.5) as importance,
         coalesce(r.x -> 'metadata', '{}'::jsonb) as metadata,
@@ -1382,7 +1382,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_sessions as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_sessions.strict, 'conversation_sessions', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_sessions.strict, 'conversation_sessions', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_sessions as r set outcome = 'skipped' where r.reason is not null;
 
     update pg_temp.pgcortex_import_sessions as r
@@ -1390,7 +1390,7 @@ begin
         case when not exists (
             select from pgcortex.conversation_sessions as s where s.namespace = _ns and s.session_id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null;
 
@@ -1436,7 +1436,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_turns.source, import_turns.items);
+    perform pgcortex_internal.import_check_batch(import_turns.source, import_turns.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_turns') is not null then
         drop table pg_temp.pgcortex_import_turns;
     end if;
@@ -1485,7 +1485,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_turns as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_turns.strict, 'conversation_turns', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_turns.strict, 'conversation_turns', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_turns as r set outcome = 'skipped' where r.reason is not null;
 
     with ins as (
@@ -1543,7 +1543,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_memory_access.source, import_memory_access.items);
+    perform pgcortex_internal.import_check_batch(import_memory_access.source, import_memory_access.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_access') is not null then
         drop table pg_temp.pgcortex_import_access;
     end if;
@@ -1588,7 +1588,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_access as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_memory_access.strict, 'memory_access', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_memory_access.strict, 'memory_access', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_access as r set outcome = 'skipped' where r.reason is not null;
     update pg_temp.pgcortex_import_access as r set outcome = 'imported' where r.outcome is null;
 

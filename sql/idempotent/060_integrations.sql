@@ -13,7 +13,7 @@
 -- name: session_item_text
 -- The readable text of an item's content value: a string as it is, the text,
 -- refusal or transcript of each part of an array (one per line), of an object.
-create or replace function pgcortex.session_item_text(value jsonb)
+create or replace function pgcortex_internal.session_item_text(value jsonb)
 returns text
 language sql
 immutable
@@ -48,7 +48,7 @@ begin atomic
     end;
 end;
 
-comment on function pgcortex.session_item_text(jsonb) is
+comment on function pgcortex_internal.session_item_text(jsonb) is
 'The readable text of an agent item''s content value: a string as it is; for an array, the text, refusal or transcript of each part, one per line; null when there is none.';
 
 -- name: session_item_turn
@@ -56,7 +56,7 @@ comment on function pgcortex.session_item_text(jsonb) is
 -- tool output, a reasoning item) is kept as a conversation turn: its role, its
 -- searchable content and whether it is conversation (a user or assistant
 -- message with text, which may become a conversation memory).
-create or replace function pgcortex.session_item_turn(item jsonb)
+create or replace function pgcortex_internal.session_item_turn(item jsonb)
 returns table (role text, content text, conversational boolean)
 language sql
 immutable
@@ -85,14 +85,14 @@ begin atomic
                 session_item_turn.item ->> 'role' as item_role,
                 case
                     when coalesce(session_item_turn.item ->> 'type', 'message') = 'message'
-                        then pgcortex.session_item_text(session_item_turn.item -> 'content')
+                        then pgcortex_internal.session_item_text(session_item_turn.item -> 'content')
                     when session_item_turn.item ? 'output'
                         then coalesce(
-                                pgcortex.session_item_text(session_item_turn.item -> 'output'),
+                                pgcortex_internal.session_item_text(session_item_turn.item -> 'output'),
                                 (session_item_turn.item -> 'output')::text
                             )
                     when session_item_turn.item ->> 'type' = 'reasoning'
-                        then pgcortex.session_item_text(session_item_turn.item -> 'summary')
+                        then pgcortex_internal.session_item_text(session_item_turn.item -> 'summary')
                     when session_item_turn.item ? 'name'
                         then (session_item_turn.item ->> 'name') || ': ' || coalesce(
                                 session_item_turn.item ->> 'arguments',
@@ -104,14 +104,14 @@ begin atomic
     ) as x;
 end;
 
-comment on function pgcortex.session_item_turn(jsonb) is
+comment on function pgcortex_internal.session_item_turn(jsonb) is
 'How an agent item is kept as a conversation turn: role (user and assistant messages keep theirs, system and developer messages are system, tool outputs are tool, tool calls and reasoning are assistant), content (the item''s text, at most 100000 characters; [type] when it has none) and conversational (a user or assistant message with text: it may become a conversation memory).';
 
 -- name: session_item_jsonb
 -- An item as jsonb for reading its role and text. JSON text that jsonb cannot
 -- hold (a \u0000 escape, a lone surrogate) has those escapes read as U+FFFD;
 -- the item itself is always kept as its exact text.
-create or replace function pgcortex.session_item_jsonb(item json)
+create or replace function pgcortex_internal.session_item_jsonb(item json)
 returns jsonb
 language plpgsql
 immutable
@@ -131,12 +131,12 @@ exception when untranslatable_character or invalid_text_representation then
 end
 $$;
 
-comment on function pgcortex.session_item_jsonb(json) is
+comment on function pgcortex_internal.session_item_jsonb(json) is
 'An agent item as jsonb, to read its role and text: escapes jsonb cannot hold (\u0000, lone surrogates) read as U+FFFD. The stored item keeps its exact text.';
 
 -- name: check_session_items
 -- Raises PC023 unless items is a JSON array of objects; returns its length.
-create or replace function pgcortex.check_session_items(items json)
+create or replace function pgcortex_internal.check_session_items(items json)
 returns integer
 language plpgsql
 immutable
@@ -165,7 +165,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_session_items(json) is
+comment on function pgcortex_internal.check_session_items(json) is
 'Returns the number of items; PC023 unless items is a JSON array of objects.';
 
 -- name: session_item_turns
@@ -179,7 +179,7 @@ security invoker
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    perform pgcortex.check_session_items(session_item_turns.items);
+    perform pgcortex_internal.check_session_items(session_item_turns.items);
     return query
     select
         e.ord::integer,
@@ -187,17 +187,17 @@ begin
         t.content,
         t.conversational
     from pg_catalog.json_array_elements(session_item_turns.items) with ordinality as e (value, ord)
-    cross join lateral pgcortex.session_item_turn(pgcortex.session_item_jsonb(e.value)) as t
+    cross join lateral pgcortex_internal.session_item_turn(pgcortex_internal.session_item_jsonb(e.value)) as t
     order by e.ord;
 end
 $$;
 
 comment on function pgcortex.session_item_turns(json) is
-'The turn each item of a JSON array would become (see pgcortex.session_item_turn), in order; PC023 unless items is an array of objects.';
+'The turn each item of a JSON array would become (see pgcortex_internal.session_item_turn), in order; PC023 unless items is an array of objects.';
 
 -- name: check_session_key
 -- Raises PC003 unless the key has 1 to 256 characters, not all blank.
-create or replace function pgcortex.check_session_key(session_key text)
+create or replace function pgcortex_internal.check_session_key(session_key text)
 returns text
 language plpgsql
 immutable
@@ -215,7 +215,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_session_key(text) is
+comment on function pgcortex_internal.check_session_key(text) is
 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
 
 -- name: session_by_key
@@ -245,7 +245,7 @@ comment on function pgcortex.session_by_key(text) is
 -- Appends items to the session of a key (started at as_of when the key has
 -- none), one turn per item, in order, in one transaction. Each turn keeps the
 -- item's exact JSON text in context.session_item; conversational items (see
--- pgcortex.session_item_turn) may become conversation memories, with the
+-- pgcortex_internal.session_item_turn) may become conversation memories, with the
 -- embedding given at the same position of embeddings.
 create or replace function pgcortex.add_session_items(
     session_key text,
@@ -270,8 +270,8 @@ declare
     _memory uuid;
     _turn bigint;
 begin
-    perform pgcortex.check_session_key(add_session_items.session_key);
-    _n := pgcortex.check_session_items(add_session_items.items);
+    perform pgcortex_internal.check_session_key(add_session_items.session_key);
+    _n := pgcortex_internal.check_session_items(add_session_items.items);
     if add_session_items.as_of is null then
         raise exception using errcode = 'PC003', message = 'as_of is required';
     end if;
@@ -331,13 +331,13 @@ begin
             t.content,
             t.conversational
         from pg_catalog.json_array_elements(add_session_items.items) with ordinality as e (value, ord)
-        cross join lateral pgcortex.session_item_turn(pgcortex.session_item_jsonb(e.value)) as t
+        cross join lateral pgcortex_internal.session_item_turn(pgcortex_internal.session_item_jsonb(e.value)) as t
         order by e.ord
     loop
         _memory := null;
         if _item.conversational then
             _embedding := add_session_items.embeddings[_item.ord];
-            _memory := pgcortex.conversation_turn_memory(
+            _memory := pgcortex_internal.conversation_turn_memory(
                 role => _item.role,
                 content => _item.content,
                 session_id => _session.session_id,
@@ -368,7 +368,7 @@ end
 $$;
 
 comment on function pgcortex.add_session_items(text, json, public.vector[], text, timestamptz) is
-'Appends agent items (a JSON array of objects) to the session whose metadata has this session_key, starting one at as_of when there is none: one conversation turn per item, in order, keeping the item''s exact JSON text in context.session_item (see pgcortex.session_item_turn for role and content). User and assistant messages with text may become conversation memories, with embeddings[i] (of embedding_model) for item i. Returns one row per item. PC003 bad key or embeddings, PC023 items not an array of objects, PC031 session ended, PC032 as_of before the session started.';
+'Appends agent items (a JSON array of objects) to the session whose metadata has this session_key, starting one at as_of when there is none: one conversation turn per item, in order, keeping the item''s exact JSON text in context.session_item (see pgcortex_internal.session_item_turn for role and content). User and assistant messages with text may become conversation memories, with embeddings[i] (of embedding_model) for item i. Returns one row per item. PC003 bad key or embeddings, PC023 items not an array of objects, PC031 session ended, PC032 as_of before the session started.';
 
 -- name: get_session_items
 -- The items of the session of a key: the newest max_items (all when null), in
@@ -387,7 +387,7 @@ as $$
 declare
     _session uuid;
 begin
-    perform pgcortex.check_session_key(get_session_items.session_key);
+    perform pgcortex_internal.check_session_key(get_session_items.session_key);
     if get_session_items.max_items < 0 then
         raise exception using errcode = 'PC004', message = 'max_items must not be negative';
     end if;
@@ -441,7 +441,7 @@ declare
     _session pgcortex.conversation_sessions;
     _turn pgcortex.conversation_turns;
 begin
-    perform pgcortex.check_session_key(pop_session_item.session_key);
+    perform pgcortex_internal.check_session_key(pop_session_item.session_key);
     select s.* into _session
     from pgcortex.conversation_sessions as s
     where s.namespace = _ns and s.session_id = pgcortex.session_by_key(pop_session_item.session_key)
@@ -501,7 +501,7 @@ declare
     _session pgcortex.conversation_sessions;
     _n integer;
 begin
-    perform pgcortex.check_session_key(clear_session_items.session_key);
+    perform pgcortex_internal.check_session_key(clear_session_items.session_key);
     select s.* into _session
     from pgcortex.conversation_sessions as s
     where s.namespace = _ns and s.session_id = pgcortex.session_by_key(clear_session_items.session_key)

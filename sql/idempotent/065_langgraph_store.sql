@@ -21,7 +21,7 @@
 -- name: check_store_path
 -- Raises PC003 unless path has 1 to 64 labels (0 to 64 when it is a prefix),
 -- none of them empty or null; returns the path.
-create or replace function pgcortex.check_store_path(
+create or replace function pgcortex_internal.check_store_path(
     path text[],
     argument text default 'path',
     allow_empty boolean default false
@@ -51,13 +51,13 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_store_path(text[], text, boolean) is
+comment on function pgcortex_internal.check_store_path(text[], text, boolean) is
 'Helper of the store functions: returns path; PC003 (naming argument) unless it has 1 to 64 labels (0 to 64 with allow_empty), none empty or null.';
 
 -- name: store_path_matches
 -- Whether path starts (or, from_end, ends) with pattern, label by label; a
 -- '*' label of the pattern matches any one label. An empty pattern matches.
-create or replace function pgcortex.store_path_matches(
+create or replace function pgcortex_internal.store_path_matches(
     path text[],
     pattern text[],
     from_end boolean default false
@@ -88,14 +88,14 @@ begin atomic
         );
 end;
 
-comment on function pgcortex.store_path_matches(text[], text[], boolean) is
+comment on function pgcortex_internal.store_path_matches(text[], text[], boolean) is
 'Helper of pgcortex.store_list_namespaces: whether path starts with pattern (ends with it when from_end), label by label, a ''*'' label matching any one label; an empty or null pattern matches every path.';
 
 -- name: check_store_filter
 -- Raises PC003 unless filter is null or a JSON object whose operator objects
 -- (objects with a key starting with $) use only $eq, $ne, $gt, $gte, $lt,
 -- $lte; nested plain objects are checked the same way. Returns the filter.
-create or replace function pgcortex.check_store_filter(filter jsonb)
+create or replace function pgcortex_internal.check_store_filter(filter jsonb)
 returns jsonb
 language plpgsql
 immutable
@@ -131,7 +131,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_store_filter(jsonb) is
+comment on function pgcortex_internal.check_store_filter(jsonb) is
 'Helper of pgcortex.store_search: returns filter; PC003 unless it is null or a JSON object whose operators are $eq, $ne, $gt, $gte, $lt, $lte.';
 
 -- name: store_value_matches
@@ -141,7 +141,7 @@ comment on function pgcortex.check_store_filter(jsonb) is
 -- $gt/$gte/$lt/$lte compare numbers as numbers and strings as strings (C
 -- collation); a number against a string, or a missing field, does not match.
 -- $ne holds for a missing field.
-create or replace function pgcortex.store_value_matches(item jsonb, condition jsonb)
+create or replace function pgcortex_internal.store_value_matches(item jsonb, condition jsonb)
 returns boolean
 language plpgsql
 immutable
@@ -206,18 +206,18 @@ begin
         if _kind is distinct from 'object' then
             return false;
         end if;
-        return pgcortex.store_filter_matches(store_value_matches.item, store_value_matches.condition);
+        return pgcortex_internal.store_filter_matches(store_value_matches.item, store_value_matches.condition);
     end if;
     return store_value_matches.item is not distinct from store_value_matches.condition;
 end
 $$;
 
-comment on function pgcortex.store_value_matches(jsonb, jsonb) is
-'Helper of pgcortex.store_filter_matches: whether a field''s value (null when missing) meets a condition: an operator object ($eq, $ne, $gt, $gte, $lt, $lte, all must hold; order comparisons take numbers as numbers and strings as strings, nothing else matches; $ne holds for a missing field), a plain object (its fields match recursively) or a JSON value (equal).';
+comment on function pgcortex_internal.store_value_matches(jsonb, jsonb) is
+'Helper of pgcortex_internal.store_filter_matches: whether a field''s value (null when missing) meets a condition: an operator object ($eq, $ne, $gt, $gte, $lt, $lte, all must hold; order comparisons take numbers as numbers and strings as strings, nothing else matches; $ne holds for a missing field), a plain object (its fields match recursively) or a JSON value (equal).';
 
 -- name: store_filter_matches
 -- Whether a value (a JSON object) meets every field condition of filter.
-create or replace function pgcortex.store_filter_matches(value jsonb, filter jsonb)
+create or replace function pgcortex_internal.store_filter_matches(value jsonb, filter jsonb)
 returns boolean
 language plpgsql
 immutable
@@ -235,7 +235,7 @@ begin
     for _field, _condition in
         select e.key, e.value from pg_catalog.jsonb_each(store_filter_matches.filter) as e
     loop
-        if not pgcortex.store_value_matches(store_filter_matches.value -> _field, _condition) then
+        if not pgcortex_internal.store_value_matches(store_filter_matches.value -> _field, _condition) then
             return false;
         end if;
     end loop;
@@ -243,13 +243,13 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_filter_matches(jsonb, jsonb) is
-'Helper of pgcortex.store_search: whether value meets every field condition of filter (see pgcortex.store_value_matches); a null filter matches every value.';
+comment on function pgcortex_internal.store_filter_matches(jsonb, jsonb) is
+'Helper of pgcortex.store_search: whether value meets every field condition of filter (see pgcortex_internal.store_value_matches); a null filter matches every value.';
 
 -- name: check_store_ttl
 -- Raises PC004 unless ttl_minutes is null or in (0, 5256000] (ten years);
 -- returns it.
-create or replace function pgcortex.check_store_ttl(ttl_minutes double precision)
+create or replace function pgcortex_internal.check_store_ttl(ttl_minutes double precision)
 returns double precision
 language plpgsql
 immutable
@@ -267,12 +267,12 @@ begin
 end
 $$;
 
-comment on function pgcortex.check_store_ttl(double precision) is
+comment on function pgcortex_internal.check_store_ttl(double precision) is
 'Helper of pgcortex.store_put: returns ttl_minutes; PC004 unless it is null or greater than 0 and at most 5256000 (ten years).';
 
 -- name: store_expiry
 -- When an item with this ttl, written or read at as_of, expires (null: never).
-create or replace function pgcortex.store_expiry(ttl_minutes double precision, as_of timestamptz)
+create or replace function pgcortex_internal.store_expiry(ttl_minutes double precision, as_of timestamptz)
 returns timestamptz
 language sql
 immutable
@@ -283,13 +283,13 @@ begin atomic
     select store_expiry.as_of + pg_catalog.make_interval(secs => store_expiry.ttl_minutes * 60);
 end;
 
-comment on function pgcortex.store_expiry(double precision, timestamptz) is
+comment on function pgcortex_internal.store_expiry(double precision, timestamptz) is
 'Helper of the store functions: as_of plus ttl_minutes (fractional minutes); null when ttl_minutes is null.';
 
 -- name: store_put_vectors
 -- Replaces the vectors of an item: one per field, of the model (checked and
 -- normalised as the model says); none when embeddings is null.
-create or replace function pgcortex.store_put_vectors(
+create or replace function pgcortex_internal.store_put_vectors(
     path text[],
     key text,
     index_fields text[],
@@ -304,7 +304,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql;
+    _m pgcortex_internal.embedding_model_sql;
     _n integer;
 begin
     delete from pgcortex.store_item_vectors as v
@@ -312,7 +312,7 @@ begin
     if store_put_vectors.embeddings is null then
         return 0;
     end if;
-    _m := pgcortex.embedding_model_sql(store_put_vectors.embedding_model);
+    _m := pgcortex_internal.embedding_model_sql(store_put_vectors.embedding_model);
     insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
     select
         _ns,
@@ -320,7 +320,7 @@ begin
         store_put_vectors.key,
         f.field,
         _m.name,
-        pgcortex.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
+        pgcortex_internal.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
     from rows from (
         pg_catalog.unnest(store_put_vectors.index_fields),
         pg_catalog.unnest(store_put_vectors.embeddings)
@@ -330,7 +330,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_put_vectors(text[], text, text[], public.vector[], text) is
+comment on function pgcortex_internal.store_put_vectors(text[], text, text[], public.vector[], text) is
 'Helper of pgcortex.store_put: replaces the vectors of the item at (path, key) with one per index_fields name (embeddings of embedding_model, checked for it: PC010, PC011, PC013); returns how many.';
 
 -- name: store_vector_candidates
@@ -339,7 +339,7 @@ comment on function pgcortex.store_put_vectors(text[], text, text[], public.vect
 -- with the similarity of its nearest vector, as a JSON array of
 -- [path, key, score]. Reads the model's HNSW index (iterative scan, filtered),
 -- widening the candidate set until it holds wanted distinct items.
-create or replace function pgcortex.store_vector_candidates(
+create or replace function pgcortex_internal.store_vector_candidates(
     query_embedding public.vector,
     embedding_model text,
     path_prefix text[],
@@ -356,7 +356,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(
         store_vector_candidates.embedding_model
     );
     _q public.vector;
@@ -367,7 +367,7 @@ declare
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
-    _q := pgcortex.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
+    _q := pgcortex_internal.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
     if store_vector_candidates.wanted <= 0 then
         return '[]';
     end if;
@@ -382,7 +382,7 @@ begin
         'inner join pgcortex.store_items as i '
         'on i.namespace = v.namespace and i.path = v.path and i.key = v.key '
         'where v.namespace = $2 and v.embedding_model = %4$s and v.path[1:$3] = $4 '
-        'and ($5::jsonb is null or pgcortex.store_filter_matches(i.value_jsonb, $5)) '
+        'and ($5::jsonb is null or pgcortex_internal.store_filter_matches(i.value_jsonb, $5)) '
         'and (not $6 or i.expires_at is null or i.expires_at > $7) '
         'order by (v.embedding::%2$s) %3$s ($1::%2$s) limit $8) as s '
         'group by s.path, s.key) as g',
@@ -421,7 +421,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.store_vector_candidates(
+comment on function pgcortex_internal.store_vector_candidates(
     public.vector, text, text[], jsonb, integer, boolean, timestamptz
 ) is
 'Helper of pgcortex.store_search: the items of the current namespace under path_prefix meeting filter (and live, with omit_expired) nearest to query_embedding by their nearest vector of embedding_model, read through the model''s HNSW index (iterative scan, widened until at least wanted distinct items, or all): a JSON array of [path, key, score], best first; score is cosine similarity, inner product or minus the L2 distance.';
@@ -454,7 +454,7 @@ declare
             store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
         )
     );
-    _m pgcortex.embedding_model_sql;
+    _m pgcortex_internal.embedding_model_sql;
     _index text;
 begin
     perform pgcortex.register_embedding_model(
@@ -465,7 +465,7 @@ begin
         normalize_vectors => false,
         create_index => false
     );
-    _m := pgcortex.embedding_model_sql(_name);
+    _m := pgcortex_internal.embedding_model_sql(_name);
     _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
     if pg_catalog.to_regclass('pgcortex.' || _index) is null then
         -- One builder at a time; the second finds it built.
@@ -508,8 +508,8 @@ declare
     _ns text := pgcortex.current_namespace();
     _value jsonb;
 begin
-    perform pgcortex.check_store_path(store_put.path);
-    perform pgcortex.check_store_ttl(store_put.ttl_minutes);
+    perform pgcortex_internal.check_store_path(store_put.path);
+    perform pgcortex_internal.check_store_ttl(store_put.ttl_minutes);
     if store_put.key is null or pg_catalog.length(store_put.key) > 1000 then
         raise exception using errcode = 'PC003', message = 'key must be text of at most 1000 characters';
     end if;
@@ -521,7 +521,7 @@ begin
             errcode = 'PC023', message = 'value must be a JSON object',
             hint = 'delete an item with pgcortex.store_delete';
     end if;
-    _value := pgcortex.session_item_jsonb(store_put.value);
+    _value := pgcortex_internal.session_item_jsonb(store_put.value);
     if coalesce(pg_catalog.cardinality(store_put.index_fields), 0)
         <> coalesce(pg_catalog.cardinality(store_put.embeddings), 0)
         or (store_put.embeddings is not null) <> (store_put.embedding_model is not null) then
@@ -546,7 +546,7 @@ begin
         namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
     ) values (
         _ns, store_put.path, store_put.key, store_put.value, _value, store_put.as_of, store_put.as_of,
-        store_put.ttl_minutes, pgcortex.store_expiry(store_put.ttl_minutes, store_put.as_of)
+        store_put.ttl_minutes, pgcortex_internal.store_expiry(store_put.ttl_minutes, store_put.as_of)
     )
     on conflict on constraint store_items_pkey do update
     set
@@ -556,7 +556,7 @@ begin
         ttl_minutes = excluded.ttl_minutes,
         expires_at = excluded.expires_at
     returning i.created_at, i.updated_at, i.expires_at;
-    perform pgcortex.store_put_vectors(
+    perform pgcortex_internal.store_put_vectors(
         store_put.path, store_put.key, store_put.index_fields, store_put.embeddings,
         store_put.embedding_model
     );
@@ -581,7 +581,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _n integer;
 begin
-    perform pgcortex.check_store_path(store_delete.path);
+    perform pgcortex_internal.check_store_path(store_delete.path);
     delete from pgcortex.store_items as i
     where i.namespace = _ns and i.path = store_delete.path and i.key = store_delete.key;
     get diagnostics _n = row_count;
@@ -618,13 +618,13 @@ as $$
 declare
     _ns text := pgcortex.current_namespace();
 begin
-    perform pgcortex.check_store_path(store_get.path);
+    perform pgcortex_internal.check_store_path(store_get.path);
     if store_get.as_of is null then
         raise exception using errcode = 'PC003', message = 'as_of is required';
     end if;
     if coalesce(store_get.refresh_ttl, true) then
         update pgcortex.store_items as i
-        set expires_at = pgcortex.store_expiry(i.ttl_minutes, store_get.as_of)
+        set expires_at = pgcortex_internal.store_expiry(i.ttl_minutes, store_get.as_of)
         where
             i.namespace = _ns
             and i.path = store_get.path
@@ -688,11 +688,11 @@ as $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _prefix text[] := pgcortex.check_store_path(
+    _prefix text[] := pgcortex_internal.check_store_path(
         coalesce(store_search.path_prefix, '{}'), 'path_prefix', true
     );
     _n integer := pg_catalog.cardinality(coalesce(store_search.path_prefix, '{}'));
-    _filter jsonb := pgcortex.check_store_filter(store_search.filter);
+    _filter jsonb := pgcortex_internal.check_store_filter(store_search.filter);
     _omit boolean := coalesce(store_search.omit_expired, false);
     _tsq tsquery;
     _scored jsonb := '[]';
@@ -712,10 +712,10 @@ begin
             errcode = 'PC003', message = 'query_embedding and embedding_model go together';
     end if;
     if pg_catalog.length(pg_catalog.btrim(coalesce(store_search.query, ''))) > 0 then
-        _tsq := pgcortex.search_tsquery(store_search.query);
+        _tsq := pgcortex_internal.search_tsquery(store_search.query);
     end if;
     if _vector_mode then
-        _scored := pgcortex.store_vector_candidates(
+        _scored := pgcortex_internal.store_vector_candidates(
             query_embedding => store_search.query_embedding,
             embedding_model => store_search.embedding_model,
             path_prefix => _prefix,
@@ -756,7 +756,7 @@ begin
             i.namespace = _ns
             and i.path[1:_n] = _prefix
             and (not _omit or i.expires_at is null or i.expires_at > store_search.as_of)
-            and (_filter is null or pgcortex.store_filter_matches(i.value_jsonb, _filter))
+            and (_filter is null or pgcortex_internal.store_filter_matches(i.value_jsonb, _filter))
             and (
                 not _vector_mode
                 or s.key is not null
@@ -781,7 +781,7 @@ begin
 
     refreshed as (
         update pgcortex.store_items as i
-        set expires_at = pgcortex.store_expiry(i.ttl_minutes, store_search.as_of)
+        set expires_at = pgcortex_internal.store_expiry(i.ttl_minutes, store_search.as_of)
         from page
         where
             coalesce(store_search.refresh_ttl, true)
@@ -828,8 +828,8 @@ as $$
 declare
     _ns text := pgcortex.current_namespace();
 begin
-    perform pgcortex.check_store_path(coalesce(store_list_namespaces.prefix, '{}'), 'prefix', true);
-    perform pgcortex.check_store_path(coalesce(store_list_namespaces.suffix, '{}'), 'suffix', true);
+    perform pgcortex_internal.check_store_path(coalesce(store_list_namespaces.prefix, '{}'), 'prefix', true);
+    perform pgcortex_internal.check_store_path(coalesce(store_list_namespaces.suffix, '{}'), 'suffix', true);
     if store_list_namespaces.max_depth is not null and store_list_namespaces.max_depth < 1 then
         raise exception using errcode = 'PC004', message = 'max_depth must be at least 1';
     end if;
@@ -847,8 +847,8 @@ begin
         from pgcortex.store_items as i
         where
             i.namespace = _ns
-            and pgcortex.store_path_matches(i.path, store_list_namespaces.prefix, false)
-            and pgcortex.store_path_matches(i.path, store_list_namespaces.suffix, true)
+            and pgcortex_internal.store_path_matches(i.path, store_list_namespaces.prefix, false)
+            and pgcortex_internal.store_path_matches(i.path, store_list_namespaces.suffix, true)
             and (
                 not coalesce(store_list_namespaces.omit_expired, false)
                 or i.expires_at is null

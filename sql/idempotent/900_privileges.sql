@@ -253,8 +253,8 @@ begin
             'namespace = pg_catalog.current_setting(''pgcortex.namespace'', true)'
             -- Releases before the bindings (security area) have no such check.
             || case
-                when pg_catalog.to_regprocedure('pgcortex.namespace_permitted()') is not null
-                    then ' and (select pgcortex.namespace_permitted())'
+                when pg_catalog.to_regprocedure('pgcortex_internal.namespace_permitted()') is not null
+                    then ' and (select pgcortex_internal.namespace_permitted())'
                 else ''
             end
         );

@@ -1,7 +1,8 @@
--- name: 021_memories_read
--- Memories, part 2: the memories_v view, get by id (tracked), get many, list
--- with filters and paging, partial update, delete by id and by filter, and the
--- change history of a memory. Re-applied on every deploy.
+-- name: 020_memories_read
+-- Memories, reads: the memories_v view, get by id (tracked), get many, list
+-- with filters and paging, the change history of a memory, a memory by the
+-- first characters of its id, the memory types, and the namespace's embedding
+-- model. Re-applied on every deploy.
 -- Parameters are referenced as function_name.param (the house rule), which
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
@@ -115,7 +116,7 @@ comment on view pgcortex.memory_access_totals is
 -- first ANALYZE) read both tables whole for every candidate of every later
 -- search (docs/performance.md): here the index on (namespace, memory_id) is
 -- the only way in (enable_seqscan off, for this function only).
-create or replace function pgcortex.access_totals_of(namespace text, memory_ids uuid[])
+create or replace function pgcortex_internal.access_totals_of(namespace text, memory_ids uuid[])
 returns table (memory_id uuid, access_count bigint, last_accessed timestamptz)
 language plpgsql
 stable
@@ -143,12 +144,12 @@ begin
 end
 $$;
 
-comment on function pgcortex.access_totals_of(text, uuid[]) is
+comment on function pgcortex_internal.access_totals_of(text, uuid[]) is
 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
 
 -- name: memory_rows
 -- The memories with these ids, in the order given, as every read returns them.
-create or replace function pgcortex.memory_rows(
+create or replace function pgcortex_internal.memory_rows(
     memory_ids uuid[],
     include_embedding boolean default false,
     as_of timestamptz default now()
@@ -186,7 +187,7 @@ begin
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join pgcortex.access_totals_of(
+    left join pgcortex_internal.access_totals_of(
         (select pgcortex.current_namespace()), memory_rows.memory_ids
     ) as acc on m.id = acc.memory_id
     left join lateral (  -- noqa: ST05
@@ -204,7 +205,7 @@ begin
 end
 $$;
 
-comment on function pgcortex.memory_rows(uuid[], boolean, timestamptz) is
+comment on function pgcortex_internal.memory_rows(uuid[], boolean, timestamptz) is
 'The unexpired memories with these ids, in the order given (unknown ids left out), with exact access counts and related ids; the embedding only when include_embedding. Counts no access.';
 
 -- name: get_memory
@@ -243,7 +244,7 @@ begin
         perform pgcortex.track_access(array[get_memory.memory_id], get_memory.as_of);
     end if;
     return query
-    select * from pgcortex.memory_rows(
+    select * from pgcortex_internal.memory_rows(
         array[get_memory.memory_id], get_memory.include_embedding, get_memory.as_of
     );
 end
@@ -289,7 +290,7 @@ begin
         perform pgcortex.track_access(_found, get_memories.as_of);
     end if;
     return query
-    select * from pgcortex.memory_rows(
+    select * from pgcortex_internal.memory_rows(
         array(
             select f.id from (
                 select w.id, min(w.o) as o
@@ -403,7 +404,7 @@ begin
         offset list_memories.page_offset
     );
     return query
-    select * from pgcortex.memory_rows(_ids, list_memories.include_embedding, list_memories.as_of);
+    select * from pgcortex_internal.memory_rows(_ids, list_memories.include_embedding, list_memories.as_of);
 end
 $$;
 
@@ -412,308 +413,6 @@ comment on function pgcortex.list_memories(
     integer, integer, boolean, timestamptz
 ) is
 'A page (page_size 1..10000, page_offset) of the unexpired memories matching every filter given, ordered by order_by: newest (default), oldest, importance (most important first), accessed (most accessed first) or recent (last accessed first); ties newest first. Counts no access.';
-
--- name: update_memory
--- Changes the fields given of one memory; returns it as it is now.
-create or replace function pgcortex.update_memory(
-    memory_id uuid,
-    content text default null,
-    memory_type text default null,
-    importance integer default null,
-    confidence real default null,
-    tags text[] default null,
-    metadata jsonb default null,
-    merge_metadata boolean default false,
-    embedding public.vector default null,
-    embedding_model text default null,
-    expires_at timestamptz default null,
-    clear_expiry boolean default false,
-    as_of timestamptz default now()
-)
-returns setof pgcortex.memory_row
-language plpgsql
-volatile
-security definer  -- uses memories: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
-as $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _cur pgcortex.memories;
-    _problem text;
-    _other uuid;
-    _content_changed boolean;
-    _emb public.vector;
-begin
-    if update_memory.memory_id is null then
-        raise exception using errcode = 'PC003', message = 'memory_id is required';
-    end if;
-    select * into _cur from pgcortex.memories as m
-    where
-        m.namespace = _ns and m.id = update_memory.memory_id
-        and (m.expires_at is null or m.expires_at > update_memory.as_of)
-    for no key update;
-    if not found then
-        raise exception using
-            errcode = 'PC030',
-            message = pg_catalog.format('no memory %s in this namespace', update_memory.memory_id);
-    end if;
-    if update_memory.content is not null and (
-        pg_catalog.length(update_memory.content) > 100000
-        or pg_catalog.btrim(update_memory.content, e' \t\r\n\f\v') = ''
-    ) then
-        raise exception using
-            errcode = 'PC020',
-            message = case when pg_catalog.length(update_memory.content) > 100000
-                then pg_catalog.format(
-                    'content has %s characters; at most 100000 are stored',
-                    pg_catalog.length(update_memory.content)
-                )
-                else 'content is empty' end;
-    end if;
-    if update_memory.memory_type is not null and not exists (
-        select from pgcortex.memory_types as t where t.name = update_memory.memory_type
-    ) then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('unknown memory type %L', update_memory.memory_type),
-            hint = 'the types are listed in pgcortex.memory_types';
-    end if;
-    if update_memory.importance is not null and update_memory.importance not between 1 and 5 then
-        raise exception using
-            errcode = 'PC004',
-            message = pg_catalog.format('importance %s is outside 1..5', update_memory.importance);
-    end if;
-    if update_memory.confidence is not null
-        and (update_memory.confidence not between 0 and 1 or update_memory.confidence = 'NaN'::real)
-    then
-        raise exception using
-            errcode = 'PC004',
-            message = pg_catalog.format('confidence %s is outside 0..1', update_memory.confidence);
-    end if;
-    _problem := pgcortex.tags_problem(update_memory.tags);
-    if _problem is not null then
-        raise exception using errcode = 'PC024', message = _problem;
-    end if;
-    _problem := pgcortex.metadata_problem(update_memory.metadata);
-    if _problem is not null then
-        raise exception using errcode = 'PC023', message = _problem;
-    end if;
-    _problem := pgcortex.embedding_problem(update_memory.embedding);
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = _problem,
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
-    if update_memory.embedding is not null then
-        if update_memory.embedding_model is null
-            or pg_catalog.btrim(update_memory.embedding_model) = ''
-            or pg_catalog.length(update_memory.embedding_model) > 200
-        then
-            raise exception using
-                errcode = 'PC003',
-                message = 'embedding_model (1 to 200 characters) is required with an embedding';
-        end if;
-        -- The namespace's current model (PC012, PC013), its dimensions (PC010).
-        _emb := pgcortex.model_vector(
-            update_memory.embedding,
-            pgcortex.check_embedding_model(update_memory.embedding_model, true)
-        );
-    end if;
-    if update_memory.expires_at is not null and update_memory.expires_at <= update_memory.as_of then
-        raise exception using errcode = 'PC004', message = 'expires_at is not later than as_of';
-    end if;
-    _content_changed := update_memory.content is not null and update_memory.content <> _cur.content;
-    if _content_changed then
-        select m.id into _other from pgcortex.memories as m
-        where
-            m.namespace = _ns
-            and m.content_hash = pgcortex.content_hash(update_memory.content)
-            and m.id <> update_memory.memory_id;
-        if _other is not null then
-            raise exception using
-                errcode = 'PC025',
-                message = pg_catalog.format('memory %s already has this content', _other),
-                hint = 'delete one of the two, or store the content to reinforce that memory';
-        end if;
-    end if;
-
-    perform pgcortex.set_change_context('update', update_memory.as_of);
-    update pgcortex.memories as m
-    set
-        content = coalesce(update_memory.content, m.content),
-        memory_type = coalesce(update_memory.memory_type, m.memory_type),
-        importance = coalesce(update_memory.importance, m.importance),
-        confidence = coalesce(update_memory.confidence, m.confidence),
-        tags = case when update_memory.tags is not null
-            then pgcortex.normalize_tags(update_memory.tags) else m.tags end,
-        metadata = case
-            when update_memory.metadata is null
-                or pg_catalog.jsonb_typeof(update_memory.metadata) = 'null' then m.metadata
-            when update_memory.merge_metadata then m.metadata || update_memory.metadata
-            else update_memory.metadata
-        end,
-        -- A new content makes the old embedding wrong: it is replaced by the
-        -- one given, or cleared (the memory is text-only until re-embedded).
-        embedding = case
-            when update_memory.embedding is not null then _emb
-            when _content_changed then null
-            else m.embedding
-        end,
-        embedding_model = case
-            when update_memory.embedding is not null then update_memory.embedding_model
-            when _content_changed then null
-            else m.embedding_model
-        end,
-        expires_at = case
-            when update_memory.clear_expiry then null
-            else coalesce(update_memory.expires_at, m.expires_at)
-        end,
-        updated_at = update_memory.as_of
-    where m.namespace = _ns and m.id = update_memory.memory_id;
-    perform pgcortex.set_change_context(null, null);
-    return query
-    select * from pgcortex.memory_rows(
-        array[update_memory.memory_id], update_memory.embedding is not null, update_memory.as_of
-    );
-end
-$$;
-
-comment on function pgcortex.update_memory(
-    uuid, text, text, integer, real, text[], jsonb, boolean, public.vector, text, timestamptz,
-    boolean, timestamptz
-) is
-'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
-
--- name: forget_memories
--- Deletes the memories with these ids (history and log kept consistent);
--- the shared write path of every delete.
-create or replace function pgcortex.forget_memories(
-    memory_ids uuid[],
-    reason text default 'delete',
-    as_of timestamptz default now()
-)
-returns uuid[]
-language plpgsql
-volatile
-security definer  -- uses memories, memory_access_log: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _deleted uuid [];
-begin
-    if forget_memories.reason is null or forget_memories.reason !~ '^[a-z][a-z0-9_]{0,62}$' then
-        raise exception using errcode = 'PC003', message = 'reason must be a lower-case word';
-    end if;
-    perform pgcortex.set_change_context(forget_memories.reason, forget_memories.as_of);
-    with gone as (
-        delete from pgcortex.memories as m
-        where m.namespace = _ns and m.id = any(forget_memories.memory_ids)
-        returning m.id
-    )
-    select coalesce(pg_catalog.array_agg(gone.id order by gone.id), '{}'::uuid []) into _deleted
-    from gone;
-    delete from pgcortex.memory_access_log as l
-    where l.namespace = _ns and l.memory_id = any(_deleted);
-    perform pgcortex.set_change_context(null, null);
-    return _deleted;
-end
-$$;
-
-comment on function pgcortex.forget_memories(uuid[], text, timestamptz) is
-'Deletes the memories with these ids in this namespace (links, cluster membership and access counts go with them; the history keeps a delete entry with the given reason) and returns the ids deleted.';
-
--- name: delete_memory
--- Deletes one memory by id.
-create or replace function pgcortex.delete_memory(memory_id uuid, as_of timestamptz default now())
-returns uuid
-language plpgsql
-volatile
-security invoker  -- calls only API functions, which hold the rights they need
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _deleted uuid [];
-begin
-    if delete_memory.memory_id is null then
-        raise exception using errcode = 'PC003', message = 'memory_id is required';
-    end if;
-    _deleted := pgcortex.forget_memories(array[delete_memory.memory_id], 'delete', delete_memory.as_of);
-    if pg_catalog.cardinality(_deleted) = 0 then
-        raise exception using
-            errcode = 'PC030',
-            message = pg_catalog.format('no memory %s in this namespace', delete_memory.memory_id);
-    end if;
-    return delete_memory.memory_id;
-end
-$$;
-
-comment on function pgcortex.delete_memory(uuid, timestamptz) is
-'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
-
--- name: delete_memories
--- Deletes the memories matching every filter given (at least one filter).
-create or replace function pgcortex.delete_memories(
-    memory_ids uuid[] default null,
-    memory_types text[] default null,
-    tags_any text[] default null,
-    tags_all text[] default null,
-    max_importance integer default null,
-    created_before timestamptz default null,
-    metadata_contains jsonb default null,
-    as_of timestamptz default now()
-)
-returns table (deleted bigint, ids uuid[])
-language plpgsql
-volatile
-security definer  -- uses memories: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _ids uuid [];
-begin
-    if delete_memories.memory_ids is null and delete_memories.memory_types is null
-        and delete_memories.tags_any is null and delete_memories.tags_all is null
-        and delete_memories.max_importance is null and delete_memories.created_before is null
-        and delete_memories.metadata_contains is null
-    then
-        raise exception using
-            errcode = 'PC003',
-            message = 'give at least one filter',
-            hint = 'to delete everything, filter on memory_types with all the types';
-    end if;
-    if delete_memories.metadata_contains is not null
-        and pg_catalog.jsonb_typeof(delete_memories.metadata_contains) <> 'object'
-    then
-        raise exception using errcode = 'PC023', message = 'metadata_contains must be a JSON object';
-    end if;
-    _ids := array(
-        select m.id from pgcortex.memories as m
-        where
-            m.namespace = _ns
-            and (delete_memories.memory_ids is null or m.id = any(delete_memories.memory_ids))
-            and (delete_memories.memory_types is null or m.memory_type = any(delete_memories.memory_types))
-            and (delete_memories.tags_any is null or m.tags && delete_memories.tags_any)
-            and (delete_memories.tags_all is null or m.tags @> delete_memories.tags_all)
-            and (delete_memories.max_importance is null or m.importance <= delete_memories.max_importance)
-            and (delete_memories.created_before is null or m.created_at < delete_memories.created_before)
-            and (
-                delete_memories.metadata_contains is null
-                or m.metadata @> delete_memories.metadata_contains
-            )
-    );
-    _ids := pgcortex.forget_memories(_ids, 'delete', delete_memories.as_of);
-    return query select pg_catalog.cardinality(_ids)::bigint, _ids;
-end
-$$;
-
-comment on function pgcortex.delete_memories(
-    uuid[], text[], text[], text[], integer, timestamptz, jsonb, timestamptz
-) is
-'Deletes the memories (expired or not) matching every filter given; at least one filter is required (PC003). Returns how many were deleted and their ids.';
 
 -- name: memory_history
 -- The recorded changes of one memory, oldest first.
@@ -769,3 +468,86 @@ $$;
 
 comment on function pgcortex.memory_history(uuid, integer) is
 'What was believed before: the changes recorded for one memory (also after it was deleted), oldest first, at most max_rows. Raises PC030 when nothing was ever recorded for that id in this namespace.';
+
+-- name: resolve_memory_id
+-- The one unexpired memory of the current namespace whose id starts with the
+-- given characters (hex digits; dashes and case ignored). Ids are time-ordered
+-- (uuid v7), so the first 8 digits are shared by every memory made in the same
+-- minute or so: a prefix must be long enough to name one memory.
+-- Security definer: the application role has no privilege on pgcortex.memories;
+-- like every API read it sees the current namespace only (explicit filter).
+create or replace function pgcortex.resolve_memory_id(
+    id_prefix text,
+    as_of timestamptz default pg_catalog.now()
+)
+returns uuid
+language plpgsql
+stable
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _hex text := pg_catalog.replace(
+        pg_catalog.lower(pg_catalog.btrim(coalesce(resolve_memory_id.id_prefix, ''))), '-', ''
+    );
+    _found uuid[];
+begin
+    if _hex !~ '^[0-9a-f]{1,32}$' then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                'not an id or the start of one: %s', pg_catalog.left(resolve_memory_id.id_prefix, 60)
+            ),
+            hint = 'an id is 32 hex digits (dashes allowed), e.g. 0190a4b2-7c3e-7d1f-9a2b-3c4d5e6f7a8b';
+    end if;
+    select pg_catalog.array_agg(f.id order by f.id)
+    into _found
+    from (
+        select m.id
+        from pgcortex.memories as m
+        where
+            m.namespace = (select pgcortex.current_namespace())
+            and m.id between pg_catalog.rpad(_hex, 32, '0')::uuid
+            and pg_catalog.rpad(_hex, 32, 'f')::uuid
+            and (m.expires_at is null or m.expires_at > resolve_memory_id.as_of)
+        order by m.id
+        limit 2
+    ) as f;
+    if _found is null then
+        raise exception using
+            errcode = 'PC030',
+            message = pg_catalog.format('no memory whose id starts with %s in this namespace', _hex);
+    end if;
+    if pg_catalog.cardinality(_found) > 1 then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format('more than one memory has an id starting with %s', _hex),
+            detail = pg_catalog.format('for example %s and %s', _found[1], _found[2]),
+            hint = 'give more characters of the id';
+    end if;
+    return _found[1];
+end
+$$;
+
+comment on function pgcortex.resolve_memory_id(text, timestamptz) is
+'The id of the one unexpired memory of the namespace whose id starts with id_prefix (hex digits, dashes and case ignored). PC030 when none does, PC003 when more than one does or the prefix is not hex.';
+
+-- name: list_memory_types
+-- The kinds of memory, for a caller that offers them (the command line lists
+-- them when a type is unknown). Invoker rights: pgcortex.memory_types is
+-- reference data the application role may read.
+create or replace function pgcortex.list_memory_types()
+returns table (name text, description text)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        t.name,
+        t.description
+    from pgcortex.memory_types as t
+    order by t.name;
+end;
+
+comment on function pgcortex.list_memory_types() is
+'The kinds of memory (name, description), by name. Add one with a row in pgcortex.memory_types.';

@@ -1,7 +1,7 @@
--- name: 020_memories
--- Memories, part 1: input checks, the change-history trigger, access
--- tracking, and storing (exact dedup, near-duplicate reinforcement, batches).
--- Re-applied on every deploy.
+-- name: 021_memories_write
+-- Memories, writes: the change-history trigger, storing (exact dedup,
+-- near-duplicate reinforcement, batches), partial update, and delete by id
+-- and by filter. Re-applied on every deploy.
 --
 -- Reinforcement rule (storing content that is already remembered, exactly or
 -- as a near duplicate): importance = the greater of the two, confidence = the
@@ -16,144 +16,10 @@
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
 
--- name: tags_problem
--- What is wrong with a list of tags, or null when it is acceptable.
-create or replace function pgcortex.tags_problem(tags text[])
-returns text
-language sql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select
-        case
-            when tags_problem.tags is null then null
-            when pg_catalog.array_ndims(tags_problem.tags) > 1 then 'tags must be a flat list'
-            when exists (
-                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
-                    where t.x is null
-                )
-                then 'a tag is null'
-            when exists (
-                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
-                    where pg_catalog.btrim(t.x) = ''
-                ) then 'a tag is empty'
-            when exists (
-                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
-                    where pg_catalog.length(pg_catalog.btrim(t.x)) > 100
-                ) then 'a tag is longer than 100 characters'
-            when exists (
-                    select from pg_catalog.unnest(tags_problem.tags) as t (x)
-                    where t.x ~ '[[:cntrl:]]'
-                ) then 'a tag has control characters'
-            when (
-                select count(distinct pg_catalog.btrim(t.x))
-                from pg_catalog.unnest(tags_problem.tags) as t (x)
-            ) > 64 then 'more than 64 tags'
-        end;
-end;
-
-comment on function pgcortex.tags_problem(text[]) is
-'Null when the tags are acceptable (at most 64 distinct, each 1..100 characters after trimming, no control characters), else what is wrong.';
-
--- name: normalize_tags
--- Tags as stored: trimmed, distinct, sorted.
-create or replace function pgcortex.normalize_tags(tags text[])
-returns text[]
-language sql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select
-        coalesce(
-            pg_catalog.array_agg(distinct pg_catalog.btrim(t.x) order by pg_catalog.btrim(t.x)),
-            '{}'::text[]
-        )
-    from pg_catalog.unnest(normalize_tags.tags) as t (x)
-    where t.x is not null;
-end;
-
-comment on function pgcortex.normalize_tags(text[]) is
-'Tags as stored: trimmed, distinct, sorted, nulls dropped (an empty list for null).';
-
--- name: metadata_problem
--- What is wrong with a metadata value, or null when it is acceptable.
-create or replace function pgcortex.metadata_problem(metadata jsonb)
-returns text
-language sql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select
-        case
-            when metadata_problem.metadata is null then null
-            when pg_catalog.jsonb_typeof(metadata_problem.metadata) = 'null' then null
-            when pg_catalog.jsonb_typeof(metadata_problem.metadata) <> 'object'
-                then 'metadata must be a JSON object, not '
-                    || pg_catalog.jsonb_typeof(metadata_problem.metadata)
-            when pg_catalog.jsonb_path_exists(metadata_problem.metadata, 'strict $.**{17}')
-                then 'metadata is nested more than 16 levels deep'
-            when pg_catalog.octet_length(metadata_problem.metadata::text) > 100000
-                then 'metadata is larger than 100000 bytes'
-        end;
-end;
-
-comment on function pgcortex.metadata_problem(jsonb) is
-'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
-
--- name: embedding_problem
--- What is wrong with an embedding's values for storage or search, or null. The
--- one rule for every function that accepts a vector (pgcortex.check_embedding
--- raises it); the dimensions are its model's (pgcortex.embedding_vector_problem).
--- pgvector computes cosine distance in single precision: it sums the squares of
--- the components in float4, so a vector whose squared norm is outside the
--- normal float4 range (2^-126 .. 2^128) gives a NaN distance (overflow) or
--- divides by zero (underflow: distance 0 or 2 against anything), and the
--- near-duplicate test would merge unrelated memories into it. The norm is
--- computed here in double precision (public.vector_norm) and must lie in
--- [2^-60, 2^60], i.e. the squared norm in [2^-120, 2^120]: inside the normal
--- float4 range with a margin (64 below, 256 above) for the rounding of the
--- single-precision products and for dot products of two such vectors. The
--- normalised components are then within [-1, 1], so finite. NaN and infinite
--- components never get here: pgvector's input refuses them.
-create or replace function pgcortex.embedding_problem(embedding public.vector)
-returns text
-language sql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select
-        case
-            when embedding_problem.embedding is null then null
-            when public.vector_norm(embedding_problem.embedding) = 0 then 'embedding is all zeros'
-            when public.vector_norm(embedding_problem.embedding) = 'Infinity'::float8
-                then 'embedding has infinite values'
-            when
-                not public.vector_norm(embedding_problem.embedding)
-                between 8.673617379884035e-19::float8 and 1.152921504606847e+18::float8
-                then pg_catalog.format(
-                        'embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision',
-                        pg_catalog.to_char(public.vector_norm(embedding_problem.embedding), '9.999EEEE')
-                    )
-        end;
-end;
-
-comment on function pgcortex.embedding_problem(public.vector) is
-'Null when the embedding''s values are acceptable (Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
-
--- namespace_embedding_model and check_embedding_model: 012_embedding_models.sql.
-
 -- name: set_change_context
 -- Tells the history trigger why and when the next changes are made (for the
 -- rest of the transaction, or until set again; '' resets).
-create or replace function pgcortex.set_change_context(reason text, changed_at timestamptz)
+create or replace function pgcortex_internal.set_change_context(reason text, changed_at timestamptz)
 returns void
 language sql
 volatile
@@ -169,13 +35,13 @@ begin atomic
         ) as changed_at;
 end;
 
-comment on function pgcortex.set_change_context(text, timestamptz) is
+comment on function pgcortex_internal.set_change_context(text, timestamptz) is
 'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
 
 -- name: record_memory_history
 -- Statement-level trigger function: writes pgcortex.memory_history from the
 -- transition tables of an insert, update or delete on pgcortex.memories.
-create or replace function pgcortex.record_memory_history()
+create or replace function pgcortex_internal.record_memory_history()
 returns trigger
 language plpgsql
 volatile
@@ -267,287 +133,29 @@ begin
 end
 $$;
 
-comment on function pgcortex.record_memory_history() is
+comment on function pgcortex_internal.record_memory_history() is
 'Trigger function: records inserts, deletes and changes of content, importance, confidence, tags or metadata of pgcortex.memories in pgcortex.memory_history.';
 
 create or replace trigger memories_history_insert
 after insert on pgcortex.memories
 referencing new table as new_rows
-for each statement execute function pgcortex.record_memory_history();
+for each statement execute function pgcortex_internal.record_memory_history();
 
 create or replace trigger memories_history_update
 after update on pgcortex.memories
 referencing old table as old_rows new table as new_rows
-for each statement execute function pgcortex.record_memory_history();
+for each statement execute function pgcortex_internal.record_memory_history();
 
 create or replace trigger memories_history_delete
 after delete on pgcortex.memories
 referencing old table as old_rows
-for each statement execute function pgcortex.record_memory_history();
-
--- name: maint_flush_access
--- Folds the pending access log of the namespace into pgcortex.memory_access.
-create or replace function pgcortex.maint_flush_access(max_rows integer default 1000000)
-returns table (flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
-language plpgsql
-volatile
-security definer  -- uses memories, memory_access, memory_access_log: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
-as $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _batch bigint[];
-    _ids uuid[];
-    _live uuid[];
-    _flushed bigint;
-    _updated bigint;
-begin
-    if maint_flush_access.max_rows is null or maint_flush_access.max_rows < 1 then
-        raise exception using errcode = 'PC004', message = 'max_rows must be at least 1';
-    end if;
-    -- One flusher per namespace at a time; readers never take this lock
-    -- (they try it and skip the flush when it is held).
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(_ns)
-    );
-    select pg_catalog.array_agg(g.log_id), pg_catalog.array_agg(distinct g.memory_id)
-    into _batch, _ids
-    from (
-        select l.log_id, l.memory_id
-        from pgcortex.memory_access_log as l
-        where l.namespace = _ns
-        order by l.log_id
-        limit maint_flush_access.max_rows
-    ) as g;
-    if _batch is null then
-        return query select 0::bigint, 0::bigint, 0::bigint;
-        return;
-    end if;
-    -- Key-share lock the memories still there, so that a concurrent delete
-    -- either finishes first (its log rows are dropped) or waits for us.
-    select pg_catalog.array_agg(m.id) into _live
-    from (
-        select m.id from pgcortex.memories as m
-        where m.namespace = _ns and m.id = any(_ids)
-        order by m.id
-        for key share
-    ) as m;
-    with moved as (
-        delete from pgcortex.memory_access_log as l
-        where l.namespace = _ns and l.log_id = any(_batch)
-        returning l.memory_id, l.accessed_at
-    ),
-    agg as (
-        select
-            mv.memory_id,
-            count(*) as n,
-            max(mv.accessed_at) as last_at
-        from moved as mv
-        where mv.memory_id = any(_live)
-        group by mv.memory_id
-    ),
-    up as (
-        insert into pgcortex.memory_access as a (namespace, memory_id, access_count, last_accessed)
-        select _ns, agg.memory_id, agg.n, agg.last_at from agg
-        order by agg.memory_id
-        on conflict (namespace, memory_id) do update
-            set
-                access_count = a.access_count + excluded.access_count,
-                last_accessed = greatest(a.last_accessed, excluded.last_accessed)
-        returning 1
-    )
-    select (select count(*) from moved), (select count(*) from up) into _flushed, _updated;
-    return query
-    select
-        _flushed,
-        _updated,
-        (select count(*) from pgcortex.memory_access_log as l where l.namespace = _ns);
-end
-$$;
-
-comment on function pgcortex.maint_flush_access(integer) is
-'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
-
--- name: track_access
--- Counts one read of each memory given (an id may repeat) at as_of; at most
--- 10000 ids per call (as get_memories), so one call cannot flood the log.
-create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz default now())
-returns bigint
-language plpgsql
-volatile
-security definer  -- uses memories: closed to pgcortex_app
-set search_path = pg_catalog, pg_temp
--- Its statements look rows up by key: one plan for the session instead of
--- planning each call anew (docs/performance.md, generic plans).
-set plan_cache_mode = force_generic_plan
-as $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _lo bigint;
-    _hi bigint;
-    _n bigint;
-    -- A flush is attempted each time the log's id sequence crosses a multiple
-    -- of this many rows.
-    _flush_every constant bigint := 2000;
-begin
-    if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
-        return 0;
-    end if;
-    if pg_catalog.cardinality(track_access.ids) > 10000 then
-        raise exception using
-            errcode = 'PC004',
-            message = pg_catalog.format(
-                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
-            ),
-            hint = 'split the ids into calls of at most 10000';
-    end if;
-    -- A transaction that does nothing but tracking commits without waiting for
-    -- the WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never anything else. Only when nothing was written
-    -- before (no transaction id yet) and the server counts tuple writes
-    -- (track_counts); at commit the deferred trigger
-    -- memory_access_log_commit_check restores the prior setting unless no
-    -- table other than the tracking tables has a tuple write pending in the
-    -- statistics (pgcortex.xact_write_count = 0). A later change of
-    -- pgcortex.memories restores it at once (record_memory_history).
-    if pg_catalog.pg_current_xact_id_if_assigned() is null
-        and pg_catalog.current_setting('synchronous_commit') <> 'off'
-        and pg_catalog.current_setting('track_counts')::boolean
-    then
-        perform pg_catalog.set_config(
-            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
-        );
-        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
-        perform pg_catalog.set_config('synchronous_commit', 'off', true);
-    end if;
-    with ins as (
-        insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
-        select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
-        from pg_catalog.unnest(track_access.ids) as t (id)
-        where exists (
-            -- Only this namespace's memories: an unknown id would sit in the
-            -- log, uncounted, until the next flush dropped it.
-            select from pgcortex.memories as m
-            where m.namespace = _ns and m.id = t.id
-        )
-        returning log_id
-    )
-    select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
-    if _n > 0
-        and _hi / _flush_every > (_lo - 1) / _flush_every
-        and pg_catalog.pg_try_advisory_xact_lock(
-            pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(_ns)
-        )
-    then
-        perform pgcortex.maint_flush_access(100000);
-    end if;
-    return _n;
-end
-$$;
-
-comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
-
--- name: xact_write_count
--- Tuples inserted, updated or deleted so far by this backend in every table
--- (catalogs and the caller's own tables included) except the two tracking
--- tables, from the statistics of the current transaction. It also includes
--- writes of this backend's earlier transactions not yet reported to the
--- statistics (they are reported at most once a second, when the session is
--- idle): 0 proves the transaction wrote nothing else; more than 0 may be an
--- earlier transaction's, and is taken as a write (the safe side). Toast tables
--- are left out: they are written only together with their table.
-create or replace function pgcortex.xact_write_count()
-returns bigint
-language sql
-volatile
-parallel restricted
-security invoker
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select
-        coalesce(
-            sum(
-                pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)
-                + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
-                + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)
-            ),
-            0
-        )::bigint
-    from pg_catalog.pg_class as c
-    where
-        c.relkind in ('r', 'm')
-        and c.oid <> 'pgcortex.memory_access_log'::regclass
-        and c.oid <> 'pgcortex.memory_access'::regclass;
-end;
-
-comment on function pgcortex.xact_write_count() is
-'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
-
--- name: claim_commit_check
--- True once per transaction (for the first access-log row of a tracking-only
--- transaction): queues one commit-time check instead of one per row.
-create or replace function pgcortex.claim_commit_check()
-returns boolean
-language plpgsql
-volatile
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
-    return true;
-end
-$$;
-
-comment on function pgcortex.claim_commit_check() is
-'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
-
--- name: restore_synchronous_commit
--- At commit (deferred trigger): a transaction in which track_access turned
--- synchronous_commit off gets its prior setting back when it wrote anything
--- besides access tracking, to any table (or may have: xact_write_count > 0).
--- The setting is read when the commit record is written, after the deferred
--- triggers have run.
-create or replace function pgcortex.restore_synchronous_commit()
-returns trigger
-language plpgsql
-volatile
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
-    if coalesce(_before, '') <> '' and pgcortex.xact_write_count() > 0 then
-        perform pg_catalog.set_config('synchronous_commit', _before, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
-    return null;
-end
-$$;
-
-comment on function pgcortex.restore_synchronous_commit() is
-'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex.xact_write_count above 0).';
-
-drop trigger if exists memory_access_log_commit_check on pgcortex.memory_access_log;
-create constraint trigger memory_access_log_commit_check
-after insert on pgcortex.memory_access_log
-deferrable initially deferred
-for each row
-when (
-    pg_catalog.current_setting('pgcortex.commit_check', true) = 'pending'
-    and pgcortex.claim_commit_check()
-)
-execute function pgcortex.restore_synchronous_commit();
+for each statement execute function pgcortex_internal.record_memory_history();
 
 -- name: store_memories
 -- name: add_merged_occurrences
 -- A memory's metadata with near-duplicate occurrences appended to its
 -- merged_occurrences list.
-create or replace function pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb)
+create or replace function pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb)
 returns jsonb
 language sql
 immutable
@@ -590,7 +198,7 @@ begin atomic
     );
 end;
 
-comment on function pgcortex.add_merged_occurrences(jsonb, jsonb) is
+comment on function pgcortex_internal.add_merged_occurrences(jsonb, jsonb) is
 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
 
 -- Stores a batch of memories in one call: validates every item first, then
@@ -623,7 +231,7 @@ declare
     _bad integer;
     _msg text;
     _has_emb boolean;
-    _model pgcortex.embedding_model_sql;
+    _model pgcortex_internal.embedding_model_sql;
     -- per item, in input order
     _hash bytea [];
     _rep integer [];
@@ -748,7 +356,7 @@ begin
             select from pg_catalog.jsonb_array_elements(t.x) as e (v)
             where pg_catalog.jsonb_typeof(e.v) <> 'string'
         ) then 'tags must be strings' end,
-        pgcortex.tags_problem(array(
+        pgcortex_internal.tags_problem(array(
             select pg_catalog.jsonb_array_elements_text(t.x)
         ))
     )
@@ -763,7 +371,7 @@ begin
                     select from pg_catalog.jsonb_array_elements(t.x) as e (v)
                     where pg_catalog.jsonb_typeof(e.v) <> 'string'
                 )
-                or pgcortex.tags_problem(array(
+                or pgcortex_internal.tags_problem(array(
                     select pg_catalog.jsonb_array_elements_text(t.x)
                 )) is not null
             )
@@ -777,9 +385,9 @@ begin
             hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
     end if;
 
-    select m.o, pgcortex.metadata_problem(m.x) into _bad, _msg
+    select m.o, pgcortex_internal.metadata_problem(m.x) into _bad, _msg
     from pg_catalog.jsonb_array_elements(store_memories.metadata) with ordinality as m (x, o)
-    where pgcortex.metadata_problem(m.x) is not null
+    where pgcortex_internal.metadata_problem(m.x) is not null
     order by m.o
     limit 1;
     if _bad is not null then
@@ -788,9 +396,9 @@ begin
             message = pg_catalog.format('item %s: %s', _bad, _msg);
     end if;
 
-    select e.o, pgcortex.embedding_problem(e.x) into _bad, _msg
+    select e.o, pgcortex_internal.embedding_problem(e.x) into _bad, _msg
     from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-    where pgcortex.embedding_problem(e.x) is not null
+    where pgcortex_internal.embedding_problem(e.x) is not null
     order by e.o
     limit 1;
     if _bad is not null then
@@ -813,11 +421,11 @@ begin
         end if;
         -- Registered (PC013), the namespace's current model (PC012); holds the
         -- namespace's model lock (shared) to the end of the transaction.
-        _model := pgcortex.check_embedding_model(store_memories.embedding_model, true);
-        select e.o, pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage)
+        _model := pgcortex_internal.check_embedding_model(store_memories.embedding_model, true);
+        select e.o, pgcortex_internal.embedding_vector_problem(e.x, _model.dimensions, _model.storage)
         into _bad, _msg
         from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-        where pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage) is not null
+        where pgcortex_internal.embedding_vector_problem(e.x, _model.dimensions, _model.storage) is not null
         order by e.o
         limit 1;
         if _bad is not null then
@@ -860,7 +468,7 @@ begin
         where
             m.namespace = _ns
             and m.id = i.x
-            and m.content_hash <> pgcortex.content_hash(store_memories.contents[i.o])
+            and m.content_hash <> pgcortex_internal.content_hash(store_memories.contents[i.o])
     )
     order by i.o
     limit 1;
@@ -894,7 +502,7 @@ begin
 
     -- Plan: exact keys, duplicates inside the batch, near duplicates. ----------
     _hash := array(
-        select pgcortex.content_hash(c.x)
+        select pgcortex_internal.content_hash(c.x)
         from pg_catalog.unnest(store_memories.contents) with ordinality as c (x, o)
         order by c.o
     );
@@ -928,7 +536,7 @@ begin
             -- measure (distance 0 against anything), is never a duplicate.
             'where nn.memory_type = $5[o.o] and (nn.expires_at is null or nn.expires_at > $6) '
             'and nn.dist >= 0 and nn.dist <= 2 and 1 - nn.dist >= $7 '
-            'and pgcortex.embedding_problem(nn.embedding) is null '
+            'and pgcortex_internal.embedding_problem(nn.embedding) is null '
             'order by nn.dist, nn.id limit 1) end '
             'from pg_catalog.generate_series(1, $8) as o (o) order by o.o)',
             _model.vector_type, _model.operator_sql, _model.name_literal
@@ -943,7 +551,7 @@ begin
     perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
 
     -- Write: insert new contents, reinforce exact duplicates. -------------------
-    perform pgcortex.set_change_context('store', store_memories.as_of);
+    perform pgcortex_internal.set_change_context('store', store_memories.as_of);
     with items as (
         select
             o.o,
@@ -952,7 +560,7 @@ begin
             store_memories.memory_types[o.o] as memory_type,
             coalesce(store_memories.importances[o.o], 3) as importance,
             coalesce(store_memories.confidences[o.o], 1.0) as confidence,
-            pgcortex.normalize_tags(array(
+            pgcortex_internal.normalize_tags(array(
                 select pg_catalog.jsonb_array_elements_text(
                     case when pg_catalog.jsonb_typeof(store_memories.tags -> (o.o - 1)) = 'array'
                         then store_memories.tags -> (o.o - 1) else '[]'::jsonb end
@@ -974,7 +582,7 @@ begin
             i.rep,
             max(i.importance) as importance,
             max(i.confidence) as confidence,
-            pgcortex.normalize_tags(pg_catalog.array_agg(t.tag)) as tags,
+            pgcortex_internal.normalize_tags(pg_catalog.array_agg(t.tag)) as tags,
             (
                 select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by j.o), '{}'::jsonb)
                 from items as j, pg_catalog.jsonb_each(j.metadata) as kv
@@ -992,7 +600,7 @@ begin
             embedding, embedding_model, created_at, updated_at, expires_at
         )
         select
-            coalesce(r.id, pgcortex.new_id()),
+            coalesce(r.id, pgcortex_internal.new_id()),
             _ns,
             r.content,
             r.memory_type,
@@ -1020,7 +628,7 @@ begin
                     else greatest(m.confidence, excluded.confidence) end,
                 tags = case when m.expires_at <= store_memories.as_of
                     then excluded.tags
-                    else pgcortex.normalize_tags(m.tags || excluded.tags) end,
+                    else pgcortex_internal.normalize_tags(m.tags || excluded.tags) end,
                 metadata = case when m.expires_at <= store_memories.as_of
                     then excluded.metadata
                     else m.metadata || excluded.metadata end,
@@ -1055,7 +663,7 @@ begin
 
     -- Near duplicates: reinforce the memory each one merges into. ---------------
     if exists (select from pg_catalog.unnest(_near) as x (id) where x.id is not null) then
-        perform pgcortex.set_change_context('merge', store_memories.as_of);
+        perform pgcortex_internal.set_change_context('merge', store_memories.as_of);
         -- Lock the memories merged into in id order (no deadlock between batches).
         perform
         from pgcortex.memories as m
@@ -1087,7 +695,7 @@ begin
                 g.target,
                 max(g.importance) as importance,
                 max(g.confidence) as confidence,
-                pgcortex.normalize_tags(array(
+                pgcortex_internal.normalize_tags(array(
                     select pg_catalog.jsonb_array_elements_text(h.tags)
                     from merges as h where h.target = g.target
                 )) as tags,
@@ -1112,8 +720,8 @@ begin
         set
             importance = greatest(m.importance, p.importance),
             confidence = greatest(m.confidence, p.confidence),
-            tags = pgcortex.normalize_tags(m.tags || p.tags),
-            metadata = pgcortex.add_merged_occurrences(m.metadata, p.occurrences),
+            tags = pgcortex_internal.normalize_tags(m.tags || p.tags),
+            metadata = pgcortex_internal.add_merged_occurrences(m.metadata, p.occurrences),
             expires_at = case
                 when m.expires_at is null or p.expires_at is null then null
                 else greatest(m.expires_at, p.expires_at)
@@ -1127,7 +735,7 @@ begin
             order by o.o
         );
     end if;
-    perform pgcortex.set_change_context(null, null);
+    perform pgcortex_internal.set_change_context(null, null);
 
     -- Storing what is already remembered counts as an access of it.
     _touched := array(
@@ -1180,7 +788,7 @@ security invoker  -- calls only API functions, which hold the rights they need
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    _problem text := pgcortex.tags_problem(store_memory.tags);
+    _problem text := pgcortex_internal.tags_problem(store_memory.tags);
 begin
     if _problem is not null then
         raise exception using errcode = 'PC024', message = _problem;
@@ -1210,3 +818,305 @@ comment on function pgcortex.store_memory(
     real, boolean, timestamptz
 ) is
 'Stores one memory; see pgcortex.store_memories for dedup, near-duplicate merging, the reinforcement rule and the error codes. Returns its id and what happened: inserted, updated (same content was already stored) or merged (merged_into: a near duplicate of the same type).';
+
+-- name: update_memory
+-- Changes the fields given of one memory; returns it as it is now.
+create or replace function pgcortex.update_memory(
+    memory_id uuid,
+    content text default null,
+    memory_type text default null,
+    importance integer default null,
+    confidence real default null,
+    tags text[] default null,
+    metadata jsonb default null,
+    merge_metadata boolean default false,
+    embedding public.vector default null,
+    embedding_model text default null,
+    expires_at timestamptz default null,
+    clear_expiry boolean default false,
+    as_of timestamptz default now()
+)
+returns setof pgcortex.memory_row
+language plpgsql
+volatile
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _cur pgcortex.memories;
+    _problem text;
+    _other uuid;
+    _content_changed boolean;
+    _emb public.vector;
+begin
+    if update_memory.memory_id is null then
+        raise exception using errcode = 'PC003', message = 'memory_id is required';
+    end if;
+    select * into _cur from pgcortex.memories as m
+    where
+        m.namespace = _ns and m.id = update_memory.memory_id
+        and (m.expires_at is null or m.expires_at > update_memory.as_of)
+    for no key update;
+    if not found then
+        raise exception using
+            errcode = 'PC030',
+            message = pg_catalog.format('no memory %s in this namespace', update_memory.memory_id);
+    end if;
+    if update_memory.content is not null and (
+        pg_catalog.length(update_memory.content) > 100000
+        or pg_catalog.btrim(update_memory.content, e' \t\r\n\f\v') = ''
+    ) then
+        raise exception using
+            errcode = 'PC020',
+            message = case when pg_catalog.length(update_memory.content) > 100000
+                then pg_catalog.format(
+                    'content has %s characters; at most 100000 are stored',
+                    pg_catalog.length(update_memory.content)
+                )
+                else 'content is empty' end;
+    end if;
+    if update_memory.memory_type is not null and not exists (
+        select from pgcortex.memory_types as t where t.name = update_memory.memory_type
+    ) then
+        raise exception using
+            errcode = 'PC021',
+            message = pg_catalog.format('unknown memory type %L', update_memory.memory_type),
+            hint = 'the types are listed in pgcortex.memory_types';
+    end if;
+    if update_memory.importance is not null and update_memory.importance not between 1 and 5 then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format('importance %s is outside 1..5', update_memory.importance);
+    end if;
+    if update_memory.confidence is not null
+        and (update_memory.confidence not between 0 and 1 or update_memory.confidence = 'NaN'::real)
+    then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format('confidence %s is outside 0..1', update_memory.confidence);
+    end if;
+    _problem := pgcortex_internal.tags_problem(update_memory.tags);
+    if _problem is not null then
+        raise exception using errcode = 'PC024', message = _problem;
+    end if;
+    _problem := pgcortex_internal.metadata_problem(update_memory.metadata);
+    if _problem is not null then
+        raise exception using errcode = 'PC023', message = _problem;
+    end if;
+    _problem := pgcortex_internal.embedding_problem(update_memory.embedding);
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC011',
+            message = _problem,
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+    end if;
+    if update_memory.embedding is not null then
+        if update_memory.embedding_model is null
+            or pg_catalog.btrim(update_memory.embedding_model) = ''
+            or pg_catalog.length(update_memory.embedding_model) > 200
+        then
+            raise exception using
+                errcode = 'PC003',
+                message = 'embedding_model (1 to 200 characters) is required with an embedding';
+        end if;
+        -- The namespace's current model (PC012, PC013), its dimensions (PC010).
+        _emb := pgcortex_internal.model_vector(
+            update_memory.embedding,
+            pgcortex_internal.check_embedding_model(update_memory.embedding_model, true)
+        );
+    end if;
+    if update_memory.expires_at is not null and update_memory.expires_at <= update_memory.as_of then
+        raise exception using errcode = 'PC004', message = 'expires_at is not later than as_of';
+    end if;
+    _content_changed := update_memory.content is not null and update_memory.content <> _cur.content;
+    if _content_changed then
+        select m.id into _other from pgcortex.memories as m
+        where
+            m.namespace = _ns
+            and m.content_hash = pgcortex_internal.content_hash(update_memory.content)
+            and m.id <> update_memory.memory_id;
+        if _other is not null then
+            raise exception using
+                errcode = 'PC025',
+                message = pg_catalog.format('memory %s already has this content', _other),
+                hint = 'delete one of the two, or store the content to reinforce that memory';
+        end if;
+    end if;
+
+    perform pgcortex_internal.set_change_context('update', update_memory.as_of);
+    update pgcortex.memories as m
+    set
+        content = coalesce(update_memory.content, m.content),
+        memory_type = coalesce(update_memory.memory_type, m.memory_type),
+        importance = coalesce(update_memory.importance, m.importance),
+        confidence = coalesce(update_memory.confidence, m.confidence),
+        tags = case when update_memory.tags is not null
+            then pgcortex_internal.normalize_tags(update_memory.tags) else m.tags end,
+        metadata = case
+            when update_memory.metadata is null
+                or pg_catalog.jsonb_typeof(update_memory.metadata) = 'null' then m.metadata
+            when update_memory.merge_metadata then m.metadata || update_memory.metadata
+            else update_memory.metadata
+        end,
+        -- A new content makes the old embedding wrong: it is replaced by the
+        -- one given, or cleared (the memory is text-only until re-embedded).
+        embedding = case
+            when update_memory.embedding is not null then _emb
+            when _content_changed then null
+            else m.embedding
+        end,
+        embedding_model = case
+            when update_memory.embedding is not null then update_memory.embedding_model
+            when _content_changed then null
+            else m.embedding_model
+        end,
+        expires_at = case
+            when update_memory.clear_expiry then null
+            else coalesce(update_memory.expires_at, m.expires_at)
+        end,
+        updated_at = update_memory.as_of
+    where m.namespace = _ns and m.id = update_memory.memory_id;
+    perform pgcortex_internal.set_change_context(null, null);
+    return query
+    select * from pgcortex_internal.memory_rows(
+        array[update_memory.memory_id], update_memory.embedding is not null, update_memory.as_of
+    );
+end
+$$;
+
+comment on function pgcortex.update_memory(
+    uuid, text, text, integer, real, text[], jsonb, boolean, public.vector, text, timestamptz,
+    boolean, timestamptz
+) is
+'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
+
+-- name: forget_memories
+-- Deletes the memories with these ids (history and log kept consistent);
+-- the shared write path of every delete.
+create or replace function pgcortex_internal.forget_memories(
+    memory_ids uuid[],
+    reason text default 'delete',
+    as_of timestamptz default now()
+)
+returns uuid[]
+language plpgsql
+volatile
+security definer  -- uses memories, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _deleted uuid [];
+begin
+    if forget_memories.reason is null or forget_memories.reason !~ '^[a-z][a-z0-9_]{0,62}$' then
+        raise exception using errcode = 'PC003', message = 'reason must be a lower-case word';
+    end if;
+    perform pgcortex_internal.set_change_context(forget_memories.reason, forget_memories.as_of);
+    with gone as (
+        delete from pgcortex.memories as m
+        where m.namespace = _ns and m.id = any(forget_memories.memory_ids)
+        returning m.id
+    )
+    select coalesce(pg_catalog.array_agg(gone.id order by gone.id), '{}'::uuid []) into _deleted
+    from gone;
+    delete from pgcortex.memory_access_log as l
+    where l.namespace = _ns and l.memory_id = any(_deleted);
+    perform pgcortex_internal.set_change_context(null, null);
+    return _deleted;
+end
+$$;
+
+comment on function pgcortex_internal.forget_memories(uuid[], text, timestamptz) is
+'Deletes the memories with these ids in this namespace (links, cluster membership and access counts go with them; the history keeps a delete entry with the given reason) and returns the ids deleted.';
+
+-- name: delete_memory
+-- Deletes one memory by id.
+create or replace function pgcortex.delete_memory(memory_id uuid, as_of timestamptz default now())
+returns uuid
+language plpgsql
+volatile
+security invoker  -- calls only API functions, which hold the rights they need
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _deleted uuid [];
+begin
+    if delete_memory.memory_id is null then
+        raise exception using errcode = 'PC003', message = 'memory_id is required';
+    end if;
+    _deleted := pgcortex_internal.forget_memories(array[delete_memory.memory_id], 'delete', delete_memory.as_of);
+    if pg_catalog.cardinality(_deleted) = 0 then
+        raise exception using
+            errcode = 'PC030',
+            message = pg_catalog.format('no memory %s in this namespace', delete_memory.memory_id);
+    end if;
+    return delete_memory.memory_id;
+end
+$$;
+
+comment on function pgcortex.delete_memory(uuid, timestamptz) is
+'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
+
+-- name: delete_memories
+-- Deletes the memories matching every filter given (at least one filter).
+create or replace function pgcortex.delete_memories(
+    memory_ids uuid[] default null,
+    memory_types text[] default null,
+    tags_any text[] default null,
+    tags_all text[] default null,
+    max_importance integer default null,
+    created_before timestamptz default null,
+    metadata_contains jsonb default null,
+    as_of timestamptz default now()
+)
+returns table (deleted bigint, ids uuid[])
+language plpgsql
+volatile
+security definer  -- uses memories: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _ids uuid [];
+begin
+    if delete_memories.memory_ids is null and delete_memories.memory_types is null
+        and delete_memories.tags_any is null and delete_memories.tags_all is null
+        and delete_memories.max_importance is null and delete_memories.created_before is null
+        and delete_memories.metadata_contains is null
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'give at least one filter',
+            hint = 'to delete everything, filter on memory_types with all the types';
+    end if;
+    if delete_memories.metadata_contains is not null
+        and pg_catalog.jsonb_typeof(delete_memories.metadata_contains) <> 'object'
+    then
+        raise exception using errcode = 'PC023', message = 'metadata_contains must be a JSON object';
+    end if;
+    _ids := array(
+        select m.id from pgcortex.memories as m
+        where
+            m.namespace = _ns
+            and (delete_memories.memory_ids is null or m.id = any(delete_memories.memory_ids))
+            and (delete_memories.memory_types is null or m.memory_type = any(delete_memories.memory_types))
+            and (delete_memories.tags_any is null or m.tags && delete_memories.tags_any)
+            and (delete_memories.tags_all is null or m.tags @> delete_memories.tags_all)
+            and (delete_memories.max_importance is null or m.importance <= delete_memories.max_importance)
+            and (delete_memories.created_before is null or m.created_at < delete_memories.created_before)
+            and (
+                delete_memories.metadata_contains is null
+                or m.metadata @> delete_memories.metadata_contains
+            )
+    );
+    _ids := pgcortex_internal.forget_memories(_ids, 'delete', delete_memories.as_of);
+    return query select pg_catalog.cardinality(_ids)::bigint, _ids;
+end
+$$;
+
+comment on function pgcortex.delete_memories(
+    uuid[], text[], text[], text[], integer, timestamptz, jsonb, timestamptz
+) is
+'Deletes the memories (expired or not) matching every filter given; at least one filter is required (PC003). Returns how many were deleted and their ids.';
