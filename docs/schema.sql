@@ -2,6 +2,10 @@ CREATE SCHEMA pgcortex;
 
 COMMENT ON SCHEMA pgcortex IS 'pgcortex: long-term memory for AI agents. Tables, views and the SQL API live here.';
 
+CREATE SCHEMA pgcortex_internal;
+
+COMMENT ON SCHEMA pgcortex_internal IS 'pgcortex internals: checks, row builders, trigger functions and column defaults that the API functions call. The application role may use none of them.';
+
 CREATE TYPE pgcortex.conversation_turn_result AS (
 	turn_id bigint,
 	session_id uuid,
@@ -13,37 +17,6 @@ CREATE TYPE pgcortex.conversation_turn_result AS (
 );
 
 COMMENT ON TYPE pgcortex.conversation_turn_result IS 'A conversation turn as the API returns it.';
-
-CREATE TYPE pgcortex.embedding_model_info AS (
-	model_id integer,
-	name text,
-	dimensions integer,
-	distance text,
-	storage text,
-	normalize_vectors boolean,
-	is_default boolean,
-	index_name text,
-	index_state text,
-	registered_at timestamp with time zone
-);
-
-COMMENT ON TYPE pgcortex.embedding_model_info IS 'A registered embedding model as the API returns it, with its HNSW index and the index''s state (valid, building, missing).';
-
-CREATE TYPE pgcortex.embedding_model_sql AS (
-	model_id integer,
-	name text,
-	dimensions integer,
-	distance text,
-	storage text,
-	normalize_vectors boolean,
-	vector_type text,
-	operator_sql text,
-	opclass text,
-	name_literal text,
-	index_name text
-);
-
-COMMENT ON TYPE pgcortex.embedding_model_sql IS 'A registered model with the SQL that uses its index (pgcortex.embedding_model_sql()).';
 
 CREATE TYPE pgcortex.knowledge_cluster_result AS (
 	cluster_id uuid,
@@ -136,53 +109,6 @@ CREATE DOMAIN pgcortex.namespace_name AS text
 
 COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or tenant scope of every row. 1 to 128 characters, no control characters.';
 
-CREATE FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    SET enable_seqscan TO 'off'
-    AS $$
-#variable_conflict use_column
-begin
-    return query
-    select x.memory_id, sum(x.n)::bigint, max(x.at)
-    from (
-        select a.memory_id, a.access_count as n, a.last_accessed as at
-        from pgcortex.memory_access as a
-        where a.namespace = access_totals_of.namespace and a.memory_id = any(access_totals_of.memory_ids)
-        union all
-        select g.memory_id, 1::bigint, g.accessed_at
-        from pgcortex.memory_access_log as g
-        where g.namespace = access_totals_of.namespace and g.memory_id = any(access_totals_of.memory_ids)
-    ) as x
-    group by x.memory_id;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
-
-CREATE FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT (metadata || jsonb_build_object('merged_occurrences', COALESCE(( SELECT jsonb_agg(x.e ORDER BY x.o) AS jsonb_agg
-            FROM ( SELECT a.e,
-                     a.o
-                    FROM ( SELECT e.e,
-                             e.o,
-                             row_number() OVER (PARTITION BY (e.e -> 'content'::text), (e.e -> 'metadata'::text) ORDER BY e.o) AS nth
-                            FROM jsonb_array_elements((
-                                 CASE
-                                     WHEN (jsonb_typeof((add_merged_occurrences.metadata -> 'merged_occurrences'::text)) = 'array'::text) THEN (add_merged_occurrences.metadata -> 'merged_occurrences'::text)
-                                     ELSE '[]'::jsonb
-                                 END || add_merged_occurrences.occurrences)) WITH ORDINALITY e(e, o)) a
-                   WHERE (a.nth = 1)
-                   ORDER BY a.o DESC
-                  LIMIT 20) x), '[]'::jsonb)));
-END;
-
-COMMENT ON FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) IS 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
-
 CREATE FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, turn_id bigint, memory_id uuid, session_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -197,8 +123,8 @@ declare
     _memory uuid;
     _turn bigint;
 begin
-    perform pgcortex.check_session_key(add_session_items.session_key);
-    _n := pgcortex.check_session_items(add_session_items.items);
+    perform pgcortex_internal.check_session_key(add_session_items.session_key);
+    _n := pgcortex_internal.check_session_items(add_session_items.items);
     if add_session_items.as_of is null then
         raise exception using errcode = 'PC003', message = 'as_of is required';
     end if;
@@ -258,13 +184,13 @@ begin
             t.content,
             t.conversational
         from pg_catalog.json_array_elements(add_session_items.items) with ordinality as e (value, ord)
-        cross join lateral pgcortex.session_item_turn(pgcortex.session_item_jsonb(e.value)) as t
+        cross join lateral pgcortex_internal.session_item_turn(pgcortex_internal.session_item_jsonb(e.value)) as t
         order by e.ord
     loop
         _memory := null;
         if _item.conversational then
             _embedding := add_session_items.embeddings[_item.ord];
-            _memory := pgcortex.conversation_turn_memory(
+            _memory := pgcortex_internal.conversation_turn_memory(
                 role => _item.role,
                 content => _item.content,
                 session_id => _session.session_id,
@@ -294,231 +220,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[], embedding_model text, as_of timestamp with time zone) IS 'Appends agent items (a JSON array of objects) to the session whose metadata has this session_key, starting one at as_of when there is none: one conversation turn per item, in order, keeping the item''s exact JSON text in context.session_item (see pgcortex.session_item_turn for role and content). User and assistant messages with text may become conversation memories, with embeddings[i] (of embedding_model) for item i. Returns one row per item. PC003 bad key or embeddings, PC023 items not an array of objects, PC031 session ended, PC032 as_of before the session started.';
-
-CREATE FUNCTION pgcortex.check_embedding(embedding public.vector) RETURNS public.vector
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _problem text := pgcortex.embedding_problem(check_embedding.embedding);
-begin
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = _problem,
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
-    return check_embedding.embedding;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex.embedding_problem finds nothing wrong (norm in 2^-60 .. 2^60 computed in double precision); else raises PC011 (with a hint); the dimensions are checked against the model by pgcortex.model_vector. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
-
-CREATE FUNCTION pgcortex.check_embedding_model(embedding_model text, for_store boolean DEFAULT false) RETURNS pgcortex.embedding_model_sql
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _current text;
-    _m pgcortex.embedding_model_sql;
-begin
-    if check_embedding_model.embedding_model is not null and (
-        pg_catalog.btrim(check_embedding_model.embedding_model) = ''
-        or pg_catalog.length(check_embedding_model.embedding_model) > 200
-    ) then
-        raise exception using
-            errcode = 'PC003', message = 'embedding_model must be 1 to 200 characters';
-    end if;
-    if check_embedding_model.for_store then
-        perform pgcortex.namespace_model_lock(false);
-    end if;
-    select n.embedding_model into _current
-    from pgcortex.namespace_embedding_models as n
-    where n.namespace = _ns;
-    if _current is null then
-        if check_embedding_model.embedding_model is null then
-            select e.name into _current from pgcortex.embedding_models as e where e.is_default;
-            if _current is null then
-                raise exception using
-                    errcode = 'PC013',
-                    message = 'the namespace has no embedding model and the deployment has no default',
-                    hint = 'pass embedding_model, or pgcortex.set_default_embedding_model(...)';
-            end if;
-            return pgcortex.embedding_model_sql(_current);
-        end if;
-        _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
-        if check_embedding_model.for_store then
-            -- The namespace's first embedding chooses its model.
-            insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
-            values (_ns, _m.name)
-            on conflict (namespace) do nothing;
-            select n.embedding_model into _current
-            from pgcortex.namespace_embedding_models as n
-            where n.namespace = _ns;
-        else
-            return _m;
-        end if;
-    end if;
-    if check_embedding_model.embedding_model is null
-        or check_embedding_model.embedding_model = _current
-    then
-        return pgcortex.embedding_model_sql(_current);
-    end if;
-    _m := pgcortex.embedding_model_sql(check_embedding_model.embedding_model);
-    -- A namespace that holds no embeddings adopts the model of its next store.
-    if check_embedding_model.for_store and not pgcortex.namespace_holds_other_embeddings(_m.name) then
-        update pgcortex.namespace_embedding_models as n
-        set embedding_model = _m.name, switched_at = now()
-        where n.namespace = _ns;
-        return _m;
-    end if;
-    raise exception using
-        errcode = 'PC012',
-        message = pg_catalog.format(
-            'this namespace''s embedding model is %s, not %s', _current, check_embedding_model.embedding_model
-        ),
-        hint = 'embed with the namespace''s model, or re-embed the namespace (pgcortex reembed --to MODEL)';
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.check_embedding_model(embedding_model text, for_store boolean) IS 'The model (pgcortex.embedding_model_sql) that a store (for_store) or search of this namespace uses: the one given, which must be the namespace''s current model, else the current model (the deployment default for a namespace without one). A store of a namespace that holds no embeddings of another model makes the given model its current one. PC003 bad name, PC012 another model than the current one, PC013 not registered. Internal helper.';
-
-CREATE FUNCTION pgcortex.check_session_items(items json) RETURNS integer
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _bad bigint;
-begin
-    if check_session_items.items is null
-        or pg_catalog.json_typeof(check_session_items.items) <> 'array' then
-        raise exception using
-            errcode = 'PC023', message = 'items must be a JSON array of objects';
-    end if;
-    select e.ord into _bad
-    from pg_catalog.json_array_elements(check_session_items.items) with ordinality as e (value, ord)
-    where pg_catalog.json_typeof(e.value) <> 'object'
-    order by e.ord
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC023',
-            message = pg_catalog.format('item %s is not a JSON object', _bad);
-    end if;
-    return pg_catalog.json_array_length(check_session_items.items);
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.check_session_items(items json) IS 'Returns the number of items; PC023 unless items is a JSON array of objects.';
-
-CREATE FUNCTION pgcortex.check_session_key(session_key text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if check_session_key.session_key is null
-        or pg_catalog.length(pg_catalog.btrim(check_session_key.session_key)) = 0
-        or pg_catalog.length(check_session_key.session_key) > 256 then
-        raise exception using
-            errcode = 'PC003', message = 'session_key must have 1 to 256 characters, not all blank';
-    end if;
-    return check_session_key.session_key;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.check_session_key(session_key text) IS 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
-
-CREATE FUNCTION pgcortex.check_store_filter(filter jsonb) RETURNS jsonb
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    _bad text;
-begin
-    if check_store_filter.filter is null then
-        return null;
-    end if;
-    if pg_catalog.jsonb_typeof(check_store_filter.filter) <> 'object' then
-        raise exception using
-            errcode = 'PC003', message = 'filter must be a JSON object of field conditions';
-    end if;
-    select o.key into _bad
-    from pg_catalog.jsonb_path_query(check_store_filter.filter, 'strict $.**') as v (value)
-    cross join lateral pg_catalog.jsonb_object_keys(
-        case when pg_catalog.jsonb_typeof(v.value) = 'object' then v.value else '{}' end
-    ) as o (key)
-    where
-        o.key like '$%'
-        and o.key not in ('$eq', '$ne', '$gt', '$gte', '$lt', '$lte')
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC003',
-            message = pg_catalog.format('filter operator %s is not supported', _bad),
-            hint = 'use $eq, $ne, $gt, $gte, $lt or $lte';
-    end if;
-    return check_store_filter.filter;
-end
-$_$;
-
-COMMENT ON FUNCTION pgcortex.check_store_filter(filter jsonb) IS 'Helper of pgcortex.store_search: returns filter; PC003 unless it is null or a JSON object whose operators are $eq, $ne, $gt, $gte, $lt, $lte.';
-
-CREATE FUNCTION pgcortex.check_store_path(path text[], argument text DEFAULT 'path'::text, allow_empty boolean DEFAULT false) RETURNS text[]
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if check_store_path.path is null
-        or (pg_catalog.cardinality(check_store_path.path) = 0 and not check_store_path.allow_empty)
-        or pg_catalog.cardinality(check_store_path.path) > 64
-        or pg_catalog.array_position(check_store_path.path, null) is not null
-        or pg_catalog.array_position(check_store_path.path, '') is not null
-        or pg_catalog.array_ndims(check_store_path.path) > 1 then
-        raise exception using
-            errcode = 'PC003',
-            message = pg_catalog.format(
-                '%s must be an array of %s to 64 labels, none empty',
-                check_store_path.argument,
-                case when check_store_path.allow_empty then 0 else 1 end
-            );
-    end if;
-    return check_store_path.path;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.check_store_path(path text[], argument text, allow_empty boolean) IS 'Helper of the store functions: returns path; PC003 (naming argument) unless it has 1 to 64 labels (0 to 64 with allow_empty), none empty or null.';
-
-CREATE FUNCTION pgcortex.check_store_ttl(ttl_minutes double precision) RETURNS double precision
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if check_store_ttl.ttl_minutes is not null
-        and not (check_store_ttl.ttl_minutes > 0 and check_store_ttl.ttl_minutes <= 5256000) then
-        raise exception using
-            errcode = 'PC004',
-            message = 'ttl_minutes must be greater than 0 and at most 5256000 (ten years)';
-    end if;
-    return check_store_ttl.ttl_minutes;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.check_store_ttl(ttl_minutes double precision) IS 'Helper of pgcortex.store_put: returns ttl_minutes; PC004 unless it is null or greater than 0 and at most 5256000 (ten years).';
-
-CREATE FUNCTION pgcortex.claim_commit_check() RETURNS boolean
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
-    return true;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.claim_commit_check() IS 'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
+COMMENT ON FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[], embedding_model text, as_of timestamp with time zone) IS 'Appends agent items (a JSON array of objects) to the session whose metadata has this session_key, starting one at as_of when there is none: one conversation turn per item, in order, keeping the item''s exact JSON text in context.session_item (see pgcortex_internal.session_item_turn for role and content). User and assistant messages with text may become conversation memories, with embeddings[i] (of embedding_model) for item i. Returns one row per item. PC003 bad key or embeddings, PC023 items not an array of objects, PC031 session ended, PC032 as_of before the session started.';
 
 CREATE FUNCTION pgcortex.clear_session_items(session_key text) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
@@ -529,7 +231,7 @@ declare
     _session pgcortex.conversation_sessions;
     _n integer;
 begin
-    perform pgcortex.check_session_key(clear_session_items.session_key);
+    perform pgcortex_internal.check_session_key(clear_session_items.session_key);
     select s.* into _session
     from pgcortex.conversation_sessions as s
     where s.namespace = _ns and s.session_id = pgcortex.session_by_key(clear_session_items.session_key)
@@ -555,290 +257,8 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.clear_session_items(session_key text) IS 'Removes every item (turn) of the session whose metadata has this session_key and returns how many; the session stays, empty. Conversation memories its turns became stay (forget them with pgcortex.delete_memories). PC003 bad key, PC031 session ended.';
 
-CREATE FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN (LEAST((5)::numeric, (((0.1 * (member_count)::numeric) + CASE WHEN (last_updated >= (as_of - '7 days'::interval)) THEN 1.0 ELSE 0.5 END) + (GREATEST((COALESCE(mean_member_importance, (1)::numeric) - (1)::numeric), (0)::numeric) / (4)::numeric))))::real;
-
-COMMENT ON FUNCTION pgcortex.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) IS 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the original memory module''s; the last adds 0 (all trivial) to 1 (all critical).';
-
-CREATE FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN ((memory_type || ':'::text) || COALESCE((SELECT string_agg(DISTINCT t.tag, ','::text ORDER BY t.tag) AS string_agg FROM unnest(cluster_key_of.tags) t(tag)), ''::text));
-
-COMMENT ON FUNCTION pgcortex.cluster_key_of(memory_type text, tags text[]) IS 'Cluster key of a memory without an embedding: "<memory_type>:<sorted distinct tags, comma separated>".';
-
-CREATE FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(assigned integer, founded integer)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _thr real;
-    _pairs_c uuid[] := '{}';
-    _pairs_m uuid[] := '{}';
-    _p_ids uuid[];
-    _p_embs public.vector[];
-    _p_models text[];
-    _r_ids uuid[];
-    _r_embs public.vector[];
-    _r_models text[];
-    _l_ids uuid[] := '{}';
-    _l_embs public.vector[] := '{}';
-    _l_models text[] := '{}';
-    _pairs_s real[] := '{}';
-    _i integer;
-    _j integer;
-    _m integer;
-    _sims real[];
-    _lead_idx integer[];
-    _covered boolean;
-    _cid uuid;
-    _founded integer := 0;
-    _assigned integer := 0;
-    _n integer;
-begin
-    if cluster_memories.memory_ids is null or cardinality(cluster_memories.memory_ids) = 0 then
-        return query select 0, 0;
-        return;
-    end if;
-    perform pg_catalog.pg_advisory_xact_lock_shared(
-        pg_catalog.hashtext('pgcortex.clusters'), pg_catalog.hashtext(_ns)
-    );
-    select s.cluster_similarity into _thr from pgcortex.knowledge_settings() as s;
-
-    -- Without an embedding: the cluster of the key, one upsert per key, in key order.
-    with src as (
-        select
-            m.id,
-            pgcortex.cluster_key_of(m.memory_type, m.tags) as k,
-            array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t) as topics
-        from pgcortex.memories as m
-        where
-            m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is null
-            and not exists (
-                select from pgcortex.cluster_members as cm
-                inner join pgcortex.knowledge_clusters as c
-                    on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
-                where cm.namespace = _ns and cm.memory_id = m.id
-            )
-    ),
-    keys as (
-        select
-            src.k,
-            count(*)::integer as n,
-            min(src.topics) as topics
-        from src group by src.k
-    ),
-    up as (
-        insert into pgcortex.knowledge_clusters as kc (
-            namespace, name, cluster_key, topics, member_count, importance_score,
-            created_at, last_updated
-        )
-        select
-            _ns,
-            case
-                when pg_catalog.length(keys.k) <= 240 then keys.k
-                else pg_catalog.left(keys.k, 200) || ' #' || pg_catalog.md5(keys.k)
-            end,
-            keys.k,
-            keys.topics,
-            keys.n,
-            pgcortex.cluster_importance(keys.n, cluster_memories.as_of, 1, cluster_memories.as_of),
-            cluster_memories.as_of,
-            cluster_memories.as_of
-        from keys
-        order by keys.k
-        on conflict (namespace, cluster_key) where cluster_key is not null do update set
-            member_count = kc.member_count + excluded.member_count,
-            last_updated = greatest(kc.last_updated, excluded.last_updated)
-        returning kc.id, kc.cluster_key
-    )
-    insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, similarity, joined_at)
-    select _ns, up.id, src.id, null, cluster_memories.as_of
-    from src inner join up on up.cluster_key = src.k
-    on conflict on constraint cluster_members_pkey do nothing;
-    get diagnostics _n = row_count;
-    _assigned := _assigned + _n;
-
-    -- With an embedding, pass 1 (set-based): the nearest existing automatic
-    -- cluster. The clusters are read once into a materialised set, which is
-    -- several times cheaper than probing the table once per memory.
-    with src as materialized (
-        select m.id, m.embedding, m.embedding_model
-        from pgcortex.memories as m
-        where
-            m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
-            -- An embedding single precision cannot measure (a row that did not
-            -- come through the API's validation) joins no cluster.
-            and pgcortex.embedding_problem(m.embedding) is null
-            and not exists (
-                select from pgcortex.cluster_members as cm
-                inner join pgcortex.knowledge_clusters as c
-                    on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
-                where cm.namespace = _ns and cm.memory_id = m.id
-            )
-    ),
-    cl as materialized (
-        select c.id, c.centroid, c.centroid_model
-        from pgcortex.knowledge_clusters as c
-        where
-            c.namespace = _ns and c.origin = 'auto' and c.centroid is not null
-            and c.centroid_model in (select distinct src.embedding_model from src)
-    ),
-    near as (
-        select src.id, src.embedding, src.embedding_model, n.cid, n.sim
-        from src
-        left join lateral (
-            -- A NaN similarity (a zero centroid) is "not similar": NaN sorts
-            -- above every number, so sim >= threshold would hold for it.
-            select
-                cl.id as cid,
-                nullif((1 - (cl.centroid operator(public.<=>) src.embedding))::real, 'NaN'::real) as sim
-            from cl
-            where cl.centroid_model = src.embedding_model
-            order by cl.centroid operator(public.<=>) src.embedding
-            limit 1
-        ) as n on true
-    )
-    select
-        coalesce(pg_catalog.array_agg(near.cid) filter (where near.sim >= _thr), '{}'),
-        coalesce(pg_catalog.array_agg(near.id) filter (where near.sim >= _thr), '{}'),
-        coalesce(pg_catalog.array_agg(near.sim) filter (where near.sim >= _thr), '{}'),
-        pg_catalog.array_agg(near.id order by near.id) filter (where near.sim is null or near.sim < _thr),
-        pg_catalog.array_agg(near.embedding order by near.id) filter (
-            where near.sim is null or near.sim < _thr
-        ),
-        pg_catalog.array_agg(near.embedding_model order by near.id) filter (
-            where near.sim is null or near.sim < _thr
-        )
-    into _pairs_c, _pairs_m, _pairs_s, _p_ids, _p_embs, _p_models
-    from near;
-
-    -- Pass 2, leader clustering of the rest, in rounds: among the first 256
-    -- memories left (in id order), each one that is not within the threshold
-    -- of a leader already chosen becomes a leader and founds a cluster (the
-    -- similarities among these 256 are computed in one statement); then every
-    -- memory left joins the nearest of these leaders if within the threshold
-    -- (one set-based statement), and the rest go to the next round.
-    _r_ids := _p_ids;
-    _r_embs := _p_embs;
-    _r_models := _p_models;
-    while coalesce(cardinality(_r_ids), 0) > 0 loop
-        _m := least(cardinality(_r_ids), 256);
-        select pg_catalog.array_agg(
-            case
-                when x.mdl = y.mdl then nullif((1 - (x.e operator(public.<=>) y.e))::real, 'NaN'::real)
-                else -2::real
-            end
-            order by x.o, y.o
-        )
-        into _sims
-        from unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as x (e, mdl, o)
-        cross join unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as y (e, mdl, o);
-        _lead_idx := '{}';
-        for _i in 1.._m loop
-            _covered := false;
-            foreach _j in array _lead_idx loop
-                if _sims[(_j - 1) * _m + _i] >= _thr then
-                    _covered := true;
-                    exit;
-                end if;
-            end loop;
-            if not _covered then
-                _lead_idx := _lead_idx || _i;
-            end if;
-        end loop;
-        _l_ids := array(select pgcortex.new_id() from unnest(_lead_idx));
-        _l_embs := array(select _r_embs[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
-        _l_models := array(select _r_models[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
-        insert into pgcortex.knowledge_clusters (
-            id, namespace, name, topics, centroid, centroid_model, member_count,
-            importance_score, created_at, last_updated
-        )
-        select
-            _l_ids[x.o], _ns, 'cluster ' || pg_catalog.right(_l_ids[x.o]::text, 12),
-            array(select distinct t.t from unnest(m.memory_type || m.tags) as t (t) order by t.t),
-            _l_embs[x.o], _l_models[x.o], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
-        from unnest(_lead_idx) with ordinality as x (i, o)
-        inner join pgcortex.memories as m on m.namespace = _ns and m.id = _r_ids[x.i]
-        order by x.o;
-        _founded := _founded + cardinality(_lead_idx);
-        with l as materialized (
-            select * from unnest(_l_ids, _l_embs, _l_models) as l (cid, e, mdl)
-        ),
-        a as (
-            select p.id, p.e, p.mdl, p.ord, n.cid, n.sim
-            from unnest(_r_ids, _r_embs, _r_models) with ordinality as p (id, e, mdl, ord)
-            left join lateral (
-                select
-                    l.cid,
-                    nullif((1 - (l.e operator(public.<=>) p.e))::real, 'NaN'::real) as sim
-                from l
-                where l.mdl = p.mdl
-                order by l.e operator(public.<=>) p.e
-                limit 1
-            ) as n on true
-        )
-        select
-            _pairs_c || coalesce(pg_catalog.array_agg(a.cid) filter (where a.sim >= _thr), '{}'),
-            _pairs_m || coalesce(pg_catalog.array_agg(a.id) filter (where a.sim >= _thr), '{}'),
-            _pairs_s || coalesce(pg_catalog.array_agg(a.sim) filter (where a.sim >= _thr), '{}'),
-            pg_catalog.array_agg(a.id order by a.ord) filter (where a.sim is null or a.sim < _thr),
-            pg_catalog.array_agg(a.e order by a.ord) filter (where a.sim is null or a.sim < _thr),
-            pg_catalog.array_agg(a.mdl order by a.ord) filter (where a.sim is null or a.sim < _thr)
-        into _pairs_c, _pairs_m, _pairs_s, _r_ids, _r_embs, _r_models
-        from a;
-    end loop;
-
-    if cardinality(_pairs_m) > 0 then
-        insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, similarity, joined_at)
-        select _ns, p.c, p.m, p.s, cluster_memories.as_of
-        from unnest(_pairs_c, _pairs_m, _pairs_s) as p (c, m, s)
-        on conflict on constraint cluster_members_pkey do nothing;
-        get diagnostics _n = row_count;
-        _assigned := _assigned + _n;
-
-        -- Lock the clusters touched in id order, then move each centroid once:
-        -- new = normalise(old x members + sum of the new embeddings).
-        perform from pgcortex.knowledge_clusters as c
-        where c.namespace = _ns and c.id = any(_pairs_c)
-        order by c.id
-        for no key update;
-        update pgcortex.knowledge_clusters as c set
-            centroid = public.l2_normalize(
-                c.centroid operator(public.*) pg_catalog.array_fill(
-                    c.member_count::real, array[public.vector_dims(c.centroid)]
-                )::public.vector
-                operator(public.+) a.s
-            ),
-            member_count = c.member_count + a.n,
-            importance_score = least(5, c.importance_score + 0.1 * a.n),
-            last_updated = greatest(c.last_updated, cluster_memories.as_of)
-        from (
-            select p.c, count(*)::integer as n, public.sum(m.embedding) as s
-            from unnest(_pairs_c, _pairs_m) as p (c, m)
-            inner join pgcortex.memories as m on m.namespace = _ns and m.id = p.m
-            group by p.c
-        ) as a
-        where c.namespace = _ns and c.id = a.c;
-    end if;
-    return query select _assigned, _founded;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.cluster_memories(memory_ids uuid[], as_of timestamp with time zone) IS 'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by the trigger on pgcortex.memories and by pgcortex.maint_recluster.';
-
-CREATE FUNCTION pgcortex.content_hash(content text) RETURNS bytea
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN sha256(convert_to(NORMALIZE(lower(btrim(regexp_replace(content, '\s+'::text, ' '::text, 'g'::text))), NFC), 'UTF8'::name));
-
-COMMENT ON FUNCTION pgcortex.content_hash(content text) IS 'Exact-dedup key: sha256 of the content lower-cased, NFC-normalised, trimmed, white space folded.';
-
 CREATE FUNCTION pgcortex.current_namespace() RETURNS text
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -859,7 +279,7 @@ begin
     -- Namespace bindings: a login role bound to other namespaces is refused
     -- here, so by every API function, whatever row-level security does
     -- (pgcortex.memories has it enabled, not forced: docs/performance.md).
-    if not pgcortex.namespace_permitted() then
+    if not pgcortex_internal.namespace_permitted() then
         raise exception using
             errcode = 'PC051',
             message = 'this login role may not use this namespace',
@@ -871,185 +291,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.current_namespace() IS 'The namespace of the current call (setting pgcortex.namespace); raises PC001 when unset, PC002 when invalid, PC051 when the login role may not use it (bound to other namespaces in pgcortex.namespace_bindings, or unbound while pgcortex.security_settings refuses unbound logins).';
-
-CREATE FUNCTION pgcortex.new_id() RETURNS uuid
-    LANGUAGE sql PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN uuidv7();
-
-COMMENT ON FUNCTION pgcortex.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
-
-CREATE TABLE pgcortex.cluster_members (
-    namespace pgcortex.namespace_name NOT NULL,
-    cluster_id uuid NOT NULL,
-    memory_id uuid NOT NULL,
-    similarity real,
-    joined_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.cluster_members FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.cluster_members IS 'Which memory belongs to which knowledge cluster (the original memory module''s knowledge_clusters.memories array, with integrity).';
-
-CREATE TABLE pgcortex.knowledge_clusters (
-    id uuid DEFAULT pgcortex.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    name text NOT NULL,
-    description text,
-    cluster_key text,
-    confidence real DEFAULT 1.0 NOT NULL,
-    importance_score real DEFAULT 1.0 NOT NULL,
-    topics text[] DEFAULT '{}'::text[] NOT NULL,
-    centroid public.vector,
-    centroid_model text,
-    member_count integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_updated timestamp with time zone DEFAULT now() NOT NULL,
-    origin text DEFAULT 'auto'::text NOT NULL,
-    CONSTRAINT knowledge_clusters_centroid_model_check CHECK (((centroid IS NULL) = (centroid_model IS NULL))),
-    CONSTRAINT knowledge_clusters_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT knowledge_clusters_importance_score_check CHECK (((importance_score >= (0)::double precision) AND (importance_score <= (5)::double precision))),
-    CONSTRAINT knowledge_clusters_member_count_check CHECK ((member_count >= 0)),
-    CONSTRAINT knowledge_clusters_name_check CHECK (((length(name) >= 1) AND (length(name) <= 255))),
-    CONSTRAINT knowledge_clusters_origin_check CHECK ((origin = ANY (ARRAY['auto'::text, 'explicit'::text])))
-);
-
-ALTER TABLE ONLY pgcortex.knowledge_clusters FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.knowledge_clusters IS 'Groups of related memories: by embedding centroid, or by the original memory module''s key (type and tags) for memories without an embedding.';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of memories without embeddings: the original memory module''s key, memory type and sorted tags.';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings of the model centroid_model (normalised).';
-
-COMMENT ON COLUMN pgcortex.knowledge_clusters.origin IS 'auto: kept by the clustering trigger and pgcortex.maint_recluster (merged, dissolved when empty); explicit: stored by pgcortex.store_knowledge_cluster (membership is the caller''s, never merged or dissolved).';
-
-CREATE TABLE pgcortex.memories (
-    id uuid DEFAULT pgcortex.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    content text NOT NULL,
-    content_hash bytea GENERATED ALWAYS AS (pgcortex.content_hash(content)) STORED,
-    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED,
-    memory_type text NOT NULL,
-    importance smallint DEFAULT 3 NOT NULL,
-    confidence real DEFAULT 1.0 NOT NULL,
-    tags text[] DEFAULT '{}'::text[] NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    embedding public.vector,
-    embedding_model text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone,
-    CONSTRAINT memories_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
-    CONSTRAINT memories_content_check CHECK (((length(content) >= 1) AND (length(content) <= 100000))),
-    CONSTRAINT memories_embedding_model_check CHECK (((embedding IS NULL) = (embedding_model IS NULL))),
-    CONSTRAINT memories_expires_at_check CHECK (((expires_at IS NULL) OR (expires_at > created_at))),
-    CONSTRAINT memories_importance_check CHECK (((importance >= 1) AND (importance <= 5))),
-    CONSTRAINT memories_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
-)
-WITH (fillfactor='90');
-ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE MAIN;
-
-COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
-
-COMMENT ON COLUMN pgcortex.memories.id IS 'Time-ordered uuid (pgcortex.new_id()) unless the caller gave one.';
-
-COMMENT ON COLUMN pgcortex.memories.namespace IS 'The agent, user or tenant scope.';
-
-COMMENT ON COLUMN pgcortex.memories.content IS 'The remembered text, 1 to 100000 characters.';
-
-COMMENT ON COLUMN pgcortex.memories.content_hash IS 'sha256 of the content lower-cased, NFC-normalised, trimmed and with runs of white space folded: the exact-dedup key.';
-
-COMMENT ON COLUMN pgcortex.memories.content_tsv IS 'Full-text vector of the content (english), for hybrid search.';
-
-COMMENT ON COLUMN pgcortex.memories.memory_type IS 'One of pgcortex.memory_types.';
-
-COMMENT ON COLUMN pgcortex.memories.importance IS '1 trivial, 2 low, 3 medium, 4 high, 5 critical.';
-
-COMMENT ON COLUMN pgcortex.memories.confidence IS 'How sure the agent is, 0..1.';
-
-COMMENT ON COLUMN pgcortex.memories.tags IS 'Free tags, at most 64.';
-
-COMMENT ON COLUMN pgcortex.memories.metadata IS 'Any JSON object.';
-
-COMMENT ON COLUMN pgcortex.memories.embedding IS 'Embedding of the content by the model embedding_model, of that model''s dimensions (null for text-only memories).';
-
-COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'The registered model (pgcortex.embedding_models) that made the embedding.';
-
-COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is invisible to every read and purged by maintenance.';
-
-CREATE FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real DEFAULT NULL::real, topic_matches integer DEFAULT NULL::integer, relevance real DEFAULT NULL::real) RETURNS pgcortex.knowledge_cluster_result
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT c.id,
-     c.name,
-     c.description,
-     c.origin,
-     c.cluster_key,
-     c.topics,
-     c.member_count,
-     c.importance_score,
-     c.confidence,
-     cluster_result.similarity AS similarity,
-     cluster_result.topic_matches AS topic_matches,
-     cluster_result.relevance AS relevance,
-     ( SELECT COALESCE(array_agg(x.memory_id ORDER BY x.rn), '{}'::uuid[]) AS "coalesce"
-            FROM ( SELECT cm.memory_id,
-                     row_number() OVER (ORDER BY m.importance DESC, m.created_at DESC, m.id) AS rn
-                    FROM (pgcortex.cluster_members cm
-                      JOIN pgcortex.memories m ON ((((cm.namespace)::text = (m.namespace)::text) AND (cm.memory_id = m.id))))
-                   WHERE (((cm.namespace)::text = (c.namespace)::text) AND (cm.cluster_id = c.id))
-                   ORDER BY (row_number() OVER (ORDER BY m.importance DESC, m.created_at DESC, m.id))
-                  LIMIT 5) x) AS top_memory_ids,
-     c.created_at,
-     c.last_updated
-    FROM pgcortex.knowledge_clusters c
-   WHERE (((c.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (c.id = cluster_result.cluster_id));
-END;
-
-COMMENT ON FUNCTION pgcortex.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
-
-CREATE FUNCTION pgcortex.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) RETURNS uuid
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _s record;
-    _id uuid;
-begin
-    select * into _s from pgcortex.knowledge_settings();
-    if not _s.turn_memories
-        or pg_catalog.length(pg_catalog.btrim(conversation_turn_memory.content)) <= _s.turn_memory_min_chars then
-        return null;
-    end if;
-    select coalesce(m.merged_into, m.id) into _id
-    from pgcortex.store_memory(
-        content => conversation_turn_memory.content,
-        memory_type => 'conversation',
-        importance => case
-            when conversation_turn_memory.content ~* _s.turn_memory_key_pattern
-                then _s.turn_memory_key_importance
-            else _s.turn_memory_importance
-        end,
-        tags => array['conversation', conversation_turn_memory.role],
-        metadata => pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-            'source', 'conversation_turn',
-            'role', conversation_turn_memory.role,
-            'session_id', conversation_turn_memory.session_id
-        )),
-        embedding => conversation_turn_memory.embedding,
-        embedding_model => conversation_turn_memory.embedding_model,
-        as_of => conversation_turn_memory.as_of
-    ) as m;
-    return _id;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Stores a substantial conversation turn as a conversation memory through pgcortex.store_memory (rule and switch in pgcortex.knowledge_settings()); returns its id or null.';
 
 CREATE FUNCTION pgcortex.delete_memories(memory_ids uuid[] DEFAULT NULL::uuid[], memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], max_importance integer DEFAULT NULL::integer, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(deleted bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1089,7 +330,7 @@ begin
                 or m.metadata @> delete_memories.metadata_contains
             )
     );
-    _ids := pgcortex.forget_memories(_ids, 'delete', delete_memories.as_of);
+    _ids := pgcortex_internal.forget_memories(_ids, 'delete', delete_memories.as_of);
     return query select pg_catalog.cardinality(_ids)::bigint, _ids;
 end
 $$;
@@ -1097,7 +338,7 @@ $$;
 COMMENT ON FUNCTION pgcortex.delete_memories(memory_ids uuid[], memory_types text[], tags_any text[], tags_all text[], max_importance integer, created_before timestamp with time zone, metadata_contains jsonb, as_of timestamp with time zone) IS 'Deletes the memories (expired or not) matching every filter given; at least one filter is required (PC003). Returns how many were deleted and their ids.';
 
 CREATE FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone DEFAULT now()) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -1106,7 +347,7 @@ begin
     if delete_memory.memory_id is null then
         raise exception using errcode = 'PC003', message = 'memory_id is required';
     end if;
-    _deleted := pgcortex.forget_memories(array[delete_memory.memory_id], 'delete', delete_memory.as_of);
+    _deleted := pgcortex_internal.forget_memories(array[delete_memory.memory_id], 'delete', delete_memory.as_of);
     if pg_catalog.cardinality(_deleted) = 0 then
         raise exception using
             errcode = 'PC030',
@@ -1118,181 +359,15 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone) IS 'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
 
-CREATE FUNCTION pgcortex.drop_embedding_model(embedding_model text) RETURNS SETOF pgcortex.embedding_model_info
-    LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION pgcortex_internal.new_id() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(drop_embedding_model.embedding_model);
-    _info pgcortex.embedding_model_info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
-    _use text;
-begin
-    -- Row-level security would hide other namespaces' rows from this check:
-    -- the foreign keys below are the check that sees them all.
-    if (select e.is_default from pgcortex.embedding_models as e where e.model_id = _m.model_id) then
-        raise exception using
-            errcode = 'PC014', message = pg_catalog.format('model %s is the deployment default', _m.name),
-            hint = 'make another model the default first (pgcortex.set_default_embedding_model)';
-    end if;
-    begin
-        execute pg_catalog.format('drop index if exists pgcortex.%I', _m.index_name);
-        delete from pgcortex.embedding_models as e where e.model_id = _m.model_id;
-    exception when foreign_key_violation then
-        get stacked diagnostics _use = constraint_name;
-        raise exception using
-            errcode = 'PC014',
-            message = pg_catalog.format('model %s is still used (%s)', _m.name, _use),
-            hint = 're-embed the namespaces that use it, and drop old vectors (pgcortex.maint_drop_old_embeddings)';
-    end;
-    return query select _info.*;
-end
-$$;
+    RETURN uuidv7();
 
-COMMENT ON FUNCTION pgcortex.drop_embedding_model(embedding_model text) IS 'Unregisters the model and drops its index, when no memory, staged or old vector, cluster centroid or namespace of any namespace uses it (else PC014, nothing changed); the deployment default cannot be dropped (PC014). Returns the model as it was. PC013 when not registered.';
-
-CREATE FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) RETURNS numeric
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN round((EXTRACT(epoch FROM (clock_timestamp() - since)) * (1000)::numeric), 1);
-
-COMMENT ON FUNCTION pgcortex.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
-
-CREATE FUNCTION pgcortex.embedding_model_sql(embedding_model text) RETURNS pgcortex.embedding_model_sql
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _m record;
-begin
-    select e.* into _m from pgcortex.embedding_models as e where e.name = embedding_model_sql.embedding_model;
-    if not found then
-        raise exception using
-            errcode = 'PC013',
-            message = pg_catalog.format(
-                'embedding model %L is not registered', embedding_model_sql.embedding_model
-            ),
-            hint = 'register it first: pgcortex.register_embedding_model(name => ..., dimensions => ...), '
-            'or the command pgcortex register-model';
-    end if;
-    return row(
-        _m.model_id,
-        _m.name,
-        _m.dimensions,
-        _m.distance,
-        _m.storage,
-        _m.normalize_vectors,
-        pg_catalog.format('public.%s(%s)', _m.storage, _m.dimensions),
-        case _m.distance
-            when 'cosine' then 'operator(public.<=>)'
-            when 'l2' then 'operator(public.<->)'
-            else 'operator(public.<#>)'
-        end,
-        pg_catalog.format(
-            'public.%s_%s_ops', _m.storage,
-            case _m.distance when 'cosine' then 'cosine' when 'l2' then 'l2' else 'ip' end
-        ),
-        pg_catalog.quote_literal(_m.name),
-        'memories_embedding_m' || _m.model_id || '_hnsw_idx'
-    )::pgcortex.embedding_model_sql;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.embedding_model_sql(embedding_model text) IS 'The registered model (PC013 when it is not) with the SQL that uses its index: vector_type (public.vector(1536) or public.halfvec(3072)), operator_sql (its distance as operator(public.<=>), <-> or <#>), opclass, name_literal (the name quoted as a constant) and index_name. A query uses the model''s index when it orders by (m.embedding::<vector_type>) <operator_sql> (<query>::<vector_type>) and filters m.embedding_model = <name_literal>, written into the statement text. Internal helper of the model-aware functions.';
-
-CREATE FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean DEFAULT false) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT format('create index %s if not exists %I on pgcortex.memories using hnsw ((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s'::text,
-         CASE
-             WHEN embedding_model_index_sql."concurrently" THEN 'concurrently'::text
-             ELSE ''::text
-         END, s.index_name, s.vector_type, s.opclass, s.name_literal) AS format
-    FROM pgcortex.embedding_model_sql(embedding_model_index_sql.embedding_model) s(model_id, name, dimensions, distance, storage, normalize_vectors, vector_type, operator_sql, opclass, name_literal, index_name);
-END;
-
-COMMENT ON FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean) IS 'The create index statement of the model''s HNSW index (m = 16, ef_construction = 128, partial on the model, over the embedding cast to the model''s dimensions and storage); with concurrently, the form that does not block writes, which must run outside a transaction block (the command pgcortex register-model runs it).';
-
-CREATE FUNCTION pgcortex.embedding_model_index_state(model_id integer) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT COALESCE(( SELECT
-                 CASE
-                     WHEN (i.indisvalid AND i.indisready) THEN 'valid'::text
-                     ELSE 'building'::text
-                 END AS "case"
-            FROM pg_index i
-           WHERE (i.indexrelid = (to_regclass((('pgcortex.memories_embedding_m'::text || embedding_model_index_state.model_id) || '_hnsw_idx'::text)))::oid)), 'missing'::text) AS "coalesce";
-END;
-
-COMMENT ON FUNCTION pgcortex.embedding_model_index_state(model_id integer) IS 'valid (queries use it), building (a concurrent build is running, or failed and left it invalid) or missing.';
-
-CREATE FUNCTION pgcortex.embedding_model_row(embedding_model text) RETURNS pgcortex.embedding_model_info
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _r pgcortex.embedding_model_info;
-begin
-    select
-        e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
-        'memories_embedding_m' || e.model_id || '_hnsw_idx',
-        pgcortex.embedding_model_index_state(e.model_id),
-        e.registered_at
-    into _r
-    from pgcortex.embedding_models as e
-    where e.name = embedding_model_row.embedding_model;
-    return _r;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.embedding_model_row(embedding_model text) IS 'The registered model of that name as pgcortex.embedding_model_info (null when none).';
-
-CREATE FUNCTION pgcortex.embedding_problem(embedding public.vector) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (embedding IS NULL) THEN NULL::text
-             WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
-             WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
-             WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
-             ELSE NULL::text
-         END AS "case";
-END;
-
-COMMENT ON FUNCTION pgcortex.embedding_problem(embedding public.vector) IS 'Null when the embedding''s values are acceptable (Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex.check_embedding and every function that accepts a vector.';
-
-CREATE FUNCTION pgcortex.embedding_vector_problem(embedding public.vector, dimensions integer, storage text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if embedding_vector_problem.embedding is null then
-        return null;
-    end if;
-    if public.vector_dims(embedding_vector_problem.embedding) <> embedding_vector_problem.dimensions then
-        return pg_catalog.format(
-            'embedding has %s dimensions; its model has %s',
-            public.vector_dims(embedding_vector_problem.embedding), embedding_vector_problem.dimensions
-        );
-    end if;
-    return coalesce(
-        pgcortex.embedding_problem(embedding_vector_problem.embedding),
-        case when embedding_vector_problem.storage = 'halfvec' and exists (
-            select from pg_catalog.unnest(embedding_vector_problem.embedding::real []) as x (v)
-            where pg_catalog.abs(x.v) > 65504
-        ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index' end
-    );
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.embedding_vector_problem(embedding public.vector, dimensions integer, storage text) IS 'Null when the vector suits a model of these dimensions and storage (pgcortex.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong (a message naming dimensions for PC010, else PC011).';
+COMMENT ON FUNCTION pgcortex_internal.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
 
 CREATE TABLE pgcortex.conversation_sessions (
-    session_id uuid DEFAULT pgcortex.new_id() NOT NULL,
+    session_id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
     namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     ended_at timestamp with time zone,
@@ -1356,7 +431,7 @@ begin
         summary = coalesce(end_session.summary, s.summary),
         importance = coalesce(end_session.importance, s.importance),
         topics = (
-            select coalesce(pg_catalog.array_agg(pgcortex.term_surface(tt.term, x.texts) order by tt.ord), '{}')
+            select coalesce(pg_catalog.array_agg(pgcortex_internal.term_surface(tt.term, x.texts) order by tt.ord), '{}')
             from (
                 select
                     pg_catalog.array_agg(t.content_tsv) as docs,
@@ -1364,7 +439,7 @@ begin
                 from pgcortex.conversation_turns as t
                 where t.namespace = _ns and t.session_id = end_session.session_id
             ) as x
-            cross join lateral unnest(pgcortex.top_terms(x.docs, end_session.max_topics)) with ordinality as tt (term, ord)
+            cross join lateral unnest(pgcortex_internal.top_terms(x.docs, end_session.max_topics)) with ordinality as tt (term, ord)
         )
     where s.namespace = _ns and s.session_id = end_session.session_id
     returning s.* into _session;
@@ -1403,7 +478,7 @@ begin
             select
                 t.table_name,
                 c.relname::text as name
-            from pgcortex.namespaced_tables() as t
+            from pgcortex_internal.namespaced_tables() as t
             inner join pg_catalog.pg_class as c on t.table_name = c.oid
             order by t.depth desc, c.relname desc
         loop
@@ -1448,7 +523,7 @@ begin
         'exported_at', pg_catalog.now(),
         'tables', (
             select pg_catalog.jsonb_agg(c.relname::text order by t.depth, c.relname)
-            from pgcortex.namespaced_tables() as t
+            from pgcortex_internal.namespaced_tables() as t
             inner join pg_catalog.pg_class as c on t.table_name = c.oid
         )
     );
@@ -1456,7 +531,7 @@ begin
         select
             t.table_name,
             c.relname::text as name
-        from pgcortex.namespaced_tables() as t
+        from pgcortex_internal.namespaced_tables() as t
         inner join pg_catalog.pg_class as c on t.table_name = c.oid
         order by t.depth, c.relname
     loop
@@ -1497,34 +572,6 @@ end
 $_$;
 
 COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
-
-CREATE FUNCTION pgcortex.forget_memories(memory_ids uuid[], reason text DEFAULT 'delete'::text, as_of timestamp with time zone DEFAULT now()) RETURNS uuid[]
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    _ns text := pgcortex.current_namespace();
-    _deleted uuid [];
-begin
-    if forget_memories.reason is null or forget_memories.reason !~ '^[a-z][a-z0-9_]{0,62}$' then
-        raise exception using errcode = 'PC003', message = 'reason must be a lower-case word';
-    end if;
-    perform pgcortex.set_change_context(forget_memories.reason, forget_memories.as_of);
-    with gone as (
-        delete from pgcortex.memories as m
-        where m.namespace = _ns and m.id = any(forget_memories.memory_ids)
-        returning m.id
-    )
-    select coalesce(pg_catalog.array_agg(gone.id order by gone.id), '{}'::uuid []) into _deleted
-    from gone;
-    delete from pgcortex.memory_access_log as l
-    where l.namespace = _ns and l.memory_id = any(_deleted);
-    perform pgcortex.set_change_context(null, null);
-    return _deleted;
-end
-$_$;
-
-COMMENT ON FUNCTION pgcortex.forget_memories(memory_ids uuid[], reason text, as_of timestamp with time zone) IS 'Deletes the memories with these ids in this namespace (links, cluster membership and access counts go with them; the history keeps a delete entry with the given reason) and returns the ids deleted.';
 
 CREATE FUNCTION pgcortex.get_contextual_knowledge(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, session_id uuid DEFAULT NULL::uuid, max_memories integer DEFAULT 15, max_turns integer DEFAULT 5, max_clusters integer DEFAULT 5, max_patterns integer DEFAULT 10, min_relevance real DEFAULT NULL::real, cluster_min_relevance real DEFAULT 0.3, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1684,61 +731,179 @@ END;
 
 COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns integer) IS 'The last max_turns conversation turns of a session, or of the whole namespace when session_id is null, in conversation order (oldest first).';
 
-CREATE FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text DEFAULT 'embedding'::text) RETURNS public.vector
+CREATE FUNCTION pgcortex_internal.check_embedding(embedding public.vector) RETURNS public.vector
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _problem text := pgcortex.embedding_vector_problem(
-        model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
-    );
+    _problem text := pgcortex_internal.embedding_problem(check_embedding.embedding);
 begin
     if _problem is not null then
         raise exception using
             errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = model_vector.label || ': ' || _problem,
-            hint = pg_catalog.format(
-                'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
-                (model_vector.model).name, (model_vector.model).dimensions
-            );
+            message = _problem,
+            hint = case
+                when _problem like '%dimensions%'
+                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
+                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
+            end;
     end if;
-    if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
-        return public.l2_normalize(model_vector.embedding);
-    end if;
-    return model_vector.embedding;
+    return check_embedding.embedding;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.model_vector(embedding public.vector, model pgcortex.embedding_model_sql, label text) IS 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
+COMMENT ON FUNCTION pgcortex_internal.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex_internal.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
 
-CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION pgcortex_internal.content_hash(content text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    return coalesce(
-        (
-            select n.embedding_model from pgcortex.namespace_embedding_models as n
-            where n.namespace = (select pgcortex.current_namespace())
-        ),
-        (select e.name from pgcortex.embedding_models as e where e.is_default)
-    );
-end
-$$;
+    RETURN sha256(convert_to(NORMALIZE(lower(btrim(regexp_replace(content, '\s+'::text, ' '::text, 'g'::text))), NFC), 'UTF8'::name));
 
-COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
+COMMENT ON FUNCTION pgcortex_internal.content_hash(content text) IS 'Exact-dedup key: sha256 of the content lower-cased, NFC-normalised, trimmed, white space folded.';
+
+CREATE TABLE pgcortex.cluster_members (
+    namespace pgcortex.namespace_name NOT NULL,
+    cluster_id uuid NOT NULL,
+    memory_id uuid NOT NULL,
+    similarity real,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.cluster_members FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.cluster_members IS 'Which memory belongs to which knowledge cluster (the original memory module''s knowledge_clusters.memories array, with integrity).';
+
+CREATE TABLE pgcortex.knowledge_clusters (
+    id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    name text NOT NULL,
+    description text,
+    cluster_key text,
+    confidence real DEFAULT 1.0 NOT NULL,
+    importance_score real DEFAULT 1.0 NOT NULL,
+    topics text[] DEFAULT '{}'::text[] NOT NULL,
+    centroid public.vector(384),
+    centroid_model text,
+    member_count integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_updated timestamp with time zone DEFAULT now() NOT NULL,
+    origin text DEFAULT 'auto'::text NOT NULL,
+    CONSTRAINT knowledge_clusters_centroid_model_check CHECK (((centroid IS NULL) = (centroid_model IS NULL))),
+    CONSTRAINT knowledge_clusters_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT knowledge_clusters_importance_score_check CHECK (((importance_score >= (0)::double precision) AND (importance_score <= (5)::double precision))),
+    CONSTRAINT knowledge_clusters_member_count_check CHECK ((member_count >= 0)),
+    CONSTRAINT knowledge_clusters_name_check CHECK (((length(name) >= 1) AND (length(name) <= 255))),
+    CONSTRAINT knowledge_clusters_origin_check CHECK ((origin = ANY (ARRAY['auto'::text, 'explicit'::text])))
+);
+
+ALTER TABLE ONLY pgcortex.knowledge_clusters FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.knowledge_clusters IS 'Groups of related memories: by embedding centroid, or by the original memory module''s key (type and tags) for memories without an embedding.';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of memories without embeddings: the original memory module''s key, memory type and sorted tags.';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings (normalised).';
+
+COMMENT ON COLUMN pgcortex.knowledge_clusters.origin IS 'auto: kept by the clustering trigger and pgcortex.maint_recluster (merged, dissolved when empty); explicit: stored by pgcortex.store_knowledge_cluster (membership is the caller''s, never merged or dissolved).';
+
+CREATE TABLE pgcortex.memories (
+    id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    content text NOT NULL,
+    content_hash bytea GENERATED ALWAYS AS (pgcortex_internal.content_hash(content)) STORED,
+    content_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED,
+    memory_type text NOT NULL,
+    importance smallint DEFAULT 3 NOT NULL,
+    confidence real DEFAULT 1.0 NOT NULL,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    embedding public.vector(384),
+    embedding_model text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    CONSTRAINT memories_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision))),
+    CONSTRAINT memories_content_check CHECK (((length(content) >= 1) AND (length(content) <= 100000))),
+    CONSTRAINT memories_embedding_model_check CHECK (((embedding IS NULL) = (embedding_model IS NULL))),
+    CONSTRAINT memories_expires_at_check CHECK (((expires_at IS NULL) OR (expires_at > created_at))),
+    CONSTRAINT memories_importance_check CHECK (((importance >= 1) AND (importance <= 5))),
+    CONSTRAINT memories_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
+)
+WITH (fillfactor='90');
+ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
+
+COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
+
+COMMENT ON COLUMN pgcortex.memories.id IS 'Time-ordered uuid (pgcortex.new_id()) unless the caller gave one.';
+
+COMMENT ON COLUMN pgcortex.memories.namespace IS 'The agent, user or tenant scope.';
+
+COMMENT ON COLUMN pgcortex.memories.content IS 'The remembered text, 1 to 100000 characters.';
+
+COMMENT ON COLUMN pgcortex.memories.content_hash IS 'sha256 of the content lower-cased, NFC-normalised, trimmed and with runs of white space folded: the exact-dedup key.';
+
+COMMENT ON COLUMN pgcortex.memories.content_tsv IS 'Full-text vector of the content (english), for hybrid search.';
+
+COMMENT ON COLUMN pgcortex.memories.memory_type IS 'One of pgcortex.memory_types.';
+
+COMMENT ON COLUMN pgcortex.memories.importance IS '1 trivial, 2 low, 3 medium, 4 high, 5 critical.';
+
+COMMENT ON COLUMN pgcortex.memories.confidence IS 'How sure the agent is, 0..1.';
+
+COMMENT ON COLUMN pgcortex.memories.tags IS 'Free tags, at most 64.';
+
+COMMENT ON COLUMN pgcortex.memories.metadata IS 'Any JSON object.';
+
+COMMENT ON COLUMN pgcortex.memories.embedding IS '384-d embedding of the content (null for text-only memories).';
+
+COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'Name of the model that made the embedding.';
+
+COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is invisible to every read and purged by maintenance.';
+
+CREATE FUNCTION pgcortex_internal.cluster_result(cluster_id uuid, similarity real DEFAULT NULL::real, topic_matches integer DEFAULT NULL::integer, relevance real DEFAULT NULL::real) RETURNS pgcortex.knowledge_cluster_result
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT c.id,
+     c.name,
+     c.description,
+     c.origin,
+     c.cluster_key,
+     c.topics,
+     c.member_count,
+     c.importance_score,
+     c.confidence,
+     cluster_result.similarity AS similarity,
+     cluster_result.topic_matches AS topic_matches,
+     cluster_result.relevance AS relevance,
+     ( SELECT COALESCE(array_agg(x.memory_id ORDER BY x.rn), '{}'::uuid[]) AS "coalesce"
+            FROM ( SELECT cm.memory_id,
+                     row_number() OVER (ORDER BY m.importance DESC, m.created_at DESC, m.id) AS rn
+                    FROM (pgcortex.cluster_members cm
+                      JOIN pgcortex.memories m ON ((((cm.namespace)::text = (m.namespace)::text) AND (cm.memory_id = m.id))))
+                   WHERE (((cm.namespace)::text = (c.namespace)::text) AND (cm.cluster_id = c.id))
+                   ORDER BY (row_number() OVER (ORDER BY m.importance DESC, m.created_at DESC, m.id))
+                  LIMIT 5) x) AS top_memory_ids,
+     c.created_at,
+     c.last_updated
+    FROM pgcortex.knowledge_clusters c
+   WHERE (((c.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (c.id = cluster_result.cluster_id));
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
 
 CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
- SELECT pgcortex.model_vector(query_embedding, pgcortex.embedding_model_sql(COALESCE(embedding_model, pgcortex.namespace_embedding_model()))) AS model_vector
-   WHERE (query_embedding IS NOT NULL);
  WITH q AS (
           SELECT lower(get_knowledge_clusters.query) AS text,
              ARRAY( SELECT l.lexeme
                     FROM unnest(to_tsvector('english'::regconfig, COALESCE(get_knowledge_clusters.query, ''::text))) l(lexeme, positions, weights)) AS lexemes,
-             get_knowledge_clusters.query_embedding AS embedding
+             pgcortex_internal.check_embedding(get_knowledge_clusters.query_embedding) AS embedding
          ), scored AS (
           SELECT c.id,
              c.importance_score,
@@ -1780,7 +945,7 @@ CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, q
      r.created_at,
      r.last_updated
     FROM (ranked rk
-      CROSS JOIN LATERAL pgcortex.cluster_result(rk.id, rk.similarity, rk.topic_matches, rk.relevance) r(cluster_id, name, description, origin, cluster_key, topics, member_count, importance_score, confidence, similarity, topic_matches, relevance, top_memory_ids, created_at, last_updated))
+      CROSS JOIN LATERAL pgcortex_internal.cluster_result(rk.id, rk.similarity, rk.topic_matches, rk.relevance) r(cluster_id, name, description, origin, cluster_key, topics, member_count, importance_score, confidence, similarity, topic_matches, relevance, top_memory_ids, created_at, last_updated))
    WHERE (((get_knowledge_clusters.query IS NULL) AND (get_knowledge_clusters.query_embedding IS NULL)) OR (rk.relevance >= COALESCE(get_knowledge_clusters.min_relevance, (0)::real)))
    ORDER BY
          CASE
@@ -1867,7 +1032,7 @@ ALTER TABLE ONLY pgcortex.learning_pattern_evidence FORCE ROW LEVEL SECURITY;
 COMMENT ON TABLE pgcortex.learning_pattern_evidence IS 'What a learning pattern was learned from (a turn, a session, a memory or a caller-given key), one row per piece of evidence: a pattern''s frequency counts each piece once, so re-running detection never counts the same turns twice.';
 
 CREATE TABLE pgcortex.learning_patterns (
-    pattern_id uuid DEFAULT pgcortex.new_id() NOT NULL,
+    pattern_id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
     namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
     pattern_type text NOT NULL,
     description text NOT NULL,
@@ -1886,7 +1051,7 @@ ALTER TABLE ONLY pgcortex.learning_patterns FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE pgcortex.learning_patterns IS 'Patterns learned about the user (recurring topics, workflows, decision habits) with how often they were seen and a few recent examples.';
 
-CREATE FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer) RETURNS pgcortex.learning_pattern_result
+CREATE FUNCTION pgcortex_internal.learning_pattern_row(pattern_id uuid, new_evidence integer) RETURNS pgcortex.learning_pattern_result
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
@@ -1906,7 +1071,7 @@ CREATE FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence inte
    WHERE (((p.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (p.pattern_id = learning_pattern_row.pattern_id));
 END;
 
-COMMENT ON FUNCTION pgcortex.learning_pattern_row(pattern_id uuid, new_evidence integer) IS 'One learning pattern of the namespace as pgcortex.learning_pattern_result (internal helper of the pattern functions).';
+COMMENT ON FUNCTION pgcortex_internal.learning_pattern_row(pattern_id uuid, new_evidence integer) IS 'One learning pattern of the namespace as pgcortex.learning_pattern_result (internal helper of the pattern functions).';
 
 CREATE FUNCTION pgcortex.get_learning_patterns(pattern_type text DEFAULT NULL::text, active_only boolean DEFAULT false, max_results integer DEFAULT 50, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.learning_pattern_result
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1923,7 +1088,7 @@ CREATE FUNCTION pgcortex.get_learning_patterns(pattern_type text DEFAULT NULL::t
      r.discovered_at,
      r.updated_at
     FROM (pgcortex.learning_patterns p
-      CROSS JOIN LATERAL pgcortex.learning_pattern_row(p.pattern_id, 0) r(pattern_id, pattern_type, description, frequency, confidence, examples, evidence_count, new_evidence, discovered_at, updated_at))
+      CROSS JOIN LATERAL pgcortex_internal.learning_pattern_row(p.pattern_id, 0) r(pattern_id, pattern_type, description, frequency, confidence, examples, evidence_count, new_evidence, discovered_at, updated_at))
    WHERE (((p.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((get_learning_patterns.pattern_type IS NULL) OR (p.pattern_type = get_learning_patterns.pattern_type)) AND ((NOT get_learning_patterns.active_only) OR (p.updated_at >= (get_learning_patterns.as_of - make_interval(days => ( SELECT s.pattern_active_days
             FROM pgcortex.knowledge_settings() s(turn_memories, turn_memory_min_chars, turn_memory_importance, turn_memory_key_importance, turn_memory_key_pattern, cluster_similarity, cluster_merge_similarity, pattern_min_turns, pattern_min_term_turns, pattern_min_questions, pattern_max_topics, pattern_max_examples, pattern_active_days)))))))
    ORDER BY (p.confidence * (p.frequency)::double precision) DESC, p.updated_at DESC, p.pattern_id
@@ -1957,7 +1122,7 @@ begin
         perform pgcortex.track_access(_found, get_memories.as_of);
     end if;
     return query
-    select * from pgcortex.memory_rows(
+    select * from pgcortex_internal.memory_rows(
         array(
             select f.id from (
                 select w.id, min(w.o) as o
@@ -1998,7 +1163,7 @@ begin
         perform pgcortex.track_access(array[get_memory.memory_id], get_memory.as_of);
     end if;
     return query
-    select * from pgcortex.memory_rows(
+    select * from pgcortex_internal.memory_rows(
         array[get_memory.memory_id], get_memory.include_embedding, get_memory.as_of
     );
 end
@@ -2232,7 +1397,7 @@ CREATE FUNCTION pgcortex.get_session_items(session_key text, max_items integer D
 declare
     _session uuid;
 begin
-    perform pgcortex.check_session_key(get_session_items.session_key);
+    perform pgcortex_internal.check_session_key(get_session_items.session_key);
     if get_session_items.max_items < 0 then
         raise exception using errcode = 'PC004', message = 'max_items must not be negative';
     end if;
@@ -2343,15 +1508,15 @@ begin
         where
             t.namespace = _ns and t.role = 'user' and t.created_at <= identify_learning_patterns.as_of
             and (identify_learning_patterns.session_id is null or t.session_id = identify_learning_patterns.session_id)
-            and pgcortex.is_topic_term(l.lexeme)
+            and pgcortex_internal.is_topic_term(l.lexeme)
         group by l.lexeme
         having count(distinct t.turn_id) >= _min_term
         order by ndoc desc, l.lexeme
         limit _max_topics
     loop
-        return next pgcortex.record_learning_pattern(
+        return next pgcortex_internal.record_learning_pattern(
             pattern_type => 'preference',
-            description => 'user frequently discusses ' || pgcortex.term_surface(_term.term, _term.texts),
+            description => 'user frequently discusses ' || pgcortex_internal.term_surface(_term.term, _term.texts),
             confidence => least(_term.ndoc::real / _n, 1)::real,
             examples => _term.texts,
             evidence_keys => array(select 'turn:' || x::text from unnest(_term.turns) as x),
@@ -2380,7 +1545,7 @@ begin
             )
         having count(*) >= _min_q
     loop
-        return next pgcortex.record_learning_pattern(
+        return next pgcortex_internal.record_learning_pattern(
             pattern_type => 'workflow',
             description => 'user asks many questions',
             confidence => least(_term.ndoc::real / _n, 1)::real,
@@ -2396,27 +1561,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.identify_learning_patterns(session_id uuid, min_turns integer, min_term_turns integer, min_questions integer, max_topics integer, as_of timestamp with time zone) IS 'Detects learning patterns in the user turns of a session (or of the namespace when session_id is null), when there are at least min_turns of them: each term (english lexeme passing pgcortex.is_topic_term) found in >= min_term_turns turns becomes a preference pattern "user frequently discusses <word>" (confidence = share of turns), >= min_questions questions a workflow pattern "user asks many questions". Thresholds default to pgcortex.knowledge_settings(). Evidence is per turn, so a second run over the same turns adds no frequency. Returns the patterns found with new_evidence.';
-
-CREATE FUNCTION pgcortex.import_check_batch(source text, items jsonb) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if import_check_batch.source is null
-        or pg_catalog.length(import_check_batch.source) not between 1 and 200 then
-        raise exception using
-            errcode = 'PC003', message = 'source must have 1 to 200 characters';
-    end if;
-    if import_check_batch.items is null
-        or pg_catalog.jsonb_typeof(import_check_batch.items) <> 'array' then
-        raise exception using
-            errcode = 'PC003', message = 'items must be a JSON array of row objects';
-    end if;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.import_check_batch(source text, items jsonb) IS 'Argument check shared by the import functions: PC003 unless source has 1 to 200 characters and items is a JSON array.';
+COMMENT ON FUNCTION pgcortex.identify_learning_patterns(session_id uuid, min_turns integer, min_term_turns integer, min_questions integer, max_topics integer, as_of timestamp with time zone) IS 'Detects learning patterns in the user turns of a session (or of the namespace when session_id is null), when there are at least min_turns of them: each term (english lexeme passing pgcortex_internal.is_topic_term) found in >= min_term_turns turns becomes a preference pattern "user frequently discusses <word>" (confidence = share of turns), >= min_questions questions a workflow pattern "user asks many questions". Thresholds default to pgcortex.knowledge_settings(). Evidence is per turn, so a second run over the same turns adds no frequency. Returns the patterns found with new_evidence.';
 
 CREATE FUNCTION pgcortex.import_cluster_members(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2427,7 +1572,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_cluster_members.source, import_cluster_members.items);
+    perform pgcortex_internal.import_check_batch(import_cluster_members.source, import_cluster_members.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_members') is not null then
         drop table pg_temp.pgcortex_import_members;
     end if;
@@ -2474,7 +1619,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_members as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_cluster_members.strict, 'cluster_members', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_cluster_members.strict, 'cluster_members', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_members as r set outcome = 'skipped' where r.reason is not null;
     update pg_temp.pgcortex_import_members as r
     set outcome = case when exists (
@@ -2529,7 +1674,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_clusters.source, import_clusters.items);
+    perform pgcortex_internal.import_check_batch(import_clusters.source, import_clusters.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_clusters') is not null then
         drop table pg_temp.pgcortex_import_clusters;
     end if;
@@ -2545,8 +1690,8 @@ begin
         coalesce(r.x ->> 'origin', 'explicit') as origin,
         coalesce((r.x ->> 'confidence')::real, 1.0) as confidence,
         coalesce((r.x ->> 'importance_score')::real, 1.0) as importance_score,
-        coalesce(pgcortex.import_text_array(r.x -> 'topics'), '{}') as topics,
-        pgcortex.import_vector(r.x -> 'centroid') as centroid,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'topics'), '{}') as topics,
+        pgcortex_internal.import_vector(r.x -> 'centroid') as centroid,
         nullif(r.x ->> 'centroid_model', '') as centroid_model,
         coalesce((r.x ->> 'member_count')::integer, 0) as member_count,
         coalesce((r.x ->> 'created_at')::timestamptz, import_clusters.as_of) as created_at,
@@ -2571,7 +1716,7 @@ begin
         when r.origin not in ('auto', 'explicit') then pg_catalog.format('origin %L is not auto or explicit', r.origin)
         when r.confidence not between 0 and 1 then 'confidence is outside 0..1'
         when r.importance_score not between 0 and 5 then 'importance_score is outside 0..5'
-        when pgcortex.tags_problem(r.topics) is not null then 'topics: ' || pgcortex.tags_problem(r.topics)
+        when pgcortex_internal.tags_problem(r.topics) is not null then 'topics: ' || pgcortex_internal.tags_problem(r.topics)
         when (r.centroid is null) <> (r.centroid_model is null) then 'centroid and centroid_model go together'
         when exists (
             select from pg_temp.pgcortex_import_clusters as d
@@ -2581,7 +1726,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_clusters as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_clusters.strict, 'knowledge_clusters', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_clusters.strict, 'knowledge_clusters', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_clusters as r set outcome = 'skipped' where r.reason is not null;
 
     -- A cluster of that name (or key) is there already: the import joins it.
@@ -2595,7 +1740,7 @@ begin
         case when not exists (
             select from pgcortex.knowledge_clusters as c where c.namespace = _ns and c.id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null;
 
@@ -2605,7 +1750,7 @@ begin
     )
     select
         r.target, _ns, r.name, r.description, r.cluster_key, r.origin, r.confidence,
-        r.importance_score, pgcortex.normalize_tags(r.topics), r.centroid, r.centroid_model,
+        r.importance_score, pgcortex_internal.normalize_tags(r.topics), r.centroid, r.centroid_model,
         0, r.created_at, r.last_updated
     from pg_temp.pgcortex_import_clusters as r
     where r.outcome = 'imported';
@@ -2633,7 +1778,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_links.source, import_links.items);
+    perform pgcortex_internal.import_check_batch(import_links.source, import_links.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_links') is not null then
         drop table pg_temp.pgcortex_import_links;
     end if;
@@ -2689,7 +1834,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_links as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_links.strict, 'memory_links', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_links.strict, 'memory_links', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_links as r set outcome = 'skipped' where r.reason is not null;
 
     update pg_temp.pgcortex_import_links as r
@@ -2741,15 +1886,10 @@ CREATE FUNCTION pgcortex.import_memories(source text, items jsonb, near_dedup bo
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    -- The namespace's model once it has one (not the deployment default: the
-    -- first embedding imported into an empty namespace chooses it).
-    _model text := (
-        select n.embedding_model from pgcortex.namespace_embedding_models as n
-        where n.namespace = pgcortex.current_namespace()
-    );
+    _model text := pgcortex.namespace_embedding_model();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_memories.source, import_memories.items);
+    perform pgcortex_internal.import_check_batch(import_memories.source, import_memories.items);
     if import_memories.near_duplicate_threshold is null
         or not (import_memories.near_duplicate_threshold > 0
             and import_memories.near_duplicate_threshold <= 1) then
@@ -2771,9 +1911,9 @@ begin
             then (r.x ->> 'importance')::numeric end as importance,
         case when pg_catalog.jsonb_typeof(r.x -> 'confidence') = 'number'
             then (r.x ->> 'confidence')::numeric end as confidence,
-        coalesce(pgcortex.import_text_array(r.x -> 'tags'), '{}') as tags,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'tags'), '{}') as tags,
         coalesce(r.x -> 'metadata', '{}'::jsonb) as metadata,
-        pgcortex.import_vector(r.x -> 'embedding') as embedding,
+        pgcortex_internal.import_vector(r.x -> 'embedding') as embedding,
         coalesce(pg_catalog.jsonb_typeof(r.x -> 'embedding'), 'null') <> 'null' as has_embedding,
         nullif(r.x ->> 'embedding_model', '') as embedding_model,
         coalesce((r.x ->> 'created_at')::timestamptz, import_memories.as_of) as created_at,
@@ -2801,11 +1941,6 @@ begin
         where r.embedding is not null and r.embedding_model is not null and r.outcome is null
         order by r.o limit 1
     ));
-    if _model is not null and exists (select from pgcortex.embedding_models as e where e.name = _model) then
-        insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
-        values (_ns, _model)
-        on conflict (namespace) do nothing;
-    end if;
     update pg_temp.pgcortex_import_memories as r
     set reason = case
         when r.legacy_id is null then 'legacy id is missing'
@@ -2820,21 +1955,11 @@ begin
             then pg_catalog.format('importance %s is not one of 1..5', coalesce(r.importance::text, 'null'))
         when r.confidence is null or r.confidence not between 0 and 1
             then pg_catalog.format('confidence %s is outside 0..1', coalesce(r.confidence::text, 'null'))
-        when pgcortex.tags_problem(r.tags) is not null then pgcortex.tags_problem(r.tags)
-        when pgcortex.metadata_problem(r.metadata) is not null then pgcortex.metadata_problem(r.metadata)
+        when pgcortex_internal.tags_problem(r.tags) is not null then pgcortex_internal.tags_problem(r.tags)
+        when pgcortex_internal.metadata_problem(r.metadata) is not null then pgcortex_internal.metadata_problem(r.metadata)
         when r.has_embedding and r.embedding is null then 'embedding is not a list of numbers'
-        when pgcortex.embedding_problem(r.embedding) is not null then pgcortex.embedding_problem(r.embedding)
+        when pgcortex_internal.embedding_problem(r.embedding) is not null then pgcortex_internal.embedding_problem(r.embedding)
         when r.embedding is not null and r.embedding_model is null then 'embedding without its model name'
-        when r.embedding is not null and not exists (
-            select from pgcortex.embedding_models as e where e.name = r.embedding_model
-        ) then pg_catalog.format('embedding model %s is not registered', r.embedding_model)
-        when r.embedding is not null and public.vector_dims(r.embedding) <> (
-            select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model
-        ) then pg_catalog.format(
-            'embedding has %s dimensions; model %s has %s', public.vector_dims(r.embedding),
-            r.embedding_model,
-            (select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model)
-        )
         when r.embedding is not null and r.embedding_model <> _model then pg_catalog.format(
             'embedding of model %s; this namespace holds embeddings of %s', r.embedding_model, _model)
         when r.expires_at is not null and r.expires_at <= r.created_at then 'expires_at is not later than created_at'
@@ -2849,7 +1974,7 @@ begin
         ) then pg_catalog.format('id %s given twice in this batch', r.id)
         when r.id is not null and exists (
             select from pgcortex.memories as m
-            where m.namespace = _ns and m.id = r.id and m.content_hash <> pgcortex.content_hash(r.content)
+            where m.namespace = _ns and m.id = r.id and m.content_hash <> pgcortex_internal.content_hash(r.content)
         ) then pg_catalog.format('id %s is already used by another memory', r.id)
     end
     where r.outcome is null;
@@ -2858,15 +1983,15 @@ begin
     from pg_temp.pgcortex_import_memories as r
     where r.reason is not null
     order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_memories.strict, 'memories', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_memories.strict, 'memories', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_memories as r
     set outcome = 'skipped'
     where r.reason is not null;
 
     update pg_temp.pgcortex_import_memories as r
     set
-        hash = pgcortex.content_hash(r.content),
-        tags = pgcortex.normalize_tags(r.tags),
+        hash = pgcortex_internal.content_hash(r.content),
+        tags = pgcortex_internal.normalize_tags(r.tags),
         updated_at = greatest(coalesce(r.updated_at, r.created_at), r.created_at),
         last_accessed = case when r.last_accessed < r.created_at then r.created_at else r.last_accessed end
     where r.outcome is null;
@@ -2906,7 +2031,7 @@ begin
         case when not exists (
             select from pgcortex.memories as m where m.namespace = _ns and m.id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null and not exists (
         select from pg_temp.pgcortex_import_memories as d
@@ -2921,7 +2046,7 @@ begin
     if not import_memories.cluster then
         perform pg_catalog.set_config('pgcortex.cluster_on_insert', 'off', true);
     end if;
-    perform pgcortex.set_change_context('import', import_memories.as_of);
+    perform pgcortex_internal.set_change_context('import', import_memories.as_of);
     insert into pgcortex.memories (
         id, namespace, content, memory_type, importance, confidence, tags, metadata,
         embedding, embedding_model, created_at, updated_at, expires_at
@@ -2935,7 +2060,7 @@ begin
     where r.outcome = 'imported'
     order by r.hash;
 
-    perform pgcortex.set_change_context('merge', import_memories.as_of);
+    perform pgcortex_internal.set_change_context('merge', import_memories.as_of);
     with merged as (
         select r.o, r.target, r.importance, r.confidence, r.tags, r.metadata, r.created_at
         from pg_temp.pgcortex_import_memories as r
@@ -2956,7 +2081,7 @@ begin
             g.target,
             max(g.importance)::smallint as importance,
             max(g.confidence)::real as confidence,
-            pgcortex.normalize_tags(coalesce(min(pt.tags), '{}')) as tags,
+            pgcortex_internal.normalize_tags(coalesce(min(pt.tags), '{}')) as tags,
             coalesce(min(pk.metadata::text)::jsonb, '{}'::jsonb) as metadata,
             min(g.created_at) as created_at
         from merged as g
@@ -2968,7 +2093,7 @@ begin
     set
         importance = greatest(m.importance, p.importance),
         confidence = greatest(m.confidence, p.confidence),
-        tags = pgcortex.normalize_tags(m.tags || p.tags),
+        tags = pgcortex_internal.normalize_tags(m.tags || p.tags),
         metadata = p.metadata || m.metadata,
         created_at = least(m.created_at, p.created_at)
     from per_target as p
@@ -2978,7 +2103,7 @@ begin
             or not (m.tags @> p.tags) or not (m.metadata @> p.metadata)
             or m.created_at > p.created_at
         );
-    perform pgcortex.set_change_context(null, null);
+    perform pgcortex_internal.set_change_context(null, null);
     perform pg_catalog.set_config('pgcortex.cluster_on_insert', '', true);
 
     -- Access counts and times: the source's, added up when rows merge.
@@ -3023,7 +2148,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_memory_access.source, import_memory_access.items);
+    perform pgcortex_internal.import_check_batch(import_memory_access.source, import_memory_access.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_access') is not null then
         drop table pg_temp.pgcortex_import_access;
     end if;
@@ -3068,7 +2193,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_access as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_memory_access.strict, 'memory_access', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_memory_access.strict, 'memory_access', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_access as r set outcome = 'skipped' where r.reason is not null;
     update pg_temp.pgcortex_import_access as r set outcome = 'imported' where r.outcome is null;
 
@@ -3111,7 +2236,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_pattern_evidence.source, import_pattern_evidence.items);
+    perform pgcortex_internal.import_check_batch(import_pattern_evidence.source, import_pattern_evidence.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_evidence') is not null then
         drop table pg_temp.pgcortex_import_evidence;
     end if;
@@ -3159,7 +2284,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_evidence as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(
+    perform pgcortex_internal.import_strict_check(
         import_pattern_evidence.strict, 'learning_pattern_evidence', _bad.legacy_id, _bad.reason
     );
     update pg_temp.pgcortex_import_evidence as r set outcome = 'skipped' where r.reason is not null;
@@ -3206,7 +2331,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_patterns.source, import_patterns.items);
+    perform pgcortex_internal.import_check_batch(import_patterns.source, import_patterns.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_patterns') is not null then
         drop table pg_temp.pgcortex_import_patterns;
     end if;
@@ -3220,7 +2345,7 @@ begin
         r.x ->> 'description' as description,
         coalesce((r.x ->> 'frequency')::numeric, 1) as frequency,
         coalesce((r.x ->> 'confidence')::real, 0.5) as confidence,
-        coalesce(pgcortex.import_text_array(r.x -> 'examples'), '{}') as examples,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'examples'), '{}') as examples,
         coalesce((r.x ->> 'discovered_at')::timestamptz, import_patterns.as_of) as discovered_at,
         (r.x ->> 'updated_at')::timestamptz as updated_at,
         null::text as reason,
@@ -3253,7 +2378,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_patterns as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_patterns.strict, 'learning_patterns', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_patterns.strict, 'learning_patterns', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_patterns as r set outcome = 'skipped' where r.reason is not null;
 
     update pg_temp.pgcortex_import_patterns as r
@@ -3266,7 +2391,7 @@ begin
         case when not exists (
             select from pgcortex.learning_patterns as p where p.namespace = _ns and p.pattern_id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null and not exists (
         select from pg_temp.pgcortex_import_patterns as d
@@ -3338,7 +2463,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_preference_history.source, import_preference_history.items);
+    perform pgcortex_internal.import_check_batch(import_preference_history.source, import_preference_history.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_prefhist') is not null then
         drop table pg_temp.pgcortex_import_prefhist;
     end if;
@@ -3384,7 +2509,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_prefhist as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(
+    perform pgcortex_internal.import_strict_check(
         import_preference_history.strict, 'user_preference_history', _bad.legacy_id, _bad.reason
     );
     update pg_temp.pgcortex_import_prefhist as r set outcome = 'skipped' where r.reason is not null;
@@ -3440,7 +2565,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_preferences.source, import_preferences.items);
+    perform pgcortex_internal.import_check_batch(import_preferences.source, import_preferences.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_prefs') is not null then
         drop table pg_temp.pgcortex_import_prefs;
     end if;
@@ -3472,8 +2597,8 @@ begin
     set reason = case
         when r.key is null or pg_catalog.length(r.key) not between 1 and 255 then 'key must have 1 to 255 characters'
         when r.value is null or r.value = 'null'::jsonb then 'value is missing'
-        when pgcortex.metadata_problem(pg_catalog.jsonb_build_object('v', r.value)) is not null
-            then 'value: ' || pgcortex.metadata_problem(pg_catalog.jsonb_build_object('v', r.value))
+        when pgcortex_internal.metadata_problem(pg_catalog.jsonb_build_object('v', r.value)) is not null
+            then 'value: ' || pgcortex_internal.metadata_problem(pg_catalog.jsonb_build_object('v', r.value))
         when r.confidence not between 0 and 1 then 'confidence is outside 0..1'
         when pg_catalog.length(r.pref_source) > 255 then 'source has more than 255 characters'
         when exists (
@@ -3483,7 +2608,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_prefs as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_preferences.strict, 'user_preferences', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_preferences.strict, 'user_preferences', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_prefs as r set outcome = 'skipped' where r.reason is not null;
 
     -- A key held already keeps the newer value (merged); else the import's.
@@ -3589,27 +2714,6 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.import_register_types(kind text, names text[]) IS 'Registers the given memory (kind => ''memory'') or pattern (kind => ''pattern'') types that are missing, with the description "imported ... type"; returns each valid name and whether it was added. Names that are not lowercase identifiers are left out (the import reports their rows).';
 
-CREATE FUNCTION pgcortex.import_resolve(source text, legacy_table text, legacy_id text) RETURNS text
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    -- plpgsql, not begin atomic: this file is also applied at releases that
-    -- predate pgcortex.import_ids (0014), where nothing calls it.
-    return (
-        select i.new_id
-        from pgcortex.import_ids as i
-        where
-            i.namespace = (select pgcortex.current_namespace())
-            and i.source = import_resolve.source
-            and i.legacy_table = import_resolve.legacy_table
-            and i.legacy_id = import_resolve.legacy_id
-    );
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.import_resolve(source text, legacy_table text, legacy_id text) IS 'The id (as text) that the row legacy_id of legacy_table of source became in the current namespace, or null when it was not imported.';
-
 CREATE FUNCTION pgcortex.import_sessions(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3619,7 +2723,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_sessions.source, import_sessions.items);
+    perform pgcortex_internal.import_check_batch(import_sessions.source, import_sessions.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_sessions') is not null then
         drop table pg_temp.pgcortex_import_sessions;
     end if;
@@ -3632,7 +2736,7 @@ begin
         (r.x ->> 'started_at')::timestamptz as started_at,
         (r.x ->> 'ended_at')::timestamptz as ended_at,
         coalesce((r.x ->> 'message_count')::integer, 0) as message_count,
-        coalesce(pgcortex.import_text_array(r.x -> 'topics'), '{}') as topics,
+        coalesce(pgcortex_internal.import_text_array(r.x -> 'topics'), '{}') as topics,
         r.x ->> 'summary' as summary,
         coalesce((r.x ->> 'importance')::real, 0.5) as importance,
         coalesce(r.x -> 'metadata', '{}'::jsonb) as metadata,
@@ -3663,7 +2767,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_sessions as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_sessions.strict, 'conversation_sessions', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_sessions.strict, 'conversation_sessions', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_sessions as r set outcome = 'skipped' where r.reason is not null;
 
     update pg_temp.pgcortex_import_sessions as r
@@ -3671,7 +2775,7 @@ begin
         case when not exists (
             select from pgcortex.conversation_sessions as s where s.namespace = _ns and s.session_id = r.id
         ) then r.id end,
-        pgcortex.new_id()
+        pgcortex_internal.new_id()
     )
     where r.outcome is null;
 
@@ -3697,33 +2801,6 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.import_sessions(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of conversation sessions ({legacy_id, id?, started_at, ended_at, message_count, topics, summary, importance, metadata}) as they were, so duration_seconds is that of the source. One result row per item; strict raises PC003 on the first bad row.';
 
-CREATE FUNCTION pgcortex.import_strict_check(strict boolean, legacy_table text, legacy_id text, reason text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if import_strict_check.strict and import_strict_check.reason is not null then
-        raise exception using
-            errcode = 'PC003',
-            message = pg_catalog.format(
-                '%s row %s: %s', import_strict_check.legacy_table,
-                coalesce(pg_catalog.quote_literal(import_strict_check.legacy_id), '(no id)'),
-                import_strict_check.reason
-            ),
-            hint = 'fix the row or import without strict to skip it';
-    end if;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.import_strict_check(strict boolean, legacy_table text, legacy_id text, reason text) IS 'Raises PC003 "<table> row <id>: <reason>" when strict is true and reason is not null; the import functions call it with their first bad row.';
-
-CREATE FUNCTION pgcortex.import_text_array(value jsonb) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN CASE WHEN (jsonb_typeof(value) = 'array'::text) THEN ARRAY(SELECT e.x FROM jsonb_array_elements_text(import_text_array.value) WITH ORDINALITY e(x, o) ORDER BY e.o) ELSE NULL::text[] END;
-
-COMMENT ON FUNCTION pgcortex.import_text_array(value jsonb) IS 'A JSON array of an import row as text[] (numbers and booleans as text, nulls kept); null when the value is not an array.';
-
 CREATE FUNCTION pgcortex.import_turns(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3733,7 +2810,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _bad record;
 begin
-    perform pgcortex.import_check_batch(import_turns.source, import_turns.items);
+    perform pgcortex_internal.import_check_batch(import_turns.source, import_turns.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_turns') is not null then
         drop table pg_temp.pgcortex_import_turns;
     end if;
@@ -3782,7 +2859,7 @@ begin
     where r.outcome is null;
     select r.legacy_id, r.reason into _bad
     from pg_temp.pgcortex_import_turns as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex.import_strict_check(import_turns.strict, 'conversation_turns', _bad.legacy_id, _bad.reason);
+    perform pgcortex_internal.import_strict_check(import_turns.strict, 'conversation_turns', _bad.legacy_id, _bad.reason);
     update pg_temp.pgcortex_import_turns as r set outcome = 'skipped' where r.reason is not null;
 
     with ins as (
@@ -3819,20 +2896,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.import_turns(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of conversation turns ({legacy_id, session_id, role, content, context, memory_id, created_at}; session and memory ids of the source resolved through pgcortex.import_ids) in their order, with new turn ids. One result row per item; strict raises PC003 on the first bad row.';
-
-CREATE FUNCTION pgcortex.import_vector(embedding jsonb) RETURNS public.vector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN CASE WHEN ((jsonb_typeof(embedding) = 'array'::text) AND ((jsonb_array_length(embedding) >= 1) AND (jsonb_array_length(embedding) <= 16000)) AND ((embedding)::text ~ '^\[\s*-?[0-9.]+([eE][-+]?[0-9]+)?(\s*,\s*-?[0-9.]+([eE][-+]?[0-9]+)?)*\s*\]$'::text)) THEN ((embedding)::text)::public.vector WHEN ((jsonb_typeof(embedding) = 'string'::text) AND ((embedding #>> '{}'::text[]) ~ '^\[\s*-?[0-9.]+([eE][-+]?[0-9]+)?(\s*,\s*-?[0-9.]+([eE][-+]?[0-9]+)?)*\s*\]$'::text)) THEN ((embedding #>> '{}'::text[]))::public.vector ELSE NULL::public.vector END;
-
-COMMENT ON FUNCTION pgcortex.import_vector(embedding jsonb) IS 'Reads the embedding of an import row: a vector as text (''[1,2,3]'', as an export writes it) or a JSON array of numbers; null for null or anything else.';
-
-CREATE FUNCTION pgcortex.is_topic_term(term text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN ((length(term) >= 3) AND (term !~ '^[0-9]'::text) AND (term !~ '^[[:punct:]]'::text) AND (term <> ALL ('{also,anyth,can,could,did,do,doe,els,even,get,give,go,good,got,hello,help,hey,just,know,let,like,look,lot,make,mani,mayb,much,need,now,okay,one,pleas,realli,right,said,say,see,someth,still,sure,take,tell,thank,thing,think,tri,use,want,way,well,whi,will,would,yeah,yes}'::text[])));
-
-COMMENT ON FUNCTION pgcortex.is_topic_term(term text) IS 'True when an english lexeme may be a topic: >= 3 characters, not a number, not a filler word (like, want, need, think, please, thanks, ... as stems). Ordinary stop words never reach it: the english configuration drops them.';
 
 CREATE FUNCTION pgcortex.learn_user_preference(key text, value jsonb, confidence real DEFAULT 1.0, source text DEFAULT 'conversation'::text, session_id uuid DEFAULT NULL::uuid, memory_id uuid DEFAULT NULL::uuid, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(preference_key text, held_value jsonb, held_confidence real, held_source text, applied boolean, previous_value jsonb, previous_confidence real, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3989,20 +3052,6 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text, weight real, as_of timestamp with time zone) IS 'Links source to target with a relation (a lower-case word, default related) and a weight in 0..1; linking the same pair and relation again sets the new weight. Returns the link row. PC030 when either memory is not in the namespace, PC003 / PC004 on bad input.';
 
-CREATE FUNCTION pgcortex.list_embedding_models() RETURNS SETOF pgcortex.embedding_model_info
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    return query
-    select (pgcortex.embedding_model_row(e.name)).*
-    from pgcortex.embedding_models as e
-    order by e.model_id;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.list_embedding_models() IS 'Every registered embedding model: id, name, dimensions, distance, storage, normalize_vectors, whether it is the deployment default, its index and the index''s state (valid, building, missing).';
-
 CREATE FUNCTION pgcortex.list_memories(memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, max_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, order_by text DEFAULT 'newest'::text, page_size integer DEFAULT 50, page_offset integer DEFAULT 0, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4078,7 +3127,7 @@ begin
         offset list_memories.page_offset
     );
     return query
-    select * from pgcortex.memory_rows(_ids, list_memories.include_embedding, list_memories.as_of);
+    select * from pgcortex_internal.memory_rows(_ids, list_memories.include_embedding, list_memories.as_of);
 end
 $$;
 
@@ -4125,41 +3174,6 @@ CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_resu
 END;
 
 COMMENT ON FUNCTION pgcortex.list_sessions(open_only boolean, max_results integer) IS 'Conversation sessions of the namespace (all, or open ones only), newest first, with message_count, topics, summary and duration_seconds.';
-
-CREATE FUNCTION pgcortex.maint_drop_old_embeddings(embedding_model text DEFAULT NULL::text) RETURNS TABLE(dropped_model text, dropped bigint)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _previous text;
-begin
-    select n.previous_model into _previous
-    from pgcortex.namespace_embedding_models as n
-    where n.namespace = _ns;
-    if maint_drop_old_embeddings.embedding_model is not null then
-        perform pgcortex.embedding_model_sql(maint_drop_old_embeddings.embedding_model);
-    end if;
-    -- The previous model's vectors gone, the namespace no longer names it.
-    update pgcortex.namespace_embedding_models as n
-    set previous_model = null
-    where
-        n.namespace = _ns and n.previous_model is not null
-        and n.previous_model = coalesce(maint_drop_old_embeddings.embedding_model, n.previous_model);
-    return query
-    with gone as (
-        delete from pgcortex.memory_embeddings as e
-        where
-            e.namespace = _ns
-            and e.embedding_model = coalesce(maint_drop_old_embeddings.embedding_model, _previous)
-        returning e.embedding_model
-    )
-    select g.embedding_model, count(*) from gone as g group by g.embedding_model;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.maint_drop_old_embeddings(embedding_model text) IS 'Deletes this namespace''s vectors of the model kept beside the current ones (default: the previous model, left by the last switch; a model being re-embedded into: its staged vectors, which cancels that re-embed). Returns per model how many were dropped (no row when none). PC013 unknown model.';
 
 CREATE FUNCTION pgcortex.maint_flush_access(max_rows integer DEFAULT 1000000) RETURNS TABLE(flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4239,70 +3253,6 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_flush_access(max_rows integer) IS 'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
 
-CREATE FUNCTION pgcortex.maint_fold_terms() RETURNS TABLE(folded_rows bigint, terms_changed bigint, remaining_rows bigint)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _folded bigint;
-    _terms bigint;
-    _gone text [];
-begin
-    -- One folder per namespace at a time (the trigger only tries the lock).
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
-    );
-    with taken as (
-        delete from pgcortex.memory_term_log as l
-        where l.namespace = _ns
-        returning l.lexeme, l.doc_delta, l.length_delta
-    ),
-    per_term as (
-        select t.lexeme, sum(t.doc_delta) as delta
-        from taken as t
-        where t.lexeme is not null
-        group by t.lexeme
-        having sum(t.doc_delta) <> 0
-    ),
-    terms as (
-        -- Lexeme order: any other writer of these rows waits in the same order.
-        insert into pgcortex.memory_terms as m (namespace, lexeme, doc_count)
-        select _ns, p.lexeme, p.delta from per_term as p
-        order by p.lexeme
-        on conflict (namespace, lexeme) do update
-            set doc_count = m.doc_count + excluded.doc_count
-        returning m.lexeme, m.doc_count
-    ),
-    totals as (
-        insert into pgcortex.memory_term_totals as m (namespace, doc_count, total_length)
-        select _ns, sum(t.doc_delta), sum(t.length_delta)
-        from taken as t
-        where t.lexeme is null
-        having count(*) > 0
-        on conflict (namespace) do update
-            set
-                doc_count = m.doc_count + excluded.doc_count,
-                total_length = m.total_length + excluded.total_length
-        returning 1
-    )
-    select
-        (select count(*) from taken),
-        (select count(*) from terms),
-        array(select t.lexeme from terms as t where t.doc_count <= 0 order by t.lexeme)
-    into _folded, _terms, _gone;
-    if pg_catalog.cardinality(_gone) > 0 then
-        delete from pgcortex.memory_terms as m
-        where m.namespace = _ns and m.lexeme = any(_gone) and m.doc_count <= 0;
-    end if;
-    return query
-    select _folded, _terms, (select count(*) from pgcortex.memory_term_log as l where l.namespace = _ns);
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.maint_fold_terms() IS 'Folds the current namespace''s pending rows of pgcortex.memory_term_log into pgcortex.memory_terms and pgcortex.memory_term_totals (lexemes no memory holds any more are removed). The store path does it by itself every few hundred log rows; returns the rows folded, the lexemes changed and the rows still pending (written by transactions not yet committed).';
-
 CREATE FUNCTION pgcortex.maint_forget(days integer DEFAULT 90, max_importance integer DEFAULT 2, min_access_count integer DEFAULT 3, as_of timestamp with time zone DEFAULT now(), dry_run boolean DEFAULT false) RETURNS TABLE(simulated boolean, cutoff timestamp with time zone, matched bigint, deleted bigint, ids uuid[])
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4347,7 +3297,7 @@ begin
         order by m.id
     );
     if not maint_forget.dry_run then
-        _deleted := pgcortex.forget_memories(_ids, 'forget', maint_forget.as_of);
+        _deleted := pgcortex_internal.forget_memories(_ids, 'forget', maint_forget.as_of);
     end if;
     return query
     select
@@ -4412,7 +3362,7 @@ begin
             and m.expires_at <= maint_purge_expired.as_of
         order by m.id
     );
-    _ids := pgcortex.forget_memories(_ids, 'purge_expired', maint_purge_expired.as_of);
+    _ids := pgcortex_internal.forget_memories(_ids, 'purge_expired', maint_purge_expired.as_of);
     return query select pg_catalog.cardinality(_ids)::bigint, _ids;
 end
 $$;
@@ -4465,13 +3415,13 @@ begin
             where cm.namespace = _ns and cm.memory_id = m.id
         );
     if _ids is not null then
-        select a.assigned into _assigned from pgcortex.cluster_memories(_ids, maint_recluster.as_of) as a;
+        select a.assigned into _assigned from pgcortex_internal.cluster_memories(_ids, maint_recluster.as_of) as a;
     end if;
 
     -- 2. Centroids from the members as they are.
     select pg_catalog.array_agg(c.id) into _ids
     from pgcortex.knowledge_clusters as c where c.namespace = _ns;
-    perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
+    perform pgcortex_internal.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
 
     -- 3. Merge close automatic clusters, closest pairs first, the smaller into
     --    the larger; passes repeat (centroids recomputed in between) until a
@@ -4517,7 +3467,7 @@ begin
         exit when _pass_merged = 0;
         select pg_catalog.array_agg(c.id) into _ids
         from pgcortex.knowledge_clusters as c where c.namespace = _ns;
-        perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
+        perform pgcortex_internal.refresh_clusters(coalesce(_ids, '{}'), 0, maint_recluster.as_of);
     end loop;
 
     -- 4. One k-means step: each member of an automatic embedding cluster moves
@@ -4567,7 +3517,7 @@ begin
     get diagnostics _dissolved = row_count;
     select pg_catalog.array_agg(c.id) into _ids
     from pgcortex.knowledge_clusters as c where c.namespace = _ns;
-    perform pgcortex.refresh_clusters(coalesce(_ids, '{}'), maint_recluster.max_topics, maint_recluster.as_of);
+    perform pgcortex_internal.refresh_clusters(coalesce(_ids, '{}'), maint_recluster.max_topics, maint_recluster.as_of);
     update pgcortex.cluster_members as cm set
         similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
     from pgcortex.knowledge_clusters as c, pgcortex.memories as m
@@ -4582,10 +3532,10 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
+COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex_internal.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
 
 CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now(), history_days integer DEFAULT 365) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -4610,16 +3560,16 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'forget', _r, pgcortex.elapsed_ms(_t);
+    return query select 'forget', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) - 'ids' into _r
     from pgcortex.maint_purge_expired(as_of => maint_run.as_of) as f;
-    return query select 'purge_expired', _r, pgcortex.elapsed_ms(_t);
+    return query select 'purge_expired', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
-    return query select 'flush_access', _r, pgcortex.elapsed_ms(_t);
+    return query select 'flush_access', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.history_days is not null then
@@ -4628,7 +3578,7 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'prune_history', _r, pgcortex.elapsed_ms(_t);
+    return query select 'prune_history', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
@@ -4636,7 +3586,7 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'recluster', _r, pgcortex.elapsed_ms(_t);
+    return query select 'recluster', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.detect_patterns then
@@ -4653,87 +3603,11 @@ begin
     else
         _r := '{"skipped": true}';
     end if;
-    return query select 'detect_patterns', _r, pgcortex.elapsed_ms(_t);
+    return query select 'detect_patterns', _r, pgcortex_internal.elapsed_ms(_t);
 end
 $$;
 
 COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
-
-CREATE FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(items_deleted bigint)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pgcortex.current_namespace();
-begin
-    if maint_store_sweep.as_of is null then
-        raise exception using errcode = 'PC003', message = 'as_of is required';
-    end if;
-    return query
-    with gone as (
-        delete from pgcortex.store_items as i
-        where i.namespace = _ns and i.expires_at is not null and i.expires_at <= maint_store_sweep.as_of
-        returning 1
-    )
-    select pg_catalog.count(*) from gone;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone) IS 'Maintenance, the TTL sweeper of the key-value store: deletes the store items of the current namespace whose expiry is at or before as_of; returns how many.';
-
-CREATE FUNCTION pgcortex.memories_cluster_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
-    _batch record;
-begin
-    -- A restore brings the clusters of its source back: it turns this off.
-    if pg_catalog.current_setting('pgcortex.cluster_on_insert', true) = 'off' then return null; end if;
-    if tg_op = 'INSERT' then
-        for _batch in
-            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
-            from new_rows as n group by n.namespace
-        loop
-            if _batch.ns is distinct from _prev then
-                perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
-            end if;
-            perform pgcortex.cluster_memories(_batch.ids);
-        end loop;
-    else
-        for _batch in
-            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
-            from new_rows as n
-            inner join old_rows as o on o.namespace = n.namespace and o.id = n.id
-            where
-                coalesce(
-                    n.embedding operator(public.<>) o.embedding,
-                    (n.embedding is null) <> (o.embedding is null)
-                )
-                or n.embedding_model is distinct from o.embedding_model
-                or (n.embedding is null and (n.memory_type <> o.memory_type or n.tags <> o.tags))
-            group by n.namespace
-        loop
-            if _batch.ns is distinct from _prev then
-                perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
-            end if;
-            delete from pgcortex.cluster_members as cm
-            using pgcortex.knowledge_clusters as c
-            where
-                cm.namespace = _batch.ns and cm.memory_id = any(_batch.ids)
-                and c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto';
-            perform pgcortex.cluster_memories(_batch.ids);
-        end loop;
-    end if;
-    if pg_catalog.current_setting('pgcortex.namespace', true) is distinct from _prev then
-        perform pg_catalog.set_config('pgcortex.namespace', coalesce(_prev, ''), true);
-    end if;
-    return null;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.memories_cluster_trigger() IS 'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
 
 CREATE FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer DEFAULT 1000) RETURNS TABLE(history_id bigint, operation text, reason text, changed_at timestamp with time zone, changed_fields text[], old_content text, new_content text, old_importance smallint, new_importance smallint, old_confidence real, new_confidence real, old_tags text[], new_tags text[], old_metadata jsonb, new_metadata jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -4764,72 +3638,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer) IS 'What was believed before: the changes recorded for one memory (also after it was deleted), oldest first, at most max_rows. Raises PC030 when nothing was ever recorded for that id in this namespace.';
-
-CREATE FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
-begin
-    -- plpgsql, not a SQL-standard body: plpgsql keeps this statement's plan
-    -- for the session, a SQL function plans it on every call (0.4 ms of a
-    -- 0.6 ms get_memory; docs/performance.md).
-    return query
-    select
-        m.id,
-        m.content,
-        m.memory_type,
-        m.importance,
-        m.confidence,
-        m.tags,
-        m.metadata,
-        case when memory_rows.include_embedding then m.embedding end as embedding,
-        m.embedding_model,
-        m.created_at,
-        m.updated_at,
-        m.expires_at,
-        coalesce(acc.last_accessed, m.created_at) as last_accessed,
-        coalesce(acc.access_count, 0) as access_count,
-        coalesce(r.related_ids, '{}'::uuid[]) as related_memories
-    from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
-    inner join pgcortex.memories as m
-        on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join pgcortex.access_totals_of(
-        (select pgcortex.current_namespace()), memory_rows.memory_ids
-    ) as acc on m.id = acc.memory_id
-    left join lateral (  -- noqa: ST05
-        select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
-        from (
-            select k.target_id as other from pgcortex.memory_links as k
-            where k.namespace = m.namespace and k.source_id = m.id
-            union all
-            select k.source_id from pgcortex.memory_links as k
-            where k.namespace = m.namespace and k.target_id = m.id
-        ) as x
-    ) as r on true
-    where m.expires_at is null or m.expires_at > memory_rows.as_of
-    order by w.o;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.memory_rows(memory_ids uuid[], include_embedding boolean, as_of timestamp with time zone) IS 'The unexpired memories with these ids, in the order given (unknown ids left out), with exact access counts and related ids; the embedding only when include_embedding. Counts no access.';
-
-CREATE FUNCTION pgcortex.metadata_problem(metadata jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (metadata IS NULL) THEN NULL::text
-             WHEN (jsonb_typeof(metadata) = 'null'::text) THEN NULL::text
-             WHEN (jsonb_typeof(metadata) <> 'object'::text) THEN ('metadata must be a JSON object, not '::text || jsonb_typeof(metadata))
-             WHEN jsonb_path_exists(metadata, 'strict $.**{17}'::jsonpath) THEN 'metadata is nested more than 16 levels deep'::text
-             WHEN (octet_length((metadata)::text) > 100000) THEN 'metadata is larger than 100000 bytes'::text
-             ELSE NULL::text
-         END AS "case";
-END;
-
-COMMENT ON FUNCTION pgcortex.metadata_problem(metadata jsonb) IS 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
 
 CREATE TABLE pgcortex.namespace_audit (
     audit_id bigint NOT NULL,
@@ -4867,114 +3675,18 @@ END;
 
 COMMENT ON FUNCTION pgcortex.namespace_audit_log(max_rows integer) IS 'Exports and erases of the current namespace (who, when, rows touched), newest first; at most 10000 rows.';
 
-CREATE FUNCTION pgcortex.namespace_holds_other_embeddings(embedding_model text) RETURNS boolean
+CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
- SELECT (EXISTS ( SELECT
-            FROM pgcortex.memories m
-           WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL) AND (m.embedding_model IS DISTINCT FROM namespace_holds_other_embeddings.embedding_model)))) AS "exists";
+ SELECT m.embedding_model
+    FROM pgcortex.memories m
+   WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL))
+   ORDER BY m.embedding_model
+  LIMIT 1;
 END;
 
-COMMENT ON FUNCTION pgcortex.namespace_holds_other_embeddings(embedding_model text) IS 'True when a memory of the namespace has an embedding of a model other than the one given. Internal helper.';
-
-CREATE FUNCTION pgcortex.namespace_model_lock(exclusive boolean DEFAULT false) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    if namespace_model_lock.exclusive then
-        perform pg_catalog.pg_advisory_xact_lock(
-            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
-        );
-    else
-        perform pg_catalog.pg_advisory_xact_lock_shared(
-            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
-        );
-    end if;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.namespace_model_lock(exclusive boolean) IS 'Transaction advisory lock on the namespace''s model: shared for a store that checks it, exclusive for a switch (pgcortex.reembed_switch, pgcortex.set_namespace_embedding_model), so no vector of the old model is stored after the switch. Internal helper.';
-
-CREATE FUNCTION pgcortex.namespace_permitted() RETURNS boolean
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
-    _bound boolean;
-begin
-    -- plpgsql, not begin atomic: this file is also applied at releases that
-    -- predate the bindings table (0007) and the settings table (0012), where
-    -- nothing calls it.
-    -- One look-up: no binding rows for the role (null) means unbound.
-    select
-        pg_catalog.bool_or(
-            b.bound_namespace::text = '*' or coalesce(b.bound_namespace::text = _ns, false)
-        )
-    into _bound
-    from pgcortex.namespace_bindings as b
-    where b.role_name = session_user;
-    if _bound is not null then
-        return _bound;
-    end if;
-    if coalesce((select s.unbound_logins from pgcortex.security_settings as s), 'allow') = 'allow' then
-        return true;
-    end if;
-    return coalesce((select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = session_user), false)
-    or pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member');
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role is bound to that namespace or to ''*'' in pgcortex.namespace_bindings; or it has no binding and pgcortex.security_settings.unbound_logins is allow, or it is a superuser or a member of pgcortex_owner. Checked by the row-level security policy of every namespaced table and by pgcortex.current_namespace() (PC051).';
-
-CREATE FUNCTION pgcortex.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- WITH RECURSIVE tabs AS (
-          SELECT c.oid
-            FROM (pg_class c
-              JOIN pg_attribute a ON (((c.oid = a.attrelid) AND (a.attname = 'namespace'::name) AND (NOT a.attisdropped))))
-           WHERE ((c.relnamespace = ('pgcortex'::regnamespace)::oid) AND (c.relkind = ANY (ARRAY['r'::"char", 'p'::"char"])) AND (c.relname <> 'namespace_audit'::name))
-         ), refs AS (
-          SELECT DISTINCT k.conrelid AS child,
-             k.confrelid AS parent
-            FROM pg_constraint k
-           WHERE ((k.contype = 'f'::"char") AND (k.conrelid IN ( SELECT tabs.oid
-                    FROM tabs)) AND (k.confrelid IN ( SELECT tabs.oid
-                    FROM tabs)) AND (k.conrelid <> k.confrelid))
-         ), walk(oid, depth) AS (
-          SELECT tabs.oid,
-             0 AS "?column?"
-            FROM tabs
-         UNION ALL
-          SELECT refs.child,
-             (walk_1.depth + 1)
-            FROM (walk walk_1
-              JOIN refs ON ((walk_1.oid = refs.parent)))
-           WHERE (walk_1.depth < 32)
-         )
-  SELECT (walk.oid)::regclass AS table_name,
-     max(walk.depth) AS depth
-    FROM walk
-   GROUP BY walk.oid
-   ORDER BY (max(walk.depth)), ((walk.oid)::regclass)::text;
-END;
-
-COMMENT ON FUNCTION pgcortex.namespaced_tables() IS 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
-
-CREATE FUNCTION pgcortex.normalize_tags(tags text[]) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT COALESCE(array_agg(DISTINCT btrim(t.x) ORDER BY (btrim(t.x))), '{}'::text[]) AS "coalesce"
-    FROM unnest(normalize_tags.tags) t(x)
-   WHERE (t.x IS NOT NULL);
-END;
-
-COMMENT ON FUNCTION pgcortex.normalize_tags(tags text[]) IS 'Tags as stored: trimmed, distinct, sorted, nulls dropped (an empty list for null).';
+COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The model that made the embeddings stored in this namespace (null when it has none). One namespace holds one model''s embeddings: storing or searching with another raises PC012.';
 
 CREATE FUNCTION pgcortex.pop_session_item(session_key text) RETURNS TABLE(turn_id bigint, role text, item json, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4986,7 +3698,7 @@ declare
     _session pgcortex.conversation_sessions;
     _turn pgcortex.conversation_turns;
 begin
-    perform pgcortex.check_session_key(pop_session_item.session_key);
+    perform pgcortex_internal.check_session_key(pop_session_item.session_key);
     select s.* into _session
     from pgcortex.conversation_sessions as s
     where s.namespace = _ns and s.session_id = pgcortex.session_by_key(pop_session_item.session_key)
@@ -5040,7 +3752,7 @@ CREATE FUNCTION pgcortex.search_memories(query_embedding public.vector DEFAULT N
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _defaults constant jsonb := pgcortex.search_defaults();
+    _defaults constant jsonb := pgcortex_internal.search_defaults();
     _w jsonb;
     _bad text;
     _n integer;
@@ -5053,11 +3765,6 @@ declare
     _ideal float8;
     _core text;
     _txt_more uuid [];
-    _docs bigint;
-    -- The text arm scores at most _scan memories: this share of the
-    -- namespace's memories, or n when that is more (docs/performance.md).
-    _scan_share constant float8 := 0.05;
-    _scan bigint;
     _k1 float8;
     _b float8;
     _where text;
@@ -5066,10 +3773,6 @@ declare
     _vec_on boolean := false;
     _txt_on boolean := false;
     _rows pgcortex.memory_search_row [];
-    _model pgcortex.embedding_model_sql;
-    _qvec public.vector;
-    _plan jsonb;
-    _exact boolean := false;
     -- pgvector settings of the caller, restored before returning.
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
@@ -5089,12 +3792,15 @@ begin
     if pg_catalog.length(search_memories.query_text) > 100000 then
         raise exception using errcode = 'PC020', message = 'query_text is longer than 100000 characters';
     end if;
+    _bad := pgcortex_internal.embedding_problem(search_memories.query_embedding);
+    if _bad is not null then
+        raise exception using
+            errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
+            message = 'query_embedding: ' || _bad,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+    end if;
     if search_memories.query_embedding is not null then
-        -- The namespace's current model (PC012 another one, PC013 unregistered:
-        -- a primary-key read, no scan of the stored embeddings), then the
-        -- vector against it (PC010, PC011), normalised when the model is.
-        _model := pgcortex.check_embedding_model(search_memories.embedding_model, false);
-        _qvec := pgcortex.model_vector(search_memories.query_embedding, _model, 'query_embedding');
+        perform pgcortex_internal.check_embedding_model(search_memories.embedding_model);
     end if;
     if search_memories.min_relevance is not null
         and not (search_memories.min_relevance between 0 and 1)
@@ -5174,15 +3880,9 @@ begin
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
     -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
     -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph). Longer vectors need a wider search
-    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
-    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
-    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
+    -- namespaces: they share one graph).
     select
-        (
-            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
-            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
-        )::integer
+        greatest(64, (64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))::integer)
     into _ef
     from pg_catalog.pg_class as c
     where c.oid = 'pgcortex.memories'::regclass;
@@ -5241,50 +3941,36 @@ begin
     -- Vector candidates -------------------------------------------------------
     if search_memories.query_embedding is not null then
         _vec_on := true;
-        -- The model's HNSW index with pgvector's iterative scan: the statement
-        -- names the model and its cast as constants (pgcortex.vector_candidates_sql),
-        -- so the model's partial index matches; it is planned per call with
-        -- the call's filter values. Under a filter, when the planner expects
-        -- few rows to pass it (at most 4,000 at 384 dimensions, fewer for
-        -- longer vectors: an exact distance costs in proportion), an exact
-        -- scan of them instead: HNSW visits several hundred tuples to find n
-        -- under a selective filter, while the filter's own index and an exact
-        -- sort of a few thousand rows is faster and exact (docs/performance.md).
-        if _where <> 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)' then
-            execute 'explain (format json) select 1 from pgcortex.memories as m where '
-                || _where || ' and m.embedding_model = ' || _model.name_literal
-            into _plan
-            using _ns, search_memories.as_of, search_memories.memory_types,
-                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-                search_memories.min_confidence, search_memories.created_after,
-                search_memories.created_before, search_memories.accessed_after,
-                search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, _qvec, _tsq, _n;
-            _exact := (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8
-                <= 4000.0 * 384 / greatest(_model.dimensions, 384);
-        end if;
-        if not _exact then
-            execute pgcortex.vector_candidates_sql(_model, _where, false)
+        -- HNSW with pgvector's iterative scan. The statement is planned with
+        -- this call's filter values, so under a selective filter the planner
+        -- itself picks the filter's index and an exact top-n sort instead.
+        -- No pre-count of the filtered set: it cost a scan of the whole
+        -- filter (docs/performance.md, 3a).
+        execute 'select array(select s.id from (select m.id, m.content_hash, m.embedding '
+            'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
+            || _where || ' and m.embedding is not null order by m.embedding '
+            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.content_hash)'
+        into _vec_ids
+        using _ns, search_memories.as_of, search_memories.memory_types,
+            search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+            search_memories.min_confidence, search_memories.created_after,
+            search_memories.created_before, search_memories.accessed_after,
+            search_memories.accessed_before, search_memories.metadata_contains,
+            search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
+            -- The index ran out before n (or fewer than n memories pass the
+            -- filters): exact scan, so k results come back whenever k exist
+            -- (the + 0 keeps the planner off the index).
+            execute 'select array(select m.id from pgcortex.memories as m where '
+                || _where || ' and m.embedding is not null order by (m.embedding '
+                'operator(public.<=>) $14) + 0, m.content_hash limit $16)'
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, _qvec, _tsq, _n;
-        end if;
-        if _exact or _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
-            -- Exact: a small filtered set, or the index ran out before n (or
-            -- fewer than n memories pass the filters), so k results come back
-            -- whenever k exist.
-            execute pgcortex.vector_candidates_sql(_model, _where, true)
-            into _vec_ids
-            using _ns, search_memories.as_of, search_memories.memory_types,
-                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-                search_memories.min_confidence, search_memories.created_after,
-                search_memories.created_before, search_memories.accessed_after,
-                search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, _qvec, _tsq, _n;
+                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
         end if;
     end if;
 
@@ -5293,7 +3979,7 @@ begin
 
     -- Text candidates ------------------------------------------------------------
     if _text is not null then
-        _tsq := pgcortex.search_tsquery(_text);
+        _tsq := pgcortex_internal.search_tsquery(_text);
         _qlex := pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('english'::regconfig, _text));
         if _tsq is not null and pg_catalog.numnode(_tsq) > 0 then
             _txt_on := true;
@@ -5335,42 +4021,19 @@ begin
                     from df order by df.o
                 ),
                 case when totals.n > 0 then greatest(totals.len::float8 / totals.n, 1) else 1 end,
-                -- The words the candidates come from: the query's informative
-                -- words (held by at most half of the memories, idf above ln 2),
-                -- the rarest first, as many as together are held by at most
-                -- _scan memories (the rarest one always); null when that is
-                -- every word. A word most memories hold (a speaker's name)
-                -- would make the arm score all of them.
-                (
-                    select case when pg_catalog.bool_and(c.kept) then null else
-                        pg_catalog.string_agg(pg_catalog.quote_literal(c.x), ' | ' order by c.o)
-                            filter (where c.kept) end
-                    from (
-                        select
-                            df.x,
-                            df.o,
-                            df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0 and (
-                                sum(df.d) over (order by df.d, df.o)
-                                <= greatest(_n, _scan_share * totals.n)
-                                or row_number() over (order by df.d, df.o) = 1
-                            ) as kept
-                        from df
-                    ) as c
-                ),
-                totals.n
-            into _idf, _avglen, _core, _docs
+                -- The query's informative words: held by at most half of the
+                -- memories (idf above ln 2), when some are not.
+                case when exists (select from df where df.d * 2 > totals.n) then (
+                    select pg_catalog.string_agg(pg_catalog.quote_literal(df.x), ' | ' order by df.o)
+                    from df
+                    where df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0
+                ) end
+            into _idf, _avglen, _core
             from totals;
-            -- A websearch query (quotes, -word, or; the test of search_tsquery)
-            -- keeps its whole query: a word it excludes must not choose the
-            -- candidates. The scan stays bounded.
-            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
-                _core := null;
-            end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
-            _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the
-            -- query's rarest words ($22: all its words when they all fit),
-            -- at most _scan of them scored ($24).
+            -- query's informative words ($22: all its words when none is held
+            -- by most memories).
             execute 'select array(select s.id from (select m.id, m.content_hash, (select '
                 'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
                 'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
@@ -5378,7 +4041,7 @@ begin
                 'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
                 'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
                 || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
-                ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
+                ' and m.content_tsv operator(pg_catalog.@@) $22) as s '
                 'order by s.bm25 desc nulls last, s.content_hash limit $16)'
             into _txt_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
@@ -5387,18 +4050,14 @@ begin
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
                 search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
-                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
-            -- Fewer than n: then memories matching only through the query's
-            -- commoner words (a speaker's name), in content-hash order (read
+                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq);
+            -- Fewer than n: then memories matching only through words most
+            -- memories hold (a speaker's name), in content-hash order (read
             -- from the index and the row, not the full-text vector). Their
             -- BM25 is small whatever their order (the fusion below measures
             -- each candidate exactly), and scoring the many of them read
             -- every one's full-text vector: the search cost twice as much.
-            -- Not when the vector arm holds k candidates already: then these
-            -- added nothing (LoCoMo recall equal or better without them).
-            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n
-                and coalesce(pg_catalog.cardinality(_vec_ids), 0) < search_memories.k
-            then
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
                 execute 'select array(select m.id from pgcortex.memories as m where '
                     || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
                     ' and not (m.id = any($23)) '
@@ -5437,9 +4096,7 @@ begin
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(acc.access_count, 0) as n_access,
             coalesce(acc.last_accessed, m.created_at) as last_at,
-            -- Cosine similarity to the query, for memories of the query's model only.
-            case when m.embedding_model = _model.name
-                then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
+            (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
             case when _txt_on then coalesce(tm.bm25, 0) end as trank,
             case when pg_catalog.cardinality(_qlex) > 0
                 then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,
@@ -5448,9 +4105,12 @@ begin
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
             ) as tag_hit
         from pgcortex.memories as m
-        left join pgcortex.access_totals_of(
-            _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
-        ) as acc on m.id = acc.memory_id
+        left join lateral (
+            select t.access_count, t.last_accessed
+            from pgcortex.memory_access_totals as t
+            where t.namespace = m.namespace and t.memory_id = m.id
+            offset 0  -- a look-up by key, not a join over the namespace's counts
+        ) as acc on true
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25.
             select
@@ -5463,7 +4123,6 @@ begin
             from pg_catalog.unnest(m.content_tsv) as u
             inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
                 on u.lexeme = q.lex
-            where _qlex is not null  -- no query text: no full-text vector is read
         ) as tm on true
         where
             m.namespace = _ns
@@ -5581,9 +4240,12 @@ begin
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
-            left join pgcortex.access_totals_of(
-                _ns, array(select h.other from hop as h)
-            ) as acc on m.id = acc.memory_id
+            left join lateral (
+                select t.access_count, t.last_accessed
+                from pgcortex.memory_access_totals as t
+                where t.namespace = m.namespace and t.memory_id = m.id
+                offset 0  -- a look-up by key, not a join over the namespace's counts
+            ) as acc on true
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
         );
@@ -5598,7 +4260,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -5634,718 +4296,6 @@ CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT
 END;
 
 COMMENT ON FUNCTION pgcortex.recall_memories(query text, memory_types text[], k integer, min_relevance real, query_embedding public.vector, embedding_model text, track boolean, as_of timestamp with time zone) IS 'The original memory module''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
-
-CREATE FUNCTION pgcortex.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) RETURNS pgcortex.learning_pattern_result
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _id uuid;
-    _new integer;
-    _keep integer := least(greatest(coalesce(record_learning_pattern.max_examples, 5), 1), 10);
-    _examples text[];
-begin
-    select coalesce(pg_catalog.array_agg(x.e order by x.ord), '{}') into _examples
-    from (
-        select distinct on (pg_catalog.left(u.e, 500)) pg_catalog.left(u.e, 500) as e, u.ord
-        from unnest(record_learning_pattern.examples) with ordinality as u (e, ord)
-        where u.e is not null and pg_catalog.btrim(u.e) <> ''
-        order by pg_catalog.left(u.e, 500), u.ord
-    ) as x;
-
-    insert into pgcortex.learning_patterns as p (
-        namespace, pattern_type, description, frequency, confidence, examples,
-        discovered_at, updated_at
-    ) values (
-        _ns, record_learning_pattern.pattern_type, record_learning_pattern.description, 1,
-        record_learning_pattern.confidence, _examples[1:_keep],
-        record_learning_pattern.as_of, record_learning_pattern.as_of
-    )
-    on conflict on constraint learning_patterns_namespace_type_description_key do nothing
-    returning p.pattern_id into _id;
-
-    if _id is not null then
-        -- A new pattern: every piece of evidence is new.
-        insert into pgcortex.learning_pattern_evidence (
-            namespace, pattern_id, evidence_key, session_id, memory_id, turn_id, created_at
-        )
-        select distinct on (ev.k)
-            _ns, _id, ev.k, ev.s, ev.m, ev.t, record_learning_pattern.as_of
-        from unnest(
-            record_learning_pattern.evidence_keys, record_learning_pattern.evidence_sessions,
-            record_learning_pattern.evidence_memories, record_learning_pattern.evidence_turns
-        ) as ev (k, s, m, t)
-        where ev.k is not null;
-        get diagnostics _new = row_count;
-        update pgcortex.learning_patterns as p set frequency = greatest(_new, 1)
-        where p.namespace = _ns and p.pattern_id = _id;
-        return pgcortex.learning_pattern_row(_id, greatest(_new, 1));
-    end if;
-
-    select p.pattern_id into _id
-    from pgcortex.learning_patterns as p
-    where
-        p.namespace = _ns
-        and p.pattern_type = record_learning_pattern.pattern_type
-        and p.description = record_learning_pattern.description
-    for update;
-
-    insert into pgcortex.learning_pattern_evidence (
-        namespace, pattern_id, evidence_key, session_id, memory_id, turn_id, created_at
-    )
-    select distinct on (ev.k)
-        _ns, _id, ev.k, ev.s, ev.m, ev.t, record_learning_pattern.as_of
-    from unnest(
-        record_learning_pattern.evidence_keys, record_learning_pattern.evidence_sessions,
-        record_learning_pattern.evidence_memories, record_learning_pattern.evidence_turns
-    ) as ev (k, s, m, t)
-    where ev.k is not null
-    on conflict on constraint learning_pattern_evidence_pkey do nothing;
-    get diagnostics _new = row_count;
-
-    if _new > 0 then
-        update pgcortex.learning_patterns as p set
-            confidence = (
-                p.confidence * p.frequency + record_learning_pattern.confidence * _new
-            ) / (p.frequency + _new),
-            frequency = p.frequency + _new,
-            examples = (
-                select coalesce(pg_catalog.array_agg(x.e order by x.ord), '{}')
-                from (
-                    select distinct on (a.e) a.e, a.ord
-                    from unnest(_examples || p.examples) with ordinality as a (e, ord)
-                    order by a.e, a.ord
-                ) as x
-            )[1:_keep],
-            updated_at = greatest(p.updated_at, record_learning_pattern.as_of)
-        where p.namespace = _ns and p.pattern_id = _id;
-    end if;
-    return pgcortex.learning_pattern_row(_id, _new);
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) IS 'Internal writer of learning patterns: upsert by (type, description) counting only evidence not yet linked (frequency += new evidence, confidence = frequency-weighted mean, examples = most recent distinct, bounded).';
-
-CREATE FUNCTION pgcortex.record_memory_history() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _reason text := coalesce(nullif(pg_catalog.current_setting('pgcortex.change_reason', true), ''), 'direct');
-    _at timestamptz := coalesce(
-        nullif(pg_catalog.current_setting('pgcortex.change_at', true), '')::timestamptz,
-        pg_catalog.now()
-    );
-    _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
-    _sync text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
-begin
-    -- A tracked read earlier in this transaction turned synchronous commit
-    -- off (track_access): a change of memories commits durably again.
-    if _sync is not null and _sync <> '' then
-        perform pg_catalog.set_config('synchronous_commit', _sync, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
-    -- A store that finds its content already there reinforces it.
-    if tg_op = 'UPDATE' and _reason = 'store' then
-        _reason := 'reinforce';
-    end if;
-    if tg_op = 'INSERT' then
-        insert into pgcortex.memory_history (
-            namespace, memory_id, operation, reason, changed_at, changed_fields,
-            new_content, new_importance, new_confidence, new_tags, new_metadata
-        )
-        select
-            n.namespace, n.id, 'insert', _reason, _at, _all,
-            n.content, n.importance, n.confidence, n.tags, n.metadata
-        from new_rows as n;
-    elsif tg_op = 'DELETE' then
-        insert into pgcortex.memory_history (
-            namespace, memory_id, operation, reason, changed_at, changed_fields,
-            old_content, old_importance, old_confidence, old_tags, old_metadata
-        )
-        select
-            o.namespace, o.id, 'delete', _reason, _at, _all,
-            o.content, o.importance, o.confidence, o.tags, o.metadata
-        from old_rows as o;
-    else
-        insert into pgcortex.memory_history (
-            namespace, memory_id, operation, reason, changed_at, changed_fields,
-            old_content, new_content, old_importance, new_importance,
-            old_confidence, new_confidence, old_tags, new_tags, old_metadata, new_metadata
-        )
-        select
-            c.namespace, c.id, 'update', _reason, _at, c.fields,
-            case when 'content' = any(c.fields) then c.old_content end,
-            case when 'content' = any(c.fields) then c.new_content end,
-            case when 'importance' = any(c.fields) then c.old_importance end,
-            case when 'importance' = any(c.fields) then c.new_importance end,
-            case when 'confidence' = any(c.fields) then c.old_confidence end,
-            case when 'confidence' = any(c.fields) then c.new_confidence end,
-            case when 'tags' = any(c.fields) then c.old_tags end,
-            case when 'tags' = any(c.fields) then c.new_tags end,
-            case when 'metadata' = any(c.fields) then c.old_metadata end,
-            case when 'metadata' = any(c.fields) then c.new_metadata end
-        from (
-            select
-                n.namespace,
-                n.id,
-                array_remove(array[
-                    case when o.content is distinct from n.content then 'content' end,
-                    case when o.importance is distinct from n.importance then 'importance' end,
-                    case when o.confidence is distinct from n.confidence then 'confidence' end,
-                    case when o.tags is distinct from n.tags then 'tags' end,
-                    case when o.metadata is distinct from n.metadata then 'metadata' end
-                ], null) as fields,
-                o.content as old_content,
-                n.content as new_content,
-                o.importance as old_importance,
-                n.importance as new_importance,
-                o.confidence as old_confidence,
-                n.confidence as new_confidence,
-                o.tags as old_tags,
-                n.tags as new_tags,
-                o.metadata as old_metadata,
-                n.metadata as new_metadata
-            from new_rows as n
-            inner join old_rows as o on n.namespace = o.namespace and n.id = o.id
-        ) as c
-        where c.fields <> '{}';
-    end if;
-    return null;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.record_memory_history() IS 'Trigger function: records inserts, deletes and changes of content, importance, confidence, tags or metadata of pgcortex.memories in pgcortex.memory_history.';
-
-CREATE FUNCTION pgcortex.record_memory_terms() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _lo bigint;
-    _hi bigint;
-    _ns text;
-    -- A fold is attempted each time the log's id sequence crosses a multiple
-    -- of this many rows (so a namespace's pending rows stay few hundred).
-    _fold_every constant bigint := 512;
-begin
-    -- The changed rows as (namespace, tsv, +1 or -1); only a changed content
-    -- changes the statistics. One statement per kind of change (a transition
-    -- table exists only for its own kind).
-    if tg_op = 'INSERT' then
-        with d as (
-            select n.namespace, n.content_tsv as tsv, 1 as sign from new_rows as n
-        ),
-        ins as (
-            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
-            select d.namespace, u.lexeme, sum(d.sign), 0
-            from d
-            cross join lateral pg_catalog.unnest(d.tsv) as u
-            group by d.namespace, u.lexeme
-            having sum(d.sign) <> 0
-            union all
-            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
-            from d
-            group by d.namespace
-            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
-            returning log_id, namespace
-        )
-        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
-    elsif tg_op = 'DELETE' then
-        with d as (
-            select o.namespace, o.content_tsv as tsv, -1 as sign from old_rows as o
-        ),
-        ins as (
-            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
-            select d.namespace, u.lexeme, sum(d.sign), 0
-            from d
-            cross join lateral pg_catalog.unnest(d.tsv) as u
-            group by d.namespace, u.lexeme
-            having sum(d.sign) <> 0
-            union all
-            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
-            from d
-            group by d.namespace
-            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
-            returning log_id, namespace
-        )
-        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
-    else
-        with d as (
-            select x.namespace, x.tsv, x.sign
-            from old_rows as o
-            inner join new_rows as n on o.namespace = n.namespace and o.id = n.id
-            cross join lateral (
-                values (o.namespace, o.content_tsv, -1), (n.namespace, n.content_tsv, 1)
-            ) as x (namespace, tsv, sign)
-            where o.content_tsv is distinct from n.content_tsv
-        ),
-        ins as (
-            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
-            select d.namespace, u.lexeme, sum(d.sign), 0
-            from d
-            cross join lateral pg_catalog.unnest(d.tsv) as u
-            group by d.namespace, u.lexeme
-            having sum(d.sign) <> 0
-            union all
-            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
-            from d
-            group by d.namespace
-            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
-            returning log_id, namespace
-        )
-        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
-    end if;
-    if _hi is not null
-        and _hi / _fold_every > (_lo - 1) / _fold_every
-        and _ns = pg_catalog.current_setting('pgcortex.namespace', true)
-        and pg_catalog.pg_try_advisory_xact_lock(
-            pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
-        )
-    then
-        perform pgcortex.maint_fold_terms();
-    end if;
-    return null;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.record_memory_terms() IS 'Trigger function: appends what an insert, delete or content change of pgcortex.memories changes in the term statistics to pgcortex.memory_term_log (one row per lexeme and namespace, one for the totals), and folds the namespace''s log every few hundred rows when no other session is folding it.';
-
-CREATE FUNCTION pgcortex.reembed_pending(embedding_model text, max_rows integer DEFAULT 100) RETURNS TABLE(memory_id uuid, content text, content_hash bytea)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_pending.embedding_model);
-begin
-    if reembed_pending.max_rows is null or reembed_pending.max_rows not between 1 and 10000 then
-        raise exception using errcode = 'PC004', message = 'max_rows must be in 1..10000';
-    end if;
-    return query
-    select m.id, m.content, m.content_hash
-    from pgcortex.memories as m
-    where
-        m.namespace = _ns
-        and m.embedding_model is not null
-        and m.embedding_model <> _m.name
-        and not exists (
-            select from pgcortex.memory_embeddings as e
-            where
-                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
-                and e.content_hash = m.content_hash
-        )
-    order by m.id
-    limit reembed_pending.max_rows;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.reembed_pending(embedding_model text, max_rows integer) IS 'The next max_rows (1..10000) memories of this namespace, in id order, that have an embedding of another model and no staged vector of this model for their current content: what a re-embed into the model still has to embed (id, content, and the content_hash to hand back to pgcortex.reembed_stage). Empty when the re-embed can switch. PC013 unknown model.';
-
-CREATE FUNCTION pgcortex.reembed_stage(embedding_model text, memory_ids uuid[], embeddings public.vector[], content_hashes bytea[], as_of timestamp with time zone DEFAULT now()) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_stage.embedding_model);
-    _n integer := coalesce(pg_catalog.cardinality(reembed_stage.memory_ids), 0);
-    _bad integer;
-    _msg text;
-    _count integer;
-begin
-    if pg_catalog.cardinality(reembed_stage.embeddings) is distinct from _n
-        or pg_catalog.cardinality(reembed_stage.content_hashes) is distinct from _n
-    then
-        raise exception using
-            errcode = 'PC003',
-            message = 'memory_ids, embeddings and content_hashes must have one item each per memory';
-    end if;
-    if _n = 0 then
-        return 0;
-    end if;
-    select e.o, coalesce(
-        case when e.x is null then 'embedding is null' end,
-        pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage)
-    )
-    into _bad, _msg
-    from pg_catalog.unnest(reembed_stage.embeddings) with ordinality as e (x, o)
-    where e.x is null or pgcortex.embedding_vector_problem(e.x, _m.dimensions, _m.storage) is not null
-    order by e.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = case when _msg like '%dimensions%' then 'PC010' when _msg like '%null' then 'PC003' else 'PC011' end,
-            message = pg_catalog.format('item %s: %s', _bad, _msg);
-    end if;
-    insert into pgcortex.memory_embeddings as e (
-        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
-    )
-    select
-        _ns, m.id, _m.name, x.h,
-        case when _m.normalize_vectors then public.l2_normalize(x.v) else x.v end,
-        reembed_stage.as_of
-    from rows from (
-            pg_catalog.unnest(reembed_stage.memory_ids),
-            pg_catalog.unnest(reembed_stage.embeddings),
-            pg_catalog.unnest(reembed_stage.content_hashes)
-        ) as x (id, v, h)
-    -- A memory deleted since, or already of this model, is left out.
-    inner join pgcortex.memories as m
-        on m.namespace = _ns and m.id = x.id and m.embedding_model is distinct from _m.name
-    order by m.id
-    on conflict (namespace, embedding_model, memory_id) do update
-        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
-    get diagnostics _count = row_count;
-    return _count;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.reembed_stage(embedding_model text, memory_ids uuid[], embeddings public.vector[], content_hashes bytea[], as_of timestamp with time zone) IS 'Stores the model''s vectors of these memories beside their current ones (pgcortex.memory_embeddings), each with the content_hash it was made from (from pgcortex.reembed_pending: a memory whose content changed since is listed as pending again); normalised when the model is. Memories deleted since, or already of this model, are left out. Returns how many were staged. PC003 arrays of unequal length or a null vector, PC010/PC011 a vector not of the model, PC013 unknown model.';
-
-CREATE FUNCTION pgcortex.reembed_status(embedding_model text) RETURNS TABLE(target_model text, current_model text, previous_model text, total bigint, staged bigint, remaining bigint)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_status.embedding_model);
-begin
-    return query
-    select
-        _m.name,
-        pgcortex.namespace_embedding_model(),
-        (select n.previous_model from pgcortex.namespace_embedding_models as n where n.namespace = _ns),
-        count(*),
-        count(*) filter (where s.ok),
-        count(*) filter (where not s.ok)
-    from (
-        select
-            m.embedding_model = _m.name or exists (
-                select from pgcortex.memory_embeddings as e
-                where
-                    e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
-                    and e.content_hash = m.content_hash
-            ) as ok
-        from pgcortex.memories as m
-        where m.namespace = _ns and m.embedding_model is not null
-    ) as s;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.reembed_status(embedding_model text) IS 'A re-embed of this namespace into the model: the namespace''s current and previous model, the memories with an embedding (total), those with a vector of the model (staged, or already of the model) and those still to embed (remaining). PC013 unknown model.';
-
-CREATE FUNCTION pgcortex.reembed_switch(embedding_model text) RETURNS TABLE(current_model text, previous_model text, switched bigint)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(reembed_switch.embedding_model);
-    _cur text;
-    _missing bigint;
-    _moved bigint;
-    _cluster_setting text := pg_catalog.current_setting('pgcortex.cluster_on_insert', true);
-begin
-    -- Stores of the namespace wait from here to the commit, so none stores a
-    -- vector of the old model after the switch.
-    perform pgcortex.namespace_model_lock(true);
-    _cur := pgcortex.namespace_embedding_model();
-    select count(*) into _missing
-    from pgcortex.memories as m
-    where
-        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
-        and not exists (
-            select from pgcortex.memory_embeddings as e
-            where
-                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
-                and e.content_hash = m.content_hash
-        );
-    if _missing > 0 then
-        raise exception using
-            errcode = 'PC015',
-            message = pg_catalog.format(
-                '%s memories of this namespace are not yet embedded with %s', _missing, _m.name
-            ),
-            hint = 'embed them first (pgcortex.reembed_pending, pgcortex.reembed_stage; or pgcortex reembed --to MODEL)';
-    end if;
-    -- The current vectors go beside, the new ones in: ids, history, access
-    -- counts, links and cluster memberships stay as they are (the clustering
-    -- trigger is held off; the centroids are recomputed below).
-    insert into pgcortex.memory_embeddings as e (
-        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
-    )
-    select m.namespace, m.id, m.embedding_model, m.content_hash, m.embedding, now()
-    from pgcortex.memories as m
-    where m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
-    order by m.id
-    on conflict (namespace, embedding_model, memory_id) do update
-        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
-    perform pg_catalog.set_config('pgcortex.cluster_on_insert', 'off', true);
-    update pgcortex.memories as m
-    set embedding = e.embedding, embedding_model = e.embedding_model
-    from pgcortex.memory_embeddings as e
-    where
-        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
-        and e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id;
-    get diagnostics _moved = row_count;
-    perform pg_catalog.set_config('pgcortex.cluster_on_insert', coalesce(_cluster_setting, ''), true);
-    delete from pgcortex.memory_embeddings as e where e.namespace = _ns and e.embedding_model = _m.name;
-    -- Every cluster's centroid in the new model, from the same members.
-    update pgcortex.knowledge_clusters as c
-    set centroid = x.centroid, centroid_model = _m.name
-    from (
-        select cm.cluster_id, public.l2_normalize(public.sum(m.embedding)) as centroid
-        from pgcortex.cluster_members as cm
-        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
-        where cm.namespace = _ns and m.embedding_model = _m.name
-        group by cm.cluster_id
-    ) as x
-    where c.namespace = _ns and c.id = x.cluster_id and c.centroid is not null;
-    update pgcortex.cluster_members as cm
-    set similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
-    from pgcortex.knowledge_clusters as c, pgcortex.memories as m
-    where
-        cm.namespace = _ns and c.namespace = _ns and c.id = cm.cluster_id and c.centroid_model = _m.name
-        and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = _m.name;
-    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model, previous_model, switched_at)
-    values (_ns, _m.name, nullif(_cur, _m.name), now())
-    on conflict (namespace) do update
-        set embedding_model = excluded.embedding_model, previous_model = excluded.previous_model,
-            switched_at = excluded.switched_at
-    where n.embedding_model <> excluded.embedding_model;
-    return query select _m.name, nullif(_cur, _m.name), _moved;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.reembed_switch(embedding_model text) IS 'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members, and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
-
-CREATE FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _n integer;
-begin
-    update pgcortex.knowledge_clusters as c set
-        centroid = a.centroid,
-        centroid_model = case when a.centroid is null then null else a.model end,
-        member_count = a.n,
-        importance_score = pgcortex.cluster_importance(a.n, c.last_updated, a.mean_importance, refresh_clusters.as_of)
-    from (
-        select
-            k.id,
-            count(m.id)::integer as n,
-            avg(m.importance) as mean_importance,
-            mm.model,
-            public.l2_normalize(public.sum(m.embedding) filter (where m.embedding_model = mm.model)) as centroid
-        from pgcortex.knowledge_clusters as k
-        left join pgcortex.cluster_members as cm on cm.namespace = k.namespace and cm.cluster_id = k.id
-        left join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
-        left join lateral (
-            select coalesce(k.centroid_model, (
-                select m2.embedding_model
-                from pgcortex.cluster_members as cm2
-                inner join pgcortex.memories as m2 on m2.namespace = cm2.namespace and m2.id = cm2.memory_id
-                where cm2.namespace = k.namespace and cm2.cluster_id = k.id and m2.embedding_model is not null
-                group by m2.embedding_model
-                order by count(*) desc, m2.embedding_model
-                limit 1
-            )) as model
-        ) as mm on true
-        where k.namespace = _ns and k.id = any(refresh_clusters.cluster_ids)
-        group by k.id, mm.model
-    ) as a
-    where c.namespace = _ns and c.id = a.id;
-    get diagnostics _n = row_count;
-
-    if refresh_clusters.max_topics = 0 then
-        return _n;
-    end if;
-    -- Topics: member tags and terms ranked by tf-idf over clusters (share of
-    -- members that have the item x ln(1 + clusters / clusters having it)), so
-    -- a word every cluster shares does not name any of them.
-    with items as (
-        select cm.cluster_id, x.item, x.is_term, count(distinct cm.memory_id)::numeric as df
-        from pgcortex.cluster_members as cm
-        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
-        cross join lateral (
-            select t.tag as item, false as is_term from unnest(m.tags) as t (tag)
-            union
-            select l.lexeme, true from unnest(m.content_tsv) as l
-            where pgcortex.is_topic_term(l.lexeme)
-        ) as x
-        where cm.namespace = _ns
-        group by cm.cluster_id, x.item, x.is_term
-    ),
-    spread as (
-        select items.item, count(*)::numeric as cdf from items group by items.item
-    ),
-    total as (
-        select greatest(count(*), 1)::numeric as k
-        from pgcortex.knowledge_clusters as c where c.namespace = _ns
-    ),
-    ranked as (
-        select
-            items.cluster_id, items.item, items.is_term,
-            row_number() over (
-                partition by items.cluster_id
-                order by
-                    items.df / greatest(c.member_count, 1) * ln(1 + total.k / spread.cdf) desc,
-                    items.is_term, items.item
-            ) as rn
-        from items
-        inner join spread on spread.item = items.item
-        cross join total
-        inner join pgcortex.knowledge_clusters as c on c.namespace = _ns and c.id = items.cluster_id
-        where
-            items.cluster_id = any(refresh_clusters.cluster_ids)
-            and (c.origin = 'auto' or c.topics = '{}')
-            and items.df >= least(2, c.member_count)
-    ),
-    -- Each stem shown as the word the members write most often ("pricing",
-    -- not "price"): the words are split and stemmed once, set-based.
-    words as (
-        select w.word, count(*) as n
-        from pgcortex.cluster_members as cm
-        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
-        cross join lateral pg_catalog.regexp_split_to_table(
-            pg_catalog.lower(pg_catalog.left(m.content, 2000)), '[^[:alnum:]]+'
-        ) as w (word)
-        where cm.namespace = _ns and cm.cluster_id = any(refresh_clusters.cluster_ids) and w.word <> ''
-        group by w.word
-    ),
-    surface as (
-        select distinct on (x.stem) x.stem, x.word
-        from (
-            select
-                (pg_catalog.ts_lexize('english_stem'::regdictionary, words.word))[1] as stem,
-                words.word,
-                words.n
-            from words
-        ) as x
-        where x.stem is not null
-        order by x.stem, x.n desc, x.word
-    )
-    update pgcortex.knowledge_clusters as c set
-        topics = t.topics
-    from (
-        -- A tag and a term often name the same thing ("pricing"): keep it once,
-        -- at its best rank.
-        select
-            d.cluster_id,
-            (pg_catalog.array_agg(d.topic order by d.rn))[1:refresh_clusters.max_topics] as topics
-        from (
-            select distinct on (s.cluster_id, s.topic) s.cluster_id, s.topic, s.rn
-            from (
-                select
-                    r.cluster_id,
-                    r.rn,
-                    case when r.is_term then coalesce(sf.word, r.item) else r.item end as topic
-                from ranked as r
-                left join surface as sf on r.is_term and sf.stem = r.item
-                where r.rn <= 2 * refresh_clusters.max_topics
-            ) as s
-            order by s.cluster_id, s.topic, s.rn
-        ) as d
-        group by d.cluster_id
-    ) as t
-    where c.namespace = _ns and c.id = t.cluster_id;
-    return _n;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.refresh_clusters(cluster_ids uuid[], max_topics integer, as_of timestamp with time zone) IS 'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
-
-CREATE FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT NULL::text, normalize_vectors boolean DEFAULT false, create_index boolean DEFAULT true) RETURNS SETOF pgcortex.embedding_model_info
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _storage text;
-    _max integer;
-    _old record;
-begin
-    -- The default storage, measured (docs/performance.md, "Embedding models"):
-    -- at 1,536-d the halfvec index is half the size and searched faster at the
-    -- same recall; up to 1,024 the float4 index stays (384-d is measured on it).
-    _storage := coalesce(
-        register_embedding_model.storage,
-        case when register_embedding_model.dimensions <= 1024 then 'vector' else 'halfvec' end
-    );
-    _max := case when _storage = 'halfvec' then 4000 else 2000 end;
-    if register_embedding_model.name is null
-        or pg_catalog.btrim(register_embedding_model.name) = ''
-        or pg_catalog.btrim(register_embedding_model.name) <> register_embedding_model.name
-        or pg_catalog.length(register_embedding_model.name) > 200
-        or register_embedding_model.name ~ '[[:cntrl:]]'
-    then
-        raise exception using
-            errcode = 'PC003',
-            message = 'name must be 1 to 200 characters, no control characters, no surrounding spaces';
-    end if;
-    if register_embedding_model.distance is null
-        or register_embedding_model.distance not in ('cosine', 'l2', 'inner_product')
-    then
-        raise exception using
-            errcode = 'PC003', message = 'distance must be cosine, l2 or inner_product';
-    end if;
-    if _storage not in ('vector', 'halfvec') then
-        raise exception using errcode = 'PC003', message = 'storage must be vector or halfvec';
-    end if;
-    if register_embedding_model.dimensions is null
-        or register_embedding_model.dimensions < 1
-        or register_embedding_model.dimensions > _max
-    then
-        raise exception using
-            errcode = 'PC004',
-            message = pg_catalog.format(
-                'dimensions must be in 1..%s for %s storage', _max, _storage
-            ),
-            hint = 'HNSW indexes vector up to 2,000 dimensions and halfvec up to 4,000';
-    end if;
-    if register_embedding_model.normalize_vectors is null or register_embedding_model.create_index is null then
-        raise exception using errcode = 'PC003', message = 'normalize_vectors and create_index must not be null';
-    end if;
-    -- One registration at a time (two callers registering one name agree).
-    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.register_embedding_model'));
-    select e.* into _old from pgcortex.embedding_models as e where e.name = register_embedding_model.name;
-    if found then
-        if (_old.dimensions, _old.distance, _old.storage, _old.normalize_vectors)
-            is distinct from (
-                register_embedding_model.dimensions, register_embedding_model.distance,
-                _storage, register_embedding_model.normalize_vectors
-            )
-        then
-            raise exception using
-                errcode = 'PC014',
-                message = pg_catalog.format(
-                    'model %s is registered with %s dimensions, %s distance, %s storage, normalize_vectors %s',
-                    _old.name, _old.dimensions, _old.distance, _old.storage, _old.normalize_vectors
-                ),
-                hint = 'register the other variant under another name';
-        end if;
-    else
-        insert into pgcortex.embedding_models (name, dimensions, distance, storage, normalize_vectors)
-        values (
-            register_embedding_model.name, register_embedding_model.dimensions,
-            register_embedding_model.distance, _storage, register_embedding_model.normalize_vectors
-        );
-    end if;
-    if register_embedding_model.create_index then
-        execute pgcortex.embedding_model_index_sql(register_embedding_model.name, false);
-    end if;
-    return query select (pgcortex.embedding_model_row(register_embedding_model.name)).*;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text, storage text, normalize_vectors boolean, create_index boolean) IS 'Registers an embedding model: name, dimensions, distance (cosine, l2, inner_product: the operator its index orders by), storage of its index (vector up to 2,000 dimensions, halfvec up to 4,000; default vector up to 1,024 dimensions, halfvec above), normalize_vectors (scale vectors to length 1 when stored and searched). Registering the same model again changes nothing; another specification under a registered name raises PC014. Builds the model''s HNSW index in this transaction unless create_index is false (then build it with pgcortex.embedding_model_index_sql(name, concurrently => true) outside a transaction, as the command pgcortex register-model does; until it is valid, searches of the model scan exactly). PC003 bad name, distance or storage, PC004 dimensions out of range.';
 
 CREATE FUNCTION pgcortex.related_memories(memory_id uuid, depth integer DEFAULT 2, relations text[] DEFAULT NULL::text[], max_results integer DEFAULT 100, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, distance integer, path uuid[], relation text, direction text, path_weight real, content text, memory_type text, importance smallint, confidence real, tags text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -6461,24 +4411,6 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.resolve_memory_id(id_prefix text, as_of timestamp with time zone) IS 'The id of the one unexpired memory of the namespace whose id starts with id_prefix (hex digits, dashes and case ignored). PC030 when none does, PC003 when more than one does or the prefix is not hex.';
 
-CREATE FUNCTION pgcortex.restore_synchronous_commit() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
-    if coalesce(_before, '') <> '' and pgcortex.xact_write_count() > 0 then
-        perform pg_catalog.set_config('synchronous_commit', _before, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
-    return null;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.restore_synchronous_commit() IS 'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex.xact_write_count above 0).';
-
 CREATE TABLE pgcortex.schema_info (
     singleton boolean DEFAULT true NOT NULL,
     version integer NOT NULL,
@@ -6519,37 +4451,6 @@ END;
 
 COMMENT ON FUNCTION pgcortex.schema_version() IS 'The schema version (compared by clients on connect), the oldest client version it accepts, and deploy facts.';
 
-CREATE FUNCTION pgcortex.search_defaults() RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
-END;
-
-COMMENT ON FUNCTION pgcortex.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 2), as a JSON object; the weights argument of a search overrides any of them.';
-
-CREATE FUNCTION pgcortex.search_tsquery(query_text text) RETURNS tsquery
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    _q tsquery := pg_catalog.websearch_to_tsquery('english'::regconfig, search_tsquery.query_text);
-begin
-    if _q is null or pg_catalog.numnode(_q) = 0 then
-        return _q;
-    end if;
-    -- A text of plain words (no quotes, -word or "or"; judged on the text, as a
-    -- hyphenated word such as ZX-4471 becomes a phrase inside the tsquery):
-    -- match any of its words.
-    if search_tsquery.query_text !~* '("|(^|\s)-|(^|\s)or(\s|$))' then
-        _q := pg_catalog.replace(_q::text, ' & ', ' | ')::tsquery;
-    end if;
-    return _q;
-end
-$_$;
-
-COMMENT ON FUNCTION pgcortex.search_tsquery(query_text text) IS 'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
-
 CREATE FUNCTION pgcortex.session_by_key(session_key text) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6563,84 +4464,12 @@ END;
 
 COMMENT ON FUNCTION pgcortex.session_by_key(session_key text) IS 'The id of the session of the current namespace whose metadata has this session_key (the latest started when several do), or null.';
 
-CREATE FUNCTION pgcortex.session_item_jsonb(item json) RETURNS jsonb
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    return session_item_jsonb.item::jsonb;
-exception when untranslatable_character or invalid_text_representation then
-    return pg_catalog.regexp_replace(
-        session_item_jsonb.item::text,
-        '(?<![\\])((?:\\\\)*)\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})',
-        '\1\\ufffd',
-        'g'
-    )::jsonb;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.session_item_jsonb(item json) IS 'An agent item as jsonb, to read its role and text: escapes jsonb cannot hold (\u0000, lone surrogates) read as U+FFFD. The stored item keeps its exact text.';
-
-CREATE FUNCTION pgcortex.session_item_text(value jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT
-         CASE jsonb_typeof(value)
-             WHEN 'string'::text THEN (value #>> '{}'::text[])
-             WHEN 'object'::text THEN COALESCE((value ->> 'text'::text), (value ->> 'refusal'::text), (value ->> 'transcript'::text))
-             WHEN 'array'::text THEN ( SELECT string_agg(x.part, '
-'::text ORDER BY x.ord) AS string_agg
-                FROM ( SELECT e.ord,
-                             CASE jsonb_typeof(e.value)
-                                 WHEN 'string'::text THEN (e.value #>> '{}'::text[])
-                                 WHEN 'object'::text THEN COALESCE((e.value ->> 'text'::text), (e.value ->> 'refusal'::text), (e.value ->> 'transcript'::text))
-                                 ELSE NULL::text
-                             END AS part
-                        FROM jsonb_array_elements(session_item_text.value) WITH ORDINALITY e(value, ord)) x
-               WHERE (x.part IS NOT NULL))
-             ELSE NULL::text
-         END AS "case";
-END;
-
-COMMENT ON FUNCTION pgcortex.session_item_text(value jsonb) IS 'The readable text of an agent item''s content value: a string as it is; for an array, the text, refusal or transcript of each part, one per line; null when there is none.';
-
-CREATE FUNCTION pgcortex.session_item_turn(item jsonb) RETURNS TABLE(role text, content text, conversational boolean)
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN ((x.kind = 'message'::text) AND (x.item_role = ANY (ARRAY['user'::text, 'assistant'::text]))) THEN x.item_role
-             WHEN (x.kind = 'message'::text) THEN 'system'::text
-             WHEN (x.kind ~~ '%\_output'::text) THEN 'tool'::text
-             ELSE 'assistant'::text
-         END AS role,
-     "left"(COALESCE(x.body, (('['::text || x.kind) || ']'::text)), 100000) AS content,
-     ((x.kind = 'message'::text) AND (x.item_role = ANY (ARRAY['user'::text, 'assistant'::text])) AND (x.body IS NOT NULL)) AS conversational
-    FROM ( SELECT y.kind,
-             y.item_role,
-             NULLIF(btrim(y.body, '
-'::text), ''::text) AS body
-            FROM ( SELECT COALESCE((session_item_turn.item ->> 'type'::text), 'message'::text) AS kind,
-                     (session_item_turn.item ->> 'role'::text) AS item_role,
-                         CASE
-                             WHEN (COALESCE((session_item_turn.item ->> 'type'::text), 'message'::text) = 'message'::text) THEN pgcortex.session_item_text((session_item_turn.item -> 'content'::text))
-                             WHEN (session_item_turn.item ? 'output'::text) THEN COALESCE(pgcortex.session_item_text((session_item_turn.item -> 'output'::text)), ((session_item_turn.item -> 'output'::text))::text)
-                             WHEN ((session_item_turn.item ->> 'type'::text) = 'reasoning'::text) THEN pgcortex.session_item_text((session_item_turn.item -> 'summary'::text))
-                             WHEN (session_item_turn.item ? 'name'::text) THEN (((session_item_turn.item ->> 'name'::text) || ': '::text) || COALESCE((session_item_turn.item ->> 'arguments'::text), (session_item_turn.item ->> 'input'::text), ''::text))
-                             ELSE NULL::text
-                         END AS body) y) x;
-END;
-
-COMMENT ON FUNCTION pgcortex.session_item_turn(item jsonb) IS 'How an agent item is kept as a conversation turn: role (user and assistant messages keep theirs, system and developer messages are system, tool outputs are tool, tool calls and reasoning are assistant), content (the item''s text, at most 100000 characters; [type] when it has none) and conversational (a user or assistant message with text: it may become a conversation memory).';
-
 CREATE FUNCTION pgcortex.session_item_turns(items json) RETURNS TABLE(ordinality integer, role text, content text, conversational boolean)
-    LANGUAGE plpgsql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-    perform pgcortex.check_session_items(session_item_turns.items);
+    perform pgcortex_internal.check_session_items(session_item_turns.items);
     return query
     select
         e.ord::integer,
@@ -6648,37 +4477,12 @@ begin
         t.content,
         t.conversational
     from pg_catalog.json_array_elements(session_item_turns.items) with ordinality as e (value, ord)
-    cross join lateral pgcortex.session_item_turn(pgcortex.session_item_jsonb(e.value)) as t
+    cross join lateral pgcortex_internal.session_item_turn(pgcortex_internal.session_item_jsonb(e.value)) as t
     order by e.ord;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.session_item_turns(items json) IS 'The turn each item of a JSON array would become (see pgcortex.session_item_turn), in order; PC023 unless items is an array of objects.';
-
-CREATE FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp with time zone) RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT set_config('pgcortex.change_reason'::text, COALESCE(reason, ''::text), true) AS reason,
-     set_config('pgcortex.change_at'::text, COALESCE((changed_at)::text, ''::text), true) AS changed_at;
-END;
-
-COMMENT ON FUNCTION pgcortex.set_change_context(reason text, changed_at timestamp with time zone) IS 'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
-
-CREATE FUNCTION pgcortex.set_default_embedding_model(embedding_model text) RETURNS SETOF pgcortex.embedding_model_info
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_default_embedding_model.embedding_model);
-begin
-    update pgcortex.embedding_models as e set is_default = false where e.is_default and e.name <> _m.name;
-    update pgcortex.embedding_models as e set is_default = true where e.name = _m.name and not e.is_default;
-    return query select (pgcortex.embedding_model_row(_m.name)).*;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.set_default_embedding_model(embedding_model text) IS 'Makes the model the deployment default: the current model of every namespace that has chosen none. PC013 when not registered.';
+COMMENT ON FUNCTION pgcortex.session_item_turns(items json) IS 'The turn each item of a JSON array would become (see pgcortex_internal.session_item_turn), in order; PC023 unless items is an array of objects.';
 
 CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS SETOF pgcortex.knowledge_settings
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6761,33 +4565,6 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer, reset boolean) IS 'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first). PC004 when a value is out of range, PC003 for a bad regular expression.';
 
-CREATE FUNCTION pgcortex.set_namespace_embedding_model(embedding_model text) RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(set_namespace_embedding_model.embedding_model);
-begin
-    perform pgcortex.namespace_model_lock(true);
-    if pgcortex.namespace_holds_other_embeddings(_m.name) then
-        raise exception using
-            errcode = 'PC012',
-            message = pg_catalog.format(
-                'this namespace holds embeddings of model %s', pgcortex.namespace_embedding_model()
-            ),
-            hint = 're-embed it instead: pgcortex reembed --to MODEL';
-    end if;
-    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
-    values (pgcortex.current_namespace(), _m.name)
-    on conflict (namespace) do update set embedding_model = excluded.embedding_model, switched_at = now()
-    where n.embedding_model <> excluded.embedding_model;
-    return _m.name;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.set_namespace_embedding_model(embedding_model text) IS 'Makes the model the current one of this namespace, which must hold no embeddings of another model (else PC012: re-embed it instead). Returns the model. PC013 when not registered.';
-
 CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6840,14 +4617,7 @@ begin
         raise exception using
             errcode = 'PC003', message = 'embedding and embedding_model go together';
     end if;
-    perform pgcortex.check_embedding(store_conversation_turn.embedding);
-    if store_conversation_turn.embedding is not null then
-        -- Registered (PC013), of its model's dimensions (PC010).
-        perform pgcortex.model_vector(
-            store_conversation_turn.embedding,
-            pgcortex.embedding_model_sql(store_conversation_turn.embedding_model)
-        );
-    end if;
+    perform pgcortex_internal.check_embedding(store_conversation_turn.embedding);
 
     if store_conversation_turn.session_id is not null then
         -- The row lock serialises turns of one session: message_count stays exact.
@@ -6871,7 +4641,7 @@ begin
         end if;
     end if;
 
-    _memory := pgcortex.conversation_turn_memory(
+    _memory := pgcortex_internal.conversation_turn_memory(
         role => store_conversation_turn.role,
         content => store_conversation_turn.content,
         session_id => store_conversation_turn.session_id,
@@ -6901,136 +4671,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.store_conversation_turn(role text, content text, session_id uuid, context jsonb, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Adds a conversation turn (role user/assistant/system/tool) to a session, or to the namespace when session_id is null, and returns its id, the session''s message_count and the conversation memory it became (if substantial: see pgcortex.knowledge_settings()). PC003 bad role, PC020 bad content, PC023 context not an object, PC030 unknown session, PC031 session ended, PC032 turn before the session started.';
-
-CREATE FUNCTION pgcortex.store_delete(path text[], key text) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _n integer;
-begin
-    perform pgcortex.check_store_path(store_delete.path);
-    delete from pgcortex.store_items as i
-    where i.namespace = _ns and i.path = store_delete.path and i.key = store_delete.key;
-    get diagnostics _n = row_count;
-    return _n > 0;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_delete(path text[], key text) IS 'Deletes the store item at (path, key) of the current namespace; true when there was one, false otherwise. PC003 bad path.';
-
-CREATE FUNCTION pgcortex.store_embedding_model(dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT 'vector'::text, embedding_model text DEFAULT NULL::text) RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _name text := coalesce(
-        store_embedding_model.embedding_model,
-        pg_catalog.format(
-            'store-%s-%s-%s',
-            store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
-        )
-    );
-    _m pgcortex.embedding_model_sql;
-    _index text;
-begin
-    perform pgcortex.register_embedding_model(
-        name => _name,
-        dimensions => store_embedding_model.dimensions,
-        distance => store_embedding_model.distance,
-        storage => store_embedding_model.storage,
-        normalize_vectors => false,
-        create_index => false
-    );
-    _m := pgcortex.embedding_model_sql(_name);
-    _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
-    if pg_catalog.to_regclass('pgcortex.' || _index) is null then
-        -- One builder at a time; the second finds it built.
-        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.store_embedding_model'));
-        execute pg_catalog.format(
-            'create index if not exists %I on pgcortex.store_item_vectors using hnsw '
-            '((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s',
-            _index, _m.vector_type, _m.opclass, _m.name_literal
-        );
-    end if;
-    return _name;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_embedding_model(dimensions integer, distance text, storage text, embedding_model text) IS 'The embedding model of a store''s index config: registers it in pgcortex.embedding_models (pgcortex.register_embedding_model: dimensions, distance cosine, inner_product or l2, storage vector or halfvec) under embedding_model, or by default store-<storage>-<distance>-<dimensions>, and creates the HNSW index of its vectors on pgcortex.store_item_vectors (store_item_vectors_m<model_id>_hnsw_idx) when missing. Returns the model''s name, to pass to pgcortex.store_put and pgcortex.store_search. PC003/PC004 bad specification, PC014 the name is registered with another one.';
-
-CREATE FUNCTION pgcortex.store_expiry(ttl_minutes double precision, as_of timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT (as_of + make_interval(secs => (ttl_minutes * (60)::double precision)));
-END;
-
-COMMENT ON FUNCTION pgcortex.store_expiry(ttl_minutes double precision, as_of timestamp with time zone) IS 'Helper of the store functions: as_of plus ttl_minutes (fractional minutes); null when ttl_minutes is null.';
-
-CREATE FUNCTION pgcortex.store_filter_matches(value jsonb, filter jsonb) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _field text;
-    _condition jsonb;
-begin
-    if store_filter_matches.filter is null then
-        return true;
-    end if;
-    for _field, _condition in
-        select e.key, e.value from pg_catalog.jsonb_each(store_filter_matches.filter) as e
-    loop
-        if not pgcortex.store_value_matches(store_filter_matches.value -> _field, _condition) then
-            return false;
-        end if;
-    end loop;
-    return true;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_filter_matches(value jsonb, filter jsonb) IS 'Helper of pgcortex.store_search: whether value meets every field condition of filter (see pgcortex.store_value_matches); a null filter matches every value.';
-
-CREATE FUNCTION pgcortex.store_get(path text[], key text, refresh_ttl boolean DEFAULT true, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(value json, created_at timestamp with time zone, updated_at timestamp with time zone, expires_at timestamp with time zone)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-begin
-    perform pgcortex.check_store_path(store_get.path);
-    if store_get.as_of is null then
-        raise exception using errcode = 'PC003', message = 'as_of is required';
-    end if;
-    if coalesce(store_get.refresh_ttl, true) then
-        update pgcortex.store_items as i
-        set expires_at = pgcortex.store_expiry(i.ttl_minutes, store_get.as_of)
-        where
-            i.namespace = _ns
-            and i.path = store_get.path
-            and i.key = store_get.key
-            and i.ttl_minutes is not null
-            and (not coalesce(store_get.omit_expired, false) or i.expires_at > store_get.as_of);
-    end if;
-    return query
-    select i.value, i.created_at, i.updated_at, i.expires_at
-    from pgcortex.store_items as i
-    where
-        i.namespace = _ns
-        and i.path = store_get.path
-        and i.key = store_get.key
-        and (
-            not coalesce(store_get.omit_expired, false)
-            or i.expires_at is null
-            or i.expires_at > store_get.as_of
-        );
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_get(path text[], key text, refresh_ttl boolean, omit_expired boolean, as_of timestamp with time zone) IS 'The store item at (path, key) of the current namespace: its value (its exact JSON text), created_at, updated_at and expires_at; or no row. refresh_ttl (default true): an item with a ttl expires ttl_minutes after as_of again. omit_expired: an item past its expiry that the sweeper has not deleted yet is neither returned nor refreshed (by default it is returned). PC003 bad path.';
 
 CREATE FUNCTION pgcortex.store_knowledge_cluster(name text, description text DEFAULT NULL::text, topics text[] DEFAULT NULL::text[], memory_ids uuid[] DEFAULT NULL::uuid[], confidence real DEFAULT 1.0, importance_score real DEFAULT NULL::real, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.knowledge_cluster_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -7094,7 +4734,7 @@ begin
     from unnest(store_knowledge_cluster.memory_ids) as x (id)
     on conflict on constraint cluster_members_pkey do nothing;
 
-    perform pgcortex.refresh_clusters(array[_id], 5, store_knowledge_cluster.as_of);
+    perform pgcortex_internal.refresh_clusters(array[_id], 5, store_knowledge_cluster.as_of);
     if store_knowledge_cluster.importance_score is not null then
         update pgcortex.knowledge_clusters as c set importance_score = store_knowledge_cluster.importance_score
         where c.namespace = _ns and c.id = _id;
@@ -7105,7 +4745,7 @@ begin
     where
         cm.namespace = _ns and cm.cluster_id = _id and c.namespace = _ns and c.id = _id
         and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = c.centroid_model;
-    return pgcortex.cluster_result(_id);
+    return pgcortex_internal.cluster_result(_id);
 end
 $$;
 
@@ -7160,9 +4800,9 @@ begin
         store_learning_pattern.evidence_key,
         'memory:' || store_learning_pattern.memory_id::text,
         'session:' || store_learning_pattern.session_id::text,
-        'call:' || pgcortex.new_id()::text
+        'call:' || pgcortex_internal.new_id()::text
     );
-    return pgcortex.record_learning_pattern(
+    return pgcortex_internal.record_learning_pattern(
         pattern_type => store_learning_pattern.pattern_type,
         description => store_learning_pattern.description,
         confidence => store_learning_pattern.confidence,
@@ -7179,53 +4819,10 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text, confidence real, session_id uuid, memory_id uuid, evidence_key text, as_of timestamp with time zone) IS 'Records an observation of a learning pattern (upsert by type and description). Evidence = evidence_key, else the memory, else the session, else the call; evidence already linked changes nothing (new_evidence = 0). Frequency counts evidence; confidence is the frequency-weighted mean of the confidences reported; examples keep the most recent distinct ones (pattern_max_examples). PC022 unknown type, PC003 bad description, PC004 confidence outside 0..1, PC030 unknown session or memory.';
 
-CREATE FUNCTION pgcortex.store_list_namespaces(prefix text[] DEFAULT NULL::text[], suffix text[] DEFAULT NULL::text[], max_depth integer DEFAULT NULL::integer, page_size integer DEFAULT 100, page_offset integer DEFAULT 0, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(path text[])
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-begin
-    perform pgcortex.check_store_path(coalesce(store_list_namespaces.prefix, '{}'), 'prefix', true);
-    perform pgcortex.check_store_path(coalesce(store_list_namespaces.suffix, '{}'), 'suffix', true);
-    if store_list_namespaces.max_depth is not null and store_list_namespaces.max_depth < 1 then
-        raise exception using errcode = 'PC004', message = 'max_depth must be at least 1';
-    end if;
-    if store_list_namespaces.page_size is null or store_list_namespaces.page_size < 0
-        or store_list_namespaces.page_size > 10000 then
-        raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
-    end if;
-    if store_list_namespaces.page_offset is null or store_list_namespaces.page_offset < 0 then
-        raise exception using errcode = 'PC004', message = 'page_offset must not be negative';
-    end if;
-    return query
-    select d.path
-    from (
-        select distinct i.path[1:coalesce(store_list_namespaces.max_depth, 64)] as path
-        from pgcortex.store_items as i
-        where
-            i.namespace = _ns
-            and pgcortex.store_path_matches(i.path, store_list_namespaces.prefix, false)
-            and pgcortex.store_path_matches(i.path, store_list_namespaces.suffix, true)
-            and (
-                not coalesce(store_list_namespaces.omit_expired, false)
-                or i.expires_at is null
-                or i.expires_at > store_list_namespaces.as_of
-            )
-    ) as d
-    order by d.path collate "C"
-    limit store_list_namespaces.page_size
-    offset store_list_namespaces.page_offset;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_list_namespaces(prefix text[], suffix text[], max_depth integer, page_size integer, page_offset integer, omit_expired boolean, as_of timestamp with time zone) IS 'The distinct paths of the store items of the current namespace, sorted (C collation), a page of them (page_size 0..10000, page_offset): those starting with prefix and ending with suffix, label by label, where a ''*'' label matches any one label; each cut to its first max_depth labels (at least 1) when given. omit_expired: paths whose items have all expired (not swept yet) are left out. PC003 bad prefix or suffix, PC004 bad max_depth or page.';
-
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
+    AS $$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
@@ -7233,7 +4830,6 @@ declare
     _bad integer;
     _msg text;
     _has_emb boolean;
-    _model pgcortex.embedding_model_sql;
     -- per item, in input order
     _hash bytea [];
     _rep integer [];
@@ -7358,7 +4954,7 @@ begin
             select from pg_catalog.jsonb_array_elements(t.x) as e (v)
             where pg_catalog.jsonb_typeof(e.v) <> 'string'
         ) then 'tags must be strings' end,
-        pgcortex.tags_problem(array(
+        pgcortex_internal.tags_problem(array(
             select pg_catalog.jsonb_array_elements_text(t.x)
         ))
     )
@@ -7373,7 +4969,7 @@ begin
                     select from pg_catalog.jsonb_array_elements(t.x) as e (v)
                     where pg_catalog.jsonb_typeof(e.v) <> 'string'
                 )
-                or pgcortex.tags_problem(array(
+                or pgcortex_internal.tags_problem(array(
                     select pg_catalog.jsonb_array_elements_text(t.x)
                 )) is not null
             )
@@ -7387,9 +4983,9 @@ begin
             hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
     end if;
 
-    select m.o, pgcortex.metadata_problem(m.x) into _bad, _msg
+    select m.o, pgcortex_internal.metadata_problem(m.x) into _bad, _msg
     from pg_catalog.jsonb_array_elements(store_memories.metadata) with ordinality as m (x, o)
-    where pgcortex.metadata_problem(m.x) is not null
+    where pgcortex_internal.metadata_problem(m.x) is not null
     order by m.o
     limit 1;
     if _bad is not null then
@@ -7398,16 +4994,16 @@ begin
             message = pg_catalog.format('item %s: %s', _bad, _msg);
     end if;
 
-    select e.o, pgcortex.embedding_problem(e.x) into _bad, _msg
+    select e.o, pgcortex_internal.embedding_problem(e.x) into _bad, _msg
     from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-    where pgcortex.embedding_problem(e.x) is not null
+    where pgcortex_internal.embedding_problem(e.x) is not null
     order by e.o
     limit 1;
     if _bad is not null then
         raise exception using
-            errcode = 'PC011',
+            errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
             message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
@@ -7421,31 +5017,7 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with embeddings';
         end if;
-        -- Registered (PC013), the namespace's current model (PC012); holds the
-        -- namespace's model lock (shared) to the end of the transaction.
-        _model := pgcortex.check_embedding_model(store_memories.embedding_model, true);
-        select e.o, pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage)
-        into _bad, _msg
-        from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-        where pgcortex.embedding_vector_problem(e.x, _model.dimensions, _model.storage) is not null
-        order by e.o
-        limit 1;
-        if _bad is not null then
-            raise exception using
-                errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
-                message = pg_catalog.format('item %s: %s', _bad, _msg),
-                hint = pg_catalog.format(
-                    'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
-                    _model.name, _model.dimensions
-                );
-        end if;
-        if _model.normalize_vectors then
-            embeddings := array(
-                select public.l2_normalize(e.x)
-                from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-                order by e.o
-            );
-        end if;
+        perform pgcortex_internal.check_embedding_model(store_memories.embedding_model);
     end if;
 
     select i.o into _bad
@@ -7470,7 +5042,7 @@ begin
         where
             m.namespace = _ns
             and m.id = i.x
-            and m.content_hash <> pgcortex.content_hash(store_memories.contents[i.o])
+            and m.content_hash <> pgcortex_internal.content_hash(store_memories.contents[i.o])
     )
     order by i.o
     limit 1;
@@ -7504,7 +5076,7 @@ begin
 
     -- Plan: exact keys, duplicates inside the batch, near duplicates. ----------
     _hash := array(
-        select pgcortex.content_hash(c.x)
+        select pgcortex_internal.content_hash(c.x)
         from pg_catalog.unnest(store_memories.contents) with ordinality as c (x, o)
         order by c.o
     );
@@ -7517,43 +5089,50 @@ begin
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
-    -- The probe takes the 10 nearest memories of the model, of any type, from
-    -- the model's HNSW index (its expression and predicate written as
-    -- constants), and applies type, expiry and threshold to those: with no
-    -- type condition inside, no plan without the index exists (an exact scan
-    -- per item on a table without statistics, docs/performance.md). It misses
-    -- a same-type near duplicate only when 10 memories of other types are
-    -- nearer still.
-    if _has_emb and store_memories.dedup_near then
-        execute pg_catalog.format(
-            'select array(select case when $1[o.o] = o.o and $2[o.o] is not null and not exists ('
-            'select from pgcortex.memories as x where x.namespace = $3 and x.content_hash = $4[o.o]'
-            ') then (select nn.id from (select m.id, m.memory_type, m.expires_at, m.embedding, '
-            'm.embedding operator(public.<=>) $2[o.o] as dist from pgcortex.memories as m '
-            'where m.namespace = $3 and m.embedding_model = %3$s '
-            'order by (m.embedding::%1$s) %2$s ($2[o.o]::%1$s) limit 10) as nn '
+    _near := array(
+        select case when
+            store_memories.dedup_near
+            and _rep[o.o] = o.o
+            and store_memories.embeddings[o.o] is not null
+            and not exists (
+                select from pgcortex.memories as x
+                where x.namespace = _ns and x.content_hash = _hash[o.o]
+            )
+        then (
+            select nn.id
+            from (
+                select
+                    m.id,
+                    m.embedding operator(public.<=>) store_memories.embeddings[o.o] as dist
+                from pgcortex.memories as m
+                where
+                    m.namespace = _ns
+                    and m.memory_type = store_memories.memory_types[o.o]
+                    and m.embedding is not null
+                    and (m.expires_at is null or m.expires_at > store_memories.as_of)
+                order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
+                limit 1
+            ) as nn
             -- Defence in depth: a NaN distance (NaN sorts above every number,
             -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
             -- candidate whose own stored embedding single precision cannot
             -- measure (distance 0 against anything), is never a duplicate.
-            'where nn.memory_type = $5[o.o] and (nn.expires_at is null or nn.expires_at > $6) '
-            'and nn.dist >= 0 and nn.dist <= 2 and 1 - nn.dist >= $7 '
-            'and pgcortex.embedding_problem(nn.embedding) is null '
-            'order by nn.dist, nn.id limit 1) end '
-            'from pg_catalog.generate_series(1, $8) as o (o) order by o.o)',
-            _model.vector_type, _model.operator_sql, _model.name_literal
-        )
-        into _near
-        using _rep, store_memories.embeddings, _ns, _hash, store_memories.memory_types,
-            store_memories.as_of, store_memories.near_duplicate_threshold, _n;
-    else
-        _near := pg_catalog.array_fill(null::uuid, array[_n]);
-    end if;
+            where
+                nn.dist >= 0
+                and nn.dist <= 2
+                and 1 - nn.dist >= store_memories.near_duplicate_threshold
+                and pgcortex_internal.embedding_problem(
+                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
+                ) is null
+        ) end
+        from pg_catalog.generate_series(1, _n) as o (o)
+        order by o.o
+    );
 
     perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
 
     -- Write: insert new contents, reinforce exact duplicates. -------------------
-    perform pgcortex.set_change_context('store', store_memories.as_of);
+    perform pgcortex_internal.set_change_context('store', store_memories.as_of);
     with items as (
         select
             o.o,
@@ -7562,7 +5141,7 @@ begin
             store_memories.memory_types[o.o] as memory_type,
             coalesce(store_memories.importances[o.o], 3) as importance,
             coalesce(store_memories.confidences[o.o], 1.0) as confidence,
-            pgcortex.normalize_tags(array(
+            pgcortex_internal.normalize_tags(array(
                 select pg_catalog.jsonb_array_elements_text(
                     case when pg_catalog.jsonb_typeof(store_memories.tags -> (o.o - 1)) = 'array'
                         then store_memories.tags -> (o.o - 1) else '[]'::jsonb end
@@ -7584,7 +5163,7 @@ begin
             i.rep,
             max(i.importance) as importance,
             max(i.confidence) as confidence,
-            pgcortex.normalize_tags(pg_catalog.array_agg(t.tag)) as tags,
+            pgcortex_internal.normalize_tags(pg_catalog.array_agg(t.tag)) as tags,
             (
                 select coalesce(pg_catalog.jsonb_object_agg(kv.key, kv.value order by j.o), '{}'::jsonb)
                 from items as j, pg_catalog.jsonb_each(j.metadata) as kv
@@ -7602,7 +5181,7 @@ begin
             embedding, embedding_model, created_at, updated_at, expires_at
         )
         select
-            coalesce(r.id, pgcortex.new_id()),
+            coalesce(r.id, pgcortex_internal.new_id()),
             _ns,
             r.content,
             r.memory_type,
@@ -7630,7 +5209,7 @@ begin
                     else greatest(m.confidence, excluded.confidence) end,
                 tags = case when m.expires_at <= store_memories.as_of
                     then excluded.tags
-                    else pgcortex.normalize_tags(m.tags || excluded.tags) end,
+                    else pgcortex_internal.normalize_tags(m.tags || excluded.tags) end,
                 metadata = case when m.expires_at <= store_memories.as_of
                     then excluded.metadata
                     else m.metadata || excluded.metadata end,
@@ -7665,7 +5244,7 @@ begin
 
     -- Near duplicates: reinforce the memory each one merges into. ---------------
     if exists (select from pg_catalog.unnest(_near) as x (id) where x.id is not null) then
-        perform pgcortex.set_change_context('merge', store_memories.as_of);
+        perform pgcortex_internal.set_change_context('merge', store_memories.as_of);
         -- Lock the memories merged into in id order (no deadlock between batches).
         perform
         from pgcortex.memories as m
@@ -7697,7 +5276,7 @@ begin
                 g.target,
                 max(g.importance) as importance,
                 max(g.confidence) as confidence,
-                pgcortex.normalize_tags(array(
+                pgcortex_internal.normalize_tags(array(
                     select pg_catalog.jsonb_array_elements_text(h.tags)
                     from merges as h where h.target = g.target
                 )) as tags,
@@ -7722,8 +5301,8 @@ begin
         set
             importance = greatest(m.importance, p.importance),
             confidence = greatest(m.confidence, p.confidence),
-            tags = pgcortex.normalize_tags(m.tags || p.tags),
-            metadata = pgcortex.add_merged_occurrences(m.metadata, p.occurrences),
+            tags = pgcortex_internal.normalize_tags(m.tags || p.tags),
+            metadata = pgcortex_internal.add_merged_occurrences(m.metadata, p.occurrences),
             expires_at = case
                 when m.expires_at is null or p.expires_at is null then null
                 else greatest(m.expires_at, p.expires_at)
@@ -7737,7 +5316,7 @@ begin
             order by o.o
         );
     end if;
-    perform pgcortex.set_change_context(null, null);
+    perform pgcortex_internal.set_change_context(null, null);
 
     -- Storing what is already remembered counts as an access of it.
     _touched := array(
@@ -7758,16 +5337,16 @@ begin
     from pg_catalog.generate_series(1, _n) as o (o)
     order by o.o;
 end
-$_$;
+$$;
 
 COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, the later expiry, one access counted; metadata merged (new keys win) for the same content, while a near duplicate leaves the memory''s metadata as it is and appends its occurrence (content, metadata, stored_at) to metadata.merged_occurrences (the 20 latest, each once). Returns one row per item in input order.';
 
 CREATE FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer DEFAULT 3, confidence real DEFAULT 1.0, tags text[] DEFAULT '{}'::text[], metadata jsonb DEFAULT '{}'::jsonb, embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, memory_id uuid DEFAULT NULL::uuid, expires_at timestamp with time zone DEFAULT NULL::timestamp with time zone, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, action text, merged_into uuid)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _problem text := pgcortex.tags_problem(store_memory.tags);
+    _problem text := pgcortex_internal.tags_problem(store_memory.tags);
 begin
     if _problem is not null then
         raise exception using errcode = 'PC024', message = _problem;
@@ -7793,446 +5372,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, embedding public.vector, embedding_model text, memory_id uuid, expires_at timestamp with time zone, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores one memory; see pgcortex.store_memories for dedup, near-duplicate merging, the reinforcement rule and the error codes. Returns its id and what happened: inserted, updated (same content was already stored) or merged (merged_into: a near duplicate of the same type).';
-
-CREATE FUNCTION pgcortex.store_path_matches(path text[], pattern text[], from_end boolean DEFAULT false) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT ((COALESCE(cardinality(path), 0) >= COALESCE(cardinality(pattern), 0)) AND (NOT (EXISTS ( SELECT
-            FROM generate_subscripts(store_path_matches.pattern, 1) g(i)
-           WHERE (((store_path_matches.pattern)[g.i] <> '*'::text) AND ((store_path_matches.pattern)[g.i] IS DISTINCT FROM (store_path_matches.path)[(g.i +
-                 CASE
-                     WHEN store_path_matches.from_end THEN (cardinality(store_path_matches.path) - cardinality(store_path_matches.pattern))
-                     ELSE 0
-                 END)]))))));
-END;
-
-COMMENT ON FUNCTION pgcortex.store_path_matches(path text[], pattern text[], from_end boolean) IS 'Helper of pgcortex.store_list_namespaces: whether path starts with pattern (ends with it when from_end), label by label, a ''*'' label matching any one label; an empty or null pattern matches every path.';
-
-CREATE FUNCTION pgcortex.store_put(path text[], key text, value json, ttl_minutes double precision DEFAULT NULL::double precision, index_fields text[] DEFAULT NULL::text[], embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(created_at timestamp with time zone, updated_at timestamp with time zone, expires_at timestamp with time zone)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _value jsonb;
-begin
-    perform pgcortex.check_store_path(store_put.path);
-    perform pgcortex.check_store_ttl(store_put.ttl_minutes);
-    if store_put.key is null or pg_catalog.length(store_put.key) > 1000 then
-        raise exception using errcode = 'PC003', message = 'key must be text of at most 1000 characters';
-    end if;
-    if store_put.as_of is null then
-        raise exception using errcode = 'PC003', message = 'as_of is required';
-    end if;
-    if store_put.value is null or pg_catalog.json_typeof(store_put.value) <> 'object' then
-        raise exception using
-            errcode = 'PC023', message = 'value must be a JSON object',
-            hint = 'delete an item with pgcortex.store_delete';
-    end if;
-    _value := pgcortex.session_item_jsonb(store_put.value);
-    if coalesce(pg_catalog.cardinality(store_put.index_fields), 0)
-        <> coalesce(pg_catalog.cardinality(store_put.embeddings), 0)
-        or (store_put.embeddings is not null) <> (store_put.embedding_model is not null) then
-        raise exception using
-            errcode = 'PC003',
-            message = 'index_fields, embeddings and embedding_model go together, one field per embedding';
-    end if;
-    if store_put.index_fields is not null and (
-        pg_catalog.array_position(store_put.index_fields, null) is not null
-        or (select pg_catalog.count(distinct f) from pg_catalog.unnest(store_put.index_fields) as f)
-        <> pg_catalog.cardinality(store_put.index_fields)
-    ) then
-        raise exception using errcode = 'PC003', message = 'index_fields must be distinct, none null';
-    end if;
-    if pg_catalog.octet_length(pg_catalog.array_to_string(store_put.path, '/'))
-        + pg_catalog.octet_length(store_put.key) > 2000 then
-        raise exception using
-            errcode = 'PC003', message = 'path and key together must take at most 2000 bytes';
-    end if;
-    return query
-    insert into pgcortex.store_items as i (
-        namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
-    ) values (
-        _ns, store_put.path, store_put.key, store_put.value, _value, store_put.as_of, store_put.as_of,
-        store_put.ttl_minutes, pgcortex.store_expiry(store_put.ttl_minutes, store_put.as_of)
-    )
-    on conflict on constraint store_items_pkey do update
-    set
-        value = excluded.value,
-        value_jsonb = excluded.value_jsonb,
-        updated_at = excluded.updated_at,
-        ttl_minutes = excluded.ttl_minutes,
-        expires_at = excluded.expires_at
-    returning i.created_at, i.updated_at, i.expires_at;
-    perform pgcortex.store_put_vectors(
-        store_put.path, store_put.key, store_put.index_fields, store_put.embeddings,
-        store_put.embedding_model
-    );
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_put(path text[], key text, value json, ttl_minutes double precision, index_fields text[], embeddings public.vector[], embedding_model text, as_of timestamp with time zone) IS 'Puts an item of the key-value store (the LangGraph store) at (path, key) in the current namespace: a new item, or the whole value of the existing one replaced (created_at stays, updated_at becomes as_of). value: a JSON object, kept as its exact text. ttl_minutes (fractional): the item expires that long after as_of (and after each refreshing read); null: never. embeddings (of embedding_model, see pgcortex.store_embedding_model), one per name of index_fields (the part of the value each was made from), replace the item''s vectors; without them the item has none (a query search returns it after the items it ranks, score null). Returns created_at, updated_at, expires_at. PC003 bad path or key, PC004 ttl out of range, PC023 value not an object.';
-
-CREATE FUNCTION pgcortex.store_put_vectors(path text[], key text, index_fields text[], embeddings public.vector[], embedding_model text) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql;
-    _n integer;
-begin
-    delete from pgcortex.store_item_vectors as v
-    where v.namespace = _ns and v.path = store_put_vectors.path and v.key = store_put_vectors.key;
-    if store_put_vectors.embeddings is null then
-        return 0;
-    end if;
-    _m := pgcortex.embedding_model_sql(store_put_vectors.embedding_model);
-    insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
-    select
-        _ns,
-        store_put_vectors.path,
-        store_put_vectors.key,
-        f.field,
-        _m.name,
-        pgcortex.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
-    from rows from (
-        pg_catalog.unnest(store_put_vectors.index_fields),
-        pg_catalog.unnest(store_put_vectors.embeddings)
-    ) with ordinality as f (field, embedding, ord);
-    get diagnostics _n = row_count;
-    return _n;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_put_vectors(path text[], key text, index_fields text[], embeddings public.vector[], embedding_model text) IS 'Helper of pgcortex.store_put: replaces the vectors of the item at (path, key) with one per index_fields name (embeddings of embedding_model, checked for it: PC010, PC011, PC013); returns how many.';
-
-CREATE FUNCTION pgcortex.store_search(path_prefix text[] DEFAULT '{}'::text[], filter jsonb DEFAULT NULL::jsonb, query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, page_size integer DEFAULT 10, page_offset integer DEFAULT 0, refresh_ttl boolean DEFAULT true, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(path text[], key text, value json, created_at timestamp with time zone, updated_at timestamp with time zone, score double precision)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-declare
-    _ns text := pgcortex.current_namespace();
-    _prefix text[] := pgcortex.check_store_path(
-        coalesce(store_search.path_prefix, '{}'), 'path_prefix', true
-    );
-    _n integer := pg_catalog.cardinality(coalesce(store_search.path_prefix, '{}'));
-    _filter jsonb := pgcortex.check_store_filter(store_search.filter);
-    _omit boolean := coalesce(store_search.omit_expired, false);
-    _tsq tsquery;
-    _scored jsonb := '[]';
-    _vector_mode boolean := store_search.query_embedding is not null;
-begin
-    if store_search.page_size is null or store_search.page_size < 0 or store_search.page_size > 10000 then
-        raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
-    end if;
-    if store_search.page_offset is null or store_search.page_offset < 0 then
-        raise exception using errcode = 'PC004', message = 'page_offset must not be negative';
-    end if;
-    if store_search.as_of is null then
-        raise exception using errcode = 'PC003', message = 'as_of is required';
-    end if;
-    if (store_search.query_embedding is null) <> (store_search.embedding_model is null) then
-        raise exception using
-            errcode = 'PC003', message = 'query_embedding and embedding_model go together';
-    end if;
-    if pg_catalog.length(pg_catalog.btrim(coalesce(store_search.query, ''))) > 0 then
-        _tsq := pgcortex.search_tsquery(store_search.query);
-    end if;
-    if _vector_mode then
-        _scored := pgcortex.store_vector_candidates(
-            query_embedding => store_search.query_embedding,
-            embedding_model => store_search.embedding_model,
-            path_prefix => _prefix,
-            filter => _filter,
-            wanted => store_search.page_offset + store_search.page_size,
-            omit_expired => _omit,
-            as_of => store_search.as_of
-        );
-    end if;
-    return query
-    with scored as (
-        select
-            array(select pg_catalog.jsonb_array_elements_text(e.value -> 0)) as path,
-            e.value ->> 1 as key,
-            (e.value ->> 2)::double precision as score
-        from pg_catalog.jsonb_array_elements(_scored) as e (value)
-    ),
-
-    ranked as (
-        select
-            i.path,
-            i.key,
-            i.value,
-            i.created_at,
-            i.updated_at,
-            case
-                when _vector_mode then s.score
-                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
-                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)::double precision
-            end as score,
-            case
-                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
-                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)
-            end as text_rank
-        from pgcortex.store_items as i
-        left join scored as s on i.path = s.path and i.key = s.key
-        where
-            i.namespace = _ns
-            and i.path[1:_n] = _prefix
-            and (not _omit or i.expires_at is null or i.expires_at > store_search.as_of)
-            and (_filter is null or pgcortex.store_filter_matches(i.value_jsonb, _filter))
-            and (
-                not _vector_mode
-                or s.key is not null
-                or not exists (
-                    select from pgcortex.store_item_vectors as v
-                    where
-                        v.namespace = _ns
-                        and v.path = i.path
-                        and v.key = i.key
-                        and v.embedding_model = store_search.embedding_model
-                )
-            )
-    ),
-
-    page as (
-        select r.path, r.key, r.value, r.created_at, r.updated_at, r.score, r.text_rank
-        from ranked as r
-        order by r.score desc nulls last, r.text_rank desc nulls last, r.updated_at desc, r.path, r.key
-        limit store_search.page_size
-        offset store_search.page_offset
-    ),
-
-    refreshed as (
-        update pgcortex.store_items as i
-        set expires_at = pgcortex.store_expiry(i.ttl_minutes, store_search.as_of)
-        from page
-        where
-            coalesce(store_search.refresh_ttl, true)
-            and i.namespace = _ns
-            and i.path = page.path
-            and i.key = page.key
-            and i.ttl_minutes is not null
-        returning i.key
-    )
-
-    select page.path, page.key, page.value, page.created_at, page.updated_at, page.score
-    from page
-    order by
-        page.score desc nulls last, page.text_rank desc nulls last, page.updated_at desc,
-        page.path, page.key;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex.store_search(path_prefix text[], filter jsonb, query text, query_embedding public.vector, embedding_model text, page_size integer, page_offset integer, refresh_ttl boolean, omit_expired boolean, as_of timestamp with time zone) IS 'A page (page_size 0..10000, page_offset) of the store items of the current namespace whose path starts with path_prefix (empty: every path) and whose value meets filter: a JSON object of field conditions, each a value (equal), a nested object (matched field by field) or operators $eq, $ne, $gt, $gte, $lt, $lte (numbers compared as numbers, strings as strings). With query_embedding (of embedding_model): items ranked by their nearest vector through the model''s HNSW index, score = cosine similarity, inner product or minus the L2 distance (the model''s distance), then the items without a vector of the model (score null). With query text alone: the items whose string values match it as full text (english) first, score their text rank, then the rest (score null). Unscored items come text matches first, then newest first (updated_at). refresh_ttl and omit_expired as in pgcortex.store_get. PC003 bad prefix, filter, operator or embedding arguments, PC004 bad page, PC010/PC011 bad query embedding, PC013 unknown model.';
-
-CREATE FUNCTION pgcortex.store_value_matches(item jsonb, condition jsonb) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    _op text;
-    _arg jsonb;
-    _kind text := pg_catalog.jsonb_typeof(store_value_matches.item);
-    _cmp integer;
-begin
-    if pg_catalog.jsonb_typeof(store_value_matches.condition) = 'object'
-        and exists (
-            select from pg_catalog.jsonb_object_keys(store_value_matches.condition) as k (key)
-            where k.key like '$%'
-        ) then
-        for _op, _arg in select e.key, e.value from pg_catalog.jsonb_each(store_value_matches.condition) as e loop
-            if _op = '$eq' then
-                if store_value_matches.item is distinct from _arg then
-                    return false;
-                end if;
-            elsif _op = '$ne' then
-                if store_value_matches.item is not distinct from _arg then
-                    return false;
-                end if;
-            elsif _op in ('$gt', '$gte', '$lt', '$lte') then
-                if _kind = 'number' and pg_catalog.jsonb_typeof(_arg) = 'number' then
-                    _cmp := pg_catalog.sign(
-                        (store_value_matches.item #>> '{}')::numeric - (_arg #>> '{}')::numeric
-                    )::integer;
-                elsif _kind = 'string' and pg_catalog.jsonb_typeof(_arg) = 'string' then
-                    _cmp := case
-                        when (store_value_matches.item #>> '{}') collate "C" < (_arg #>> '{}') collate "C" then -1
-                        when (store_value_matches.item #>> '{}') = (_arg #>> '{}') then 0
-                        else 1
-                    end;
-                else
-                    return false;
-                end if;
-                if not (
-                    case _op
-                        when '$gt' then _cmp > 0
-                        when '$gte' then _cmp >= 0
-                        when '$lt' then _cmp < 0
-                        else _cmp <= 0
-                    end
-                ) then
-                    return false;
-                end if;
-            else
-                raise exception using
-                    errcode = 'PC003',
-                    message = pg_catalog.format('filter operator %s is not supported', _op),
-                    hint = 'use $eq, $ne, $gt, $gte, $lt or $lte';
-            end if;
-        end loop;
-        return true;
-    end if;
-    if pg_catalog.jsonb_typeof(store_value_matches.condition) = 'object' then
-        if _kind is distinct from 'object' then
-            return false;
-        end if;
-        return pgcortex.store_filter_matches(store_value_matches.item, store_value_matches.condition);
-    end if;
-    return store_value_matches.item is not distinct from store_value_matches.condition;
-end
-$_$;
-
-COMMENT ON FUNCTION pgcortex.store_value_matches(item jsonb, condition jsonb) IS 'Helper of pgcortex.store_filter_matches: whether a field''s value (null when missing) meets a condition: an operator object ($eq, $ne, $gt, $gte, $lt, $lte, all must hold; order comparisons take numbers as numbers and strings as strings, nothing else matches; $ne holds for a missing field), a plain object (its fields match recursively) or a JSON value (equal).';
-
-CREATE FUNCTION pgcortex.store_vector_candidates(query_embedding public.vector, embedding_model text, path_prefix text[], filter jsonb, wanted integer, omit_expired boolean, as_of timestamp with time zone) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $_$
-declare
-    _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(
-        store_vector_candidates.embedding_model
-    );
-    _q public.vector;
-    _k integer := greatest(store_vector_candidates.wanted * 2, 20);
-    _rows bigint;
-    _found jsonb;
-    _sql text;
-    _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
-    _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
-begin
-    _q := pgcortex.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
-    if store_vector_candidates.wanted <= 0 then
-        return '[]';
-    end if;
-    -- The model's index is used when the statement names its expression and
-    -- predicate as constants: (embedding::<type>) <op> ... where embedding_model = '<name>'.
-    _sql := pg_catalog.format(
-        'select coalesce(pg_catalog.sum(g.n), 0), coalesce(pg_catalog.jsonb_agg('
-        'pg_catalog.jsonb_build_array(g.path, g.key, %s) order by g.dist, g.path, g.key), ''[]'') '
-        'from (select s.path, s.key, pg_catalog.min(s.dist) as dist, pg_catalog.count(*) as n '
-        'from (select v.path, v.key, (v.embedding::%2$s) %3$s ($1::%2$s) as dist '
-        'from pgcortex.store_item_vectors as v '
-        'inner join pgcortex.store_items as i '
-        'on i.namespace = v.namespace and i.path = v.path and i.key = v.key '
-        'where v.namespace = $2 and v.embedding_model = %4$s and v.path[1:$3] = $4 '
-        'and ($5::jsonb is null or pgcortex.store_filter_matches(i.value_jsonb, $5)) '
-        'and (not $6 or i.expires_at is null or i.expires_at > $7) '
-        'order by (v.embedding::%2$s) %3$s ($1::%2$s) limit $8) as s '
-        'group by s.path, s.key) as g',
-        case _m.distance
-            when 'cosine' then '1 - g.dist'
-            when 'inner_product' then '-g.dist'
-            else '-g.dist'
-        end,
-        _m.vector_type,
-        _m.operator_sql,
-        _m.name_literal
-    );
-    perform pg_catalog.set_config(
-        'hnsw.ef_search', least(greatest(_k, 40), 1000)::text, true
-    );
-    perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
-    loop
-        execute _sql into _rows, _found
-        using
-            _q,
-            _ns,
-            pg_catalog.cardinality(store_vector_candidates.path_prefix),
-            store_vector_candidates.path_prefix,
-            store_vector_candidates.filter,
-            store_vector_candidates.omit_expired,
-            store_vector_candidates.as_of,
-            _k;
-        -- Fewer vector rows than asked: there are no more. Otherwise widen until
-        -- the rows hold enough distinct items (items have several vectors).
-        exit when _rows < _k or pg_catalog.jsonb_array_length(_found) >= store_vector_candidates.wanted;
-        _k := _k * 4;
-    end loop;
-    perform pg_catalog.set_config('hnsw.ef_search', _old_ef, true);
-    perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
-    return _found;
-end
-$_$;
-
-COMMENT ON FUNCTION pgcortex.store_vector_candidates(query_embedding public.vector, embedding_model text, path_prefix text[], filter jsonb, wanted integer, omit_expired boolean, as_of timestamp with time zone) IS 'Helper of pgcortex.store_search: the items of the current namespace under path_prefix meeting filter (and live, with omit_expired) nearest to query_embedding by their nearest vector of embedding_model, read through the model''s HNSW index (iterative scan, widened until at least wanted distinct items, or all): a JSON array of [path, key, score], best first; score is cosine similarity, inner product or minus the L2 distance.';
-
-CREATE FUNCTION pgcortex.tags_problem(tags text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT
-         CASE
-             WHEN (tags IS NULL) THEN NULL::text
-             WHEN (array_ndims(tags) > 1) THEN 'tags must be a flat list'::text
-             WHEN (EXISTS ( SELECT
-                FROM unnest(tags_problem.tags) t(x)
-               WHERE (t.x IS NULL))) THEN 'a tag is null'::text
-             WHEN (EXISTS ( SELECT
-                FROM unnest(tags_problem.tags) t(x)
-               WHERE (btrim(t.x) = ''::text))) THEN 'a tag is empty'::text
-             WHEN (EXISTS ( SELECT
-                FROM unnest(tags_problem.tags) t(x)
-               WHERE (length(btrim(t.x)) > 100))) THEN 'a tag is longer than 100 characters'::text
-             WHEN (EXISTS ( SELECT
-                FROM unnest(tags_problem.tags) t(x)
-               WHERE (t.x ~ '[[:cntrl:]]'::text))) THEN 'a tag has control characters'::text
-             WHEN (( SELECT count(DISTINCT btrim(t.x)) AS count
-                FROM unnest(tags_problem.tags) t(x)) > 64) THEN 'more than 64 tags'::text
-             ELSE NULL::text
-         END AS "case";
-END;
-
-COMMENT ON FUNCTION pgcortex.tags_problem(tags text[]) IS 'Null when the tags are acceptable (at most 64 distinct, each 1..100 characters after trimming, no control characters), else what is wrong.';
-
-CREATE FUNCTION pgcortex.term_surface(term text, texts text[]) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT COALESCE(( SELECT w.word
-            FROM (unnest(term_surface.texts) x(txt)
-              CROSS JOIN LATERAL regexp_split_to_table(lower(x.txt), '[^[:alnum:]]+'::text) w(word))
-           WHERE ((ts_lexize('english_stem'::regdictionary, w.word))[1] = term_surface.term)
-           GROUP BY w.word
-           ORDER BY (count(*)) DESC, w.word
-          LIMIT 1), term) AS "coalesce";
-END;
-
-COMMENT ON FUNCTION pgcortex.term_surface(term text, texts text[]) IS 'The most frequent word of texts whose english stem is term (else term): turns a lexeme back into a readable word.';
-
-CREATE FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs integer DEFAULT 1) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT COALESCE(array_agg(x.lexeme ORDER BY x.ndoc DESC, x.nentry DESC, x.lexeme), '{}'::text[]) AS "coalesce"
-    FROM ( SELECT l.lexeme,
-             count(DISTINCT d.ord) AS ndoc,
-             count(*) AS nentry
-            FROM (unnest(top_terms.docs) WITH ORDINALITY d(doc, ord)
-              CROSS JOIN LATERAL unnest(d.doc) l(lexeme, positions, weights))
-           WHERE pgcortex.is_topic_term(l.lexeme)
-           GROUP BY l.lexeme
-          HAVING (count(DISTINCT d.ord) >= top_terms.min_docs)
-           ORDER BY (count(DISTINCT d.ord)) DESC, (count(*)) DESC, l.lexeme
-          LIMIT GREATEST(top_terms.k, 0)) x;
-END;
-
-COMMENT ON FUNCTION pgcortex.top_terms(docs tsvector[], k integer, min_docs integer) IS 'The k lexemes present in the most of docs (at least min_docs), filler words excluded; ties by occurrences then alphabetically.';
 
 CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -8266,7 +5405,7 @@ begin
     -- (track_counts); at commit the deferred trigger
     -- memory_access_log_commit_check restores the prior setting unless no
     -- table other than the tracking tables has a tuple write pending in the
-    -- statistics (pgcortex.xact_write_count = 0). A later change of
+    -- statistics (pgcortex_internal.xact_write_count = 0). A later change of
     -- pgcortex.memories restores it at once (record_memory_history).
     if pg_catalog.pg_current_xact_id_if_assigned() is null
         and pg_catalog.current_setting('synchronous_commit') <> 'off'
@@ -8331,7 +5470,6 @@ declare
     _problem text;
     _other uuid;
     _content_changed boolean;
-    _emb public.vector;
 begin
     if update_memory.memory_id is null then
         raise exception using errcode = 'PC003', message = 'memory_id is required';
@@ -8379,20 +5517,20 @@ begin
             errcode = 'PC004',
             message = pg_catalog.format('confidence %s is outside 0..1', update_memory.confidence);
     end if;
-    _problem := pgcortex.tags_problem(update_memory.tags);
+    _problem := pgcortex_internal.tags_problem(update_memory.tags);
     if _problem is not null then
         raise exception using errcode = 'PC024', message = _problem;
     end if;
-    _problem := pgcortex.metadata_problem(update_memory.metadata);
+    _problem := pgcortex_internal.metadata_problem(update_memory.metadata);
     if _problem is not null then
         raise exception using errcode = 'PC023', message = _problem;
     end if;
-    _problem := pgcortex.embedding_problem(update_memory.embedding);
+    _problem := pgcortex_internal.embedding_problem(update_memory.embedding);
     if _problem is not null then
         raise exception using
-            errcode = 'PC011',
+            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
             message = _problem,
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
@@ -8403,11 +5541,7 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with an embedding';
         end if;
-        -- The namespace's current model (PC012, PC013), its dimensions (PC010).
-        _emb := pgcortex.model_vector(
-            update_memory.embedding,
-            pgcortex.check_embedding_model(update_memory.embedding_model, true)
-        );
+        perform pgcortex_internal.check_embedding_model(update_memory.embedding_model);
     end if;
     if update_memory.expires_at is not null and update_memory.expires_at <= update_memory.as_of then
         raise exception using errcode = 'PC004', message = 'expires_at is not later than as_of';
@@ -8417,7 +5551,7 @@ begin
         select m.id into _other from pgcortex.memories as m
         where
             m.namespace = _ns
-            and m.content_hash = pgcortex.content_hash(update_memory.content)
+            and m.content_hash = pgcortex_internal.content_hash(update_memory.content)
             and m.id <> update_memory.memory_id;
         if _other is not null then
             raise exception using
@@ -8427,7 +5561,7 @@ begin
         end if;
     end if;
 
-    perform pgcortex.set_change_context('update', update_memory.as_of);
+    perform pgcortex_internal.set_change_context('update', update_memory.as_of);
     update pgcortex.memories as m
     set
         content = coalesce(update_memory.content, m.content),
@@ -8435,7 +5569,7 @@ begin
         importance = coalesce(update_memory.importance, m.importance),
         confidence = coalesce(update_memory.confidence, m.confidence),
         tags = case when update_memory.tags is not null
-            then pgcortex.normalize_tags(update_memory.tags) else m.tags end,
+            then pgcortex_internal.normalize_tags(update_memory.tags) else m.tags end,
         metadata = case
             when update_memory.metadata is null
                 or pg_catalog.jsonb_typeof(update_memory.metadata) = 'null' then m.metadata
@@ -8445,7 +5579,7 @@ begin
         -- A new content makes the old embedding wrong: it is replaced by the
         -- one given, or cleared (the memory is text-only until re-embedded).
         embedding = case
-            when update_memory.embedding is not null then _emb
+            when update_memory.embedding is not null then update_memory.embedding
             when _content_changed then null
             else m.embedding
         end,
@@ -8460,9 +5594,9 @@ begin
         end,
         updated_at = update_memory.as_of
     where m.namespace = _ns and m.id = update_memory.memory_id;
-    perform pgcortex.set_change_context(null, null);
+    perform pgcortex_internal.set_change_context(null, null);
     return query
-    select * from pgcortex.memory_rows(
+    select * from pgcortex_internal.memory_rows(
         array[update_memory.memory_id], update_memory.embedding is not null, update_memory.as_of
     );
 end
@@ -8470,20 +5604,1439 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
 
-CREATE FUNCTION pgcortex.vector_candidates_sql(model pgcortex.embedding_model_sql, where_sql text, exact boolean DEFAULT false) RETURNS text
+CREATE FUNCTION pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (metadata || jsonb_build_object('merged_occurrences', COALESCE(( SELECT jsonb_agg(x.e ORDER BY x.o) AS jsonb_agg
+            FROM ( SELECT a.e,
+                     a.o
+                    FROM ( SELECT e.e,
+                             e.o,
+                             row_number() OVER (PARTITION BY (e.e -> 'content'::text), (e.e -> 'metadata'::text) ORDER BY e.o) AS nth
+                            FROM jsonb_array_elements((
+                                 CASE
+                                     WHEN (jsonb_typeof((add_merged_occurrences.metadata -> 'merged_occurrences'::text)) = 'array'::text) THEN (add_merged_occurrences.metadata -> 'merged_occurrences'::text)
+                                     ELSE '[]'::jsonb
+                                 END || add_merged_occurrences.occurrences)) WITH ORDINALITY e(e, o)) a
+                   WHERE (a.nth = 1)
+                   ORDER BY a.o DESC
+                  LIMIT 20) x), '[]'::jsonb)));
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb) IS 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
+
+CREATE FUNCTION pgcortex_internal.check_embedding_model(embedding_model text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _other text;
+begin
+    if check_embedding_model.embedding_model is null then
+        return null;
+    end if;
+    select m.embedding_model into _other
+    from pgcortex.memories as m
+    where
+        m.namespace = (select pgcortex.current_namespace())
+        and m.embedding_model is not null
+        and m.embedding_model <> check_embedding_model.embedding_model
+    limit 1;
+    if _other is not null then
+        raise exception using
+            errcode = 'PC012',
+            message = pg_catalog.format(
+                'this namespace holds embeddings of model %s, not %s',
+                _other, check_embedding_model.embedding_model
+            ),
+            hint = 'embed with the namespace''s model, or re-embed the namespace first';
+    end if;
+    return check_embedding_model.embedding_model;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+
+CREATE FUNCTION pgcortex_internal.check_session_items(items json) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _bad bigint;
+begin
+    if check_session_items.items is null
+        or pg_catalog.json_typeof(check_session_items.items) <> 'array' then
+        raise exception using
+            errcode = 'PC023', message = 'items must be a JSON array of objects';
+    end if;
+    select e.ord into _bad
+    from pg_catalog.json_array_elements(check_session_items.items) with ordinality as e (value, ord)
+    where pg_catalog.json_typeof(e.value) <> 'object'
+    order by e.ord
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC023',
+            message = pg_catalog.format('item %s is not a JSON object', _bad);
+    end if;
+    return pg_catalog.json_array_length(check_session_items.items);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_session_items(items json) IS 'Returns the number of items; PC023 unless items is a JSON array of objects.';
+
+CREATE FUNCTION pgcortex_internal.check_session_key(session_key text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if check_session_key.session_key is null
+        or pg_catalog.length(pg_catalog.btrim(check_session_key.session_key)) = 0
+        or pg_catalog.length(check_session_key.session_key) > 256 then
+        raise exception using
+            errcode = 'PC003', message = 'session_key must have 1 to 256 characters, not all blank';
+    end if;
+    return check_session_key.session_key;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_session_key(session_key text) IS 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
+
+CREATE FUNCTION pgcortex_internal.claim_commit_check() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
+    return true;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.claim_commit_check() IS 'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
+
+CREATE FUNCTION pgcortex_internal.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN (LEAST((5)::numeric, (((0.1 * (member_count)::numeric) + CASE WHEN (last_updated >= (as_of - '7 days'::interval)) THEN 1.0 ELSE 0.5 END) + (GREATEST((COALESCE(mean_member_importance, (1)::numeric) - (1)::numeric), (0)::numeric) / (4)::numeric))))::real;
+
+COMMENT ON FUNCTION pgcortex_internal.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) IS 'Cluster importance_score = min(5, 0.1 x members + (1.0 if the cluster gained or changed members within 7 days of as_of, else 0.5) + (mean member importance - 1) / 4). The first two terms are the original memory module''s; the last adds 0 (all trivial) to 1 (all critical).';
+
+CREATE FUNCTION pgcortex_internal.cluster_key_of(memory_type text, tags text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN ((memory_type || ':'::text) || COALESCE((SELECT string_agg(DISTINCT t.tag, ','::text ORDER BY t.tag) AS string_agg FROM unnest(cluster_key_of.tags) t(tag)), ''::text));
+
+COMMENT ON FUNCTION pgcortex_internal.cluster_key_of(memory_type text, tags text[]) IS 'Cluster key of a memory without an embedding: "<memory_type>:<sorted distinct tags, comma separated>".';
+
+CREATE FUNCTION pgcortex_internal.cluster_memories(memory_ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(assigned integer, founded integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _thr real;
+    _pairs_c uuid[] := '{}';
+    _pairs_m uuid[] := '{}';
+    _p_ids uuid[];
+    _p_embs public.vector[];
+    _p_models text[];
+    _r_ids uuid[];
+    _r_embs public.vector[];
+    _r_models text[];
+    _l_ids uuid[] := '{}';
+    _l_embs public.vector[] := '{}';
+    _l_models text[] := '{}';
+    _pairs_s real[] := '{}';
+    _i integer;
+    _j integer;
+    _m integer;
+    _sims real[];
+    _lead_idx integer[];
+    _covered boolean;
+    _cid uuid;
+    _founded integer := 0;
+    _assigned integer := 0;
+    _n integer;
+begin
+    if cluster_memories.memory_ids is null or cardinality(cluster_memories.memory_ids) = 0 then
+        return query select 0, 0;
+        return;
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock_shared(
+        pg_catalog.hashtext('pgcortex.clusters'), pg_catalog.hashtext(_ns)
+    );
+    select s.cluster_similarity into _thr from pgcortex.knowledge_settings() as s;
+
+    -- Without an embedding: the cluster of the key, one upsert per key, in key order.
+    with src as (
+        select
+            m.id,
+            pgcortex_internal.cluster_key_of(m.memory_type, m.tags) as k,
+            array(select distinct x.t from unnest(m.memory_type || m.tags) as x (t) order by x.t) as topics
+        from pgcortex.memories as m
+        where
+            m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is null
+            and not exists (
+                select from pgcortex.cluster_members as cm
+                inner join pgcortex.knowledge_clusters as c
+                    on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
+                where cm.namespace = _ns and cm.memory_id = m.id
+            )
+    ),
+    keys as (
+        select
+            src.k,
+            count(*)::integer as n,
+            min(src.topics) as topics
+        from src group by src.k
+    ),
+    up as (
+        insert into pgcortex.knowledge_clusters as kc (
+            namespace, name, cluster_key, topics, member_count, importance_score,
+            created_at, last_updated
+        )
+        select
+            _ns,
+            case
+                when pg_catalog.length(keys.k) <= 240 then keys.k
+                else pg_catalog.left(keys.k, 200) || ' #' || pg_catalog.md5(keys.k)
+            end,
+            keys.k,
+            keys.topics,
+            keys.n,
+            pgcortex_internal.cluster_importance(keys.n, cluster_memories.as_of, 1, cluster_memories.as_of),
+            cluster_memories.as_of,
+            cluster_memories.as_of
+        from keys
+        order by keys.k
+        on conflict (namespace, cluster_key) where cluster_key is not null do update set
+            member_count = kc.member_count + excluded.member_count,
+            last_updated = greatest(kc.last_updated, excluded.last_updated)
+        returning kc.id, kc.cluster_key
+    )
+    insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, similarity, joined_at)
+    select _ns, up.id, src.id, null, cluster_memories.as_of
+    from src inner join up on up.cluster_key = src.k
+    on conflict on constraint cluster_members_pkey do nothing;
+    get diagnostics _n = row_count;
+    _assigned := _assigned + _n;
+
+    -- With an embedding, pass 1 (set-based): the nearest existing automatic
+    -- cluster. The clusters are read once into a materialised set, which is
+    -- several times cheaper than probing the table once per memory.
+    with src as materialized (
+        select m.id, m.embedding, m.embedding_model
+        from pgcortex.memories as m
+        where
+            m.namespace = _ns and m.id = any(cluster_memories.memory_ids) and m.embedding is not null
+            -- An embedding single precision cannot measure (a row that did not
+            -- come through the API's validation) joins no cluster.
+            and pgcortex_internal.embedding_problem(m.embedding) is null
+            and not exists (
+                select from pgcortex.cluster_members as cm
+                inner join pgcortex.knowledge_clusters as c
+                    on c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto'
+                where cm.namespace = _ns and cm.memory_id = m.id
+            )
+    ),
+    cl as materialized (
+        select c.id, c.centroid, c.centroid_model
+        from pgcortex.knowledge_clusters as c
+        where
+            c.namespace = _ns and c.origin = 'auto' and c.centroid is not null
+            and c.centroid_model in (select distinct src.embedding_model from src)
+    ),
+    near as (
+        select src.id, src.embedding, src.embedding_model, n.cid, n.sim
+        from src
+        left join lateral (
+            -- A NaN similarity (a zero centroid) is "not similar": NaN sorts
+            -- above every number, so sim >= threshold would hold for it.
+            select
+                cl.id as cid,
+                nullif((1 - (cl.centroid operator(public.<=>) src.embedding))::real, 'NaN'::real) as sim
+            from cl
+            where cl.centroid_model = src.embedding_model
+            order by cl.centroid operator(public.<=>) src.embedding
+            limit 1
+        ) as n on true
+    )
+    select
+        coalesce(pg_catalog.array_agg(near.cid) filter (where near.sim >= _thr), '{}'),
+        coalesce(pg_catalog.array_agg(near.id) filter (where near.sim >= _thr), '{}'),
+        coalesce(pg_catalog.array_agg(near.sim) filter (where near.sim >= _thr), '{}'),
+        pg_catalog.array_agg(near.id order by near.id) filter (where near.sim is null or near.sim < _thr),
+        pg_catalog.array_agg(near.embedding order by near.id) filter (
+            where near.sim is null or near.sim < _thr
+        ),
+        pg_catalog.array_agg(near.embedding_model order by near.id) filter (
+            where near.sim is null or near.sim < _thr
+        )
+    into _pairs_c, _pairs_m, _pairs_s, _p_ids, _p_embs, _p_models
+    from near;
+
+    -- Pass 2, leader clustering of the rest, in rounds: among the first 256
+    -- memories left (in id order), each one that is not within the threshold
+    -- of a leader already chosen becomes a leader and founds a cluster (the
+    -- similarities among these 256 are computed in one statement); then every
+    -- memory left joins the nearest of these leaders if within the threshold
+    -- (one set-based statement), and the rest go to the next round.
+    _r_ids := _p_ids;
+    _r_embs := _p_embs;
+    _r_models := _p_models;
+    while coalesce(cardinality(_r_ids), 0) > 0 loop
+        _m := least(cardinality(_r_ids), 256);
+        select pg_catalog.array_agg(
+            case
+                when x.mdl = y.mdl then nullif((1 - (x.e operator(public.<=>) y.e))::real, 'NaN'::real)
+                else -2::real
+            end
+            order by x.o, y.o
+        )
+        into _sims
+        from unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as x (e, mdl, o)
+        cross join unnest(_r_embs[1:_m], _r_models[1:_m]) with ordinality as y (e, mdl, o);
+        _lead_idx := '{}';
+        for _i in 1.._m loop
+            _covered := false;
+            foreach _j in array _lead_idx loop
+                if _sims[(_j - 1) * _m + _i] >= _thr then
+                    _covered := true;
+                    exit;
+                end if;
+            end loop;
+            if not _covered then
+                _lead_idx := _lead_idx || _i;
+            end if;
+        end loop;
+        _l_ids := array(select pgcortex_internal.new_id() from unnest(_lead_idx));
+        _l_embs := array(select _r_embs[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
+        _l_models := array(select _r_models[x.i] from unnest(_lead_idx) with ordinality as x (i, o) order by x.o);
+        insert into pgcortex.knowledge_clusters (
+            id, namespace, name, topics, centroid, centroid_model, member_count,
+            importance_score, created_at, last_updated
+        )
+        select
+            _l_ids[x.o], _ns, 'cluster ' || pg_catalog.right(_l_ids[x.o]::text, 12),
+            array(select distinct t.t from unnest(m.memory_type || m.tags) as t (t) order by t.t),
+            _l_embs[x.o], _l_models[x.o], 0, 1.0, cluster_memories.as_of, cluster_memories.as_of
+        from unnest(_lead_idx) with ordinality as x (i, o)
+        inner join pgcortex.memories as m on m.namespace = _ns and m.id = _r_ids[x.i]
+        order by x.o;
+        _founded := _founded + cardinality(_lead_idx);
+        with l as materialized (
+            select * from unnest(_l_ids, _l_embs, _l_models) as l (cid, e, mdl)
+        ),
+        a as (
+            select p.id, p.e, p.mdl, p.ord, n.cid, n.sim
+            from unnest(_r_ids, _r_embs, _r_models) with ordinality as p (id, e, mdl, ord)
+            left join lateral (
+                select
+                    l.cid,
+                    nullif((1 - (l.e operator(public.<=>) p.e))::real, 'NaN'::real) as sim
+                from l
+                where l.mdl = p.mdl
+                order by l.e operator(public.<=>) p.e
+                limit 1
+            ) as n on true
+        )
+        select
+            _pairs_c || coalesce(pg_catalog.array_agg(a.cid) filter (where a.sim >= _thr), '{}'),
+            _pairs_m || coalesce(pg_catalog.array_agg(a.id) filter (where a.sim >= _thr), '{}'),
+            _pairs_s || coalesce(pg_catalog.array_agg(a.sim) filter (where a.sim >= _thr), '{}'),
+            pg_catalog.array_agg(a.id order by a.ord) filter (where a.sim is null or a.sim < _thr),
+            pg_catalog.array_agg(a.e order by a.ord) filter (where a.sim is null or a.sim < _thr),
+            pg_catalog.array_agg(a.mdl order by a.ord) filter (where a.sim is null or a.sim < _thr)
+        into _pairs_c, _pairs_m, _pairs_s, _r_ids, _r_embs, _r_models
+        from a;
+    end loop;
+
+    if cardinality(_pairs_m) > 0 then
+        insert into pgcortex.cluster_members (namespace, cluster_id, memory_id, similarity, joined_at)
+        select _ns, p.c, p.m, p.s, cluster_memories.as_of
+        from unnest(_pairs_c, _pairs_m, _pairs_s) as p (c, m, s)
+        on conflict on constraint cluster_members_pkey do nothing;
+        get diagnostics _n = row_count;
+        _assigned := _assigned + _n;
+
+        -- Lock the clusters touched in id order, then move each centroid once:
+        -- new = normalise(old x members + sum of the new embeddings).
+        perform from pgcortex.knowledge_clusters as c
+        where c.namespace = _ns and c.id = any(_pairs_c)
+        order by c.id
+        for no key update;
+        update pgcortex.knowledge_clusters as c set
+            centroid = public.l2_normalize(
+                c.centroid operator(public.*) pg_catalog.array_fill(
+                    c.member_count::real, array[384]
+                )::public.vector(384)
+                operator(public.+) a.s
+            ),
+            member_count = c.member_count + a.n,
+            importance_score = least(5, c.importance_score + 0.1 * a.n),
+            last_updated = greatest(c.last_updated, cluster_memories.as_of)
+        from (
+            select p.c, count(*)::integer as n, public.sum(m.embedding) as s
+            from unnest(_pairs_c, _pairs_m) as p (c, m)
+            inner join pgcortex.memories as m on m.namespace = _ns and m.id = p.m
+            group by p.c
+        ) as a
+        where c.namespace = _ns and c.id = a.c;
+    end if;
+    return query select _assigned, _founded;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.cluster_memories(memory_ids uuid[], as_of timestamp with time zone) IS 'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by the trigger on pgcortex.memories and by pgcortex.maint_recluster.';
+
+CREATE FUNCTION pgcortex_internal.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _s record;
+    _id uuid;
+begin
+    select * into _s from pgcortex.knowledge_settings();
+    if not _s.turn_memories
+        or pg_catalog.length(pg_catalog.btrim(conversation_turn_memory.content)) <= _s.turn_memory_min_chars then
+        return null;
+    end if;
+    select coalesce(m.merged_into, m.id) into _id
+    from pgcortex.store_memory(
+        content => conversation_turn_memory.content,
+        memory_type => 'conversation',
+        importance => case
+            when conversation_turn_memory.content ~* _s.turn_memory_key_pattern
+                then _s.turn_memory_key_importance
+            else _s.turn_memory_importance
+        end,
+        tags => array['conversation', conversation_turn_memory.role],
+        metadata => pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'source', 'conversation_turn',
+            'role', conversation_turn_memory.role,
+            'session_id', conversation_turn_memory.session_id
+        )),
+        embedding => conversation_turn_memory.embedding,
+        embedding_model => conversation_turn_memory.embedding_model,
+        as_of => conversation_turn_memory.as_of
+    ) as m;
+    return _id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Stores a substantial conversation turn as a conversation memory through pgcortex.store_memory (rule and switch in pgcortex.knowledge_settings()); returns its id or null.';
+
+CREATE FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) RETURNS numeric
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN round((EXTRACT(epoch FROM (clock_timestamp() - since)) * (1000)::numeric), 1);
+
+COMMENT ON FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
+
+CREATE FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
-             WHEN exact THEN (((((((((('select array(select m.id from pgcortex.memories as m where '::text || where_sql) || ' and m.embedding_model = '::text) || (model).name_literal) || ' order by ((m.embedding::'::text) || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ')) + 0, m.content_hash limit $16)'::text)
-             ELSE (((((((((((((((('select array(select s.id from (select m.id, m.content_hash, (m.embedding::'::text || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ') as dist from pgcortex.memories as m where '::text) || where_sql) || ' and m.embedding_model = '::text) || (model).name_literal) || ' order by (m.embedding::'::text) || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ') limit $16) as s order by s.dist, s.content_hash)'::text)
+             WHEN (embedding IS NULL) THEN NULL::text
+             WHEN (public.vector_dims(embedding) <> 384) THEN format('embedding has %s dimensions; pgcortex stores 384'::text, public.vector_dims(embedding))
+             WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
+             WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
+             WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
+             ELSE NULL::text
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex.vector_candidates_sql(model pgcortex.embedding_model_sql, where_sql text, exact boolean) IS 'The search''s vector-candidate statement for the model: the n ($16) memories of the model nearest to the query ($14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories.';
+COMMENT ON FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex_internal.check_embedding and every function that accepts a vector.';
 
-CREATE FUNCTION pgcortex.xact_write_count() RETURNS bigint
+CREATE FUNCTION pgcortex_internal.forget_memories(memory_ids uuid[], reason text DEFAULT 'delete'::text, as_of timestamp with time zone DEFAULT now()) RETURNS uuid[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _ns text := pgcortex.current_namespace();
+    _deleted uuid [];
+begin
+    if forget_memories.reason is null or forget_memories.reason !~ '^[a-z][a-z0-9_]{0,62}$' then
+        raise exception using errcode = 'PC003', message = 'reason must be a lower-case word';
+    end if;
+    perform pgcortex_internal.set_change_context(forget_memories.reason, forget_memories.as_of);
+    with gone as (
+        delete from pgcortex.memories as m
+        where m.namespace = _ns and m.id = any(forget_memories.memory_ids)
+        returning m.id
+    )
+    select coalesce(pg_catalog.array_agg(gone.id order by gone.id), '{}'::uuid []) into _deleted
+    from gone;
+    delete from pgcortex.memory_access_log as l
+    where l.namespace = _ns and l.memory_id = any(_deleted);
+    perform pgcortex_internal.set_change_context(null, null);
+    return _deleted;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex_internal.forget_memories(memory_ids uuid[], reason text, as_of timestamp with time zone) IS 'Deletes the memories with these ids in this namespace (links, cluster membership and access counts go with them; the history keeps a delete entry with the given reason) and returns the ids deleted.';
+
+CREATE FUNCTION pgcortex_internal.import_check_batch(source text, items jsonb) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if import_check_batch.source is null
+        or pg_catalog.length(import_check_batch.source) not between 1 and 200 then
+        raise exception using
+            errcode = 'PC003', message = 'source must have 1 to 200 characters';
+    end if;
+    if import_check_batch.items is null
+        or pg_catalog.jsonb_typeof(import_check_batch.items) <> 'array' then
+        raise exception using
+            errcode = 'PC003', message = 'items must be a JSON array of row objects';
+    end if;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.import_check_batch(source text, items jsonb) IS 'Argument check shared by the import functions: PC003 unless source has 1 to 200 characters and items is a JSON array.';
+
+CREATE FUNCTION pgcortex_internal.import_resolve(source text, legacy_table text, legacy_id text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    -- plpgsql, not begin atomic: this file is also applied at releases that
+    -- predate pgcortex.import_ids (0014), where nothing calls it.
+    return (
+        select i.new_id
+        from pgcortex.import_ids as i
+        where
+            i.namespace = (select pgcortex.current_namespace())
+            and i.source = import_resolve.source
+            and i.legacy_table = import_resolve.legacy_table
+            and i.legacy_id = import_resolve.legacy_id
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.import_resolve(source text, legacy_table text, legacy_id text) IS 'The id (as text) that the row legacy_id of legacy_table of source became in the current namespace, or null when it was not imported.';
+
+CREATE FUNCTION pgcortex_internal.import_strict_check(strict boolean, legacy_table text, legacy_id text, reason text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if import_strict_check.strict and import_strict_check.reason is not null then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                '%s row %s: %s', import_strict_check.legacy_table,
+                coalesce(pg_catalog.quote_literal(import_strict_check.legacy_id), '(no id)'),
+                import_strict_check.reason
+            ),
+            hint = 'fix the row or import without strict to skip it';
+    end if;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.import_strict_check(strict boolean, legacy_table text, legacy_id text, reason text) IS 'Raises PC003 "<table> row <id>: <reason>" when strict is true and reason is not null; the import functions call it with their first bad row.';
+
+CREATE FUNCTION pgcortex_internal.import_text_array(value jsonb) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN CASE WHEN (jsonb_typeof(value) = 'array'::text) THEN ARRAY(SELECT e.x FROM jsonb_array_elements_text(import_text_array.value) WITH ORDINALITY e(x, o) ORDER BY e.o) ELSE NULL::text[] END;
+
+COMMENT ON FUNCTION pgcortex_internal.import_text_array(value jsonb) IS 'A JSON array of an import row as text[] (numbers and booleans as text, nulls kept); null when the value is not an array.';
+
+CREATE FUNCTION pgcortex_internal.import_vector(embedding jsonb) RETURNS public.vector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN CASE WHEN ((jsonb_typeof(embedding) = 'array'::text) AND ((jsonb_array_length(embedding) >= 1) AND (jsonb_array_length(embedding) <= 16000)) AND ((embedding)::text ~ '^\[\s*-?[0-9.]+([eE][-+]?[0-9]+)?(\s*,\s*-?[0-9.]+([eE][-+]?[0-9]+)?)*\s*\]$'::text)) THEN ((embedding)::text)::public.vector WHEN ((jsonb_typeof(embedding) = 'string'::text) AND ((embedding #>> '{}'::text[]) ~ '^\[\s*-?[0-9.]+([eE][-+]?[0-9]+)?(\s*,\s*-?[0-9.]+([eE][-+]?[0-9]+)?)*\s*\]$'::text)) THEN ((embedding #>> '{}'::text[]))::public.vector ELSE NULL::public.vector END;
+
+COMMENT ON FUNCTION pgcortex_internal.import_vector(embedding jsonb) IS 'Reads the embedding of an import row: a vector as text (''[1,2,3]'', as an export writes it) or a JSON array of numbers; null for null or anything else.';
+
+CREATE FUNCTION pgcortex_internal.is_topic_term(term text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN ((length(term) >= 3) AND (term !~ '^[0-9]'::text) AND (term !~ '^[[:punct:]]'::text) AND (term <> ALL ('{also,anyth,can,could,did,do,doe,els,even,get,give,go,good,got,hello,help,hey,just,know,let,like,look,lot,make,mani,mayb,much,need,now,okay,one,pleas,realli,right,said,say,see,someth,still,sure,take,tell,thank,thing,think,tri,use,want,way,well,whi,will,would,yeah,yes}'::text[])));
+
+COMMENT ON FUNCTION pgcortex_internal.is_topic_term(term text) IS 'True when an english lexeme may be a topic: >= 3 characters, not a number, not a filler word (like, want, need, think, please, thanks, ... as stems). Ordinary stop words never reach it: the english configuration drops them.';
+
+CREATE FUNCTION pgcortex_internal.maint_fold_terms() RETURNS TABLE(folded_rows bigint, terms_changed bigint, remaining_rows bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _folded bigint;
+    _terms bigint;
+    _gone text [];
+begin
+    -- One folder per namespace at a time (the trigger only tries the lock).
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+    );
+    with taken as (
+        delete from pgcortex.memory_term_log as l
+        where l.namespace = _ns
+        returning l.lexeme, l.doc_delta, l.length_delta
+    ),
+    per_term as (
+        select t.lexeme, sum(t.doc_delta) as delta
+        from taken as t
+        where t.lexeme is not null
+        group by t.lexeme
+        having sum(t.doc_delta) <> 0
+    ),
+    terms as (
+        -- Lexeme order: any other writer of these rows waits in the same order.
+        insert into pgcortex.memory_terms as m (namespace, lexeme, doc_count)
+        select _ns, p.lexeme, p.delta from per_term as p
+        order by p.lexeme
+        on conflict (namespace, lexeme) do update
+            set doc_count = m.doc_count + excluded.doc_count
+        returning m.lexeme, m.doc_count
+    ),
+    totals as (
+        insert into pgcortex.memory_term_totals as m (namespace, doc_count, total_length)
+        select _ns, sum(t.doc_delta), sum(t.length_delta)
+        from taken as t
+        where t.lexeme is null
+        having count(*) > 0
+        on conflict (namespace) do update
+            set
+                doc_count = m.doc_count + excluded.doc_count,
+                total_length = m.total_length + excluded.total_length
+        returning 1
+    )
+    select
+        (select count(*) from taken),
+        (select count(*) from terms),
+        array(select t.lexeme from terms as t where t.doc_count <= 0 order by t.lexeme)
+    into _folded, _terms, _gone;
+    if pg_catalog.cardinality(_gone) > 0 then
+        delete from pgcortex.memory_terms as m
+        where m.namespace = _ns and m.lexeme = any(_gone) and m.doc_count <= 0;
+    end if;
+    return query
+    select _folded, _terms, (select count(*) from pgcortex.memory_term_log as l where l.namespace = _ns);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.maint_fold_terms() IS 'Folds the current namespace''s pending rows of pgcortex.memory_term_log into pgcortex.memory_terms and pgcortex.memory_term_totals (lexemes no memory holds any more are removed). The store path does it by itself every few hundred log rows; returns the rows folded, the lexemes changed and the rows still pending (written by transactions not yet committed).';
+
+CREATE FUNCTION pgcortex_internal.memories_cluster_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _prev text := pg_catalog.current_setting('pgcortex.namespace', true);
+    _batch record;
+begin
+    -- A restore brings the clusters of its source back: it turns this off.
+    if pg_catalog.current_setting('pgcortex.cluster_on_insert', true) = 'off' then return null; end if;
+    if tg_op = 'INSERT' then
+        for _batch in
+            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
+            from new_rows as n group by n.namespace
+        loop
+            if _batch.ns is distinct from _prev then
+                perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
+            end if;
+            perform pgcortex_internal.cluster_memories(_batch.ids);
+        end loop;
+    else
+        for _batch in
+            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
+            from new_rows as n
+            inner join old_rows as o on o.namespace = n.namespace and o.id = n.id
+            where
+                coalesce(
+                    n.embedding operator(public.<>) o.embedding,
+                    (n.embedding is null) <> (o.embedding is null)
+                )
+                or n.embedding_model is distinct from o.embedding_model
+                or (n.embedding is null and (n.memory_type <> o.memory_type or n.tags <> o.tags))
+            group by n.namespace
+        loop
+            if _batch.ns is distinct from _prev then
+                perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
+            end if;
+            delete from pgcortex.cluster_members as cm
+            using pgcortex.knowledge_clusters as c
+            where
+                cm.namespace = _batch.ns and cm.memory_id = any(_batch.ids)
+                and c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto';
+            perform pgcortex_internal.cluster_memories(_batch.ids);
+        end loop;
+    end if;
+    if pg_catalog.current_setting('pgcortex.namespace', true) is distinct from _prev then
+        perform pg_catalog.set_config('pgcortex.namespace', coalesce(_prev, ''), true);
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.memories_cluster_trigger() IS 'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex_internal.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
+
+CREATE FUNCTION pgcortex_internal.memory_rows(memory_ids uuid[], include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+begin
+    -- plpgsql, not a SQL-standard body: plpgsql keeps this statement's plan
+    -- for the session, a SQL function plans it on every call (0.4 ms of a
+    -- 0.6 ms get_memory; docs/performance.md).
+    return query
+    select
+        m.id,
+        m.content,
+        m.memory_type,
+        m.importance,
+        m.confidence,
+        m.tags,
+        m.metadata,
+        case when memory_rows.include_embedding then m.embedding end as embedding,
+        m.embedding_model,
+        m.created_at,
+        m.updated_at,
+        m.expires_at,
+        coalesce(acc.last_accessed, m.created_at) as last_accessed,
+        coalesce(acc.access_count, 0) as access_count,
+        coalesce(r.related_ids, '{}'::uuid[]) as related_memories
+    from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
+    inner join pgcortex.memories as m
+        on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
+    left join lateral (
+        select t.access_count, t.last_accessed
+        from pgcortex.memory_access_totals as t
+        where t.namespace = m.namespace and t.memory_id = m.id
+        offset 0  -- a look-up by key, not a join over the namespace's counts
+    ) as acc on true
+    left join lateral (  -- noqa: ST05
+        select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
+        from (
+            select k.target_id as other from pgcortex.memory_links as k
+            where k.namespace = m.namespace and k.source_id = m.id
+            union all
+            select k.source_id from pgcortex.memory_links as k
+            where k.namespace = m.namespace and k.target_id = m.id
+        ) as x
+    ) as r on true
+    where m.expires_at is null or m.expires_at > memory_rows.as_of
+    order by w.o;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.memory_rows(memory_ids uuid[], include_embedding boolean, as_of timestamp with time zone) IS 'The unexpired memories with these ids, in the order given (unknown ids left out), with exact access counts and related ids; the embedding only when include_embedding. Counts no access.';
+
+CREATE FUNCTION pgcortex_internal.metadata_problem(metadata jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (metadata IS NULL) THEN NULL::text
+             WHEN (jsonb_typeof(metadata) = 'null'::text) THEN NULL::text
+             WHEN (jsonb_typeof(metadata) <> 'object'::text) THEN ('metadata must be a JSON object, not '::text || jsonb_typeof(metadata))
+             WHEN jsonb_path_exists(metadata, 'strict $.**{17}'::jsonpath) THEN 'metadata is nested more than 16 levels deep'::text
+             WHEN (octet_length((metadata)::text) > 100000) THEN 'metadata is larger than 100000 bytes'::text
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.metadata_problem(metadata jsonb) IS 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
+
+CREATE FUNCTION pgcortex_internal.namespace_permitted() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pg_catalog.current_setting('pgcortex.namespace', true);
+    _bound boolean;
+begin
+    -- plpgsql, not begin atomic: this file is also applied at releases that
+    -- predate the bindings table (0007) and the settings table (0012), where
+    -- nothing calls it.
+    -- One look-up: no binding rows for the role (null) means unbound.
+    select
+        pg_catalog.bool_or(
+            b.bound_namespace::text = '*' or coalesce(b.bound_namespace::text = _ns, false)
+        )
+    into _bound
+    from pgcortex.namespace_bindings as b
+    where b.role_name = session_user;
+    if _bound is not null then
+        return _bound;
+    end if;
+    if coalesce((select s.unbound_logins from pgcortex.security_settings as s), 'allow') = 'allow' then
+        return true;
+    end if;
+    return coalesce((select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = session_user), false)
+    or pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member');
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.namespace_permitted() IS 'True when the session may use the namespace it has set: its login role is bound to that namespace or to ''*'' in pgcortex.namespace_bindings; or it has no binding and pgcortex.security_settings.unbound_logins is allow, or it is a superuser or a member of pgcortex_owner. Checked by the row-level security policy of every namespaced table and by pgcortex.current_namespace() (PC051).';
+
+CREATE FUNCTION pgcortex_internal.namespaced_tables() RETURNS TABLE(table_name regclass, depth integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ WITH RECURSIVE tabs AS (
+          SELECT c.oid
+            FROM (pg_class c
+              JOIN pg_attribute a ON (((c.oid = a.attrelid) AND (a.attname = 'namespace'::name) AND (NOT a.attisdropped))))
+           WHERE ((c.relnamespace = ('pgcortex'::regnamespace)::oid) AND (c.relkind = ANY (ARRAY['r'::"char", 'p'::"char"])) AND (c.relname <> 'namespace_audit'::name))
+         ), refs AS (
+          SELECT DISTINCT k.conrelid AS child,
+             k.confrelid AS parent
+            FROM pg_constraint k
+           WHERE ((k.contype = 'f'::"char") AND (k.conrelid IN ( SELECT tabs.oid
+                    FROM tabs)) AND (k.confrelid IN ( SELECT tabs.oid
+                    FROM tabs)) AND (k.conrelid <> k.confrelid))
+         ), walk(oid, depth) AS (
+          SELECT tabs.oid,
+             0 AS "?column?"
+            FROM tabs
+         UNION ALL
+          SELECT refs.child,
+             (walk_1.depth + 1)
+            FROM (walk walk_1
+              JOIN refs ON ((walk_1.oid = refs.parent)))
+           WHERE (walk_1.depth < 32)
+         )
+  SELECT (walk.oid)::regclass AS table_name,
+     max(walk.depth) AS depth
+    FROM walk
+   GROUP BY walk.oid
+   ORDER BY (max(walk.depth)), ((walk.oid)::regclass)::text;
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.namespaced_tables() IS 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
+
+CREATE FUNCTION pgcortex_internal.normalize_tags(tags text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT COALESCE(array_agg(DISTINCT btrim(t.x) ORDER BY (btrim(t.x))), '{}'::text[]) AS "coalesce"
+    FROM unnest(normalize_tags.tags) t(x)
+   WHERE (t.x IS NOT NULL);
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.normalize_tags(tags text[]) IS 'Tags as stored: trimmed, distinct, sorted, nulls dropped (an empty list for null).';
+
+CREATE FUNCTION pgcortex_internal.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) RETURNS pgcortex.learning_pattern_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _id uuid;
+    _new integer;
+    _keep integer := least(greatest(coalesce(record_learning_pattern.max_examples, 5), 1), 10);
+    _examples text[];
+begin
+    select coalesce(pg_catalog.array_agg(x.e order by x.ord), '{}') into _examples
+    from (
+        select distinct on (pg_catalog.left(u.e, 500)) pg_catalog.left(u.e, 500) as e, u.ord
+        from unnest(record_learning_pattern.examples) with ordinality as u (e, ord)
+        where u.e is not null and pg_catalog.btrim(u.e) <> ''
+        order by pg_catalog.left(u.e, 500), u.ord
+    ) as x;
+
+    insert into pgcortex.learning_patterns as p (
+        namespace, pattern_type, description, frequency, confidence, examples,
+        discovered_at, updated_at
+    ) values (
+        _ns, record_learning_pattern.pattern_type, record_learning_pattern.description, 1,
+        record_learning_pattern.confidence, _examples[1:_keep],
+        record_learning_pattern.as_of, record_learning_pattern.as_of
+    )
+    on conflict on constraint learning_patterns_namespace_type_description_key do nothing
+    returning p.pattern_id into _id;
+
+    if _id is not null then
+        -- A new pattern: every piece of evidence is new.
+        insert into pgcortex.learning_pattern_evidence (
+            namespace, pattern_id, evidence_key, session_id, memory_id, turn_id, created_at
+        )
+        select distinct on (ev.k)
+            _ns, _id, ev.k, ev.s, ev.m, ev.t, record_learning_pattern.as_of
+        from unnest(
+            record_learning_pattern.evidence_keys, record_learning_pattern.evidence_sessions,
+            record_learning_pattern.evidence_memories, record_learning_pattern.evidence_turns
+        ) as ev (k, s, m, t)
+        where ev.k is not null;
+        get diagnostics _new = row_count;
+        update pgcortex.learning_patterns as p set frequency = greatest(_new, 1)
+        where p.namespace = _ns and p.pattern_id = _id;
+        return pgcortex_internal.learning_pattern_row(_id, greatest(_new, 1));
+    end if;
+
+    select p.pattern_id into _id
+    from pgcortex.learning_patterns as p
+    where
+        p.namespace = _ns
+        and p.pattern_type = record_learning_pattern.pattern_type
+        and p.description = record_learning_pattern.description
+    for update;
+
+    insert into pgcortex.learning_pattern_evidence (
+        namespace, pattern_id, evidence_key, session_id, memory_id, turn_id, created_at
+    )
+    select distinct on (ev.k)
+        _ns, _id, ev.k, ev.s, ev.m, ev.t, record_learning_pattern.as_of
+    from unnest(
+        record_learning_pattern.evidence_keys, record_learning_pattern.evidence_sessions,
+        record_learning_pattern.evidence_memories, record_learning_pattern.evidence_turns
+    ) as ev (k, s, m, t)
+    where ev.k is not null
+    on conflict on constraint learning_pattern_evidence_pkey do nothing;
+    get diagnostics _new = row_count;
+
+    if _new > 0 then
+        update pgcortex.learning_patterns as p set
+            confidence = (
+                p.confidence * p.frequency + record_learning_pattern.confidence * _new
+            ) / (p.frequency + _new),
+            frequency = p.frequency + _new,
+            examples = (
+                select coalesce(pg_catalog.array_agg(x.e order by x.ord), '{}')
+                from (
+                    select distinct on (a.e) a.e, a.ord
+                    from unnest(_examples || p.examples) with ordinality as a (e, ord)
+                    order by a.e, a.ord
+                ) as x
+            )[1:_keep],
+            updated_at = greatest(p.updated_at, record_learning_pattern.as_of)
+        where p.namespace = _ns and p.pattern_id = _id;
+    end if;
+    return pgcortex_internal.learning_pattern_row(_id, _new);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.record_learning_pattern(pattern_type text, description text, confidence real, examples text[], evidence_keys text[], evidence_sessions uuid[], evidence_memories uuid[], evidence_turns bigint[], max_examples integer, as_of timestamp with time zone) IS 'Internal writer of learning patterns: upsert by (type, description) counting only evidence not yet linked (frequency += new evidence, confidence = frequency-weighted mean, examples = most recent distinct, bounded).';
+
+CREATE FUNCTION pgcortex_internal.record_memory_history() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _reason text := coalesce(nullif(pg_catalog.current_setting('pgcortex.change_reason', true), ''), 'direct');
+    _at timestamptz := coalesce(
+        nullif(pg_catalog.current_setting('pgcortex.change_at', true), '')::timestamptz,
+        pg_catalog.now()
+    );
+    _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
+    _sync text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
+begin
+    -- A tracked read earlier in this transaction turned synchronous commit
+    -- off (track_access): a change of memories commits durably again.
+    if _sync is not null and _sync <> '' then
+        perform pg_catalog.set_config('synchronous_commit', _sync, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
+    -- A store that finds its content already there reinforces it.
+    if tg_op = 'UPDATE' and _reason = 'store' then
+        _reason := 'reinforce';
+    end if;
+    if tg_op = 'INSERT' then
+        insert into pgcortex.memory_history (
+            namespace, memory_id, operation, reason, changed_at, changed_fields,
+            new_content, new_importance, new_confidence, new_tags, new_metadata
+        )
+        select
+            n.namespace, n.id, 'insert', _reason, _at, _all,
+            n.content, n.importance, n.confidence, n.tags, n.metadata
+        from new_rows as n;
+    elsif tg_op = 'DELETE' then
+        insert into pgcortex.memory_history (
+            namespace, memory_id, operation, reason, changed_at, changed_fields,
+            old_content, old_importance, old_confidence, old_tags, old_metadata
+        )
+        select
+            o.namespace, o.id, 'delete', _reason, _at, _all,
+            o.content, o.importance, o.confidence, o.tags, o.metadata
+        from old_rows as o;
+    else
+        insert into pgcortex.memory_history (
+            namespace, memory_id, operation, reason, changed_at, changed_fields,
+            old_content, new_content, old_importance, new_importance,
+            old_confidence, new_confidence, old_tags, new_tags, old_metadata, new_metadata
+        )
+        select
+            c.namespace, c.id, 'update', _reason, _at, c.fields,
+            case when 'content' = any(c.fields) then c.old_content end,
+            case when 'content' = any(c.fields) then c.new_content end,
+            case when 'importance' = any(c.fields) then c.old_importance end,
+            case when 'importance' = any(c.fields) then c.new_importance end,
+            case when 'confidence' = any(c.fields) then c.old_confidence end,
+            case when 'confidence' = any(c.fields) then c.new_confidence end,
+            case when 'tags' = any(c.fields) then c.old_tags end,
+            case when 'tags' = any(c.fields) then c.new_tags end,
+            case when 'metadata' = any(c.fields) then c.old_metadata end,
+            case when 'metadata' = any(c.fields) then c.new_metadata end
+        from (
+            select
+                n.namespace,
+                n.id,
+                array_remove(array[
+                    case when o.content is distinct from n.content then 'content' end,
+                    case when o.importance is distinct from n.importance then 'importance' end,
+                    case when o.confidence is distinct from n.confidence then 'confidence' end,
+                    case when o.tags is distinct from n.tags then 'tags' end,
+                    case when o.metadata is distinct from n.metadata then 'metadata' end
+                ], null) as fields,
+                o.content as old_content,
+                n.content as new_content,
+                o.importance as old_importance,
+                n.importance as new_importance,
+                o.confidence as old_confidence,
+                n.confidence as new_confidence,
+                o.tags as old_tags,
+                n.tags as new_tags,
+                o.metadata as old_metadata,
+                n.metadata as new_metadata
+            from new_rows as n
+            inner join old_rows as o on n.namespace = o.namespace and n.id = o.id
+        ) as c
+        where c.fields <> '{}';
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.record_memory_history() IS 'Trigger function: records inserts, deletes and changes of content, importance, confidence, tags or metadata of pgcortex.memories in pgcortex.memory_history.';
+
+CREATE FUNCTION pgcortex_internal.record_memory_terms() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _lo bigint;
+    _hi bigint;
+    _ns text;
+    -- A fold is attempted each time the log's id sequence crosses a multiple
+    -- of this many rows (so a namespace's pending rows stay few hundred).
+    _fold_every constant bigint := 512;
+begin
+    -- The changed rows as (namespace, tsv, +1 or -1); only a changed content
+    -- changes the statistics. One statement per kind of change (a transition
+    -- table exists only for its own kind).
+    if tg_op = 'INSERT' then
+        with d as (
+            select n.namespace, n.content_tsv as tsv, 1 as sign from new_rows as n
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    elsif tg_op = 'DELETE' then
+        with d as (
+            select o.namespace, o.content_tsv as tsv, -1 as sign from old_rows as o
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    else
+        with d as (
+            select x.namespace, x.tsv, x.sign
+            from old_rows as o
+            inner join new_rows as n on o.namespace = n.namespace and o.id = n.id
+            cross join lateral (
+                values (o.namespace, o.content_tsv, -1), (n.namespace, n.content_tsv, 1)
+            ) as x (namespace, tsv, sign)
+            where o.content_tsv is distinct from n.content_tsv
+        ),
+        ins as (
+            insert into pgcortex.memory_term_log (namespace, lexeme, doc_delta, length_delta)
+            select d.namespace, u.lexeme, sum(d.sign), 0
+            from d
+            cross join lateral pg_catalog.unnest(d.tsv) as u
+            group by d.namespace, u.lexeme
+            having sum(d.sign) <> 0
+            union all
+            select d.namespace, null, sum(d.sign), sum(d.sign * pg_catalog.length(d.tsv))
+            from d
+            group by d.namespace
+            having sum(d.sign) <> 0 or sum(d.sign * pg_catalog.length(d.tsv)) <> 0
+            returning log_id, namespace
+        )
+        select min(ins.log_id), max(ins.log_id), min(ins.namespace) into _lo, _hi, _ns from ins;
+    end if;
+    if _hi is not null
+        and _hi / _fold_every > (_lo - 1) / _fold_every
+        and _ns = pg_catalog.current_setting('pgcortex.namespace', true)
+        and pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+        )
+    then
+        perform pgcortex_internal.maint_fold_terms();
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.record_memory_terms() IS 'Trigger function: appends what an insert, delete or content change of pgcortex.memories changes in the term statistics to pgcortex.memory_term_log (one row per lexeme and namespace, one for the totals), and folds the namespace''s log every few hundred rows when no other session is folding it.';
+
+CREATE FUNCTION pgcortex_internal.refresh_clusters(cluster_ids uuid[], max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+begin
+    update pgcortex.knowledge_clusters as c set
+        centroid = a.centroid,
+        centroid_model = case when a.centroid is null then null else a.model end,
+        member_count = a.n,
+        importance_score = pgcortex_internal.cluster_importance(a.n, c.last_updated, a.mean_importance, refresh_clusters.as_of)
+    from (
+        select
+            k.id,
+            count(m.id)::integer as n,
+            avg(m.importance) as mean_importance,
+            mm.model,
+            public.l2_normalize(public.sum(m.embedding) filter (where m.embedding_model = mm.model)) as centroid
+        from pgcortex.knowledge_clusters as k
+        left join pgcortex.cluster_members as cm on cm.namespace = k.namespace and cm.cluster_id = k.id
+        left join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        left join lateral (
+            select coalesce(k.centroid_model, (
+                select m2.embedding_model
+                from pgcortex.cluster_members as cm2
+                inner join pgcortex.memories as m2 on m2.namespace = cm2.namespace and m2.id = cm2.memory_id
+                where cm2.namespace = k.namespace and cm2.cluster_id = k.id and m2.embedding_model is not null
+                group by m2.embedding_model
+                order by count(*) desc, m2.embedding_model
+                limit 1
+            )) as model
+        ) as mm on true
+        where k.namespace = _ns and k.id = any(refresh_clusters.cluster_ids)
+        group by k.id, mm.model
+    ) as a
+    where c.namespace = _ns and c.id = a.id;
+    get diagnostics _n = row_count;
+
+    if refresh_clusters.max_topics = 0 then
+        return _n;
+    end if;
+    -- Topics: member tags and terms ranked by tf-idf over clusters (share of
+    -- members that have the item x ln(1 + clusters / clusters having it)), so
+    -- a word every cluster shares does not name any of them.
+    with items as (
+        select cm.cluster_id, x.item, x.is_term, count(distinct cm.memory_id)::numeric as df
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        cross join lateral (
+            select t.tag as item, false as is_term from unnest(m.tags) as t (tag)
+            union
+            select l.lexeme, true from unnest(m.content_tsv) as l
+            where pgcortex_internal.is_topic_term(l.lexeme)
+        ) as x
+        where cm.namespace = _ns
+        group by cm.cluster_id, x.item, x.is_term
+    ),
+    spread as (
+        select items.item, count(*)::numeric as cdf from items group by items.item
+    ),
+    total as (
+        select greatest(count(*), 1)::numeric as k
+        from pgcortex.knowledge_clusters as c where c.namespace = _ns
+    ),
+    ranked as (
+        select
+            items.cluster_id, items.item, items.is_term,
+            row_number() over (
+                partition by items.cluster_id
+                order by
+                    items.df / greatest(c.member_count, 1) * ln(1 + total.k / spread.cdf) desc,
+                    items.is_term, items.item
+            ) as rn
+        from items
+        inner join spread on spread.item = items.item
+        cross join total
+        inner join pgcortex.knowledge_clusters as c on c.namespace = _ns and c.id = items.cluster_id
+        where
+            items.cluster_id = any(refresh_clusters.cluster_ids)
+            and (c.origin = 'auto' or c.topics = '{}')
+            and items.df >= least(2, c.member_count)
+    ),
+    -- Each stem shown as the word the members write most often ("pricing",
+    -- not "price"): the words are split and stemmed once, set-based.
+    words as (
+        select w.word, count(*) as n
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        cross join lateral pg_catalog.regexp_split_to_table(
+            pg_catalog.lower(pg_catalog.left(m.content, 2000)), '[^[:alnum:]]+'
+        ) as w (word)
+        where cm.namespace = _ns and cm.cluster_id = any(refresh_clusters.cluster_ids) and w.word <> ''
+        group by w.word
+    ),
+    surface as (
+        select distinct on (x.stem) x.stem, x.word
+        from (
+            select
+                (pg_catalog.ts_lexize('english_stem'::regdictionary, words.word))[1] as stem,
+                words.word,
+                words.n
+            from words
+        ) as x
+        where x.stem is not null
+        order by x.stem, x.n desc, x.word
+    )
+    update pgcortex.knowledge_clusters as c set
+        topics = t.topics
+    from (
+        -- A tag and a term often name the same thing ("pricing"): keep it once,
+        -- at its best rank.
+        select
+            d.cluster_id,
+            (pg_catalog.array_agg(d.topic order by d.rn))[1:refresh_clusters.max_topics] as topics
+        from (
+            select distinct on (s.cluster_id, s.topic) s.cluster_id, s.topic, s.rn
+            from (
+                select
+                    r.cluster_id,
+                    r.rn,
+                    case when r.is_term then coalesce(sf.word, r.item) else r.item end as topic
+                from ranked as r
+                left join surface as sf on r.is_term and sf.stem = r.item
+                where r.rn <= 2 * refresh_clusters.max_topics
+            ) as s
+            order by s.cluster_id, s.topic, s.rn
+        ) as d
+        group by d.cluster_id
+    ) as t
+    where c.namespace = _ns and c.id = t.cluster_id;
+    return _n;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.refresh_clusters(cluster_ids uuid[], max_topics integer, as_of timestamp with time zone) IS 'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex_internal.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
+
+CREATE FUNCTION pgcortex_internal.restore_synchronous_commit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
+begin
+    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
+    if coalesce(_before, '') <> '' and pgcortex_internal.xact_write_count() > 0 then
+        perform pg_catalog.set_config('synchronous_commit', _before, true);
+        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
+    end if;
+    return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.restore_synchronous_commit() IS 'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex_internal.xact_write_count above 0).';
+
+CREATE FUNCTION pgcortex_internal.search_defaults() RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 2), as a JSON object; the weights argument of a search overrides any of them.';
+
+CREATE FUNCTION pgcortex_internal.search_tsquery(query_text text) RETURNS tsquery
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _q tsquery := pg_catalog.websearch_to_tsquery('english'::regconfig, search_tsquery.query_text);
+begin
+    if _q is null or pg_catalog.numnode(_q) = 0 then
+        return _q;
+    end if;
+    -- A text of plain words (no quotes, -word or "or"; judged on the text, as a
+    -- hyphenated word such as ZX-4471 becomes a phrase inside the tsquery):
+    -- match any of its words.
+    if search_tsquery.query_text !~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+        _q := pg_catalog.replace(_q::text, ' & ', ' | ')::tsquery;
+    end if;
+    return _q;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex_internal.search_tsquery(query_text text) IS 'The tsquery of a search text (english): websearch syntax ("a phrase", -word, or); a text of plain words matches memories with any of the words, and ranking puts those with more of them first.';
+
+CREATE FUNCTION pgcortex_internal.session_item_jsonb(item json) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return session_item_jsonb.item::jsonb;
+exception when untranslatable_character or invalid_text_representation then
+    return pg_catalog.regexp_replace(
+        session_item_jsonb.item::text,
+        '(?<![\\])((?:\\\\)*)\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})',
+        '\1\\ufffd',
+        'g'
+    )::jsonb;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.session_item_jsonb(item json) IS 'An agent item as jsonb, to read its role and text: escapes jsonb cannot hold (\u0000, lone surrogates) read as U+FFFD. The stored item keeps its exact text.';
+
+CREATE FUNCTION pgcortex_internal.session_item_text(value jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE jsonb_typeof(value)
+             WHEN 'string'::text THEN (value #>> '{}'::text[])
+             WHEN 'object'::text THEN COALESCE((value ->> 'text'::text), (value ->> 'refusal'::text), (value ->> 'transcript'::text))
+             WHEN 'array'::text THEN ( SELECT string_agg(x.part, '
+'::text ORDER BY x.ord) AS string_agg
+                FROM ( SELECT e.ord,
+                             CASE jsonb_typeof(e.value)
+                                 WHEN 'string'::text THEN (e.value #>> '{}'::text[])
+                                 WHEN 'object'::text THEN COALESCE((e.value ->> 'text'::text), (e.value ->> 'refusal'::text), (e.value ->> 'transcript'::text))
+                                 ELSE NULL::text
+                             END AS part
+                        FROM jsonb_array_elements(session_item_text.value) WITH ORDINALITY e(value, ord)) x
+               WHERE (x.part IS NOT NULL))
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.session_item_text(value jsonb) IS 'The readable text of an agent item''s content value: a string as it is; for an array, the text, refusal or transcript of each part, one per line; null when there is none.';
+
+CREATE FUNCTION pgcortex_internal.session_item_turn(item jsonb) RETURNS TABLE(role text, content text, conversational boolean)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((x.kind = 'message'::text) AND (x.item_role = ANY (ARRAY['user'::text, 'assistant'::text]))) THEN x.item_role
+             WHEN (x.kind = 'message'::text) THEN 'system'::text
+             WHEN (x.kind ~~ '%\_output'::text) THEN 'tool'::text
+             ELSE 'assistant'::text
+         END AS role,
+     "left"(COALESCE(x.body, (('['::text || x.kind) || ']'::text)), 100000) AS content,
+     ((x.kind = 'message'::text) AND (x.item_role = ANY (ARRAY['user'::text, 'assistant'::text])) AND (x.body IS NOT NULL)) AS conversational
+    FROM ( SELECT y.kind,
+             y.item_role,
+             NULLIF(btrim(y.body, '
+'::text), ''::text) AS body
+            FROM ( SELECT COALESCE((session_item_turn.item ->> 'type'::text), 'message'::text) AS kind,
+                     (session_item_turn.item ->> 'role'::text) AS item_role,
+                         CASE
+                             WHEN (COALESCE((session_item_turn.item ->> 'type'::text), 'message'::text) = 'message'::text) THEN pgcortex_internal.session_item_text((session_item_turn.item -> 'content'::text))
+                             WHEN (session_item_turn.item ? 'output'::text) THEN COALESCE(pgcortex_internal.session_item_text((session_item_turn.item -> 'output'::text)), ((session_item_turn.item -> 'output'::text))::text)
+                             WHEN ((session_item_turn.item ->> 'type'::text) = 'reasoning'::text) THEN pgcortex_internal.session_item_text((session_item_turn.item -> 'summary'::text))
+                             WHEN (session_item_turn.item ? 'name'::text) THEN (((session_item_turn.item ->> 'name'::text) || ': '::text) || COALESCE((session_item_turn.item ->> 'arguments'::text), (session_item_turn.item ->> 'input'::text), ''::text))
+                             ELSE NULL::text
+                         END AS body) y) x;
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.session_item_turn(item jsonb) IS 'How an agent item is kept as a conversation turn: role (user and assistant messages keep theirs, system and developer messages are system, tool outputs are tool, tool calls and reasoning are assistant), content (the item''s text, at most 100000 characters; [type] when it has none) and conversational (a user or assistant message with text: it may become a conversation memory).';
+
+CREATE FUNCTION pgcortex_internal.set_change_context(reason text, changed_at timestamp with time zone) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT set_config('pgcortex.change_reason'::text, COALESCE(reason, ''::text), true) AS reason,
+     set_config('pgcortex.change_at'::text, COALESCE((changed_at)::text, ''::text), true) AS changed_at;
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.set_change_context(reason text, changed_at timestamp with time zone) IS 'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
+
+CREATE FUNCTION pgcortex_internal.tags_problem(tags text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (tags IS NULL) THEN NULL::text
+             WHEN (array_ndims(tags) > 1) THEN 'tags must be a flat list'::text
+             WHEN (EXISTS ( SELECT
+                FROM unnest(tags_problem.tags) t(x)
+               WHERE (t.x IS NULL))) THEN 'a tag is null'::text
+             WHEN (EXISTS ( SELECT
+                FROM unnest(tags_problem.tags) t(x)
+               WHERE (btrim(t.x) = ''::text))) THEN 'a tag is empty'::text
+             WHEN (EXISTS ( SELECT
+                FROM unnest(tags_problem.tags) t(x)
+               WHERE (length(btrim(t.x)) > 100))) THEN 'a tag is longer than 100 characters'::text
+             WHEN (EXISTS ( SELECT
+                FROM unnest(tags_problem.tags) t(x)
+               WHERE (t.x ~ '[[:cntrl:]]'::text))) THEN 'a tag has control characters'::text
+             WHEN (( SELECT count(DISTINCT btrim(t.x)) AS count
+                FROM unnest(tags_problem.tags) t(x)) > 64) THEN 'more than 64 tags'::text
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.tags_problem(tags text[]) IS 'Null when the tags are acceptable (at most 64 distinct, each 1..100 characters after trimming, no control characters), else what is wrong.';
+
+CREATE FUNCTION pgcortex_internal.term_surface(term text, texts text[]) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT COALESCE(( SELECT w.word
+            FROM (unnest(term_surface.texts) x(txt)
+              CROSS JOIN LATERAL regexp_split_to_table(lower(x.txt), '[^[:alnum:]]+'::text) w(word))
+           WHERE ((ts_lexize('english_stem'::regdictionary, w.word))[1] = term_surface.term)
+           GROUP BY w.word
+           ORDER BY (count(*)) DESC, w.word
+          LIMIT 1), term) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.term_surface(term text, texts text[]) IS 'The most frequent word of texts whose english stem is term (else term): turns a lexeme back into a readable word.';
+
+CREATE FUNCTION pgcortex_internal.top_terms(docs tsvector[], k integer, min_docs integer DEFAULT 1) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT COALESCE(array_agg(x.lexeme ORDER BY x.ndoc DESC, x.nentry DESC, x.lexeme), '{}'::text[]) AS "coalesce"
+    FROM ( SELECT l.lexeme,
+             count(DISTINCT d.ord) AS ndoc,
+             count(*) AS nentry
+            FROM (unnest(top_terms.docs) WITH ORDINALITY d(doc, ord)
+              CROSS JOIN LATERAL unnest(d.doc) l(lexeme, positions, weights))
+           WHERE pgcortex_internal.is_topic_term(l.lexeme)
+           GROUP BY l.lexeme
+          HAVING (count(DISTINCT d.ord) >= top_terms.min_docs)
+           ORDER BY (count(DISTINCT d.ord)) DESC, (count(*)) DESC, l.lexeme
+          LIMIT GREATEST(top_terms.k, 0)) x;
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.top_terms(docs tsvector[], k integer, min_docs integer) IS 'The k lexemes present in the most of docs (at least min_docs), filler words excluded; ties by occurrences then alphabetically.';
+
+CREATE FUNCTION pgcortex_internal.xact_write_count() RETURNS bigint
     LANGUAGE sql PARALLEL RESTRICTED
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
@@ -8492,50 +7045,10 @@ CREATE FUNCTION pgcortex.xact_write_count() RETURNS bigint
    WHERE ((c.relkind = ANY (ARRAY['r'::"char", 'm'::"char"])) AND (c.oid <> ('pgcortex.memory_access_log'::regclass)::oid) AND (c.oid <> ('pgcortex.memory_access'::regclass)::oid));
 END;
 
-COMMENT ON FUNCTION pgcortex.xact_write_count() IS 'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
+COMMENT ON FUNCTION pgcortex_internal.xact_write_count() IS 'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
 
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-CREATE TABLE pgcortex.embedding_models (
-    model_id integer NOT NULL,
-    name text NOT NULL,
-    dimensions integer NOT NULL,
-    distance text DEFAULT 'cosine'::text NOT NULL,
-    storage text NOT NULL,
-    normalize_vectors boolean DEFAULT false NOT NULL,
-    is_default boolean DEFAULT false NOT NULL,
-    registered_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT embedding_models_dimensions_check CHECK ((((storage = 'vector'::text) AND ((dimensions >= 1) AND (dimensions <= 2000))) OR ((storage = 'halfvec'::text) AND ((dimensions >= 1) AND (dimensions <= 4000))))),
-    CONSTRAINT embedding_models_distance_check CHECK ((distance = ANY (ARRAY['cosine'::text, 'l2'::text, 'inner_product'::text]))),
-    CONSTRAINT embedding_models_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT embedding_models_storage_check CHECK ((storage = ANY (ARRAY['vector'::text, 'halfvec'::text])))
-);
-
-COMMENT ON TABLE pgcortex.embedding_models IS 'The embedding models this deployment stores vectors of: dimensions, the distance its HNSW index orders by, the storage of that index (vector: 4-byte floats, up to 2,000 dimensions; halfvec: 2-byte floats, up to 4,000), whether vectors are normalised to length 1 on the way in, and the deployment default (the current model of a namespace that has chosen none). Each model has its own partial HNSW index on pgcortex.memories (pgcortex.embedding_model_index_sql).';
-
-COMMENT ON COLUMN pgcortex.embedding_models.model_id IS 'Stable id: names the model''s index (memories_embedding_m<model_id>_hnsw_idx).';
-
-COMMENT ON COLUMN pgcortex.embedding_models.name IS 'The model name callers pass as embedding_model, 1 to 200 characters.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.dimensions IS 'Dimensions of every vector of the model.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.distance IS 'cosine, l2 or inner_product: the operator the model''s HNSW index orders candidates by. Scores, near-duplicate and cluster similarities are cosine similarities whatever the distance.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.storage IS 'vector (4-byte floats, up to 2,000 dimensions) or halfvec (2-byte floats, up to 4,000): the type of the model''s HNSW index. The column keeps the full-precision vector either way.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.normalize_vectors IS 'Whether vectors of the model are scaled to length 1 when stored and searched.';
-
-COMMENT ON COLUMN pgcortex.embedding_models.is_default IS 'The deployment default: the current model of every namespace that has not chosen one and holds no embeddings.';
-
-ALTER TABLE pgcortex.embedding_models ALTER COLUMN model_id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME pgcortex.embedding_models_model_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -8643,19 +7156,6 @@ CREATE VIEW pgcortex.memory_access_totals WITH (security_barrier='true') AS
 
 COMMENT ON VIEW pgcortex.memory_access_totals IS 'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
 
-CREATE TABLE pgcortex.memory_embeddings (
-    namespace pgcortex.namespace_name NOT NULL,
-    memory_id uuid NOT NULL,
-    embedding_model text NOT NULL,
-    content_hash bytea NOT NULL,
-    embedding public.vector NOT NULL,
-    stored_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.memory_embeddings FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.memory_embeddings IS 'Embeddings of memories by a model other than the namespace''s current one: staged by a re-embed (pgcortex.reembed_stage) until the switch moves them into pgcortex.memories, and the previous model''s after the switch until pgcortex.maint_drop_old_embeddings. content_hash is the content the vector was made from: a memory whose content changed since is embedded again.';
-
 CREATE TABLE pgcortex.memory_history (
     history_id bigint NOT NULL,
     namespace pgcortex.namespace_name NOT NULL,
@@ -8761,19 +7261,6 @@ COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (sess
 
 COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use; ''*'' means every namespace (a trusted service serving many tenants).';
 
-CREATE TABLE pgcortex.namespace_embedding_models (
-    namespace pgcortex.namespace_name NOT NULL,
-    embedding_model text NOT NULL,
-    previous_model text,
-    switched_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.namespace_embedding_models FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.namespace_embedding_models IS 'The current embedding model of a namespace: set by its first stored embedding, by pgcortex.set_namespace_embedding_model, or by a re-embed''s switch (pgcortex.reembed_switch). A namespace without a row uses the deployment default. Stores and searches with another model are refused (PC012).';
-
-COMMENT ON COLUMN pgcortex.namespace_embedding_models.previous_model IS 'The model the last switch left; its vectors stay in pgcortex.memory_embeddings until pgcortex.maint_drop_old_embeddings.';
-
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
     description text NOT NULL,
@@ -8798,65 +7285,6 @@ COMMENT ON COLUMN pgcortex.security_settings.unbound_logins IS 'refuse (fail-clo
 
 COMMENT ON COLUMN pgcortex.security_settings.updated_at IS 'When the row was last changed.';
 
-CREATE TABLE pgcortex.store_item_vectors (
-    namespace pgcortex.namespace_name NOT NULL,
-    path text[] NOT NULL,
-    key text NOT NULL,
-    field text NOT NULL,
-    embedding_model text NOT NULL,
-    embedding public.vector NOT NULL,
-    CONSTRAINT store_item_vectors_field_check CHECK (((length(field) >= 1) AND (length(field) <= 1000)))
-);
-ALTER TABLE ONLY pgcortex.store_item_vectors ALTER COLUMN embedding SET STORAGE MAIN;
-
-ALTER TABLE ONLY pgcortex.store_item_vectors FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.store_item_vectors IS 'The vectors of the store items (pgcortex.store_put): one per indexed field of an item''s value, all of the store''s embedding model. Each model has its own partial HNSW index over the vectors of that model, the vector cast to the model''s dimensions and storage (pgcortex.store_embedding_model creates it). Replaced with the item, deleted with it.';
-
-COMMENT ON COLUMN pgcortex.store_item_vectors.field IS 'The part of the value the vector was made from: a field path such as text or meta.title ($ for the whole value), with .0, .1, ... when the path matched several texts.';
-
-COMMENT ON COLUMN pgcortex.store_item_vectors.embedding_model IS 'The model of the vector.';
-
-COMMENT ON COLUMN pgcortex.store_item_vectors.embedding IS 'The vector, any dimension (the model''s); its index casts it to the model''s dimensions and storage.';
-
-CREATE TABLE pgcortex.store_items (
-    namespace pgcortex.namespace_name NOT NULL,
-    path text[] NOT NULL,
-    key text NOT NULL,
-    value json NOT NULL,
-    value_jsonb jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    ttl_minutes double precision,
-    expires_at timestamp with time zone,
-    value_tsv tsvector GENERATED ALWAYS AS (jsonb_to_tsvector('english'::regconfig, value_jsonb, '["string"]'::jsonb)) STORED,
-    CONSTRAINT store_items_key_check CHECK ((length(key) <= 1000)),
-    CONSTRAINT store_items_path_check CHECK ((((cardinality(path) >= 1) AND (cardinality(path) <= 64)) AND (array_position(path, NULL::text) IS NULL) AND (array_position(path, ''::text) IS NULL))),
-    CONSTRAINT store_items_size_check CHECK (((octet_length(array_to_string(path, '/'::text)) + octet_length(key)) <= 2000)),
-    CONSTRAINT store_items_ttl_check CHECK ((((ttl_minutes IS NULL) AND (expires_at IS NULL)) OR ((ttl_minutes > (0)::double precision) AND (ttl_minutes <= (5256000)::double precision) AND (expires_at IS NOT NULL)))),
-    CONSTRAINT store_items_value_check CHECK ((jsonb_typeof(value_jsonb) = 'object'::text))
-);
-
-ALTER TABLE ONLY pgcortex.store_items FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.store_items IS 'Items of the key-value store for agent frameworks (pgcortex.store_put and friends; the LangGraph store): one JSON object per (namespace, path, key). Replaced whole by a put of the same key.';
-
-COMMENT ON COLUMN pgcortex.store_items.path IS 'Where the item lives inside the namespace: the framework''s namespace tuple, e.g. {users,alice,memories}. Searched by prefix, listed by prefix and suffix.';
-
-COMMENT ON COLUMN pgcortex.store_items.key IS 'The item''s key, unique within its path.';
-
-COMMENT ON COLUMN pgcortex.store_items.value IS 'The item''s value: a JSON object, its text exactly as it was put.';
-
-COMMENT ON COLUMN pgcortex.store_items.value_jsonb IS 'The value as jsonb, for the value filters of pgcortex.store_search (written with value).';
-
-COMMENT ON COLUMN pgcortex.store_items.ttl_minutes IS 'Time to live in minutes (fractional), null for an item that never expires: it expires ttl_minutes after its last write, or its last read when the read refreshes it.';
-
-COMMENT ON COLUMN pgcortex.store_items.expires_at IS 'When the item expires: the sweeper (pgcortex.maint_store_sweep) deletes it after that; reads may omit it before.';
-
-COMMENT ON COLUMN pgcortex.store_items.value_tsv IS 'Full-text form of the value''s string values (english): the text arm of pgcortex.store_search.';
-
-COMMENT ON CONSTRAINT store_items_path_check ON pgcortex.store_items IS 'A path has 1 to 64 labels, none empty or null.';
-
 ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.user_preference_history_change_id_seq
     START WITH 1
@@ -8874,12 +7302,6 @@ ALTER TABLE ONLY pgcortex.conversation_sessions
 
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_pkey PRIMARY KEY (turn_id);
-
-ALTER TABLE ONLY pgcortex.embedding_models
-    ADD CONSTRAINT embedding_models_name_key UNIQUE (name);
-
-ALTER TABLE ONLY pgcortex.embedding_models
-    ADD CONSTRAINT embedding_models_pkey PRIMARY KEY (model_id);
 
 ALTER TABLE ONLY pgcortex.error_codes
     ADD CONSTRAINT error_codes_name_key UNIQUE (name);
@@ -8920,9 +7342,6 @@ ALTER TABLE ONLY pgcortex.memory_access_log
 ALTER TABLE ONLY pgcortex.memory_access
     ADD CONSTRAINT memory_access_pkey PRIMARY KEY (namespace, memory_id);
 
-ALTER TABLE ONLY pgcortex.memory_embeddings
-    ADD CONSTRAINT memory_embeddings_pkey PRIMARY KEY (namespace, embedding_model, memory_id);
-
 ALTER TABLE ONLY pgcortex.memory_history
     ADD CONSTRAINT memory_history_pkey PRIMARY KEY (history_id);
 
@@ -8947,9 +7366,6 @@ ALTER TABLE ONLY pgcortex.namespace_audit
 ALTER TABLE ONLY pgcortex.namespace_bindings
     ADD CONSTRAINT namespace_bindings_pkey PRIMARY KEY (role_name, bound_namespace);
 
-ALTER TABLE ONLY pgcortex.namespace_embedding_models
-    ADD CONSTRAINT namespace_embedding_models_pkey PRIMARY KEY (namespace);
-
 ALTER TABLE ONLY pgcortex.pattern_types
     ADD CONSTRAINT pattern_types_pkey PRIMARY KEY (name);
 
@@ -8961,12 +7377,6 @@ ALTER TABLE ONLY pgcortex.schema_migrations
 
 ALTER TABLE ONLY pgcortex.security_settings
     ADD CONSTRAINT security_settings_pkey PRIMARY KEY (singleton);
-
-ALTER TABLE ONLY pgcortex.store_item_vectors
-    ADD CONSTRAINT store_item_vectors_pkey PRIMARY KEY (namespace, path, key, field);
-
-ALTER TABLE ONLY pgcortex.store_items
-    ADD CONSTRAINT store_items_pkey PRIMARY KEY (namespace, path, key);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_pkey PRIMARY KEY (change_id);
@@ -8990,10 +7400,6 @@ CREATE INDEX conversation_turns_namespace_created_idx ON pgcortex.conversation_t
 
 CREATE INDEX conversation_turns_session_idx ON pgcortex.conversation_turns USING btree (namespace, session_id, turn_id);
 
-CREATE UNIQUE INDEX embedding_models_default_key ON pgcortex.embedding_models USING btree (is_default) WHERE is_default;
-
-COMMENT ON INDEX pgcortex.embedding_models_default_key IS 'At most one deployment default model.';
-
 CREATE INDEX import_ids_new_id_idx ON pgcortex.import_ids USING btree (namespace, legacy_table, new_id);
 
 CREATE UNIQUE INDEX knowledge_clusters_namespace_cluster_key_key ON pgcortex.knowledge_clusters USING btree (namespace, cluster_key) WHERE (cluster_key IS NOT NULL);
@@ -9004,11 +7410,13 @@ CREATE INDEX learning_pattern_evidence_session_idx ON pgcortex.learning_pattern_
 
 CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv) WITH (fastupdate='false');
 
-CREATE INDEX memories_embedding_m1_hnsw_idx ON pgcortex.memories USING hnsw (((embedding)::public.vector(384)) public.vector_cosine_ops) WITH (m='16', ef_construction='128') WHERE (embedding_model = 'all-MiniLM-L6-v2'::text);
+CREATE INDEX memories_embedding_hnsw_idx ON pgcortex.memories USING hnsw (embedding public.vector_cosine_ops) WITH (m='16', ef_construction='128');
 
 CREATE INDEX memories_metadata_gin_idx ON pgcortex.memories USING gin (metadata jsonb_path_ops) WITH (fastupdate='false');
 
 CREATE INDEX memories_namespace_created_at_idx ON pgcortex.memories USING btree (namespace, created_at);
+
+CREATE INDEX memories_namespace_embedding_model_idx ON pgcortex.memories USING btree (namespace, embedding_model) WHERE (embedding_model IS NOT NULL);
 
 CREATE INDEX memories_namespace_expires_at_idx ON pgcortex.memories USING btree (namespace, expires_at) WHERE (expires_at IS NOT NULL);
 
@@ -9018,8 +7426,6 @@ CREATE INDEX memories_tags_gin_idx ON pgcortex.memories USING gin (tags) WITH (f
 
 CREATE INDEX memory_access_log_memory_idx ON pgcortex.memory_access_log USING btree (namespace, memory_id);
 
-CREATE INDEX memory_embeddings_memory_idx ON pgcortex.memory_embeddings USING btree (namespace, memory_id);
-
 CREATE INDEX memory_history_memory_idx ON pgcortex.memory_history USING btree (namespace, memory_id, history_id);
 
 CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (namespace, target_id);
@@ -9028,41 +7434,29 @@ CREATE INDEX memory_term_log_lexeme_idx ON pgcortex.memory_term_log USING btree 
 
 CREATE INDEX namespace_audit_namespace_at_idx ON pgcortex.namespace_audit USING btree (namespace, at);
 
-CREATE INDEX store_items_expires_idx ON pgcortex.store_items USING btree (namespace, expires_at) WHERE (expires_at IS NOT NULL);
-
-COMMENT ON INDEX pgcortex.store_items_expires_idx IS 'Items that expire, by expiry: the sweeper (pgcortex.maint_store_sweep).';
-
-CREATE INDEX store_items_updated_idx ON pgcortex.store_items USING btree (namespace, updated_at DESC);
-
-COMMENT ON INDEX pgcortex.store_items_updated_idx IS 'Items of a namespace newest first: the order of pgcortex.store_search without a query.';
-
-CREATE INDEX store_items_value_tsv_idx ON pgcortex.store_items USING gin (value_tsv);
-
-COMMENT ON INDEX pgcortex.store_items_value_tsv_idx IS 'Full-text search of item values (pgcortex.store_search with a query text).';
-
 CREATE INDEX user_preference_history_key_idx ON pgcortex.user_preference_history USING btree (namespace, key, change_id);
 
 CREATE INDEX user_preference_history_memory_idx ON pgcortex.user_preference_history USING btree (namespace, memory_id) WHERE (memory_id IS NOT NULL);
 
 CREATE INDEX user_preference_history_session_idx ON pgcortex.user_preference_history USING btree (namespace, session_id) WHERE (session_id IS NOT NULL);
 
-CREATE TRIGGER memories_cluster_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.memories_cluster_trigger();
+CREATE TRIGGER memories_cluster_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.memories_cluster_trigger();
 
-CREATE TRIGGER memories_cluster_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.memories_cluster_trigger();
+CREATE TRIGGER memories_cluster_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.memories_cluster_trigger();
 
-CREATE TRIGGER memories_history_delete AFTER DELETE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
+CREATE TRIGGER memories_history_delete AFTER DELETE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_history();
 
-CREATE TRIGGER memories_history_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
+CREATE TRIGGER memories_history_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_history();
 
-CREATE TRIGGER memories_history_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_history();
+CREATE TRIGGER memories_history_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_history();
 
-CREATE TRIGGER memories_terms_delete AFTER DELETE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_terms();
+CREATE TRIGGER memories_terms_delete AFTER DELETE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_terms();
 
-CREATE TRIGGER memories_terms_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_terms();
+CREATE TRIGGER memories_terms_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_terms();
 
-CREATE TRIGGER memories_terms_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex.record_memory_terms();
+CREATE TRIGGER memories_terms_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_terms();
 
-CREATE CONSTRAINT TRIGGER memory_access_log_commit_check AFTER INSERT ON pgcortex.memory_access_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((current_setting('pgcortex.commit_check'::text, true) = 'pending'::text) AND pgcortex.claim_commit_check())) EXECUTE FUNCTION pgcortex.restore_synchronous_commit();
+CREATE CONSTRAINT TRIGGER memory_access_log_commit_check AFTER INSERT ON pgcortex.memory_access_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((current_setting('pgcortex.commit_check'::text, true) = 'pending'::text) AND pgcortex_internal.claim_commit_check())) EXECUTE FUNCTION pgcortex_internal.restore_synchronous_commit();
 
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_cluster_fkey FOREIGN KEY (namespace, cluster_id) REFERENCES pgcortex.knowledge_clusters(namespace, id) ON DELETE CASCADE;
@@ -9075,9 +7469,6 @@ ALTER TABLE ONLY pgcortex.conversation_turns
 
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_session_fkey FOREIGN KEY (namespace, session_id) REFERENCES pgcortex.conversation_sessions(namespace, session_id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY pgcortex.knowledge_clusters
-    ADD CONSTRAINT knowledge_clusters_centroid_model_fkey FOREIGN KEY (centroid_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.learning_pattern_evidence
     ADD CONSTRAINT learning_pattern_evidence_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
@@ -9092,37 +7483,16 @@ ALTER TABLE ONLY pgcortex.learning_patterns
     ADD CONSTRAINT learning_patterns_pattern_type_fkey FOREIGN KEY (pattern_type) REFERENCES pgcortex.pattern_types(name) ON UPDATE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memories
-    ADD CONSTRAINT memories_embedding_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
-
-ALTER TABLE ONLY pgcortex.memories
     ADD CONSTRAINT memories_memory_type_fkey FOREIGN KEY (memory_type) REFERENCES pgcortex.memory_types(name) ON UPDATE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memory_access
     ADD CONSTRAINT memory_access_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY pgcortex.memory_embeddings
-    ADD CONSTRAINT memory_embeddings_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY pgcortex.memory_embeddings
-    ADD CONSTRAINT memory_embeddings_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_source_fkey FOREIGN KEY (namespace, source_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_target_fkey FOREIGN KEY (namespace, target_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY pgcortex.namespace_embedding_models
-    ADD CONSTRAINT namespace_embedding_models_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
-
-ALTER TABLE ONLY pgcortex.namespace_embedding_models
-    ADD CONSTRAINT namespace_embedding_models_previous_fkey FOREIGN KEY (previous_model) REFERENCES pgcortex.embedding_models(name);
-
-ALTER TABLE ONLY pgcortex.store_item_vectors
-    ADD CONSTRAINT store_item_vectors_item_fkey FOREIGN KEY (namespace, path, key) REFERENCES pgcortex.store_items(namespace, path, key) ON DELETE CASCADE;
-
-ALTER TABLE ONLY pgcortex.store_item_vectors
-    ADD CONSTRAINT store_item_vectors_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
@@ -9152,8 +7522,6 @@ ALTER TABLE pgcortex.memory_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_access_log ENABLE ROW LEVEL SECURITY;
 
-ALTER TABLE pgcortex.memory_embeddings ENABLE ROW LEVEL SECURITY;
-
 ALTER TABLE pgcortex.memory_history ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_links ENABLE ROW LEVEL SECURITY;
@@ -9166,57 +7534,43 @@ ALTER TABLE pgcortex.memory_terms ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
 
-ALTER TABLE pgcortex.namespace_embedding_models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.conversation_sessions USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.conversation_sessions USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.conversation_turns USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.conversation_turns USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.import_ids USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.import_ids USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.knowledge_clusters USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.knowledge_clusters USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.knowledge_settings USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.knowledge_settings USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.learning_pattern_evidence USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.learning_pattern_evidence USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.learning_patterns USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.learning_patterns USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memories USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memories USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_access USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_access USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_embeddings USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_links USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_term_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_links USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_term_totals USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_term_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.memory_terms USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_term_totals USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.memory_terms USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
+CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
-CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
-
-CREATE POLICY namespace_isolation ON pgcortex.namespace_embedding_models USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
-
-CREATE POLICY namespace_isolation ON pgcortex.store_item_vectors USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
-
-CREATE POLICY namespace_isolation ON pgcortex.store_items USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
-
-CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
-
-CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex.namespace_permitted() AS namespace_permitted)));
-
-ALTER TABLE pgcortex.store_item_vectors ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE pgcortex.store_items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
 ALTER TABLE pgcortex.user_preference_history ENABLE ROW LEVEL SECURITY;
 

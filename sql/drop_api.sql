@@ -1,7 +1,8 @@
 -- name: drop_api
 -- Run by every deploy that re-applies the idempotent files, just before them:
--- drops the views and the functions those files create, so that a function
--- renamed or removed from a file does not linger. Functions that other objects
+-- drops the views and the functions those files create (in pgcortex and in
+-- pgcortex_internal), so that a function renamed, removed from a file or moved
+-- from one schema to the other does not linger. Functions that other objects
 -- depend on (column defaults, triggers, policies, domain checks) and extension
 -- members are kept; `create or replace` updates them in place.
 do $drop$
@@ -22,7 +23,9 @@ begin
             p.prokind
         from pg_catalog.pg_proc as p
         where
-            p.pronamespace = 'pgcortex'::regnamespace
+            p.pronamespace in (
+                'pgcortex'::regnamespace, pg_catalog.to_regnamespace('pgcortex_internal')
+            )
             and not exists (
                 select from pg_catalog.pg_depend as d
                 where

@@ -6,55 +6,26 @@ content (dedup collisions), by names and keys both namespaces use, and through
 counts and summaries. tests/test_security_isolation.py runs every call twice,
 with B's data present and after B is erased, and requires identical results:
 then nothing A can observe depends on B. tests/test_security_isolation.py also
-fails when a function of the schema has no entry here.
+fails when a function of the schema has no entry here, or an entry names no
+function of it. The helpers in schema pgcortex_internal have no entry: the
+application role cannot call them (tests/test_security_privileges.py); they run
+inside the calls below.
 
 Placeholders (psycopg named parameters) are filled from the seeded ids.
 """
 
 from __future__ import annotations
 
-#: Functions that cannot be called directly, with the reason.
-EXEMPT: dict[str, str] = {
-    "memories_cluster_trigger": "trigger function (runs inside the store calls below)",
-    "record_memory_history": "trigger function (runs inside the update calls below)",
-    "restore_synchronous_commit": "trigger function (runs at the commit of tracked reads)",
-    "record_memory_terms": "trigger function (runs inside the store and update calls below)",
-}
+#: Functions of schema pgcortex that cannot be called directly, with the reason
+#: (none: trigger functions live in pgcortex_internal).
+EXEMPT: dict[str, str] = {}
 
 _B_IDS = "array[%(b_m)s, %(b_private)s]::uuid[]"
 
 MATRIX: dict[str, list[str]] = {
-    # core and helpers: no table, same answer everywhere
+    # core: no table, same answer everywhere
     "current_namespace": ["select pgcortex.current_namespace()"],
     "schema_version": ["select version, min_client_version from pgcortex.schema_version()"],
-    "check_embedding": ["select pgcortex_internal.check_embedding(%(vec_b)s::public.vector)"],
-    "content_hash": ["select pgcortex_internal.content_hash('shared fact: the sky is blue')"],
-    "new_id": ["select pgcortex_internal.new_id()"],
-    "xact_write_count": ["select pgcortex_internal.xact_write_count() is not null"],
-    "claim_commit_check": ["select pgcortex_internal.claim_commit_check()"],
-    "elapsed_ms": ["select pgcortex_internal.elapsed_ms(%(t_now)s)"],
-    "embedding_problem": ["select pgcortex_internal.embedding_problem(%(vec_b)s::public.vector)"],
-    "metadata_problem": ["select pgcortex_internal.metadata_problem('{\"a\": 1}')"],
-    "tags_problem": ["select pgcortex_internal.tags_problem(array['beta', ''])"],
-    "normalize_tags": ["select pgcortex_internal.normalize_tags(array[' Beta ', 'beta'])"],
-    "search_tsquery": ["select pgcortex_internal.search_tsquery('launch code beta')"],
-    "search_defaults": ["select pgcortex_internal.search_defaults()"],
-    "add_merged_occurrences": [
-        'select pgcortex_internal.add_merged_occurrences(\'{"a": 1}\', \'[{"content": "x"}]\')'
-    ],
-    "is_topic_term": ["select pgcortex_internal.is_topic_term('launch')"],
-    "term_surface": ["select pgcortex_internal.term_surface('launch', array['Launch codes'])"],
-    "top_terms": [
-        "select pgcortex_internal.top_terms(array[pg_catalog.to_tsvector('english', 'launch code beta')], 3)"
-    ],
-    "cluster_key_of": ["select pgcortex_internal.cluster_key_of('business_fact', array['shared'])"],
-    "cluster_importance": [
-        "select pgcortex_internal.cluster_importance(3, %(t_now)s, 3.0, %(t_now)s)"
-    ],
-    "set_change_context": ["select pgcortex_internal.set_change_context('test', %(t_now)s)"],
-    "namespaced_tables": [
-        "select table_name::text, depth from pgcortex_internal.namespaced_tables()"
-    ],
     # memories: by B's ids
     "get_memory": ["select * from pgcortex.get_memory(memory_id => %(b_private)s)"],
     "list_memory_types": ["select name from pgcortex.list_memory_types()"],
@@ -66,11 +37,6 @@ MATRIX: dict[str, list[str]] = {
         "select * from pgcortex.get_memories("
         "memory_ids => array[%(b_m)s, %(b_private)s, %(a_m)s]::uuid[])"
     ],
-    "memory_rows": [f"select * from pgcortex_internal.memory_rows(memory_ids => {_B_IDS})"],
-    "access_totals_of": [
-        f"select * from pgcortex_internal.access_totals_of('b', {_B_IDS})",
-        f"select * from pgcortex_internal.access_totals_of('a', {_B_IDS})",
-    ],
     "update_memory": [
         "select * from pgcortex.update_memory(memory_id => %(b_private)s, content => 'mine')",
         "select * from pgcortex.update_memory(memory_id => %(a_m)s,"
@@ -81,7 +47,6 @@ MATRIX: dict[str, list[str]] = {
         f"select * from pgcortex.delete_memories(memory_ids => {_B_IDS})",
         "select deleted from pgcortex.delete_memories(tags_any => array['beta'])",
     ],
-    "forget_memories": [f"select pgcortex_internal.forget_memories(memory_ids => {_B_IDS})"],
     "memory_history": ["select * from pgcortex.memory_history(memory_id => %(b_private)s)"],
     "track_access": [f"select pgcortex.track_access(ids => {_B_IDS})"],
     "link_memories": [
@@ -131,31 +96,11 @@ MATRIX: dict[str, list[str]] = {
     "namespace_embedding_model": ["select pgcortex.namespace_embedding_model()"],
     # embedding models: the registry is the deployment's (no namespace); what a
     # namespace reaches through it is its own memories and vectors only
-    "embedding_model_sql": [
-        "select (pgcortex_internal.embedding_model_sql('beta-model')).index_name"
-    ],
     "embedding_model_index_sql": ["select pgcortex.embedding_model_index_sql('beta-model')"],
-    "embedding_model_index_state": ["select pgcortex_internal.embedding_model_index_state(1)"],
     "embedding_model_row": [
         "select name, dimensions from pgcortex.embedding_model_row('beta-model')"
     ],
     "list_embedding_models": ["select name, dimensions from pgcortex.list_embedding_models()"],
-    "embedding_vector_problem": [
-        "select pgcortex_internal.embedding_vector_problem(%(vec_b)s::public.vector, 384, 'halfvec')"
-    ],
-    "model_vector": [
-        "select pgcortex_internal.model_vector(%(vec_b)s::public.vector,"
-        " pgcortex_internal.embedding_model_sql('beta-model')) is not null"
-    ],
-    "vector_candidates_sql": [
-        "select pgcortex_internal.vector_candidates_sql(pgcortex_internal.embedding_model_sql('beta-model'),"
-        " 'm.namespace = $1', false) is not null"
-    ],
-    "namespace_model_lock": ["select pgcortex_internal.namespace_model_lock(true) is null"],
-    "namespace_holds_other_embeddings": [
-        "select pgcortex_internal.namespace_holds_other_embeddings('beta-model')",
-        "select pgcortex_internal.namespace_holds_other_embeddings('test-model')",
-    ],
     "register_embedding_model": [
         "select name from pgcortex.register_embedding_model(name => 'matrix-model',"
         " dimensions => 8)"
@@ -180,12 +125,7 @@ MATRIX: dict[str, list[str]] = {
     ],
     "reembed_switch": ["select switched from pgcortex.reembed_switch('beta-model')"],
     "maint_drop_old_embeddings": ["select * from pgcortex.maint_drop_old_embeddings('beta-model')"],
-    "check_embedding_model": [
-        "select pgcortex_internal.check_embedding_model('beta-model')",
-        "select pgcortex_internal.check_embedding_model('test-model')",
-    ],
     "maint_flush_access": ["select * from pgcortex.maint_flush_access()"],
-    "maint_fold_terms": ["select * from pgcortex_internal.maint_fold_terms()"],
     "maint_forget": [
         "select simulated, matched, deleted from pgcortex.maint_forget(days => 0,"
         " max_importance => 5, min_access_count => 1000, dry_run => true,"
@@ -205,11 +145,6 @@ MATRIX: dict[str, list[str]] = {
     "store_conversation_turn": [
         "select * from pgcortex.store_conversation_turn(role => 'user', content => 'hi',"
         " session_id => %(b_session)s)"
-    ],
-    "conversation_turn_memory": [
-        "select pgcortex_internal.conversation_turn_memory(role => 'user',"
-        " content => 'shared fact: the sky is blue', session_id => %(b_session)s,"
-        " embedding => null, embedding_model => null, as_of => %(t_now)s)"
     ],
     "end_session": ["select * from pgcortex.end_session(session_id => %(b_session)s)"],
     "get_conversation_context": [
@@ -232,16 +167,9 @@ MATRIX: dict[str, list[str]] = {
         "select role, item::text from pgcortex.pop_session_item(session_key => 'shared-key')"
     ],
     "clear_session_items": ["select pgcortex.clear_session_items(session_key => 'shared-key')"],
-    "session_item_turn": [
-        'select * from pgcortex_internal.session_item_turn(\'{"role": "user", "content": "hi"}\')'
-    ],
     "session_item_turns": [
         'select * from pgcortex.session_item_turns(\'[{"type": "reasoning"}]\')'
     ],
-    "session_item_text": ['select pgcortex_internal.session_item_text(\'[{"text": "hi"}]\')'],
-    "session_item_jsonb": ['select pgcortex_internal.session_item_jsonb(\'{"a": "\\u0000"}\')'],
-    "check_session_items": ["select pgcortex_internal.check_session_items('[{}]')"],
-    "check_session_key": ["select pgcortex_internal.check_session_key('shared-key')"],
     # integrations: the key-value store (both namespaces hold path {shared}, key k)
     "store_put": [
         "select created_at is not null from pgcortex.store_put(path => '{shared}', key => 'k',"
@@ -272,26 +200,6 @@ MATRIX: dict[str, list[str]] = {
         "select pgcortex.store_embedding_model(dimensions => 384, embedding_model => 'test-model')"
     ],
     "maint_store_sweep": ["select * from pgcortex.maint_store_sweep(as_of => %(t_far)s)"],
-    "store_put_vectors": [
-        "select pgcortex_internal.store_put_vectors(path => '{shared}', key => 'k', index_fields => null,"
-        " embeddings => null, embedding_model => null)"
-    ],
-    "store_vector_candidates": [
-        "select pgcortex_internal.store_vector_candidates(query_embedding => %(vec_b)s::public.vector,"
-        " embedding_model => 'test-model', path_prefix => '{}', filter => null, wanted => 5,"
-        " omit_expired => false, as_of => %(t_now)s)"
-    ],
-    "check_store_path": ["select pgcortex_internal.check_store_path('{shared}')"],
-    "store_path_matches": [
-        "select pgcortex_internal.store_path_matches('{a,shared}', '{*,shared}', true)"
-    ],
-    "check_store_filter": ['select pgcortex_internal.check_store_filter(\'{"n": {"$gt": 1}}\')'],
-    "store_value_matches": ["select pgcortex_internal.store_value_matches('25', '{\"$gt\": 7}')"],
-    "store_filter_matches": [
-        "select pgcortex_internal.store_filter_matches('{\"n\": 2}', '{\"n\": 2}')"
-    ],
-    "check_store_ttl": ["select pgcortex_internal.check_store_ttl(0.1)"],
-    "store_expiry": ["select pgcortex_internal.store_expiry(0.1, %(t_now)s)"],
     # knowledge: preferences (same key in both namespaces)
     "learn_user_preference": [
         "select * from pgcortex.learn_user_preference(key => 'theme', value => '\"dark\"',"
@@ -307,17 +215,6 @@ MATRIX: dict[str, list[str]] = {
         " description => 'shared: likes tea', session_id => %(b_session)s,"
         " memory_id => %(b_private)s)"
     ],
-    "record_learning_pattern": [
-        "select * from pgcortex_internal.record_learning_pattern(pattern_type => 'preference',"
-        " description => 'shared: likes tea', confidence => 0.5, examples => array['x'],"
-        " evidence_keys => array['k'], evidence_sessions => array[%(b_session)s]::uuid[],"
-        " evidence_memories => array[%(b_private)s]::uuid[], evidence_turns => null,"
-        " max_examples => 5, as_of => %(t_now)s)"
-    ],
-    "learning_pattern_row": [
-        "select * from pgcortex_internal.learning_pattern_row(pattern_id => %(b_pattern)s,"
-        " new_evidence => 1)"
-    ],
     "get_learning_patterns": ["select * from pgcortex.get_learning_patterns()"],
     "identify_learning_patterns": [
         "select * from pgcortex.identify_learning_patterns(session_id => %(b_session)s)",
@@ -330,15 +227,6 @@ MATRIX: dict[str, list[str]] = {
         " memory_ids => array[%(b_private)s]::uuid[])",
         "select * from pgcortex.store_knowledge_cluster(name => 'another cluster',"
         " memory_ids => array[%(a_m)s]::uuid[])",
-    ],
-    "cluster_memories": [
-        f"select * from pgcortex_internal.cluster_memories(memory_ids => {_B_IDS})",
-    ],
-    "refresh_clusters": [
-        "select pgcortex_internal.refresh_clusters(cluster_ids => array[%(b_cluster)s]::uuid[])"
-    ],
-    "cluster_result": [
-        "select * from pgcortex_internal.cluster_result(cluster_id => %(b_cluster)s)"
     ],
     "get_knowledge_clusters": [
         "select name, member_count from pgcortex.get_knowledge_clusters(query => 'sky',"
@@ -361,7 +249,6 @@ MATRIX: dict[str, list[str]] = {
         "select * from pgcortex.erase_namespace(confirm => 'b')",
     ],
     "namespace_audit_log": ["select action, details from pgcortex.namespace_audit_log()"],
-    "namespace_permitted": ["select pgcortex_internal.namespace_permitted()"],
     # import: B's ids as legacy ids and references, B's content as a dedup collision
     "import_memories": [
         "select outcome, reason from pgcortex.import_memories(source => 'matrix', items "
@@ -428,22 +315,7 @@ MATRIX: dict[str, list[str]] = {
         "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('memory_id', "
         "%(b_m)s::text, 'access_count', 3)))",
     ],
-    "import_resolve": [
-        "select pgcortex_internal.import_resolve('matrix', 'memories', %(b_m)s::text)",
-    ],
     "import_register_types": [
         "select * from pgcortex.import_register_types('memory', array['business_fact'])",
-    ],
-    "import_check_batch": [
-        "select pgcortex_internal.import_check_batch('matrix', '[]'::jsonb) is null",
-    ],
-    "import_strict_check": [
-        "select pgcortex_internal.import_strict_check(false, 'memories', 'x', null) is null",
-    ],
-    "import_vector": [
-        "select pgcortex_internal.import_vector('[1, 2, 3]'::jsonb)::text",
-    ],
-    "import_text_array": [
-        'select pgcortex_internal.import_text_array(\'["a", "b"]\'::jsonb)',
     ],
 }

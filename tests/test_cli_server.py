@@ -79,7 +79,7 @@ def test_schema_commands_on_the_test_database(
     assert "left as it was" in out
     code, out, _ = _run(capsys, "reset", "--dsn", db_dsn, "--yes")
     assert code == 0
-    assert "dropped schema pgcortex" in out
+    assert "dropped schemas pgcortex and pgcortex_internal" in out
     code, out, _ = _run(capsys, "status", "--dsn", db_dsn, "--json")
     assert code == 0
     assert {s["state"] for s in json.loads(out)} == {"pending"}

@@ -5,8 +5,8 @@
 * Every :class:`~pgcortex.queries.Call` names only parameters the SQL function has
   (``pg_proc.proargnames``), sends every parameter without a default, and leaves
   out only parameters that have one.
-* Every function the application role may execute has a caller in the client,
-  apart from the listed internals.
+* Every function the application role may execute (the public API, schema
+  pgcortex) has a caller in the client.
 """
 
 from __future__ import annotations
@@ -24,77 +24,10 @@ from pgcortex.queries import Call
 
 PACKAGE = Path(pgcortex.__file__).resolve().parent
 
-#: Functions the application role may execute today that the client does not call,
-#: each with the reason. Helpers called by the API functions themselves (checks,
-#: row builders, triggers) and the steps maint_run calls.
-NOT_CALLED_BY_THE_CLIENT = {
-    # validation helpers used inside the API functions
-    "check_embedding": "validation inside the store and search functions",
-    "check_embedding_model": "validation inside the store and search functions",
-    "embedding_problem": "validation inside the store and search functions",
-    "embedding_vector_problem": "validation of a vector for its model (model-aware functions)",
-    "model_vector": "validation and normalisation of a vector for its model",
-    "embedding_model_sql": "the SQL of a model's index, used by the model-aware functions",
-    "embedding_model_index_state": "index state of list_embedding_models",
-    "namespace_model_lock": "the namespace's model lock, taken by stores and switches",
-    "namespace_holds_other_embeddings": "check of the namespace-model functions",
-    "vector_candidates_sql": "the vector statement of search_memories",
-    "metadata_problem": "validation inside the store functions",
-    "tags_problem": "validation inside the store functions",
-    "normalize_tags": "normalisation inside the store functions",
-    # row builders and steps of the API functions
-    "memory_rows": "row builder of get_memory, get_memories, list_memories",
-    "access_totals_of": "access counts inside memory_rows and search_memories",
-    "forget_memories": "the delete step of delete_memory, delete_memories, maint_forget",
-    "search_tsquery": "query parser of search_memories",
-    "set_change_context": "history context set by the writing functions",
-    "is_topic_term": "term filter of identify_learning_patterns",
-    "term_surface": "term display of identify_learning_patterns",
-    "top_terms": "term ranking of identify_learning_patterns and end_session",
-    "learning_pattern_row": "row builder of the pattern functions",
-    "record_learning_pattern": "the write step of the pattern functions",
-    "conversation_turn_memory": "the memory a turn makes, inside store_conversation_turn",
-    "cluster_key_of": "cluster key of the clustering functions",
-    "cluster_importance": "cluster score of the clustering functions",
-    "cluster_memories": "the clustering step of the store functions",
-    "cluster_result": "row builder of the cluster functions",
-    "refresh_clusters": "the refresh step of maint_recluster",
-    "elapsed_ms": "step timing inside maint_run",
-    "namespaced_tables": "table list of export_namespace and erase_namespace",
-    "namespace_permitted": "binding check inside current_namespace",
-    # column defaults (defined with the tables)
-    "content_hash": "generated column of pgcortex.memories",
-    "new_id": "id default of the tables",
-    # triggers
-    "record_memory_history": "trigger on pgcortex.memories",
-    "memories_cluster_trigger": "trigger on pgcortex.memories",
-    "add_merged_occurrences": "merge provenance step of the store functions",
-    "check_session_items": "validation inside the agent session functions",
-    "check_session_key": "validation inside the agent session functions",
-    "session_item_jsonb": "item reader of the agent session functions",
-    "session_item_text": "item text of the agent session functions",
-    "session_item_turn": "item writer of the agent session functions",
-    "check_store_path": "validation inside the key-value store functions",
-    "check_store_filter": "validation inside store_search",
-    "check_store_ttl": "validation inside store_put",
-    "store_path_matches": "namespace matching inside store_list_namespaces",
-    "store_value_matches": "value filter inside store_search",
-    "store_filter_matches": "value filter inside store_search",
-    "store_expiry": "expiry arithmetic of the key-value store functions",
-    "store_put_vectors": "the vector step of store_put",
-    "store_vector_candidates": "the vector step of store_search",
-    "import_check_batch": "validation inside the import functions",
-    "import_strict_check": "validation inside the import functions",
-    "import_resolve": "legacy id look-up inside the import functions",
-    "import_text_array": "conversion inside the import functions",
-    "import_vector": "conversion inside the import functions",
-    "claim_commit_check": "commit check queued by track_access",
-    "xact_write_count": "write count read by the commit check of tracked reads",
-    "search_defaults": "ranking defaults read by search_memories (and by DBAs in psql)",
-    "maint_fold_terms": "term statistics fold, run by the store path (and by DBAs in psql)",
-    "record_memory_terms": "trigger on pgcortex.memories",
-    "restore_synchronous_commit": "trigger on pgcortex.memory_access_log",
-}
+#: Functions the application role may execute that the client does not call, each
+#: with the reason. None: helpers, checks, row builders and triggers live in schema
+#: pgcortex_internal, which the application role cannot use.
+NOT_CALLED_BY_THE_CLIENT: dict[str, str] = {}
 
 
 def _module_name(path: Path) -> str:

@@ -61,7 +61,7 @@ def test_deploy_from_empty_creates_everything(empty_dsn: str) -> None:
               and pg_catalog.obj_description(c.oid, 'pg_class') is null
             union all
             select p.oid::regprocedure::text from pg_catalog.pg_proc as p
-            where p.pronamespace = 'pgcortex'::regnamespace
+            where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
               and pg_catalog.obj_description(p.oid, 'pg_proc') is null
             """
         ).fetchall()

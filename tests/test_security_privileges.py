@@ -47,13 +47,13 @@ def test_everything_in_the_schema_is_owned_by_the_owner_role(db: psycopg.Connect
     rows = db.execute(
         """
         select 'schema', n.nspname, n.nspowner::regrole::text
-        from pg_catalog.pg_namespace as n where n.nspname = 'pgcortex'
+        from pg_catalog.pg_namespace as n where n.nspname in ('pgcortex', 'pgcortex_internal')
         union all
         select 'relation', c.oid::regclass::text, c.relowner::regrole::text
         from pg_catalog.pg_class as c where c.relnamespace = 'pgcortex'::regnamespace
         union all
         select 'function', p.oid::regprocedure::text, p.proowner::regrole::text
-        from pg_catalog.pg_proc as p where p.pronamespace = 'pgcortex'::regnamespace
+        from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
         union all
         select 'type', t.oid::regtype::text, t.typowner::regrole::text
         from pg_catalog.pg_type as t where t.typnamespace = 'pgcortex'::regnamespace
@@ -65,7 +65,8 @@ def test_everything_in_the_schema_is_owned_by_the_owner_role(db: psycopg.Connect
 
 
 def _all_grants(db: psycopg.Connection) -> set[tuple[str, str, str, str]]:
-    """(kind, object, grantee, privilege) for every non-owner grant in schema pgcortex.
+    """(kind, object, grantee, privilege) for every non-owner grant in schemas pgcortex
+    and pgcortex_internal (where the expected set is empty).
 
     Null ACLs are expanded to the built-in defaults (acldefault), so a default
     PUBLIC privilege (EXECUTE on a new function, USAGE on a new type) shows up.
@@ -75,7 +76,7 @@ def _all_grants(db: psycopg.Connection) -> set[tuple[str, str, str, str]]:
         with acl as (
             select 'schema' as kind, n.nspname::text as obj, n.nspowner as owner,
                 coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) as acl
-            from pg_catalog.pg_namespace as n where n.nspname = 'pgcortex'
+            from pg_catalog.pg_namespace as n where n.nspname in ('pgcortex', 'pgcortex_internal')
             union all
             select case c.relkind when 'r' then 'table' when 'p' then 'table'
                     when 'v' then 'view' when 'm' then 'view' when 'S' then 'sequence'
@@ -94,7 +95,7 @@ def _all_grants(db: psycopg.Connection) -> set[tuple[str, str, str, str]]:
             union all
             select 'function', p.oid::regprocedure::text, p.proowner,
                 coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))
-            from pg_catalog.pg_proc as p where p.pronamespace = 'pgcortex'::regnamespace
+            from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
             union all
             select 'type', t.oid::regtype::text, t.typowner,
                 coalesce(t.typacl, pg_catalog.acldefault('T', t.typowner))
@@ -129,6 +130,8 @@ def _expected_grants(db: psycopg.Connection) -> set[tuple[str, str, str, str]]:
         " where p.pronamespace = 'pgcortex'::regnamespace"
     ).fetchall():
         expected.add(("function", fn, APP_ROLE, "EXECUTE"))
+    for fn in INTERNAL_EXECUTABLE:
+        expected.add(("function", f"pgcortex_internal.{fn}()", APP_ROLE, "EXECUTE"))
     for (typ,) in db.execute(
         "select t.oid::regtype::text from pg_catalog.pg_type as t"
         " where t.typnamespace = 'pgcortex'::regnamespace and t.typcategory <> 'A'"
@@ -158,7 +161,7 @@ def test_privilege_audit_every_grant_is_expected(db: psycopg.Connection) -> None
     # No default privileges that would grant something behind this file's back.
     row = db.execute(
         "select count(*) from pg_catalog.pg_default_acl"
-        " where defaclnamespace in (0, 'pgcortex'::regnamespace)"
+        " where defaclnamespace in (0, 'pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
     ).fetchone()
     assert row == (0,)
 
@@ -465,7 +468,7 @@ def test_every_function_pins_pg_catalog_then_pg_temp(db: psycopg.Connection) -> 
     rows = db.execute(
         "select p.oid::regprocedure::text, p.proconfig"
         " from pg_catalog.pg_proc as p"
-        " where p.pronamespace = 'pgcortex'::regnamespace"
+        " where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
     ).fetchall()
     assert len(rows) > 50
     wrong = {
@@ -555,7 +558,9 @@ def _name_sets(db: psycopg.Connection) -> tuple[set[str], dict[str, set[str]]]:
             and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c')
         union
         select 'function', p.proname::text from pg_catalog.pg_proc as p
-        where p.pronamespace in ('pgcortex'::regnamespace, 'public'::regnamespace)
+        where p.pronamespace in (
+                'pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace, 'public'::regnamespace
+            )
             and not exists (
                 select from pg_catalog.pg_proc as q
                 where q.pronamespace = 'pg_catalog'::regnamespace and q.proname = p.proname
@@ -584,7 +589,7 @@ def test_no_function_body_names_a_non_catalog_object_without_its_schema(
     catalog, objects = _name_sets(db)
     rows = db.execute(
         "select p.oid::regprocedure::text, pg_catalog.pg_get_functiondef(p.oid)"
-        " from pg_catalog.pg_proc as p where p.pronamespace = 'pgcortex'::regnamespace"
+        " from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
     ).fetchall()
     assert len(rows) > 50
     found = {name: unqualified_names(body, catalog, objects) for name, body in rows}
@@ -642,18 +647,20 @@ def test_security_definer_only_where_the_app_role_may_not_do_it_itself(
     db: psycopg.Connection,
 ) -> None:
     """A function runs with the owner's rights only when its own body uses a table the
-    application role may not read (or a view over such tables); the rest, helpers and
-    wrappers that only call API functions, run with the caller's rights."""
+    application role may not read (or a view over such tables) or calls a function of
+    pgcortex_internal (closed to it); the rest, helpers and wrappers that only call API
+    functions, run with the caller's rights."""
     closed = {r[0] for r in db.execute(_CLOSED).fetchall()}
     assert {"memories", "namespace_bindings", "memory_summary_v"} <= closed
     rows = db.execute(
         "select p.proname::text, p.prosecdef, pg_catalog.pg_get_functiondef(p.oid)"
-        " from pg_catalog.pg_proc as p where p.pronamespace = 'pgcortex'::regnamespace"
+        " from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
     ).fetchall()
     needless = []
     for name, definer, body in rows:
         text = re.sub(r"--[^\n]*", "", body)
         uses = set(re.findall(r"pgcortex\.([a-z_]+)\b(?!\s*\()", text)) & closed
+        uses |= set(re.findall(r"pgcortex_internal\.([a-z_]+)\s*\(", text))
         if definer and not uses and name not in DYNAMIC_TABLES | WRITES_READ_ONLY_TABLES:
             needless.append(name)
     assert needless == []
@@ -695,7 +702,7 @@ def test_security_definer_functions_are_owned_by_the_bound_owner(db: psycopg.Con
     rows = db.execute(
         "select p.oid::regprocedure::text, p.proowner::regrole::text"
         " from pg_catalog.pg_proc as p"
-        " where p.pronamespace = 'pgcortex'::regnamespace and p.prosecdef"
+        " where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prosecdef"
     ).fetchall()
     assert rows
     assert {owner for _, owner in rows} == {OWNER_ROLE}
@@ -761,3 +768,194 @@ def test_a_bound_login_role_cannot_switch_to_another_namespace(db: psycopg.Conne
             rows = app.execute("select count(*) from pgcortex.list_memories()").fetchone()
             assert rows is not None
             assert rows[0] > 0
+
+
+#: The public SQL API, by area: every function of schema pgcortex, and all the
+#: application role may execute. Everything else lives in pgcortex_internal.
+API: dict[str, list[str]] = {
+    "admin and security": [
+        "current_namespace",
+        "schema_version",
+        "export_namespace",
+        "erase_namespace",
+        "namespace_audit_log",
+    ],
+    "memories: writes": [
+        "store_memory",
+        "store_memories",
+        "update_memory",
+        "delete_memory",
+        "delete_memories",
+    ],
+    "memories: reads": [
+        "get_memory",
+        "get_memories",
+        "list_memories",
+        "memory_history",
+        "resolve_memory_id",
+        "list_memory_types",
+        "namespace_embedding_model",
+    ],
+    "memories: search": ["search_memories", "recall_memories"],
+    "memories: links": ["link_memories", "unlink_memories", "related_memories"],
+    "memories: access tracking": ["track_access", "maint_flush_access"],
+    "knowledge": [
+        "knowledge_settings",
+        "set_knowledge_settings",
+        "learn_user_preference",
+        "get_user_preferences",
+        "get_preference_history",
+        "identify_learning_patterns",
+        "store_learning_pattern",
+        "get_learning_patterns",
+        "store_knowledge_cluster",
+        "get_knowledge_clusters",
+        "get_contextual_knowledge",
+        "get_memory_summary",
+    ],
+    "sessions": [
+        "start_session",
+        "store_conversation_turn",
+        "end_session",
+        "get_conversation_context",
+        "list_sessions",
+    ],
+    "maintenance": [
+        "maint_forget",
+        "maint_purge_expired",
+        "maint_prune_history",
+        "maint_recluster",
+        "maint_run",
+    ],
+    "import": [
+        "import_register_types",
+        "import_memories",
+        "import_links",
+        "import_clusters",
+        "import_cluster_members",
+        "import_patterns",
+        "import_pattern_evidence",
+        "import_preferences",
+        "import_preference_history",
+        "import_sessions",
+        "import_turns",
+        "import_memory_access",
+    ],
+    "integrations": [
+        "session_by_key",
+        "session_item_turns",
+        "add_session_items",
+        "get_session_items",
+        "pop_session_item",
+        "clear_session_items",
+    ],
+}
+
+
+#: Functions of pgcortex_internal the application role may execute, with the reason.
+#: Not by name: it has no usage on the schema.
+INTERNAL_EXECUTABLE: dict[str, str] = {
+    "namespace_permitted": "called by the row-level security policies, which run it as"
+    " the role querying a view (memories_v, memory_summary_v, memory_access_totals)",
+}
+
+
+def test_the_app_role_executes_exactly_the_api(db: psycopg.Connection) -> None:
+    api = [name for names in API.values() for name in names]
+    assert len(api) == len(set(api))
+    executable = db.execute(
+        "select p.pronamespace::regnamespace::text, p.proname::text"
+        " from pg_catalog.pg_proc as p"
+        " where p.pronamespace not in ('pg_catalog'::regnamespace,"
+        "     'information_schema'::regnamespace, 'public'::regnamespace)"
+        " and pg_catalog.has_function_privilege(%s, p.oid, 'execute')",
+        (APP_ROLE,),
+    ).fetchall()
+    assert sorted(executable) == sorted(
+        [("pgcortex", name) for name in api]
+        + [("pgcortex_internal", name) for name in INTERNAL_EXECUTABLE]
+    )
+    in_schema = db.execute(
+        "select p.proname::text from pg_catalog.pg_proc as p"
+        " where p.pronamespace = 'pgcortex'::regnamespace"
+    ).fetchall()
+    assert sorted(r[0] for r in in_schema) == sorted(api)
+
+
+def test_no_function_of_the_api_schema_is_an_internal(db: psycopg.Connection) -> None:
+    """Trigger functions, column defaults, generated columns and policies use only
+    functions of pgcortex_internal; the views may call the API (current_namespace)."""
+    rows = db.execute(
+        "select pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), p.proname::text"
+        " from pg_catalog.pg_depend as d"
+        " inner join pg_catalog.pg_proc as p"
+        "     on d.refclassid = 'pg_catalog.pg_proc'::regclass and d.refobjid = p.oid"
+        " where p.pronamespace = 'pgcortex'::regnamespace"
+        " and d.classid not in ('pg_catalog.pg_proc'::regclass, 'pg_catalog.pg_rewrite'::regclass)"
+    ).fetchall()
+    assert rows == []
+    triggers = db.execute(
+        "select p.proname::text from pg_catalog.pg_proc as p"
+        " where p.pronamespace = 'pgcortex'::regnamespace"
+        " and p.prorettype = 'pg_catalog.trigger'::regtype"
+    ).fetchall()
+    assert triggers == []
+    # ... and the internals are used: each is a trigger, default or policy function,
+    # or is called by another function.
+    internal = db.execute(
+        "select p.proname::text from pg_catalog.pg_proc as p"
+        " where p.pronamespace = 'pgcortex_internal'::regnamespace"
+    ).fetchall()
+    assert len(internal) > 30
+    bodies = db.execute(
+        "select pg_catalog.string_agg(pg_catalog.pg_get_functiondef(p.oid), ' ')"
+        " from pg_catalog.pg_proc as p"
+        " where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
+    ).fetchone()
+    assert bodies is not None
+    depended = {
+        r[0]
+        for r in db.execute(
+            "select p.proname::text from pg_catalog.pg_depend as d"
+            " inner join pg_catalog.pg_proc as p"
+            "     on d.refclassid = 'pg_catalog.pg_proc'::regclass and d.refobjid = p.oid"
+            " where p.pronamespace = 'pgcortex_internal'::regnamespace"
+        ).fetchall()
+    }
+    unused = [
+        name
+        for (name,) in internal
+        if name not in depended and f"pgcortex_internal.{name}(" not in bodies[0]
+    ]
+    assert unused == []
+
+
+def test_the_app_role_has_nothing_in_the_internal_schema(db: psycopg.Connection) -> None:
+    row = db.execute(
+        "select pg_catalog.has_schema_privilege(%s, 'pgcortex_internal', 'usage'),"
+        " pg_catalog.has_schema_privilege(%s, 'pgcortex_internal', 'create'),"
+        " pg_catalog.obj_description('pgcortex_internal'::regnamespace, 'pg_namespace')",
+        (APP_ROLE, APP_ROLE),
+    ).fetchone()
+    assert row is not None
+    assert row[:2] == (False, False)
+    assert row[2]
+    # Every internal function says what it is for.
+    missing = db.execute(
+        "select p.oid::regprocedure::text from pg_catalog.pg_proc as p"
+        " where p.pronamespace = 'pgcortex_internal'::regnamespace"
+        " and pg_catalog.obj_description(p.oid, 'pg_proc') is null"
+    ).fetchall()
+    assert missing == []
+    # An app login that calls a helper directly is refused (and the API still works).
+    with login_role(db) as (_, dsn), connect_as(dsn, "a") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select pgcortex_internal.tags_problem(array['x'])")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select pgcortex_internal.namespace_permitted()")
+        stored = conn.execute(
+            "select action from pgcortex.store_memory(content => 'internals stay apart',"
+            " memory_type => 'business_fact', tags => array['x'])"
+        ).fetchone()
+        assert stored == ("inserted",)
+        conn.rollback()

@@ -44,7 +44,7 @@ returns text
 language plpgsql
 stable
 parallel safe
-security invoker
+security definer  -- calls pgcortex_internal.namespace_permitted: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -784,7 +784,7 @@ create or replace function pgcortex.store_memory(
 returns table (id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
-security invoker  -- calls only API functions, which hold the rights they need
+security definer  -- calls pgcortex_internal.tags_problem: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
@@ -1037,7 +1037,7 @@ create or replace function pgcortex.delete_memory(memory_id uuid, as_of timestam
 returns uuid
 language plpgsql
 volatile
-security invoker  -- calls only API functions, which hold the rights they need
+security definer  -- calls pgcortex_internal.forget_memories: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare

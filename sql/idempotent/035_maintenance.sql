@@ -67,7 +67,7 @@ create or replace function pgcortex.maint_run(
 returns table (step text, result jsonb, duration_ms numeric)
 language plpgsql
 volatile
-security invoker  -- calls only API functions, which hold the rights they need
+security definer  -- calls pgcortex_internal.elapsed_ms: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare

@@ -175,7 +175,7 @@ create or replace function pgcortex.session_item_turns(items json)
 returns table (ordinality integer, role text, content text, conversational boolean)
 language plpgsql
 immutable
-security invoker
+security definer  -- calls pgcortex_internal.session_item_turn: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 begin

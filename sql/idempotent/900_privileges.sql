@@ -2,16 +2,20 @@
 -- Roles, ownership, privileges and row-level security. Applied last on every
 -- deploy, so whatever the files before it created is covered.
 --
--- pgcortex_owner  owns the schema and every table, view, function, sequence and
---                 type in it. Not a superuser and without BYPASSRLS, so forced
+-- pgcortex_owner  owns the schemas pgcortex and pgcortex_internal and every
+--                 table, view, function, sequence and type in them. Not a superuser and without BYPASSRLS, so forced
 --                 row-level security binds it too: the API functions, which are
 --                 security definer and owned by it, see one namespace only.
 --                 Except on pgcortex.memories (enabled, not forced, for index
 --                 use), where the functions' explicit namespace filter and
 --                 current_namespace()'s binding check do that alone.
 -- pgcortex_app    the application role (grant it to your login role): executes
---                 the API functions, reads the views and the reference tables
---                 that have no namespace; nothing on any namespaced table.
+--                 the API functions (every function of schema pgcortex), reads
+--                 the views and the reference tables that have no namespace;
+--                 nothing on any namespaced table, and nothing in schema
+--                 pgcortex_internal (not even usage: the API functions that
+--                 call an internal function are security definer) but execute
+--                 on namespace_permitted(), which the policies call.
 --
 -- Deploy as a superuser, or as a role that is a member of pgcortex_owner.
 
@@ -41,7 +45,7 @@ $roles$;
 
 -- Ownership -------------------------------------------------------------------
 
--- Everything in schema pgcortex goes to pgcortex_owner. Objects that belong to an
+-- Everything in schemas pgcortex and pgcortex_internal goes to pgcortex_owner. Objects that belong to an
 -- extension, identity sequences (they follow their table) and implicit types
 -- (row types of tables, array types) are left to follow their parent.
 do $owner$
@@ -49,6 +53,7 @@ declare
     _obj record;
 begin
     execute 'alter schema pgcortex owner to pgcortex_owner';
+    execute 'alter schema pgcortex_internal owner to pgcortex_owner';
     for _obj in
         select
             pg_catalog.format(
@@ -87,7 +92,7 @@ begin
             )
         from pg_catalog.pg_proc as p
         where
-            p.pronamespace = 'pgcortex'::regnamespace
+            p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
             and p.proowner <> 'pgcortex_owner'::regrole
             and not exists (
                 select from pg_catalog.pg_depend as d
@@ -141,6 +146,26 @@ revoke all on all functions in schema pgcortex from public;
 revoke all on all functions in schema pgcortex from pgcortex_app;
 
 grant execute on all functions in schema pgcortex to pgcortex_app;
+
+-- The internals: nothing for PUBLIC or the application role. Functions are
+-- created executable by PUBLIC, so this revoke runs after every deploy.
+revoke all on schema pgcortex_internal from public;
+revoke all on schema pgcortex_internal from pgcortex_app;
+revoke all on all functions in schema pgcortex_internal from public;
+revoke all on all functions in schema pgcortex_internal from pgcortex_app;
+-- One exception: the row-level security policies (below) call
+-- namespace_permitted(), and a policy's functions are checked against the role
+-- that runs the query, which for the views (memories_v, memory_summary_v, ...)
+-- is the application role. Without usage on the schema it still cannot call
+-- the function by name: only the policies reach it.
+do $permitted$
+begin
+    -- Releases before the bindings (security area) have no such function.
+    if pg_catalog.to_regprocedure('pgcortex_internal.namespace_permitted()') is not null then
+        execute 'grant execute on function pgcortex_internal.namespace_permitted() to pgcortex_app';
+    end if;
+end
+$permitted$;
 
 do $grants$
 declare

@@ -2,8 +2,11 @@
 
 ``python -m pgcortex._tools.docs --write docs/sql-api.md`` (``make docs``) deploys the
 schema into a scratch database on the configured server (embedded by default),
-reads every function and view of schema ``pgcortex`` from ``pg_catalog`` (its
-signature, result, volatility, security and ``comment on``) and writes Markdown.
+reads every function and view of schema ``pgcortex`` (the public API; the helpers
+in ``pgcortex_internal`` are not listed) from ``pg_catalog`` (its signature,
+result, volatility, security and ``comment on``) and writes Markdown, functions
+grouped by area: the area of a function is the SQL file that creates it
+(:data:`AREAS`), so the files and the reference say the same.
 ``tests/test_docs.py`` renders the same text from a freshly deployed test database
 and fails when it differs from the committed file.
 """
@@ -11,6 +14,7 @@ and fails when it differs from the committed file.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +69,62 @@ _ERROR_CODES_SQL = """
 select sqlstate, name, meaning from pgcortex.error_codes order by sqlstate
 """
 
+#: Area titles of the re-runnable SQL files, in the order the reference lists them.
+#: A file not named here gets a title made from its name (``070_graph_store.sql``:
+#: "Graph store"), after these.
+AREAS: dict[str, str] = {
+    "021_memories_write": "Memories: writes",
+    "020_memories_read": "Memories: reads",
+    "022_memories_search": "Memories: search",
+    "023_memories_links": "Memories: links",
+    "024_memories_access": "Memories: access tracking",
+    "030_preferences": "Knowledge",
+    "031_patterns": "Knowledge",
+    "033_clusters": "Knowledge",
+    "034_context": "Knowledge",
+    "032_sessions": "Sessions",
+    "035_maintenance": "Maintenance",
+    "050_import": "Import",
+    "060_integrations": "Integrations",
+    "010_core": "Admin and security",
+    "040_security": "Admin and security",
+}
+
+_CREATES = re.compile(
+    r"^create\s+(?:or\s+replace\s+)?(?:function|procedure)\s+pgcortex\.([a-z_0-9]+)\s*\(",
+    re.I | re.M,
+)
+
+
+def area_title(stem: str) -> str:
+    """The area of a re-runnable SQL file (its name without ``.sql``)."""
+    if stem in AREAS:
+        return AREAS[stem]
+    words = stem.split("_", 1)[-1].replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def function_areas(directory: Path | None = None) -> dict[str, str]:
+    """Function name -> area title, from the files that create them."""
+    from ..config import sql_dir
+
+    root = directory or sql_dir()
+    out: dict[str, str] = {}
+    for path in sorted((root / "idempotent").glob("*.sql")):
+        for m in _CREATES.finditer(path.read_text()):
+            out.setdefault(m.group(1), area_title(path.stem))
+    return out
+
+
+def _area_order() -> list[str]:
+    return list(dict.fromkeys(AREAS.values()))
+
+
+def anchor(title: str) -> str:
+    """The Markdown anchor of a heading."""
+    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
+
+
 _VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
 _KIND = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window function"}
 
@@ -113,10 +173,6 @@ class FunctionDoc:
             comment=row["comment"],
         )
 
-    @property
-    def is_maintenance(self) -> bool:
-        return self.name.startswith("maint_")
-
     def markdown(self) -> str:
         signature = f"pgcortex.{self.name}({self.arguments})"
         if len(signature) > 80:
@@ -159,16 +215,24 @@ def _rows(conn: psycopg.Connection[Any], query: str) -> list[dict[str, Any]]:
         return list(cur.fetchall())
 
 
-def render(conn: psycopg.Connection[Any]) -> str:
-    """The Markdown reference of the pgcortex schema deployed in ``conn``'s database."""
+def render(conn: psycopg.Connection[Any], directory: Path | None = None) -> str:
+    """The Markdown reference of the pgcortex schema deployed in ``conn``'s database.
+
+    ``directory``: the SQL files whose names give the areas (default: the shipped ones).
+    """
     with conn.transaction():
         # an empty search_path makes format_type() qualify types (public.vector)
         conn.execute("set local search_path = ''")
         functions = [FunctionDoc.from_record(r) for r in _rows(conn, _FUNCTIONS_SQL)]
         views = [ViewDoc.from_record(r) for r in _rows(conn, _VIEWS_SQL)]
         codes = _rows(conn, _ERROR_CODES_SQL)
-    api = [f for f in functions if not f.is_maintenance]
-    maint = [f for f in functions if f.is_maintenance]
+    where = function_areas(directory)
+    grouped: dict[str, list[FunctionDoc]] = {}
+    for f in functions:
+        grouped.setdefault(where.get(f.name, "Other"), []).append(f)
+    known = _area_order()
+    order = [a for a in known if a in grouped]
+    order += sorted(a for a in grouped if a not in known)
 
     out = [
         "# pgcortex SQL API",
@@ -176,31 +240,29 @@ def render(conn: psycopg.Connection[Any]) -> str:
         "<!-- Generated by `make docs` (python -m pgcortex._tools.docs) from a freshly deployed",
         "     database: do not edit by hand. tests/test_docs.py checks it is current. -->",
         "",
-        "Every function and view of schema `pgcortex`, with its signature and comment.",
-        "Call functions with named arguments (`pgcortex.f(name => value)`); every call works",
-        "in the namespace set for the session (`set pgcortex.namespace = 'x'` in psql; the",
-        "Python client sets it when it connects). Trigger functions are not listed.",
+        "Every function and view of schema `pgcortex`, the public API, with its signature",
+        "and comment, functions grouped by area. Call functions with named arguments",
+        "(`pgcortex.f(name => value)`); every call works in the namespace set for the",
+        "session (`set pgcortex.namespace = 'x'` in psql; the Python client sets it when",
+        "it connects). The functions these call (checks, row builders, triggers, column",
+        "defaults) live in schema `pgcortex_internal`, closed to the application role.",
         "",
         "## Contents",
         "",
     ]
     sections: list[tuple[str, list[str]]] = [
-        ("Functions", [f.name for f in api]),
-        ("Maintenance functions", [f.name for f in maint]),
-        ("Views", [v.name for v in views]),
+        (area, [f.name for f in grouped[area]]) for area in order
     ]
+    sections.append(("Views", [v.name for v in views]))
     for title, names in sections:
         if not names:
             continue
-        anchor = title.lower().replace(" ", "-")
         unique = list(dict.fromkeys(names))
-        out.append(f"- [{title}](#{anchor}): " + ", ".join(f"`{n}`" for n in unique))
+        out.append(f"- [{title}](#{anchor(title)}): " + ", ".join(f"`{n}`" for n in unique))
     out.append("- [Error codes](#error-codes)")
     out.append("")
-    if api:
-        out += ["## Functions", ""] + [f.markdown() for f in api]
-    if maint:
-        out += ["## Maintenance functions", ""] + [f.markdown() for f in maint]
+    for area in order:
+        out += [f"## {area}", ""] + [f.markdown() for f in grouped[area]]
     if views:
         out += ["## Views", ""] + [v.markdown() for v in views]
     out += [
@@ -254,7 +316,7 @@ def render_fresh(dsn: str, directory: Path | None = None) -> tuple[str, list[dic
     with scratch_database(dsn) as scratch:
         deploy(scratch, directory=directory)
         with psycopg.connect(scratch) as conn:
-            return render(conn), error_codes(conn)
+            return render(conn, directory), error_codes(conn)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,9 +49,19 @@ def normalise(dump: str) -> str:
 
 
 def dump_schema(dsn: str) -> str:
-    """Normalised ``pg_dump --schema-only`` of the pgcortex schema."""
+    """Normalised ``pg_dump --schema-only`` of the schemas pgcortex and pgcortex_internal."""
     proc = subprocess.run(
-        [_pg_dump(), "--schema-only", "--no-owner", "--no-privileges", "-n", "pgcortex", dsn],
+        [
+            _pg_dump(),
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "-n",
+            "pgcortex",
+            "-n",
+            "pgcortex_internal",
+            dsn,
+        ],
         capture_output=True,
         text=True,
         check=False,

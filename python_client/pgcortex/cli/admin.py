@@ -100,15 +100,17 @@ def cmd_deploy_script(args: argparse.Namespace) -> int:
 def cmd_reset(args: argparse.Namespace) -> int:
     dsn = _dsn(args)
     if not args.yes:
-        answer = input(f"drop schema pgcortex and everything in it at {dsn}? [y/N] ")
+        answer = input(
+            f"drop schemas pgcortex, pgcortex_internal and everything in them at {dsn}? [y/N] "
+        )
         if answer.strip().lower() not in {"y", "yes"}:
             print("left as it was")
             return 1
     import psycopg
 
     with wrap_errors(), psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("drop schema if exists pgcortex cascade")
-    print("dropped schema pgcortex; run deploy to create it again")
+        conn.execute("drop schema if exists pgcortex, pgcortex_internal cascade")
+    print("dropped schemas pgcortex and pgcortex_internal; run deploy to create them again")
     return 0
 
 
