@@ -19,41 +19,11 @@ from tests.security_seed import OWNER_ROLE, connect_as, login_role
 world = iso.world
 
 #: Matrix functions that read or write no namespace's data, so they answer an
-#: unbound login too: pure helpers and the caller's own transaction state.
+#: unbound login too (the helpers of pgcortex_internal are no API: not in the matrix).
 NO_NAMESPACE_DATA = {
-    "add_merged_occurrences",
-    "check_embedding",
-    "check_session_items",
-    "check_session_key",
-    "claim_commit_check",
-    "cluster_importance",
-    "cluster_key_of",
-    "content_hash",
-    "elapsed_ms",
-    "embedding_problem",
-    "import_check_batch",
-    "import_strict_check",
-    "import_text_array",
-    "import_vector",
-    "is_topic_term",
     "list_memory_types",
-    "metadata_problem",
-    "namespace_permitted",
-    "namespaced_tables",
-    "new_id",
-    "normalize_tags",
     "schema_version",
-    "search_defaults",
-    "search_tsquery",
-    "session_item_jsonb",
-    "session_item_text",
-    "session_item_turn",
     "session_item_turns",
-    "set_change_context",
-    "tags_problem",
-    "term_surface",
-    "top_terms",
-    "xact_write_count",
 }
 
 
@@ -76,8 +46,8 @@ def test_a_new_deployment_refuses_an_unbound_app_login_everywhere(
         if not (result[0] == "error" and result[1] == "PC051")
     }
     assert set(answered) <= NO_NAMESPACE_DATA, answered
-    # namespace_permitted itself says no.
-    assert results[("namespace_permitted", 0)] == ("rows", [{"namespace_permitted": False}])
+    # The namespace itself is refused (pgcortex_internal.namespace_permitted says no).
+    assert results[("current_namespace", 0)][:2] == ("error", "PC051")
 
 
 def test_bound_star_superuser_and_owner_members_are_served(

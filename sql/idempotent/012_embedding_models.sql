@@ -176,24 +176,20 @@ begin
     if embedding_vector_problem.embedding is null then
         return null;
     end if;
-    if public.vector_dims(embedding_vector_problem.embedding) <> embedding_vector_problem.dimensions then
-        return pg_catalog.format(
-            'embedding has %s dimensions; its model has %s',
-            public.vector_dims(embedding_vector_problem.embedding), embedding_vector_problem.dimensions
-        );
-    end if;
     return coalesce(
+        pgcortex_internal.embedding_dimensions_problem(
+            embedding_vector_problem.embedding, embedding_vector_problem.dimensions
+        ),
         pgcortex_internal.embedding_problem(embedding_vector_problem.embedding),
-        case when embedding_vector_problem.storage = 'halfvec' and exists (
-            select from pg_catalog.unnest(embedding_vector_problem.embedding::real []) as x (v)
-            where pg_catalog.abs(x.v) > 65504
-        ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index' end
+        pgcortex_internal.halfvec_range_problem(
+            embedding_vector_problem.embedding, embedding_vector_problem.storage
+        )
     );
 end
 $$;
 
 comment on function pgcortex_internal.embedding_vector_problem(public.vector, integer, text) is
-'Null when the vector suits a model of these dimensions and storage (pgcortex_internal.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong (a message naming dimensions for PC010, else PC011).';
+'Null when the vector suits a model of these dimensions and storage (pgcortex_internal.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong, as text (import reports). Raising functions check each rule with its own function: pgcortex_internal.check_embedding_dimensions (PC010), pgcortex_internal.check_embedding (PC011).';
 
 -- name: namespace_model_lock
 -- Stores and searches take it shared, a switch of the namespace's model exclusive.
@@ -332,20 +328,13 @@ parallel safe
 security invoker
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    _problem text := pgcortex_internal.embedding_vector_problem(
-        model_vector.embedding, (model_vector.model).dimensions, (model_vector.model).storage
-    );
 begin
-    if _problem is not null then
-        raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = model_vector.label || ': ' || _problem,
-            hint = pg_catalog.format(
-                'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
-                (model_vector.model).name, (model_vector.model).dimensions
-            );
-    end if;
+    perform pgcortex_internal.check_embedding_dimensions(
+        model_vector.embedding, (model_vector.model).dimensions, model_vector.label
+    );
+    perform pgcortex_internal.check_embedding(
+        model_vector.embedding, model_vector.label, (model_vector.model).storage
+    );
     if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
         return public.l2_normalize(model_vector.embedding);
     end if;
@@ -723,8 +712,7 @@ declare
     _ns text := pgcortex.current_namespace();
     _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_stage.embedding_model);
     _n integer := coalesce(pg_catalog.cardinality(reembed_stage.memory_ids), 0);
-    _bad integer;
-    _msg text;
+    _i integer;
     _count integer;
 begin
     if pg_catalog.cardinality(reembed_stage.embeddings) is distinct from _n
@@ -737,20 +725,16 @@ begin
     if _n = 0 then
         return 0;
     end if;
-    select e.o, coalesce(
-        case when e.x is null then 'embedding is null' end,
-        pgcortex_internal.embedding_vector_problem(e.x, _m.dimensions, _m.storage)
-    )
-    into _bad, _msg
-    from pg_catalog.unnest(reembed_stage.embeddings) with ordinality as e (x, o)
-    where e.x is null or pgcortex_internal.embedding_vector_problem(e.x, _m.dimensions, _m.storage) is not null
-    order by e.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = case when _msg like '%dimensions%' then 'PC010' when _msg like '%null' then 'PC003' else 'PC011' end,
-            message = pg_catalog.format('item %s: %s', _bad, _msg);
-    end if;
+    for _i in 1 .. _n loop
+        if reembed_stage.embeddings[_i] is null then
+            raise exception using
+                errcode = 'PC003', message = pg_catalog.format('item %s: embedding is null', _i);
+        end if;
+        perform pgcortex_internal.check_embedding_dimensions(
+            reembed_stage.embeddings[_i], _m.dimensions, 'item ' || _i
+        );
+        perform pgcortex_internal.check_embedding(reembed_stage.embeddings[_i], 'item ' || _i, _m.storage);
+    end loop;
     insert into pgcortex.memory_embeddings as e (
         namespace, memory_id, embedding_model, content_hash, embedding, stored_at
     )

@@ -7,35 +7,6 @@
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
 
--- name: check_embedding
--- Validates an embedding's values for storage or search by the one rule of
--- pgcortex_internal.embedding_problem (a norm that single-precision cosine arithmetic
--- can handle). Raises PC011; returns the vector. Its dimensions are checked
--- against its model by the model-aware functions (pgcortex_internal.model_vector).
-create or replace function pgcortex_internal.check_embedding(embedding public.vector)
-returns public.vector
-language plpgsql
-immutable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _problem text := pgcortex_internal.embedding_problem(check_embedding.embedding);
-begin
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = _problem,
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
-    return check_embedding.embedding;
-end
-$$;
-
-comment on function pgcortex_internal.check_embedding(public.vector) is
-'Returns the embedding if pgcortex_internal.embedding_problem finds nothing wrong (norm in 2^-60 .. 2^60 computed in double precision); else raises PC011 (with a hint); the dimensions are checked against the model by pgcortex.model_vector. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
-
 -- name: tags_problem
 -- What is wrong with a list of tags, or null when it is acceptable.
 create or replace function pgcortex_internal.tags_problem(tags text[])
@@ -167,5 +138,172 @@ end;
 
 comment on function pgcortex_internal.embedding_problem(public.vector) is
 'Null when the embedding''s values are acceptable (Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex_internal.check_embedding and every function that accepts a vector.';
+
+-- name: embedding_dimensions_problem
+-- The dimension rule (PC010): what is wrong with an embedding's dimensions for
+-- a model of these dimensions, or null.
+create or replace function pgcortex_internal.embedding_dimensions_problem(
+    embedding public.vector,
+    dimensions integer
+)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        case
+            when public.vector_dims(embedding_dimensions_problem.embedding)
+                <> embedding_dimensions_problem.dimensions
+                then pg_catalog.format(
+                        'embedding has %s dimensions; its model has %s',
+                        public.vector_dims(embedding_dimensions_problem.embedding),
+                        embedding_dimensions_problem.dimensions
+                    )
+        end;
+end;
+
+comment on function pgcortex_internal.embedding_dimensions_problem(public.vector, integer) is
+'Null when the embedding has these dimensions (or is null), else what is wrong. The rule of SQLSTATE PC010.';
+
+-- name: halfvec_range_problem
+-- The half-precision rule (PC011): a value a halfvec index cannot hold, or null.
+create or replace function pgcortex_internal.halfvec_range_problem(embedding public.vector, storage text)
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        case
+            when halfvec_range_problem.storage = 'halfvec' and exists (
+                select from pg_catalog.unnest(halfvec_range_problem.embedding::real []) as x (v)
+                where pg_catalog.abs(x.v) > 65504
+            ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index'
+        end;
+end;
+
+comment on function pgcortex_internal.halfvec_range_problem(public.vector, text) is
+'Null unless storage is halfvec and a value lies beyond 65504 (what half precision holds), else what is wrong. A rule of SQLSTATE PC011.';
+
+-- name: check_embedding_dimensions
+-- Raises PC010 when the embedding breaks the dimension rule; returns it.
+create or replace function pgcortex_internal.check_embedding_dimensions(
+    embedding public.vector,
+    dimensions integer,
+    label text default null
+)
+returns public.vector
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _problem text := pgcortex_internal.embedding_dimensions_problem(
+        check_embedding_dimensions.embedding, check_embedding_dimensions.dimensions
+    );
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC010',
+            message = coalesce(check_embedding_dimensions.label || ': ', '') || _problem,
+            hint = 'embed with the namespace''s model (pgcortex.namespace_embedding_model)';
+    end if;
+    return check_embedding_dimensions.embedding;
+end
+$$;
+
+comment on function pgcortex_internal.check_embedding_dimensions(public.vector, integer, text) is
+'Returns the embedding when pgcortex_internal.embedding_dimensions_problem finds nothing wrong; else raises PC010, the message prefixed with label (the argument or item it came from) when given.';
+
+-- name: check_embedding
+-- Validates an embedding's values for storage or search (PC011): the norm rule
+-- of pgcortex_internal.embedding_problem and, for a halfvec model, the range of
+-- half precision. Returns the vector. The dimensions are the other rule
+-- (pgcortex_internal.check_embedding_dimensions, PC010).
+create or replace function pgcortex_internal.check_embedding(
+    embedding public.vector,
+    label text default null,
+    storage text default 'vector'
+)
+returns public.vector
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _problem text := coalesce(
+        pgcortex_internal.embedding_problem(check_embedding.embedding),
+        pgcortex_internal.halfvec_range_problem(check_embedding.embedding, check_embedding.storage)
+    );
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC011',
+            message = coalesce(check_embedding.label || ': ', '') || _problem,
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+    end if;
+    return check_embedding.embedding;
+end
+$$;
+
+comment on function pgcortex_internal.check_embedding(public.vector, text, text) is
+'Returns the embedding if pgcortex_internal.embedding_problem (norm in 2^-60 .. 2^60 computed in double precision) and, for halfvec storage, pgcortex_internal.halfvec_range_problem find nothing wrong; else raises PC011 with a hint, the message prefixed with label when given. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+
+-- name: memory_type_problem
+-- The memory type rule (PC021): what is wrong with a memory type, or null.
+create or replace function pgcortex_internal.memory_type_problem(memory_type text)
+returns text
+language sql
+stable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        case
+            when not exists (
+                select from pgcortex.memory_types as t where t.name = memory_type_problem.memory_type
+            )
+                then pg_catalog.format('unknown memory type %L', memory_type_problem.memory_type)
+        end;
+end;
+
+comment on function pgcortex_internal.memory_type_problem(text) is
+'Null when the memory type is one of pgcortex.memory_types, else what is wrong (a null type is unknown). The rule of SQLSTATE PC021.';
+
+-- name: check_memory_type
+-- Raises PC021 when the memory type is not one of pgcortex.memory_types.
+create or replace function pgcortex_internal.check_memory_type(memory_type text, label text default null)
+returns text
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _problem text := pgcortex_internal.memory_type_problem(check_memory_type.memory_type);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC021',
+            message = coalesce(check_memory_type.label || ': ', '') || _problem,
+            hint = 'the types are listed in pgcortex.memory_types';
+    end if;
+    return check_memory_type.memory_type;
+end
+$$;
+
+comment on function pgcortex_internal.check_memory_type(text, text) is
+'Returns the memory type when pgcortex_internal.memory_type_problem finds nothing wrong; else raises PC021, the message prefixed with label (the argument or item) when given.';
 
 -- namespace_embedding_model and check_embedding_model: 012_embedding_models.sql.

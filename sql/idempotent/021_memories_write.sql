@@ -151,6 +151,46 @@ after delete on pgcortex.memories
 referencing old table as old_rows
 for each statement execute function pgcortex_internal.record_memory_history();
 
+-- name: reinforce
+-- The reinforcement rule (file header), one place for both ways a store
+-- reinforces a memory: the same content again and a near duplicate.
+create or replace function pgcortex_internal.reinforce(
+    importance integer,
+    confidence real,
+    tags text [],
+    expires_at timestamptz,
+    new_importance integer,
+    new_confidence real,
+    new_tags text [],
+    new_expires_at timestamptz,
+    expired boolean default false
+)
+returns table (importance integer, confidence real, tags text [], expires_at timestamptz)
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select
+        case when reinforce.expired then reinforce.new_importance
+            else greatest(reinforce.importance, reinforce.new_importance) end,
+        case when reinforce.expired then reinforce.new_confidence
+            else greatest(reinforce.confidence, reinforce.new_confidence) end,
+        case when reinforce.expired then reinforce.new_tags
+            else pgcortex_internal.normalize_tags(reinforce.tags || reinforce.new_tags) end,
+        case
+            when reinforce.expired then reinforce.new_expires_at
+            when reinforce.expires_at is null or reinforce.new_expires_at is null then null
+            else greatest(reinforce.expires_at, reinforce.new_expires_at)
+        end;
+end;
+
+comment on function pgcortex_internal.reinforce(
+    integer, real, text [], timestamptz, integer, real, text [], timestamptz, boolean
+) is
+'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';
+
 -- name: store_memories
 -- name: add_merged_occurrences
 -- A memory's metadata with near-duplicate occurrences appended to its
@@ -311,17 +351,9 @@ begin
             hint = 'content is 1 to 100000 characters of text, not only white space';
     end if;
 
-    select t.o, t.x into _bad, _msg
-    from pg_catalog.unnest(store_memories.memory_types) with ordinality as t (x, o)
-    where not exists (select from pgcortex.memory_types as mt where mt.name = t.x)
-    order by t.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('item %s: unknown memory type %L', _bad, _msg),
-            hint = 'the types are listed in pgcortex.memory_types';
-    end if;
+    for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.memory_types), 0) loop
+        perform pgcortex_internal.check_memory_type(store_memories.memory_types[_i], 'item ' || _i);
+    end loop;
 
     select i.o into _bad
     from pg_catalog.unnest(store_memories.importances) with ordinality as i (x, o)
@@ -396,17 +428,9 @@ begin
             message = pg_catalog.format('item %s: %s', _bad, _msg);
     end if;
 
-    select e.o, pgcortex_internal.embedding_problem(e.x) into _bad, _msg
-    from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-    where pgcortex_internal.embedding_problem(e.x) is not null
-    order by e.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
+    for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.embeddings), 0) loop
+        perform pgcortex_internal.check_embedding(store_memories.embeddings[_i], 'item ' || _i);
+    end loop;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
     );
@@ -422,21 +446,14 @@ begin
         -- Registered (PC013), the namespace's current model (PC012); holds the
         -- namespace's model lock (shared) to the end of the transaction.
         _model := pgcortex_internal.check_embedding_model(store_memories.embedding_model, true);
-        select e.o, pgcortex_internal.embedding_vector_problem(e.x, _model.dimensions, _model.storage)
-        into _bad, _msg
-        from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-        where pgcortex_internal.embedding_vector_problem(e.x, _model.dimensions, _model.storage) is not null
-        order by e.o
-        limit 1;
-        if _bad is not null then
-            raise exception using
-                errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
-                message = pg_catalog.format('item %s: %s', _bad, _msg),
-                hint = pg_catalog.format(
-                    'model %s takes %s finite values with a norm in 2^-60 .. 2^60',
-                    _model.name, _model.dimensions
-                );
-        end if;
+        for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.embeddings), 0) loop
+            perform pgcortex_internal.check_embedding_dimensions(
+                store_memories.embeddings[_i], _model.dimensions, 'item ' || _i
+            );
+            if _model.storage = 'halfvec' then
+                perform pgcortex_internal.check_embedding(store_memories.embeddings[_i], 'item ' || _i, 'halfvec');
+            end if;
+        end loop;
         if _model.normalize_vectors then
             embeddings := array(
                 select public.l2_normalize(e.x)
@@ -620,26 +637,20 @@ begin
         order by _hash[g.rep]
         on conflict (namespace, content_hash) do update
             set
-                importance = case when m.expires_at <= store_memories.as_of
-                    then excluded.importance
-                    else greatest(m.importance, excluded.importance) end,
-                confidence = case when m.expires_at <= store_memories.as_of
-                    then excluded.confidence
-                    else greatest(m.confidence, excluded.confidence) end,
-                tags = case when m.expires_at <= store_memories.as_of
-                    then excluded.tags
-                    else pgcortex_internal.normalize_tags(m.tags || excluded.tags) end,
+                (importance, confidence, tags, expires_at) = (
+                    select r.importance, r.confidence, r.tags, r.expires_at
+                    from pgcortex_internal.reinforce(
+                        m.importance, m.confidence, m.tags, m.expires_at,
+                        excluded.importance, excluded.confidence, excluded.tags, excluded.expires_at,
+                        expired => m.expires_at <= store_memories.as_of
+                    ) as r
+                ),
                 metadata = case when m.expires_at <= store_memories.as_of
                     then excluded.metadata
                     else m.metadata || excluded.metadata end,
                 embedding_model = case when m.embedding is null
                     then excluded.embedding_model else m.embedding_model end,
                 embedding = coalesce(m.embedding, excluded.embedding),
-                expires_at = case
-                    when m.expires_at <= store_memories.as_of then excluded.expires_at
-                    when m.expires_at is null or excluded.expires_at is null then null
-                    else greatest(m.expires_at, excluded.expires_at)
-                end,
                 updated_at = greatest(m.updated_at, store_memories.as_of)
         returning m.id, m.content_hash, (m.xmax = 0) as inserted
     )
@@ -718,14 +729,14 @@ begin
         )
         update pgcortex.memories as m
         set
-            importance = greatest(m.importance, p.importance),
-            confidence = greatest(m.confidence, p.confidence),
-            tags = pgcortex_internal.normalize_tags(m.tags || p.tags),
+            (importance, confidence, tags, expires_at) = (
+                select r.importance, r.confidence, r.tags, r.expires_at
+                from pgcortex_internal.reinforce(
+                    m.importance, m.confidence, m.tags, m.expires_at,
+                    p.importance, p.confidence, p.tags, p.expires_at
+                ) as r
+            ),
             metadata = pgcortex_internal.add_merged_occurrences(m.metadata, p.occurrences),
-            expires_at = case
-                when m.expires_at is null or p.expires_at is null then null
-                else greatest(m.expires_at, p.expires_at)
-            end,
             updated_at = greatest(m.updated_at, store_memories.as_of)
         from per_target as p
         where m.namespace = _ns and m.id = p.target;
@@ -877,13 +888,8 @@ begin
                 )
                 else 'content is empty' end;
     end if;
-    if update_memory.memory_type is not null and not exists (
-        select from pgcortex.memory_types as t where t.name = update_memory.memory_type
-    ) then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('unknown memory type %L', update_memory.memory_type),
-            hint = 'the types are listed in pgcortex.memory_types';
+    if update_memory.memory_type is not null then
+        perform pgcortex_internal.check_memory_type(update_memory.memory_type);
     end if;
     if update_memory.importance is not null and update_memory.importance not between 1 and 5 then
         raise exception using
@@ -905,13 +911,7 @@ begin
     if _problem is not null then
         raise exception using errcode = 'PC023', message = _problem;
     end if;
-    _problem := pgcortex_internal.embedding_problem(update_memory.embedding);
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = _problem,
-            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
+    perform pgcortex_internal.check_embedding(update_memory.embedding);
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
             or pg_catalog.btrim(update_memory.embedding_model) = ''

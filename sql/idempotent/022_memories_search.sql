@@ -438,16 +438,8 @@ begin
     then
         raise exception using errcode = 'PC023', message = 'metadata_contains must be a JSON object';
     end if;
-    select t.x into _bad
-    from pg_catalog.unnest(search_memories.memory_types) as t (x)
-    where not exists (select from pgcortex.memory_types as mt where mt.name = t.x)
-    limit 1;
-    if found then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('unknown memory type %L', _bad),
-            hint = 'the types are listed in pgcortex.memory_types';
-    end if;
+    perform pgcortex_internal.check_memory_type(t.x)
+    from pg_catalog.unnest(search_memories.memory_types) as t (x);
     if search_memories.weights is not null then
         if pg_catalog.jsonb_typeof(search_memories.weights) <> 'object' then
             raise exception using errcode = 'PC003', message = 'weights must be a JSON object';

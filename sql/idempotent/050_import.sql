@@ -290,8 +290,8 @@ begin
         when pg_catalog.length(r.content) > 100000 then pg_catalog.format(
             'content has %s characters; at most 100000 are stored', pg_catalog.length(r.content))
         when r.memory_type is null then 'memory type is missing'
-        when not exists (select from pgcortex.memory_types as t where t.name = r.memory_type)
-            then pg_catalog.format('unknown memory type %L', r.memory_type)
+        when pgcortex_internal.memory_type_problem(r.memory_type) is not null
+            then pgcortex_internal.memory_type_problem(r.memory_type)
         when r.importance is null or r.importance not between 1 and 5
             or r.importance <> pg_catalog.round(r.importance)
             then pg_catalog.format('importance %s is not one of 1..5', coalesce(r.importance::text, 'null'))
