@@ -3,12 +3,15 @@ inside lists and objects."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 import pgcortex
 from pgcortex import errors as e
 from pgcortex.memories import MemoryInput
+from pgcortex.queries import Call
 
 MODEL = "test-model"
 
@@ -71,3 +74,24 @@ async def test_unsendable_values_inside_lists_and_objects(client: pgcortex.Clien
     with pytest.raises(e.EmbeddingValueError, match="NaN"):
         await client.store_memory("t", "business_fact", embedding=(0.1, float("nan")))
     assert await client.list_memories() == []
+
+
+async def test_set_knowledge_settings_is_one_call_returning_the_rules_in_force(
+    client: pgcortex.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    original = client._call
+
+    async def counting(call: Call, *args: Any, **kwargs: Any) -> Any:
+        calls.append(call.function)
+        return await original(call, *args, **kwargs)
+
+    monkeypatch.setattr(client, "_call", counting)
+    settings = await client.set_knowledge_settings(turn_memories=False)
+    assert calls == ["set_knowledge_settings"]
+    # The rules in force: the override, and the defaults for the rest.
+    assert settings.turn_memories is False
+    assert settings.turn_memory_min_chars == 50
+    assert settings == await client.knowledge_settings()
+    restored = await client.set_knowledge_settings(reset=True)
+    assert restored.turn_memories is True

@@ -78,13 +78,8 @@ class KnowledgeMixin(ClientBase):
         conn: Connection | None = None,
     ) -> KnowledgeSettings:
         """Override knowledge rules for the namespace (None keeps the current value;
-        ``reset`` first drops every override) and return the rules now in force.
-
-        Two round trips: the SQL function returns the stored overrides, not the
-        rules in force, which :meth:`knowledge_settings` reads (in the same
-        transaction when ``conn`` is given).
-        """
-        await self._call(
+        ``reset`` first drops every override) and return the rules now in force."""
+        record = await self._call(
             q.SET_KNOWLEDGE_SETTINGS,
             conn=conn,
             turn_memories=turn_memories,
@@ -102,7 +97,7 @@ class KnowledgeMixin(ClientBase):
             pattern_active_days=pattern_active_days,
             reset=reset,
         )
-        return await self.knowledge_settings(conn=conn)
+        return KnowledgeSettings.from_record(record)
 
     # -- preferences -----------------------------------------------------------------------
 

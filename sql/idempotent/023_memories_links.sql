@@ -5,6 +5,21 @@
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
 
+-- name: memory_link_row
+-- The row link_memories returns: a link without its namespace. Re-created on
+-- each deploy (only the function below uses it; it is created after it).
+drop type if exists pgcortex.memory_link_row cascade;
+create type pgcortex.memory_link_row as (
+    source_id uuid,
+    target_id uuid,
+    relation text,
+    weight real,
+    created_at timestamptz
+);
+
+comment on type pgcortex.memory_link_row is
+'A link between two memories as the API returns it: pgcortex.memory_links without the namespace.';
+
 -- name: link_memories
 -- Links two memories (directed, typed, weighted); linking again updates the weight.
 create or replace function pgcortex.link_memories(
@@ -14,7 +29,7 @@ create or replace function pgcortex.link_memories(
     weight real default 1.0,
     as_of timestamptz default now()
 )
-returns setof pgcortex.memory_links
+returns setof pgcortex.memory_link_row
 language plpgsql
 volatile
 security definer  -- uses memories, memory_links: closed to pgcortex_app
@@ -62,7 +77,7 @@ begin
     )
     on conflict (namespace, source_id, target_id, relation) do update
         set weight = excluded.weight
-    returning l.*;
+    returning l.source_id, l.target_id, l.relation, l.weight, l.created_at;
 end
 $$;
 

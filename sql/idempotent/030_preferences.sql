@@ -6,11 +6,12 @@
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
 
--- name: knowledge_settings
--- The knowledge rules in force for the current namespace: the stored
--- overrides (pgcortex.knowledge_settings), else the defaults written here.
-create or replace function pgcortex.knowledge_settings()
-returns table (
+-- name: knowledge_settings_row
+-- The knowledge rules in force, as knowledge_settings and set_knowledge_settings
+-- return them. Re-created on each deploy (only the functions below use it;
+-- they are created after it).
+drop type if exists pgcortex.knowledge_settings_row cascade;
+create type pgcortex.knowledge_settings_row as (
     turn_memories boolean,
     turn_memory_min_chars integer,
     turn_memory_importance smallint,
@@ -24,7 +25,16 @@ returns table (
     pattern_max_topics integer,
     pattern_max_examples integer,
     pattern_active_days integer
-)
+);
+
+comment on type pgcortex.knowledge_settings_row is
+'The knowledge rules in force for a namespace: its stored overrides, else the defaults (pgcortex.knowledge_settings()).';
+
+-- name: knowledge_settings
+-- The knowledge rules in force for the current namespace: the stored
+-- overrides (pgcortex.knowledge_settings), else the defaults written here.
+create or replace function pgcortex.knowledge_settings()
+returns pgcortex.knowledge_settings_row
 language sql
 stable
 security definer  -- uses knowledge_settings: closed to pgcortex_app
@@ -57,7 +67,8 @@ comment on function pgcortex.knowledge_settings() is
 
 -- name: set_knowledge_settings
 -- Overrides knowledge rules for the current namespace; a null argument keeps
--- the current value, reset => true first drops every override.
+-- the current value, reset => true first drops every override. Returns the
+-- rules now in force (one call for the client).
 create or replace function pgcortex.set_knowledge_settings(
     turn_memories boolean default null,
     turn_memory_min_chars integer default null,
@@ -74,7 +85,7 @@ create or replace function pgcortex.set_knowledge_settings(
     pattern_active_days integer default null,
     reset boolean default false
 )
-returns setof pgcortex.knowledge_settings
+returns pgcortex.knowledge_settings_row
 language plpgsql
 volatile
 security definer  -- uses knowledge_settings: closed to pgcortex_app
@@ -96,7 +107,6 @@ begin
         delete from pgcortex.knowledge_settings as s where s.namespace = _ns;
     end if;
     begin
-        return query
         insert into pgcortex.knowledge_settings as s (
             namespace, turn_memories, turn_memory_min_chars, turn_memory_importance,
             turn_memory_key_importance, turn_memory_key_pattern, cluster_similarity,
@@ -143,8 +153,7 @@ begin
             pattern_max_topics = coalesce(excluded.pattern_max_topics, s.pattern_max_topics),
             pattern_max_examples = coalesce(excluded.pattern_max_examples, s.pattern_max_examples),
             pattern_active_days = coalesce(excluded.pattern_active_days, s.pattern_active_days),
-            updated_at = pg_catalog.now()
-        returning s.*;
+            updated_at = pg_catalog.now();
     exception when check_violation then
         raise exception using
             errcode = 'PC004',
@@ -152,6 +161,7 @@ begin
             detail = sqlerrm,
             hint = 'see comment on table pgcortex.knowledge_settings';
     end;
+    return pgcortex.knowledge_settings();
 end
 $$;
 
@@ -159,7 +169,7 @@ comment on function pgcortex.set_knowledge_settings(
     boolean, integer, smallint, smallint, text, real, real, integer, integer, integer,
     integer, integer, integer, boolean
 ) is
-'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first). PC004 when a value is out of range, PC003 for a bad regular expression.';
+'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first) and returns the rules now in force, as pgcortex.knowledge_settings() does. PC004 when a value is out of range, PC003 for a bad regular expression.';
 
 -- name: learn_user_preference
 -- Upserts a preference. Rule: a value offered with confidence at least the

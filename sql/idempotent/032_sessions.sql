@@ -7,13 +7,33 @@
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
 
+-- name: session_row
+-- The row every session function returns: a session without its namespace.
+-- Re-created on each deploy (only the functions below use it; they are created
+-- after it).
+drop type if exists pgcortex.session_row cascade;
+create type pgcortex.session_row as (
+    session_id uuid,
+    started_at timestamptz,
+    ended_at timestamptz,
+    message_count integer,
+    topics text [],
+    summary text,
+    importance real,
+    metadata jsonb,
+    duration_seconds integer
+);
+
+comment on type pgcortex.session_row is
+'A conversation session as the API returns it (start_session, end_session, list_sessions): pgcortex.conversation_sessions without the namespace.';
+
 -- name: start_session
 -- Opens a conversation session at as_of.
 create or replace function pgcortex.start_session(
     metadata jsonb default '{}',
     as_of timestamptz default pg_catalog.now()
 )
-returns pgcortex.conversation_sessions
+returns pgcortex.session_row
 language plpgsql
 volatile
 security definer  -- uses conversation_sessions: closed to pgcortex_app
@@ -31,7 +51,10 @@ begin
     insert into pgcortex.conversation_sessions (namespace, started_at, metadata)
     values (pgcortex.current_namespace(), start_session.as_of, start_session.metadata)
     returning * into _row;
-    return _row;
+    return row(
+        _row.session_id, _row.started_at, _row.ended_at, _row.message_count, _row.topics,
+        _row.summary, _row.importance, _row.metadata, _row.duration_seconds
+    )::pgcortex.session_row;
 end
 $$;
 
@@ -219,7 +242,7 @@ create or replace function pgcortex.end_session(
     max_topics integer default 5,
     as_of timestamptz default pg_catalog.now()
 )
-returns pgcortex.conversation_sessions
+returns pgcortex.session_row
 language plpgsql
 volatile
 security definer  -- uses conversation_sessions, conversation_turns: closed to pgcortex_app
@@ -275,7 +298,11 @@ begin
         )
     where s.namespace = _ns and s.session_id = end_session.session_id
     returning s.* into _session;
-    return _session;
+    return row(
+        _session.session_id, _session.started_at, _session.ended_at, _session.message_count,
+        _session.topics, _session.summary, _session.importance, _session.metadata,
+        _session.duration_seconds
+    )::pgcortex.session_row;
 end
 $$;
 
@@ -330,13 +357,22 @@ create or replace function pgcortex.list_sessions(
     open_only boolean default false,
     max_results integer default 20
 )
-returns setof pgcortex.conversation_sessions
+returns setof pgcortex.session_row
 language sql
 stable
 security definer  -- uses conversation_sessions: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
-    select s.*
+    select
+        s.session_id,
+        s.started_at,
+        s.ended_at,
+        s.message_count,
+        s.topics,
+        s.summary,
+        s.importance,
+        s.metadata,
+        s.duration_seconds
     from pgcortex.conversation_sessions as s
     where
         s.namespace = (select pgcortex.current_namespace())

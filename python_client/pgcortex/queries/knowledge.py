@@ -5,7 +5,7 @@ from .call import Call
 
 # Settings ---------------------------------------------------------------------------
 KNOWLEDGE_SETTINGS = Call("knowledge_settings", returns="row", idempotent=True)
-#: Returns the stored overrides (null: not overridden), not the rules in force.
+#: Returns the rules in force once the overrides are stored.
 SET_KNOWLEDGE_SETTINGS = Call(
     "set_knowledge_settings",
     (),
@@ -25,6 +25,7 @@ SET_KNOWLEDGE_SETTINGS = Call(
         "pattern_active_days",
         "reset",
     ),
+    returns="row",
     idempotent=True,
 )
 
