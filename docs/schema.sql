@@ -38,6 +38,24 @@ CREATE TYPE pgcortex.knowledge_cluster_result AS (
 
 COMMENT ON TYPE pgcortex.knowledge_cluster_result IS 'A knowledge cluster as the API returns it; similarity, topic_matches and relevance are set when clusters are ranked for a query.';
 
+CREATE TYPE pgcortex.knowledge_settings_row AS (
+	turn_memories boolean,
+	turn_memory_min_chars integer,
+	turn_memory_importance smallint,
+	turn_memory_key_importance smallint,
+	turn_memory_key_pattern text,
+	cluster_similarity real,
+	cluster_merge_similarity real,
+	pattern_min_turns integer,
+	pattern_min_term_turns integer,
+	pattern_min_questions integer,
+	pattern_max_topics integer,
+	pattern_max_examples integer,
+	pattern_active_days integer
+);
+
+COMMENT ON TYPE pgcortex.knowledge_settings_row IS 'The knowledge rules in force for a namespace: its stored overrides, else the defaults (pgcortex.knowledge_settings()).';
+
 CREATE TYPE pgcortex.learning_pattern_result AS (
 	pattern_id uuid,
 	pattern_type text,
@@ -52,6 +70,16 @@ CREATE TYPE pgcortex.learning_pattern_result AS (
 );
 
 COMMENT ON TYPE pgcortex.learning_pattern_result IS 'A learning pattern as the API returns it: its counts, and how many pieces of evidence the call added (new_evidence; 0 when everything was already counted).';
+
+CREATE TYPE pgcortex.memory_link_row AS (
+	source_id uuid,
+	target_id uuid,
+	relation text,
+	weight real,
+	created_at timestamp with time zone
+);
+
+COMMENT ON TYPE pgcortex.memory_link_row IS 'A link between two memories as the API returns it: pgcortex.memory_links without the namespace.';
 
 CREATE TYPE pgcortex.memory_row AS (
 	id uuid,
@@ -108,6 +136,20 @@ CREATE DOMAIN pgcortex.namespace_name AS text
 	CONSTRAINT namespace_name_check CHECK ((((length(VALUE) >= 1) AND (length(VALUE) <= 128)) AND (VALUE !~ '[[:cntrl:]]'::text)));
 
 COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or tenant scope of every row. 1 to 128 characters, no control characters.';
+
+CREATE TYPE pgcortex.session_row AS (
+	session_id uuid,
+	started_at timestamp with time zone,
+	ended_at timestamp with time zone,
+	message_count integer,
+	topics text[],
+	summary text,
+	importance real,
+	metadata jsonb,
+	duration_seconds integer
+);
+
+COMMENT ON TYPE pgcortex.session_row IS 'A conversation session as the API returns it (start_session, end_session, list_sessions): pgcortex.conversation_sessions without the namespace.';
 
 CREATE FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, turn_id bigint, memory_id uuid, session_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -359,37 +401,7 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone) IS 'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
 
-CREATE FUNCTION pgcortex_internal.new_id() RETURNS uuid
-    LANGUAGE sql PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    RETURN uuidv7();
-
-COMMENT ON FUNCTION pgcortex_internal.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
-
-CREATE TABLE pgcortex.conversation_sessions (
-    session_id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
-    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    ended_at timestamp with time zone,
-    message_count integer DEFAULT 0 NOT NULL,
-    topics text[] DEFAULT '{}'::text[] NOT NULL,
-    summary text,
-    importance real DEFAULT 0.5 NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    duration_seconds integer GENERATED ALWAYS AS ((EXTRACT(epoch FROM (ended_at - started_at)))::integer) STORED,
-    CONSTRAINT conversation_sessions_ended_at_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at))),
-    CONSTRAINT conversation_sessions_importance_check CHECK (((importance >= (0)::double precision) AND (importance <= (1)::double precision))),
-    CONSTRAINT conversation_sessions_message_count_check CHECK ((message_count >= 0)),
-    CONSTRAINT conversation_sessions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text))
-);
-
-ALTER TABLE ONLY pgcortex.conversation_sessions FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.conversation_sessions IS 'A conversation: when it started and ended, how many turns it had, its topics and summary.';
-
-COMMENT ON COLUMN pgcortex.conversation_sessions.duration_seconds IS 'Generated: whole seconds from started_at to ended_at (null while the session is open).';
-
-CREATE FUNCTION pgcortex.end_session(session_id uuid, summary text DEFAULT NULL::text, importance real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
+CREATE FUNCTION pgcortex.end_session(session_id uuid, summary text DEFAULT NULL::text, importance real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.session_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -443,7 +455,11 @@ begin
         )
     where s.namespace = _ns and s.session_id = end_session.session_id
     returning s.* into _session;
-    return _session;
+    return row(
+        _session.session_id, _session.started_at, _session.ended_at, _session.message_count,
+        _session.topics, _session.summary, _session.importance, _session.metadata,
+        _session.duration_seconds
+    )::pgcortex.session_row;
 end
 $$;
 
@@ -731,28 +747,52 @@ END;
 
 COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns integer) IS 'The last max_turns conversation turns of a session, or of the whole namespace when session_id is null, in conversation order (oldest first).';
 
-CREATE FUNCTION pgcortex_internal.check_embedding(embedding public.vector) RETURNS public.vector
+CREATE FUNCTION pgcortex_internal.check_embedding_dimensions(embedding public.vector, label text DEFAULT NULL::text) RETURNS public.vector
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _problem text := pgcortex_internal.embedding_problem(check_embedding.embedding);
+    _problem text := pgcortex_internal.embedding_dimensions_problem(check_embedding_dimensions.embedding);
 begin
     if _problem is not null then
         raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = _problem,
-            hint = case
-                when _problem like '%dimensions%'
-                    then 'embed with all-MiniLM-L6-v2 or another 384-dimension model'
-                else 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1'
-            end;
+            errcode = 'PC010',
+            message = coalesce(check_embedding_dimensions.label || ': ', '') || _problem,
+            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
     end if;
-    return check_embedding.embedding;
+    return check_embedding_dimensions.embedding;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.check_embedding(embedding public.vector) IS 'Returns the embedding if pgcortex_internal.embedding_problem finds nothing wrong (384 dimensions, norm in 2^-60 .. 2^60 computed in double precision); else raises PC010 (dimensions) or PC011 (values, with a hint). NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+COMMENT ON FUNCTION pgcortex_internal.check_embedding_dimensions(embedding public.vector, label text) IS 'Returns the embedding when pgcortex_internal.embedding_dimensions_problem finds nothing wrong; else raises PC010, the message prefixed with label (the argument or item it came from) when given.';
+
+CREATE FUNCTION pgcortex_internal.check_embedding_values(embedding public.vector, label text DEFAULT NULL::text) RETURNS public.vector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex_internal.embedding_values_problem(check_embedding_values.embedding);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC011',
+            message = coalesce(check_embedding_values.label || ': ', '') || _problem,
+            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
+    end if;
+    return check_embedding_values.embedding;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_embedding_values(embedding public.vector, label text) IS 'Returns the embedding when pgcortex_internal.embedding_values_problem finds nothing wrong; else raises PC011, the message prefixed with label when given.';
+
+CREATE FUNCTION pgcortex_internal.check_embedding(embedding public.vector, label text DEFAULT NULL::text) RETURNS public.vector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT pgcortex_internal.check_embedding_values(pgcortex_internal.check_embedding_dimensions(embedding, label), label) AS check_embedding_values;
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.check_embedding(embedding public.vector, label text) IS 'Returns the embedding if it has 384 dimensions (else PC010) and a norm in 2^-60 .. 2^60 computed in double precision (else PC011, with a hint); label (the argument or item) prefixes the message when given. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
 
 CREATE FUNCTION pgcortex_internal.content_hash(content text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -760,6 +800,13 @@ CREATE FUNCTION pgcortex_internal.content_hash(content text) RETURNS bytea
     RETURN sha256(convert_to(NORMALIZE(lower(btrim(regexp_replace(content, '\s+'::text, ' '::text, 'g'::text))), NFC), 'UTF8'::name));
 
 COMMENT ON FUNCTION pgcortex_internal.content_hash(content text) IS 'Exact-dedup key: sha256 of the content lower-cased, NFC-normalised, trimmed, white space folded.';
+
+CREATE FUNCTION pgcortex_internal.new_id() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    RETURN uuidv7();
+
+COMMENT ON FUNCTION pgcortex_internal.new_id() IS 'A new time-ordered (version 7 layout) uuid: the default of every id column.';
 
 CREATE TABLE pgcortex.cluster_members (
     namespace pgcortex.namespace_name NOT NULL,
@@ -993,7 +1040,7 @@ COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_similarity IS 'Cosine simi
 
 COMMENT ON COLUMN pgcortex.knowledge_settings.cluster_merge_similarity IS 'Cosine similarity of two centroids at or above which re-clustering merges them (default 0.70).';
 
-CREATE FUNCTION pgcortex.knowledge_settings() RETURNS TABLE(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer)
+CREATE FUNCTION pgcortex.knowledge_settings() RETURNS pgcortex.knowledge_settings_row
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
@@ -1170,6 +1217,29 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.get_memory(memory_id uuid, track boolean, include_embedding boolean, as_of timestamp with time zone) IS 'One memory by id, with its exact access count (this read included when track) and related ids. Raises PC030 when there is no such unexpired memory in the namespace.';
+
+CREATE TABLE pgcortex.conversation_sessions (
+    session_id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
+    namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    message_count integer DEFAULT 0 NOT NULL,
+    topics text[] DEFAULT '{}'::text[] NOT NULL,
+    summary text,
+    importance real DEFAULT 0.5 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    duration_seconds integer GENERATED ALWAYS AS ((EXTRACT(epoch FROM (ended_at - started_at)))::integer) STORED,
+    CONSTRAINT conversation_sessions_ended_at_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at))),
+    CONSTRAINT conversation_sessions_importance_check CHECK (((importance >= (0)::double precision) AND (importance <= (1)::double precision))),
+    CONSTRAINT conversation_sessions_message_count_check CHECK ((message_count >= 0)),
+    CONSTRAINT conversation_sessions_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text))
+);
+
+ALTER TABLE ONLY pgcortex.conversation_sessions FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.conversation_sessions IS 'A conversation: when it started and ended, how many turns it had, its topics and summary.';
+
+COMMENT ON COLUMN pgcortex.conversation_sessions.duration_seconds IS 'Generated: whole seconds from started_at to ended_at (null while the session is open).';
 
 CREATE TABLE pgcortex.memory_access (
     namespace pgcortex.namespace_name NOT NULL,
@@ -1948,8 +2018,8 @@ begin
         when pg_catalog.length(r.content) > 100000 then pg_catalog.format(
             'content has %s characters; at most 100000 are stored', pg_catalog.length(r.content))
         when r.memory_type is null then 'memory type is missing'
-        when not exists (select from pgcortex.memory_types as t where t.name = r.memory_type)
-            then pg_catalog.format('unknown memory type %L', r.memory_type)
+        when pgcortex_internal.memory_type_problem(r.memory_type) is not null
+            then pgcortex_internal.memory_type_problem(r.memory_type)
         when r.importance is null or r.importance not between 1 and 5
             or r.importance <> pg_catalog.round(r.importance)
             then pg_catalog.format('importance %s is not one of 1..5', coalesce(r.importance::text, 'null'))
@@ -2984,23 +3054,7 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.learn_user_preference(key text, value jsonb, confidence real, source text, session_id uuid, memory_id uuid, as_of timestamp with time zone) IS 'Upserts a user preference (any JSON value). An offer whose confidence is >= the held confidence replaces the value; a lower-confidence offer never overwrites (applied = false). Every offer is recorded in user_preference_history with its source, session and memory. PC003 bad key/value/source, PC004 confidence outside 0..1, PC030 unknown session or memory.';
 
-CREATE TABLE pgcortex.memory_links (
-    namespace pgcortex.namespace_name NOT NULL,
-    source_id uuid NOT NULL,
-    target_id uuid NOT NULL,
-    relation text DEFAULT 'related'::text NOT NULL,
-    weight real DEFAULT 1.0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT memory_links_not_self_check CHECK ((source_id <> target_id)),
-    CONSTRAINT memory_links_relation_check CHECK ((relation ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
-    CONSTRAINT memory_links_weight_check CHECK (((weight >= (0)::double precision) AND (weight <= (1)::double precision)))
-);
-
-ALTER TABLE ONLY pgcortex.memory_links FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.memory_links IS 'Directed, typed, weighted relations between two memories of one namespace (the original memory module''s related_memories, with integrity).';
-
-CREATE FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text DEFAULT 'related'::text, weight real DEFAULT 1.0, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_links
+CREATE FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text DEFAULT 'related'::text, weight real DEFAULT 1.0, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_link_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -3046,7 +3100,7 @@ begin
     )
     on conflict (namespace, source_id, target_id, relation) do update
         set weight = excluded.weight
-    returning l.*;
+    returning l.source_id, l.target_id, l.relation, l.weight, l.created_at;
 end
 $_$;
 
@@ -3153,12 +3207,11 @@ END;
 
 COMMENT ON FUNCTION pgcortex.list_memory_types() IS 'The kinds of memory (name, description), by name. Add one with a row in pgcortex.memory_types.';
 
-CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_results integer DEFAULT 20) RETURNS SETOF pgcortex.conversation_sessions
+CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_results integer DEFAULT 20) RETURNS SETOF pgcortex.session_row
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT s.session_id,
-     s.namespace,
      s.started_at,
      s.ended_at,
      s.message_count,
@@ -3792,13 +3845,7 @@ begin
     if pg_catalog.length(search_memories.query_text) > 100000 then
         raise exception using errcode = 'PC020', message = 'query_text is longer than 100000 characters';
     end if;
-    _bad := pgcortex_internal.embedding_problem(search_memories.query_embedding);
-    if _bad is not null then
-        raise exception using
-            errcode = case when _bad like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = 'query_embedding: ' || _bad,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
+    perform pgcortex_internal.check_embedding(search_memories.query_embedding, 'query_embedding');
     if search_memories.query_embedding is not null then
         perform pgcortex_internal.check_embedding_model(search_memories.embedding_model);
     end if;
@@ -3815,16 +3862,8 @@ begin
     then
         raise exception using errcode = 'PC023', message = 'metadata_contains must be a JSON object';
     end if;
-    select t.x into _bad
-    from pg_catalog.unnest(search_memories.memory_types) as t (x)
-    where not exists (select from pgcortex.memory_types as mt where mt.name = t.x)
-    limit 1;
-    if found then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('unknown memory type %L', _bad),
-            hint = 'the types are listed in pgcortex.memory_types';
-    end if;
+    perform pgcortex_internal.check_memory_type(t.x)
+    from pg_catalog.unnest(search_memories.memory_types) as t (x);
     if search_memories.weights is not null then
         if pg_catalog.jsonb_typeof(search_memories.weights) <> 'object' then
             raise exception using errcode = 'PC003', message = 'weights must be a JSON object';
@@ -4484,7 +4523,7 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.session_item_turns(items json) IS 'The turn each item of a JSON array would become (see pgcortex_internal.session_item_turn), in order; PC023 unless items is an array of objects.';
 
-CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS SETOF pgcortex.knowledge_settings
+CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS pgcortex.knowledge_settings_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4504,7 +4543,6 @@ begin
         delete from pgcortex.knowledge_settings as s where s.namespace = _ns;
     end if;
     begin
-        return query
         insert into pgcortex.knowledge_settings as s (
             namespace, turn_memories, turn_memory_min_chars, turn_memory_importance,
             turn_memory_key_importance, turn_memory_key_pattern, cluster_similarity,
@@ -4551,8 +4589,7 @@ begin
             pattern_max_topics = coalesce(excluded.pattern_max_topics, s.pattern_max_topics),
             pattern_max_examples = coalesce(excluded.pattern_max_examples, s.pattern_max_examples),
             pattern_active_days = coalesce(excluded.pattern_active_days, s.pattern_active_days),
-            updated_at = pg_catalog.now()
-        returning s.*;
+            updated_at = pg_catalog.now();
     exception when check_violation then
         raise exception using
             errcode = 'PC004',
@@ -4560,12 +4597,13 @@ begin
             detail = sqlerrm,
             hint = 'see comment on table pgcortex.knowledge_settings';
     end;
+    return pgcortex.knowledge_settings();
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer, reset boolean) IS 'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first). PC004 when a value is out of range, PC003 for a bad regular expression.';
+COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer, reset boolean) IS 'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first) and returns the rules now in force, as pgcortex.knowledge_settings() does. PC004 when a value is out of range, PC003 for a bad regular expression.';
 
-CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.conversation_sessions
+CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.session_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4581,7 +4619,10 @@ begin
     insert into pgcortex.conversation_sessions (namespace, started_at, metadata)
     values (pgcortex.current_namespace(), start_session.as_of, start_session.metadata)
     returning * into _row;
-    return _row;
+    return row(
+        _row.session_id, _row.started_at, _row.ended_at, _row.message_count, _row.topics,
+        _row.summary, _row.importance, _row.metadata, _row.duration_seconds
+    )::pgcortex.session_row;
 end
 $$;
 
@@ -4909,17 +4950,9 @@ begin
             hint = 'content is 1 to 100000 characters of text, not only white space';
     end if;
 
-    select t.o, t.x into _bad, _msg
-    from pg_catalog.unnest(store_memories.memory_types) with ordinality as t (x, o)
-    where not exists (select from pgcortex.memory_types as mt where mt.name = t.x)
-    order by t.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('item %s: unknown memory type %L', _bad, _msg),
-            hint = 'the types are listed in pgcortex.memory_types';
-    end if;
+    for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.memory_types), 0) loop
+        perform pgcortex_internal.check_memory_type(store_memories.memory_types[_i], 'item ' || _i);
+    end loop;
 
     select i.o into _bad
     from pg_catalog.unnest(store_memories.importances) with ordinality as i (x, o)
@@ -4994,17 +5027,9 @@ begin
             message = pg_catalog.format('item %s: %s', _bad, _msg);
     end if;
 
-    select e.o, pgcortex_internal.embedding_problem(e.x) into _bad, _msg
-    from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
-    where pgcortex_internal.embedding_problem(e.x) is not null
-    order by e.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = case when _msg like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = pg_catalog.format('item %s: %s', _bad, _msg),
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
+    for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.embeddings), 0) loop
+        perform pgcortex_internal.check_embedding(store_memories.embeddings[_i], 'item ' || _i);
+    end loop;
     _has_emb := exists (
         select from pg_catalog.unnest(store_memories.embeddings) as e (x) where e.x is not null
     );
@@ -5201,26 +5226,20 @@ begin
         order by _hash[g.rep]
         on conflict (namespace, content_hash) do update
             set
-                importance = case when m.expires_at <= store_memories.as_of
-                    then excluded.importance
-                    else greatest(m.importance, excluded.importance) end,
-                confidence = case when m.expires_at <= store_memories.as_of
-                    then excluded.confidence
-                    else greatest(m.confidence, excluded.confidence) end,
-                tags = case when m.expires_at <= store_memories.as_of
-                    then excluded.tags
-                    else pgcortex_internal.normalize_tags(m.tags || excluded.tags) end,
+                (importance, confidence, tags, expires_at) = (
+                    select r.importance, r.confidence, r.tags, r.expires_at
+                    from pgcortex_internal.reinforce(
+                        m.importance, m.confidence, m.tags, m.expires_at,
+                        excluded.importance, excluded.confidence, excluded.tags, excluded.expires_at,
+                        expired => m.expires_at <= store_memories.as_of
+                    ) as r
+                ),
                 metadata = case when m.expires_at <= store_memories.as_of
                     then excluded.metadata
                     else m.metadata || excluded.metadata end,
                 embedding_model = case when m.embedding is null
                     then excluded.embedding_model else m.embedding_model end,
                 embedding = coalesce(m.embedding, excluded.embedding),
-                expires_at = case
-                    when m.expires_at <= store_memories.as_of then excluded.expires_at
-                    when m.expires_at is null or excluded.expires_at is null then null
-                    else greatest(m.expires_at, excluded.expires_at)
-                end,
                 updated_at = greatest(m.updated_at, store_memories.as_of)
         returning m.id, m.content_hash, (m.xmax = 0) as inserted
     )
@@ -5299,14 +5318,14 @@ begin
         )
         update pgcortex.memories as m
         set
-            importance = greatest(m.importance, p.importance),
-            confidence = greatest(m.confidence, p.confidence),
-            tags = pgcortex_internal.normalize_tags(m.tags || p.tags),
+            (importance, confidence, tags, expires_at) = (
+                select r.importance, r.confidence, r.tags, r.expires_at
+                from pgcortex_internal.reinforce(
+                    m.importance, m.confidence, m.tags, m.expires_at,
+                    p.importance, p.confidence, p.tags, p.expires_at
+                ) as r
+            ),
             metadata = pgcortex_internal.add_merged_occurrences(m.metadata, p.occurrences),
-            expires_at = case
-                when m.expires_at is null or p.expires_at is null then null
-                else greatest(m.expires_at, p.expires_at)
-            end,
             updated_at = greatest(m.updated_at, store_memories.as_of)
         from per_target as p
         where m.namespace = _ns and m.id = p.target;
@@ -5444,6 +5463,22 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
 
+CREATE TABLE pgcortex.memory_links (
+    namespace pgcortex.namespace_name NOT NULL,
+    source_id uuid NOT NULL,
+    target_id uuid NOT NULL,
+    relation text DEFAULT 'related'::text NOT NULL,
+    weight real DEFAULT 1.0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT memory_links_not_self_check CHECK ((source_id <> target_id)),
+    CONSTRAINT memory_links_relation_check CHECK ((relation ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT memory_links_weight_check CHECK (((weight >= (0)::double precision) AND (weight <= (1)::double precision)))
+);
+
+ALTER TABLE ONLY pgcortex.memory_links FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_links IS 'Directed, typed, weighted relations between two memories of one namespace (the original memory module''s related_memories, with integrity).';
+
 CREATE FUNCTION pgcortex.unlink_memories(source_id uuid, target_id uuid, relation text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5497,13 +5532,8 @@ begin
                 )
                 else 'content is empty' end;
     end if;
-    if update_memory.memory_type is not null and not exists (
-        select from pgcortex.memory_types as t where t.name = update_memory.memory_type
-    ) then
-        raise exception using
-            errcode = 'PC021',
-            message = pg_catalog.format('unknown memory type %L', update_memory.memory_type),
-            hint = 'the types are listed in pgcortex.memory_types';
+    if update_memory.memory_type is not null then
+        perform pgcortex_internal.check_memory_type(update_memory.memory_type);
     end if;
     if update_memory.importance is not null and update_memory.importance not between 1 and 5 then
         raise exception using
@@ -5525,13 +5555,7 @@ begin
     if _problem is not null then
         raise exception using errcode = 'PC023', message = _problem;
     end if;
-    _problem := pgcortex_internal.embedding_problem(update_memory.embedding);
-    if _problem is not null then
-        raise exception using
-            errcode = case when _problem like '%dimensions%' then 'PC010' else 'PC011' end,
-            message = _problem,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
+    perform pgcortex_internal.check_embedding(update_memory.embedding);
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
             or pg_catalog.btrim(update_memory.embedding_model) = ''
@@ -5657,6 +5681,25 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+
+CREATE FUNCTION pgcortex_internal.check_memory_type(memory_type text, label text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex_internal.memory_type_problem(check_memory_type.memory_type);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC021',
+            message = coalesce(check_memory_type.label || ': ', '') || _problem,
+            hint = 'the types are listed in pgcortex.memory_types';
+    end if;
+    return check_memory_type.memory_type;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_memory_type(memory_type text, label text) IS 'Returns the memory type when pgcortex_internal.memory_type_problem finds nothing wrong; else raises PC021, the message prefixed with label (the argument or item) when given.';
 
 CREATE FUNCTION pgcortex_internal.check_session_items(items json) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
@@ -6035,14 +6078,25 @@ CREATE FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) RET
 
 COMMENT ON FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
 
-CREATE FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) RETURNS text
+CREATE FUNCTION pgcortex_internal.embedding_dimensions_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
-             WHEN (embedding IS NULL) THEN NULL::text
              WHEN (public.vector_dims(embedding) <> 384) THEN format('embedding has %s dimensions; pgcortex stores 384'::text, public.vector_dims(embedding))
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.embedding_dimensions_problem(embedding public.vector) IS 'Null when the embedding has the 384 dimensions pgcortex stores (or is null), else what is wrong. The rule of SQLSTATE PC010.';
+
+CREATE FUNCTION pgcortex_internal.embedding_values_problem(embedding public.vector) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
              WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
              WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
              WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
@@ -6050,7 +6104,16 @@ CREATE FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) RET
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (384 dimensions, Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex_internal.check_embedding and every function that accepts a vector.';
+COMMENT ON FUNCTION pgcortex_internal.embedding_values_problem(embedding public.vector) IS 'Null when the embedding''s Euclidean norm, computed in double precision, lies within 2^-60 .. 2^60 (so single-precision cosine arithmetic neither overflows nor underflows; or the embedding is null), else what is wrong. The rule of SQLSTATE PC011.';
+
+CREATE FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT COALESCE(pgcortex_internal.embedding_dimensions_problem(embedding), pgcortex_internal.embedding_values_problem(embedding)) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (pgcortex_internal.embedding_dimensions_problem, then pgcortex_internal.embedding_values_problem), else what is wrong: the text of the first rule it breaks.';
 
 CREATE FUNCTION pgcortex_internal.forget_memories(memory_ids uuid[], reason text DEFAULT 'delete'::text, as_of timestamp with time zone DEFAULT now()) RETURNS uuid[]
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6331,6 +6394,21 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.memory_rows(memory_ids uuid[], include_embedding boolean, as_of timestamp with time zone) IS 'The unexpired memories with these ids, in the order given (unknown ids left out), with exact access counts and related ids; the embedding only when include_embedding. Counts no access.';
+
+CREATE FUNCTION pgcortex_internal.memory_type_problem(memory_type text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (NOT (EXISTS ( SELECT
+                FROM pgcortex.memory_types t
+               WHERE (t.name = memory_type_problem.memory_type)))) THEN format('unknown memory type %L'::text, memory_type)
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.memory_type_problem(memory_type text) IS 'Null when the memory type is one of pgcortex.memory_types, else what is wrong (a null type is unknown). The rule of SQLSTATE PC021.';
 
 CREATE FUNCTION pgcortex_internal.metadata_problem(metadata jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -6842,6 +6920,32 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.refresh_clusters(cluster_ids uuid[], max_topics integer, as_of timestamp with time zone) IS 'Recomputes the given clusters from their members: centroid (normalised mean of the members'' embeddings of the cluster''s model), member_count, importance_score (pgcortex_internal.cluster_importance) and topics (tf-idf of member tags and terms; explicit clusters keep the topics they were stored with). Internal step.';
+
+CREATE FUNCTION pgcortex_internal.reinforce(importance integer, confidence real, tags text[], expires_at timestamp with time zone, new_importance integer, new_confidence real, new_tags text[], new_expires_at timestamp with time zone, expired boolean DEFAULT false) RETURNS TABLE(importance integer, confidence real, tags text[], expires_at timestamp with time zone)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN expired THEN new_importance
+             ELSE GREATEST(importance, new_importance)
+         END AS "greatest",
+         CASE
+             WHEN expired THEN new_confidence
+             ELSE GREATEST(confidence, new_confidence)
+         END AS "greatest",
+         CASE
+             WHEN expired THEN new_tags
+             ELSE pgcortex_internal.normalize_tags((tags || new_tags))
+         END AS normalize_tags,
+         CASE
+             WHEN expired THEN new_expires_at
+             WHEN ((expires_at IS NULL) OR (new_expires_at IS NULL)) THEN NULL::timestamp with time zone
+             ELSE GREATEST(expires_at, new_expires_at)
+         END AS "greatest";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.reinforce(importance integer, confidence real, tags text[], expires_at timestamp with time zone, new_importance integer, new_confidence real, new_tags text[], new_expires_at timestamp with time zone, expired boolean) IS 'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';
 
 CREATE FUNCTION pgcortex_internal.restore_synchronous_commit() RETURNS trigger
     LANGUAGE plpgsql

@@ -1,6 +1,6 @@
 -- name: 010_core
--- Core helpers of the SQL API: the namespace of the current call, the schema
--- version, and validation shared by every area. Re-applied on every deploy.
+-- Core of the SQL API: the namespace of the current call and the schema
+-- version. Re-applied on every deploy.
 --
 -- Conventions: names and rights in every function of the schema
 -- ---------------------------------------------------------------
@@ -25,9 +25,10 @@
 --    test_no_function_body_names_a_non_catalog_object_without_its_schema).
 --    pg_catalog names may stay bare; calls are written pg_catalog.f() anyway.
 -- 3. `security definer` only where the body itself uses a table (or view) that
---    pgcortex_app may not use, with the reason on the same line; helpers and
---    wrappers that only call API functions are `security invoker`
---    (test_security_definer_only_where_the_app_role_may_not_do_it_itself).
+--    pgcortex_app may not use, or calls a function of pgcortex_internal (the
+--    schema of helpers, closed to pgcortex_app), with the reason on the same
+--    line; helpers and wrappers that only call API functions are `security
+--    invoker` (test_security_definer_only_where_the_app_role_may_not_do_it_itself).
 -- 4. The proof: the caller's pg_temp armed with spying domains, types, casts,
 --    functions, operators, views and text search configurations named like
 --    everything a body could use, and every API call run as an app login
