@@ -6929,20 +6929,20 @@ CREATE FUNCTION pgcortex_internal.reinforce(importance integer, confidence real,
          CASE
              WHEN expired THEN new_importance
              ELSE GREATEST(importance, new_importance)
-         END AS "greatest",
+         END AS importance,
          CASE
              WHEN expired THEN new_confidence
              ELSE GREATEST(confidence, new_confidence)
-         END AS "greatest",
+         END AS confidence,
          CASE
              WHEN expired THEN new_tags
              ELSE pgcortex_internal.normalize_tags((tags || new_tags))
-         END AS normalize_tags,
+         END AS tags,
          CASE
              WHEN expired THEN new_expires_at
              WHEN ((expires_at IS NULL) OR (new_expires_at IS NULL)) THEN NULL::timestamp with time zone
              ELSE GREATEST(expires_at, new_expires_at)
-         END AS "greatest";
+         END AS expires_at;
 END;
 
 COMMENT ON FUNCTION pgcortex_internal.reinforce(importance integer, confidence real, tags text[], expires_at timestamp with time zone, new_importance integer, new_confidence real, new_tags text[], new_expires_at timestamp with time zone, expired boolean) IS 'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';

@@ -39,7 +39,8 @@ def test_documented_defaults_are_the_sql_defaults(db: psycopg.Connection) -> Non
     assert row is not None
     in_sql = {k: float(v) for k, v in row[0].items()}
     assert _documented_defaults() == in_sql, (
-        "docs/architecture.md's table of ranking defaults differs from pgcortex_internal.search_defaults()"
+        "docs/architecture.md's table of ranking defaults differs from"
+        " pgcortex_internal.search_defaults()"
     )
 
 

@@ -289,7 +289,8 @@ def _arm_hostile_schema(db: psycopg.Connection, role: str) -> int:
     bodies = db.execute(
         "select pg_catalog.string_agg(pg_catalog.pg_get_functiondef(p.oid), ' ')"
         " from pg_catalog.pg_proc as p"
-        " where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prokind = 'f'"
+        " where p.pronamespace "
+        " in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prokind = 'f'"
     ).fetchone()
     assert bodies is not None
     used = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*\(", bodies[0].lower()))
@@ -516,7 +517,8 @@ def _arm_temp_functions_and_operators(conn: psycopg.Connection) -> int:
     bodies = conn.execute(
         "select pg_catalog.string_agg(pg_catalog.pg_get_functiondef(p.oid), ' ')"
         " from pg_catalog.pg_proc as p"
-        " where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prokind = 'f'"
+        " where p.pronamespace "
+        " in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prokind = 'f'"
     ).fetchone()
     assert bodies is not None
     used = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*\(", bodies[0].lower()))

@@ -53,7 +53,8 @@ def test_everything_in_the_schema_is_owned_by_the_owner_role(db: psycopg.Connect
         from pg_catalog.pg_class as c where c.relnamespace = 'pgcortex'::regnamespace
         union all
         select 'function', p.oid::regprocedure::text, p.proowner::regrole::text
-        from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
+        from pg_catalog.pg_proc as p where p.pronamespace
+            in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
         union all
         select 'type', t.oid::regtype::text, t.typowner::regrole::text
         from pg_catalog.pg_type as t where t.typnamespace = 'pgcortex'::regnamespace
@@ -95,7 +96,8 @@ def _all_grants(db: psycopg.Connection) -> set[tuple[str, str, str, str]]:
             union all
             select 'function', p.oid::regprocedure::text, p.proowner,
                 coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))
-            from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
+            from pg_catalog.pg_proc as p where p.pronamespace
+                in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)
             union all
             select 'type', t.oid::regtype::text, t.typowner,
                 coalesce(t.typacl, pg_catalog.acldefault('T', t.typowner))
@@ -589,7 +591,8 @@ def test_no_function_body_names_a_non_catalog_object_without_its_schema(
     catalog, objects = _name_sets(db)
     rows = db.execute(
         "select p.oid::regprocedure::text, pg_catalog.pg_get_functiondef(p.oid)"
-        " from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
+        " from pg_catalog.pg_proc as p where p.pronamespace "
+        " in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
     ).fetchall()
     assert len(rows) > 50
     found = {name: unqualified_names(body, catalog, objects) for name, body in rows}
@@ -654,7 +657,8 @@ def test_security_definer_only_where_the_app_role_may_not_do_it_itself(
     assert {"memories", "namespace_bindings", "memory_summary_v"} <= closed
     rows = db.execute(
         "select p.proname::text, p.prosecdef, pg_catalog.pg_get_functiondef(p.oid)"
-        " from pg_catalog.pg_proc as p where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
+        " from pg_catalog.pg_proc as p where p.pronamespace "
+        " in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace)"
     ).fetchall()
     needless = []
     for name, definer, body in rows:
@@ -702,7 +706,8 @@ def test_security_definer_functions_are_owned_by_the_bound_owner(db: psycopg.Con
     rows = db.execute(
         "select p.oid::regprocedure::text, p.proowner::regrole::text"
         " from pg_catalog.pg_proc as p"
-        " where p.pronamespace in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prosecdef"
+        " where p.pronamespace "
+        " in ('pgcortex'::regnamespace, 'pgcortex_internal'::regnamespace) and p.prosecdef"
     ).fetchall()
     assert rows
     assert {owner for _, owner in rows} == {OWNER_ROLE}

@@ -271,8 +271,9 @@ begin atomic
     select
         case
             when not exists (
-                select from pgcortex.memory_types as t where t.name = memory_type_problem.memory_type
-            )
+                    select from pgcortex.memory_types as t
+                    where t.name = memory_type_problem.memory_type
+                )
                 then pg_catalog.format('unknown memory type %L', memory_type_problem.memory_type)
         end;
 end;

@@ -157,15 +157,15 @@ for each statement execute function pgcortex_internal.record_memory_history();
 create or replace function pgcortex_internal.reinforce(
     importance integer,
     confidence real,
-    tags text [],
+    tags text[],
     expires_at timestamptz,
     new_importance integer,
     new_confidence real,
-    new_tags text [],
+    new_tags text[],
     new_expires_at timestamptz,
     expired boolean default false
 )
-returns table (importance integer, confidence real, tags text [], expires_at timestamptz)
+returns table (importance integer, confidence real, tags text[], expires_at timestamptz)
 language sql
 immutable
 parallel safe
@@ -173,21 +173,27 @@ security invoker
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
-        case when reinforce.expired then reinforce.new_importance
-            else greatest(reinforce.importance, reinforce.new_importance) end,
-        case when reinforce.expired then reinforce.new_confidence
-            else greatest(reinforce.confidence, reinforce.new_confidence) end,
-        case when reinforce.expired then reinforce.new_tags
-            else pgcortex_internal.normalize_tags(reinforce.tags || reinforce.new_tags) end,
+        case
+            when reinforce.expired then reinforce.new_importance
+            else greatest(reinforce.importance, reinforce.new_importance)
+        end as importance,
+        case
+            when reinforce.expired then reinforce.new_confidence
+            else greatest(reinforce.confidence, reinforce.new_confidence)
+        end as confidence,
+        case
+            when reinforce.expired then reinforce.new_tags
+            else pgcortex_internal.normalize_tags(reinforce.tags || reinforce.new_tags)
+        end as tags,
         case
             when reinforce.expired then reinforce.new_expires_at
             when reinforce.expires_at is null or reinforce.new_expires_at is null then null
             else greatest(reinforce.expires_at, reinforce.new_expires_at)
-        end;
+        end as expires_at;
 end;
 
 comment on function pgcortex_internal.reinforce(
-    integer, real, text [], timestamptz, integer, real, text [], timestamptz, boolean
+    integer, real, text[], timestamptz, integer, real, text[], timestamptz, boolean
 ) is
 'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';
 
