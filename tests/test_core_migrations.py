@@ -178,6 +178,46 @@ def test_psql_deploy_refuses_drift(empty_dsn: str) -> None:
     assert "0001_schema_v1.sql was edited" in proc.stderr
 
 
+#: Checksums of the statements (every line but ``--`` comments) of the run-once
+#: files whose comments were reworded after release: only comments may change.
+REWORDED_STATEMENTS = {
+    "0001_schema_v1.sql": "d6bad9964183da5220c0525080f32bda738a1ee1c49954f55109f81433df1d5d",
+}
+
+
+def test_a_reworded_migration_keeps_its_statements_and_is_not_drift(empty_dsn: str) -> None:
+    import hashlib
+
+    assert set(REWORDED_STATEMENTS) == set(migrate.REWORDED)
+    for name, expected in REWORDED_STATEMENTS.items():
+        text = (sql_dir() / "incremental" / name).read_text()
+        statements = "\n".join(
+            line for line in text.splitlines() if not line.lstrip().startswith("--")
+        )
+        assert hashlib.sha256(statements.encode()).hexdigest() == expected, name
+    # A database that applied the file as released is up to date, for the runner
+    # and for the psql-only deploy; any other checksum is still drift.
+    migrate.deploy(empty_dsn)
+    (old,) = migrate.REWORDED["0001_schema_v1.sql"]
+    with psycopg.connect(empty_dsn, autocommit=True) as conn:
+        conn.execute(
+            "update pgcortex.schema_migrations set checksum = %s where name = '0001_schema_v1.sql'",
+            (old,),
+        )
+    assert {s.state for s in migrate.status(empty_dsn)} == {"applied"}
+    assert not migrate.deploy(empty_dsn).applied_anything
+    psql = [str(bin_path("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", empty_dsn]
+    subprocess.run(
+        [*psql, "-f", str(ROOT / "sql" / "deploy.psql")], check=True, capture_output=True
+    )
+    with psycopg.connect(empty_dsn, autocommit=True) as conn:
+        conn.execute(
+            "update pgcortex.schema_migrations set checksum = 'x' where name = '0001_schema_v1.sql'"
+        )
+    with pytest.raises(errors.MigrationDriftError):
+        migrate.deploy(empty_dsn)
+
+
 async def test_connect_refuses_database_without_schema(empty_dsn: str) -> None:
     with pytest.raises(errors.SchemaVersionError) as info:
         await pgcortex.connect(empty_dsn, deploy=False)

@@ -1,5 +1,5 @@
 -- name: 0001_schema_v1
--- Schema v1: the seed's five tables (memories, knowledge_clusters,
+-- Schema v1: the original memory module's five tables (memories, knowledge_clusters,
 -- learning_patterns, user_preferences, conversation_sessions) typed for
 -- PostgreSQL, plus conversation turns, memory links, cluster membership,
 -- access tracking, the lookup tables and the error-code table.
