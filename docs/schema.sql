@@ -5016,16 +5016,9 @@ begin
             hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
     end if;
 
-    select m.o, pgcortex_internal.metadata_problem(m.x) into _bad, _msg
-    from pg_catalog.jsonb_array_elements(store_memories.metadata) with ordinality as m (x, o)
-    where pgcortex_internal.metadata_problem(m.x) is not null
-    order by m.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC023',
-            message = pg_catalog.format('item %s: %s', _bad, _msg);
-    end if;
+    for _i in 1 .. coalesce(pg_catalog.jsonb_array_length(store_memories.metadata), 0) loop
+        perform pgcortex_internal.check_metadata(store_memories.metadata -> (_i - 1), 'item ' || _i);
+    end loop;
 
     for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.embeddings), 0) loop
         perform pgcortex_internal.check_embedding(store_memories.embeddings[_i], 'item ' || _i);
@@ -5364,12 +5357,8 @@ CREATE FUNCTION pgcortex.store_memory(content text, memory_type text, importance
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    _problem text := pgcortex_internal.tags_problem(store_memory.tags);
 begin
-    if _problem is not null then
-        raise exception using errcode = 'PC024', message = _problem;
-    end if;
+    perform pgcortex_internal.check_tags(store_memory.tags);
     return query
     select s.id, s.action, s.merged_into
     from pgcortex.store_memories(
@@ -5502,7 +5491,6 @@ CREATE FUNCTION pgcortex.update_memory(memory_id uuid, content text DEFAULT NULL
 declare
     _ns text := pgcortex.current_namespace();
     _cur pgcortex.memories;
-    _problem text;
     _other uuid;
     _content_changed boolean;
 begin
@@ -5547,14 +5535,8 @@ begin
             errcode = 'PC004',
             message = pg_catalog.format('confidence %s is outside 0..1', update_memory.confidence);
     end if;
-    _problem := pgcortex_internal.tags_problem(update_memory.tags);
-    if _problem is not null then
-        raise exception using errcode = 'PC024', message = _problem;
-    end if;
-    _problem := pgcortex_internal.metadata_problem(update_memory.metadata);
-    if _problem is not null then
-        raise exception using errcode = 'PC023', message = _problem;
-    end if;
+    perform pgcortex_internal.check_tags(update_memory.tags);
+    perform pgcortex_internal.check_metadata(update_memory.metadata);
     perform pgcortex_internal.check_embedding(update_memory.embedding);
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
@@ -5701,6 +5683,24 @@ $$;
 
 COMMENT ON FUNCTION pgcortex_internal.check_memory_type(memory_type text, label text) IS 'Returns the memory type when pgcortex_internal.memory_type_problem finds nothing wrong; else raises PC021, the message prefixed with label (the argument or item) when given.';
 
+CREATE FUNCTION pgcortex_internal.check_metadata(metadata jsonb, label text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex_internal.metadata_problem(check_metadata.metadata);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC023',
+            message = coalesce(check_metadata.label || ': ', '') || _problem;
+    end if;
+    return check_metadata.metadata;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_metadata(metadata jsonb, label text) IS 'Returns the metadata when pgcortex_internal.metadata_problem finds nothing wrong; else raises PC023, the message prefixed with label when given.';
+
 CREATE FUNCTION pgcortex_internal.check_session_items(items json) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5745,6 +5745,25 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.check_session_key(session_key text) IS 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
+
+CREATE FUNCTION pgcortex_internal.check_tags(tags text[], label text DEFAULT NULL::text) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex_internal.tags_problem(check_tags.tags);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC024',
+            message = coalesce(check_tags.label || ': ', '') || _problem,
+            hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
+    end if;
+    return check_tags.tags;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_tags(tags text[], label text) IS 'Returns the tags when pgcortex_internal.tags_problem finds nothing wrong; else raises PC024, the message prefixed with label (the argument or item) when given.';
 
 CREATE FUNCTION pgcortex_internal.claim_commit_check() RETURNS boolean
     LANGUAGE plpgsql

@@ -97,6 +97,57 @@ end;
 comment on function pgcortex_internal.metadata_problem(jsonb) is
 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
 
+-- name: check_tags
+-- Raises PC024 when pgcortex_internal.tags_problem finds something wrong; returns the tags.
+create or replace function pgcortex_internal.check_tags(tags text[], label text default null)
+returns text[]
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _problem text := pgcortex_internal.tags_problem(check_tags.tags);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC024',
+            message = coalesce(check_tags.label || ': ', '') || _problem,
+            hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
+    end if;
+    return check_tags.tags;
+end
+$$;
+
+comment on function pgcortex_internal.check_tags(text[], text) is
+'Returns the tags when pgcortex_internal.tags_problem finds nothing wrong; else raises PC024, the message prefixed with label (the argument or item) when given.';
+
+-- name: check_metadata
+-- Raises PC023 when pgcortex_internal.metadata_problem finds something wrong; returns the metadata.
+create or replace function pgcortex_internal.check_metadata(metadata jsonb, label text default null)
+returns jsonb
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _problem text := pgcortex_internal.metadata_problem(check_metadata.metadata);
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC023',
+            message = coalesce(check_metadata.label || ': ', '') || _problem;
+    end if;
+    return check_metadata.metadata;
+end
+$$;
+
+comment on function pgcortex_internal.check_metadata(jsonb, text) is
+'Returns the metadata when pgcortex_internal.metadata_problem finds nothing wrong; else raises PC023, the message prefixed with label when given.';
+
 -- name: embedding_problem
 -- What is wrong with an embedding's values for storage or search, or null. The
 -- one rule for every function that accepts a vector (pgcortex_internal.check_embedding

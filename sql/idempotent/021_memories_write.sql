@@ -423,16 +423,9 @@ begin
             hint = 'at most 64 tags, each 1 to 100 characters, no control characters';
     end if;
 
-    select m.o, pgcortex_internal.metadata_problem(m.x) into _bad, _msg
-    from pg_catalog.jsonb_array_elements(store_memories.metadata) with ordinality as m (x, o)
-    where pgcortex_internal.metadata_problem(m.x) is not null
-    order by m.o
-    limit 1;
-    if _bad is not null then
-        raise exception using
-            errcode = 'PC023',
-            message = pg_catalog.format('item %s: %s', _bad, _msg);
-    end if;
+    for _i in 1 .. coalesce(pg_catalog.jsonb_array_length(store_memories.metadata), 0) loop
+        perform pgcortex_internal.check_metadata(store_memories.metadata -> (_i - 1), 'item ' || _i);
+    end loop;
 
     for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.embeddings), 0) loop
         perform pgcortex_internal.check_embedding(store_memories.embeddings[_i], 'item ' || _i);
@@ -801,15 +794,11 @@ create or replace function pgcortex.store_memory(
 returns table (id uuid, action text, merged_into uuid)
 language plpgsql
 volatile
-security definer  -- calls pgcortex_internal.tags_problem: closed to pgcortex_app
+security definer  -- calls pgcortex_internal.check_tags: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    _problem text := pgcortex_internal.tags_problem(store_memory.tags);
 begin
-    if _problem is not null then
-        raise exception using errcode = 'PC024', message = _problem;
-    end if;
+    perform pgcortex_internal.check_tags(store_memory.tags);
     return query
     select s.id, s.action, s.merged_into
     from pgcortex.store_memories(
@@ -863,7 +852,6 @@ as $$
 declare
     _ns text := pgcortex.current_namespace();
     _cur pgcortex.memories;
-    _problem text;
     _other uuid;
     _content_changed boolean;
     _emb public.vector;
@@ -909,14 +897,8 @@ begin
             errcode = 'PC004',
             message = pg_catalog.format('confidence %s is outside 0..1', update_memory.confidence);
     end if;
-    _problem := pgcortex_internal.tags_problem(update_memory.tags);
-    if _problem is not null then
-        raise exception using errcode = 'PC024', message = _problem;
-    end if;
-    _problem := pgcortex_internal.metadata_problem(update_memory.metadata);
-    if _problem is not null then
-        raise exception using errcode = 'PC023', message = _problem;
-    end if;
+    perform pgcortex_internal.check_tags(update_memory.tags);
+    perform pgcortex_internal.check_metadata(update_memory.metadata);
     perform pgcortex_internal.check_embedding(update_memory.embedding);
     if update_memory.embedding is not null then
         if update_memory.embedding_model is null
