@@ -18,6 +18,21 @@ CREATE TYPE pgcortex.conversation_turn_result AS (
 
 COMMENT ON TYPE pgcortex.conversation_turn_result IS 'A conversation turn as the API returns it.';
 
+CREATE TYPE pgcortex.embedding_model_info AS (
+	model_id integer,
+	name text,
+	dimensions integer,
+	distance text,
+	storage text,
+	normalize_vectors boolean,
+	is_default boolean,
+	index_name text,
+	index_state text,
+	registered_at timestamp with time zone
+);
+
+COMMENT ON TYPE pgcortex.embedding_model_info IS 'A registered embedding model as the API returns it, with its HNSW index and the index''s state (valid, building, missing).';
+
 CREATE TYPE pgcortex.knowledge_cluster_result AS (
 	cluster_id uuid,
 	name text,
@@ -150,6 +165,22 @@ CREATE TYPE pgcortex.session_row AS (
 );
 
 COMMENT ON TYPE pgcortex.session_row IS 'A conversation session as the API returns it (start_session, end_session, list_sessions): pgcortex.conversation_sessions without the namespace.';
+
+CREATE TYPE pgcortex_internal.embedding_model_sql AS (
+	model_id integer,
+	name text,
+	dimensions integer,
+	distance text,
+	storage text,
+	normalize_vectors boolean,
+	vector_type text,
+	operator_sql text,
+	opclass text,
+	name_literal text,
+	index_name text
+);
+
+COMMENT ON TYPE pgcortex_internal.embedding_model_sql IS 'A registered model with the SQL that uses its index (pgcortex_internal.embedding_model_sql()).';
 
 CREATE FUNCTION pgcortex.add_session_items(session_key text, items json, embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, turn_id bigint, memory_id uuid, session_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -400,6 +431,115 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.delete_memory(memory_id uuid, as_of timestamp with time zone) IS 'Deletes one memory (its links and cluster membership go with it) and returns its id; raises PC030 when there is no such memory in the namespace.';
+
+CREATE FUNCTION pgcortex.drop_embedding_model(embedding_model text) RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(drop_embedding_model.embedding_model);
+    _info pgcortex.embedding_model_info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
+    _use text;
+begin
+    -- Row-level security would hide other namespaces' rows from this check:
+    -- the foreign keys below are the check that sees them all.
+    if (select e.is_default from pgcortex.embedding_models as e where e.model_id = _m.model_id) then
+        raise exception using
+            errcode = 'PC014', message = pg_catalog.format('model %s is the deployment default', _m.name),
+            hint = 'make another model the default first (pgcortex.set_default_embedding_model)';
+    end if;
+    begin
+        execute pg_catalog.format('drop index if exists pgcortex.%I', _m.index_name);
+        delete from pgcortex.embedding_models as e where e.model_id = _m.model_id;
+    exception when foreign_key_violation then
+        get stacked diagnostics _use = constraint_name;
+        raise exception using
+            errcode = 'PC014',
+            message = pg_catalog.format('model %s is still used (%s)', _m.name, _use),
+            hint = 're-embed the namespaces that use it, and drop old vectors (pgcortex.maint_drop_old_embeddings)';
+    end;
+    return query select _info.*;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.drop_embedding_model(embedding_model text) IS 'Unregisters the model and drops its index, when no memory, staged or old vector, cluster centroid or namespace of any namespace uses it (else PC014, nothing changed); the deployment default cannot be dropped (PC014). Returns the model as it was. PC013 when not registered.';
+
+CREATE FUNCTION pgcortex_internal.embedding_model_sql(embedding_model text) RETURNS pgcortex_internal.embedding_model_sql
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _m record;
+begin
+    select e.* into _m from pgcortex.embedding_models as e where e.name = embedding_model_sql.embedding_model;
+    if not found then
+        raise exception using
+            errcode = 'PC013',
+            message = pg_catalog.format(
+                'embedding model %L is not registered', embedding_model_sql.embedding_model
+            ),
+            hint = 'register it first: pgcortex.register_embedding_model(name => ..., dimensions => ...), '
+            'or the command pgcortex register-model';
+    end if;
+    return row(
+        _m.model_id,
+        _m.name,
+        _m.dimensions,
+        _m.distance,
+        _m.storage,
+        _m.normalize_vectors,
+        pg_catalog.format('public.%s(%s)', _m.storage, _m.dimensions),
+        case _m.distance
+            when 'cosine' then 'operator(public.<=>)'
+            when 'l2' then 'operator(public.<->)'
+            else 'operator(public.<#>)'
+        end,
+        pg_catalog.format(
+            'public.%s_%s_ops', _m.storage,
+            case _m.distance when 'cosine' then 'cosine' when 'l2' then 'l2' else 'ip' end
+        ),
+        pg_catalog.quote_literal(_m.name),
+        'memories_embedding_m' || _m.model_id || '_hnsw_idx'
+    )::pgcortex_internal.embedding_model_sql;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.embedding_model_sql(embedding_model text) IS 'The registered model (PC013 when it is not) with the SQL that uses its index: vector_type (public.vector(1536) or public.halfvec(3072)), operator_sql (its distance as operator(public.<=>), <-> or <#>), opclass, name_literal (the name quoted as a constant) and index_name. A query uses the model''s index when it orders by (m.embedding::<vector_type>) <operator_sql> (<query>::<vector_type>) and filters m.embedding_model = <name_literal>, written into the statement text. Internal helper of the model-aware functions.';
+
+CREATE FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean DEFAULT false) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT format('create index %s if not exists %I on pgcortex.memories using hnsw ((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s'::text,
+         CASE
+             WHEN embedding_model_index_sql."concurrently" THEN 'concurrently'::text
+             ELSE ''::text
+         END, s.index_name, s.vector_type, s.opclass, s.name_literal) AS format
+    FROM pgcortex_internal.embedding_model_sql(embedding_model_index_sql.embedding_model) s(model_id, name, dimensions, distance, storage, normalize_vectors, vector_type, operator_sql, opclass, name_literal, index_name);
+END;
+
+COMMENT ON FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean) IS 'The create index statement of the model''s HNSW index (m = 16, ef_construction = 128, partial on the model, over the embedding cast to the model''s dimensions and storage); with concurrently, the form that does not block writes, which must run outside a transaction block (the command pgcortex register-model runs it).';
+
+CREATE FUNCTION pgcortex.embedding_model_row(embedding_model text) RETURNS pgcortex.embedding_model_info
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _r pgcortex.embedding_model_info;
+begin
+    select
+        e.model_id, e.name, e.dimensions, e.distance, e.storage, e.normalize_vectors, e.is_default,
+        'memories_embedding_m' || e.model_id || '_hnsw_idx',
+        pgcortex_internal.embedding_model_index_state(e.model_id),
+        e.registered_at
+    into _r
+    from pgcortex.embedding_models as e
+    where e.name = embedding_model_row.embedding_model;
+    return _r;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.embedding_model_row(embedding_model text) IS 'The registered model of that name as pgcortex.embedding_model_info (null when none).';
 
 CREATE FUNCTION pgcortex.end_session(session_id uuid, summary text DEFAULT NULL::text, importance real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.session_row
     LANGUAGE plpgsql SECURITY DEFINER
@@ -747,52 +887,22 @@ END;
 
 COMMENT ON FUNCTION pgcortex.get_conversation_context(session_id uuid, max_turns integer) IS 'The last max_turns conversation turns of a session, or of the whole namespace when session_id is null, in conversation order (oldest first).';
 
-CREATE FUNCTION pgcortex_internal.check_embedding_dimensions(embedding public.vector, label text DEFAULT NULL::text) RETURNS public.vector
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    _problem text := pgcortex_internal.embedding_dimensions_problem(check_embedding_dimensions.embedding);
 begin
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC010',
-            message = coalesce(check_embedding_dimensions.label || ': ', '') || _problem,
-            hint = 'embed with all-MiniLM-L6-v2 or another 384-dimension model';
-    end if;
-    return check_embedding_dimensions.embedding;
+    return coalesce(
+        (
+            select n.embedding_model from pgcortex.namespace_embedding_models as n
+            where n.namespace = (select pgcortex.current_namespace())
+        ),
+        (select e.name from pgcortex.embedding_models as e where e.is_default)
+    );
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.check_embedding_dimensions(embedding public.vector, label text) IS 'Returns the embedding when pgcortex_internal.embedding_dimensions_problem finds nothing wrong; else raises PC010, the message prefixed with label (the argument or item it came from) when given.';
-
-CREATE FUNCTION pgcortex_internal.check_embedding_values(embedding public.vector, label text DEFAULT NULL::text) RETURNS public.vector
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _problem text := pgcortex_internal.embedding_values_problem(check_embedding_values.embedding);
-begin
-    if _problem is not null then
-        raise exception using
-            errcode = 'PC011',
-            message = coalesce(check_embedding_values.label || ': ', '') || _problem,
-            hint = 'embeddings have 384 finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
-    end if;
-    return check_embedding_values.embedding;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex_internal.check_embedding_values(embedding public.vector, label text) IS 'Returns the embedding when pgcortex_internal.embedding_values_problem finds nothing wrong; else raises PC011, the message prefixed with label when given.';
-
-CREATE FUNCTION pgcortex_internal.check_embedding(embedding public.vector, label text DEFAULT NULL::text) RETURNS public.vector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT pgcortex_internal.check_embedding_values(pgcortex_internal.check_embedding_dimensions(embedding, label), label) AS check_embedding_values;
-END;
-
-COMMENT ON FUNCTION pgcortex_internal.check_embedding(embedding public.vector, label text) IS 'Returns the embedding if it has 384 dimensions (else PC010) and a norm in 2^-60 .. 2^60 computed in double precision (else PC011, with a hint); label (the argument or item) prefixes the message when given. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
 
 CREATE FUNCTION pgcortex_internal.content_hash(content text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -829,7 +939,7 @@ CREATE TABLE pgcortex.knowledge_clusters (
     confidence real DEFAULT 1.0 NOT NULL,
     importance_score real DEFAULT 1.0 NOT NULL,
     topics text[] DEFAULT '{}'::text[] NOT NULL,
-    centroid public.vector(384),
+    centroid public.vector,
     centroid_model text,
     member_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -851,7 +961,7 @@ COMMENT ON COLUMN pgcortex.knowledge_clusters.cluster_key IS 'For clusters of me
 
 COMMENT ON COLUMN pgcortex.knowledge_clusters.importance_score IS '0..5; see pgcortex.maint_recluster for the formula.';
 
-COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings (normalised).';
+COMMENT ON COLUMN pgcortex.knowledge_clusters.centroid IS 'Mean of the members'' embeddings of the model centroid_model (normalised).';
 
 COMMENT ON COLUMN pgcortex.knowledge_clusters.origin IS 'auto: kept by the clustering trigger and pgcortex.maint_recluster (merged, dissolved when empty); explicit: stored by pgcortex.store_knowledge_cluster (membership is the caller''s, never merged or dissolved).';
 
@@ -866,7 +976,7 @@ CREATE TABLE pgcortex.memories (
     confidence real DEFAULT 1.0 NOT NULL,
     tags text[] DEFAULT '{}'::text[] NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    embedding public.vector(384),
+    embedding public.vector,
     embedding_model text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -880,7 +990,7 @@ CREATE TABLE pgcortex.memories (
     CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
 )
 WITH (fillfactor='90');
-ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE PLAIN;
+ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE MAIN;
 
 COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';
 
@@ -904,9 +1014,9 @@ COMMENT ON COLUMN pgcortex.memories.tags IS 'Free tags, at most 64.';
 
 COMMENT ON COLUMN pgcortex.memories.metadata IS 'Any JSON object.';
 
-COMMENT ON COLUMN pgcortex.memories.embedding IS '384-d embedding of the content (null for text-only memories).';
+COMMENT ON COLUMN pgcortex.memories.embedding IS 'Embedding of the content by the model embedding_model, of that model''s dimensions (null for text-only memories).';
 
-COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'Name of the model that made the embedding.';
+COMMENT ON COLUMN pgcortex.memories.embedding_model IS 'The registered model (pgcortex.embedding_models) that made the embedding.';
 
 COMMENT ON COLUMN pgcortex.memories.expires_at IS 'After this time the memory is invisible to every read and purged by maintenance.';
 
@@ -942,15 +1052,37 @@ END;
 
 COMMENT ON FUNCTION pgcortex_internal.cluster_result(cluster_id uuid, similarity real, topic_matches integer, relevance real) IS 'One knowledge cluster of the namespace as pgcortex.knowledge_cluster_result, with its five most important members (internal helper).';
 
+CREATE FUNCTION pgcortex_internal.model_vector(embedding public.vector, model pgcortex_internal.embedding_model_sql, label text DEFAULT 'embedding'::text) RETURNS public.vector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform pgcortex_internal.check_embedding_dimensions(
+        model_vector.embedding, (model_vector.model).dimensions, model_vector.label
+    );
+    perform pgcortex_internal.check_embedding(
+        model_vector.embedding, model_vector.label, (model_vector.model).storage
+    );
+    if (model_vector.model).normalize_vectors and model_vector.embedding is not null then
+        return public.l2_normalize(model_vector.embedding);
+    end if;
+    return model_vector.embedding;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.model_vector(embedding public.vector, model pgcortex_internal.embedding_model_sql, label text) IS 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
+
 CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
+ SELECT pgcortex_internal.model_vector(query_embedding, pgcortex_internal.embedding_model_sql(COALESCE(embedding_model, pgcortex.namespace_embedding_model()))) AS model_vector
+   WHERE (query_embedding IS NOT NULL);
  WITH q AS (
           SELECT lower(get_knowledge_clusters.query) AS text,
              ARRAY( SELECT l.lexeme
                     FROM unnest(to_tsvector('english'::regconfig, COALESCE(get_knowledge_clusters.query, ''::text))) l(lexeme, positions, weights)) AS lexemes,
-             pgcortex_internal.check_embedding(get_knowledge_clusters.query_embedding) AS embedding
+             get_knowledge_clusters.query_embedding AS embedding
          ), scored AS (
           SELECT c.id,
              c.importance_score,
@@ -1956,7 +2088,12 @@ CREATE FUNCTION pgcortex.import_memories(source text, items jsonb, near_dedup bo
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _model text := pgcortex.namespace_embedding_model();
+    -- The namespace's model once it has one (not the deployment default: the
+    -- first embedding imported into an empty namespace chooses it).
+    _model text := (
+        select n.embedding_model from pgcortex.namespace_embedding_models as n
+        where n.namespace = pgcortex.current_namespace()
+    );
     _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_memories.source, import_memories.items);
@@ -2011,6 +2148,11 @@ begin
         where r.embedding is not null and r.embedding_model is not null and r.outcome is null
         order by r.o limit 1
     ));
+    if _model is not null and exists (select from pgcortex.embedding_models as e where e.name = _model) then
+        insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+        values (_ns, _model)
+        on conflict (namespace) do nothing;
+    end if;
     update pg_temp.pgcortex_import_memories as r
     set reason = case
         when r.legacy_id is null then 'legacy id is missing'
@@ -2030,6 +2172,16 @@ begin
         when r.has_embedding and r.embedding is null then 'embedding is not a list of numbers'
         when pgcortex_internal.embedding_problem(r.embedding) is not null then pgcortex_internal.embedding_problem(r.embedding)
         when r.embedding is not null and r.embedding_model is null then 'embedding without its model name'
+        when r.embedding is not null and not exists (
+            select from pgcortex.embedding_models as e where e.name = r.embedding_model
+        ) then pg_catalog.format('embedding model %s is not registered', r.embedding_model)
+        when r.embedding is not null and public.vector_dims(r.embedding) <> (
+            select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model
+        ) then pg_catalog.format(
+            'embedding has %s dimensions; model %s has %s', public.vector_dims(r.embedding),
+            r.embedding_model,
+            (select e.dimensions from pgcortex.embedding_models as e where e.name = r.embedding_model)
+        )
         when r.embedding is not null and r.embedding_model <> _model then pg_catalog.format(
             'embedding of model %s; this namespace holds embeddings of %s', r.embedding_model, _model)
         when r.expires_at is not null and r.expires_at <= r.created_at then 'expires_at is not later than created_at'
@@ -3106,6 +3258,20 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.link_memories(source_id uuid, target_id uuid, relation text, weight real, as_of timestamp with time zone) IS 'Links source to target with a relation (a lower-case word, default related) and a weight in 0..1; linking the same pair and relation again sets the new weight. Returns the link row. PC030 when either memory is not in the namespace, PC003 / PC004 on bad input.';
 
+CREATE FUNCTION pgcortex.list_embedding_models() RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    return query
+    select (pgcortex.embedding_model_row(e.name)).*
+    from pgcortex.embedding_models as e
+    order by e.model_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.list_embedding_models() IS 'Every registered embedding model: id, name, dimensions, distance, storage, normalize_vectors, whether it is the deployment default, its index and the index''s state (valid, building, missing).';
+
 CREATE FUNCTION pgcortex.list_memories(memory_types text[] DEFAULT NULL::text[], tags_any text[] DEFAULT NULL::text[], tags_all text[] DEFAULT NULL::text[], min_importance integer DEFAULT NULL::integer, max_importance integer DEFAULT NULL::integer, min_confidence real DEFAULT NULL::real, created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, metadata_contains jsonb DEFAULT NULL::jsonb, order_by text DEFAULT 'newest'::text, page_size integer DEFAULT 50, page_offset integer DEFAULT 0, include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3227,6 +3393,41 @@ CREATE FUNCTION pgcortex.list_sessions(open_only boolean DEFAULT false, max_resu
 END;
 
 COMMENT ON FUNCTION pgcortex.list_sessions(open_only boolean, max_results integer) IS 'Conversation sessions of the namespace (all, or open ones only), newest first, with message_count, topics, summary and duration_seconds.';
+
+CREATE FUNCTION pgcortex.maint_drop_old_embeddings(embedding_model text DEFAULT NULL::text) RETURNS TABLE(dropped_model text, dropped bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _previous text;
+begin
+    select n.previous_model into _previous
+    from pgcortex.namespace_embedding_models as n
+    where n.namespace = _ns;
+    if maint_drop_old_embeddings.embedding_model is not null then
+        perform pgcortex_internal.embedding_model_sql(maint_drop_old_embeddings.embedding_model);
+    end if;
+    -- The previous model's vectors gone, the namespace no longer names it.
+    update pgcortex.namespace_embedding_models as n
+    set previous_model = null
+    where
+        n.namespace = _ns and n.previous_model is not null
+        and n.previous_model = coalesce(maint_drop_old_embeddings.embedding_model, n.previous_model);
+    return query
+    with gone as (
+        delete from pgcortex.memory_embeddings as e
+        where
+            e.namespace = _ns
+            and e.embedding_model = coalesce(maint_drop_old_embeddings.embedding_model, _previous)
+        returning e.embedding_model
+    )
+    select g.embedding_model, count(*) from gone as g group by g.embedding_model;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_drop_old_embeddings(embedding_model text) IS 'Deletes this namespace''s vectors of the model kept beside the current ones (default: the previous model, left by the last switch; a model being re-embedded into: its staged vectors, which cancels that re-embed). Returns per model how many were dropped (no row when none). PC013 unknown model.';
 
 CREATE FUNCTION pgcortex.maint_flush_access(max_rows integer DEFAULT 1000000) RETURNS TABLE(flushed_rows bigint, memories_updated bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3662,6 +3863,28 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
+CREATE FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(items_deleted bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    if maint_store_sweep.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    return query
+    with gone as (
+        delete from pgcortex.store_items as i
+        where i.namespace = _ns and i.expires_at is not null and i.expires_at <= maint_store_sweep.as_of
+        returning 1
+    )
+    select pg_catalog.count(*) from gone;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone) IS 'Maintenance, the TTL sweeper of the key-value store: deletes the store items of the current namespace whose expiry is at or before as_of; returns how many.';
+
 CREATE FUNCTION pgcortex.memory_history(memory_id uuid, max_rows integer DEFAULT 1000) RETURNS TABLE(history_id bigint, operation text, reason text, changed_at timestamp with time zone, changed_fields text[], old_content text, new_content text, old_importance smallint, new_importance smallint, old_confidence real, new_confidence real, old_tags text[], new_tags text[], old_metadata jsonb, new_metadata jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3727,19 +3950,6 @@ CREATE FUNCTION pgcortex.namespace_audit_log(max_rows integer DEFAULT 100) RETUR
 END;
 
 COMMENT ON FUNCTION pgcortex.namespace_audit_log(max_rows integer) IS 'Exports and erases of the current namespace (who, when, rows touched), newest first; at most 10000 rows.';
-
-CREATE FUNCTION pgcortex.namespace_embedding_model() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT m.embedding_model
-    FROM pgcortex.memories m
-   WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL))
-   ORDER BY m.embedding_model
-  LIMIT 1;
-END;
-
-COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The model that made the embeddings stored in this namespace (null when it has none). One namespace holds one model''s embeddings: storing or searching with another raises PC012.';
 
 CREATE FUNCTION pgcortex.pop_session_item(session_key text) RETURNS TABLE(turn_id bigint, role text, item json, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3818,6 +4028,11 @@ declare
     _ideal float8;
     _core text;
     _txt_more uuid [];
+    _docs bigint;
+    -- The text arm scores at most _scan memories: this share of the
+    -- namespace's memories, or n when that is more (docs/performance.md).
+    _scan_share constant float8 := 0.05;
+    _scan bigint;
     _k1 float8;
     _b float8;
     _where text;
@@ -3826,6 +4041,10 @@ declare
     _vec_on boolean := false;
     _txt_on boolean := false;
     _rows pgcortex.memory_search_row [];
+    _model pgcortex_internal.embedding_model_sql;
+    _qvec public.vector;
+    _plan jsonb;
+    _exact boolean := false;
     -- pgvector settings of the caller, restored before returning.
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
@@ -3845,9 +4064,12 @@ begin
     if pg_catalog.length(search_memories.query_text) > 100000 then
         raise exception using errcode = 'PC020', message = 'query_text is longer than 100000 characters';
     end if;
-    perform pgcortex_internal.check_embedding(search_memories.query_embedding, 'query_embedding');
     if search_memories.query_embedding is not null then
-        perform pgcortex_internal.check_embedding_model(search_memories.embedding_model);
+        -- The namespace's current model (PC012 another one, PC013 unregistered:
+        -- a primary-key read, no scan of the stored embeddings), then the
+        -- vector against it (PC010, PC011), normalised when the model is.
+        _model := pgcortex_internal.check_embedding_model(search_memories.embedding_model, false);
+        _qvec := pgcortex_internal.model_vector(search_memories.query_embedding, _model, 'query_embedding');
     end if;
     if search_memories.min_relevance is not null
         and not (search_memories.min_relevance between 0 and 1)
@@ -3919,9 +4141,15 @@ begin
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
     -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
     -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph).
+    -- namespaces: they share one graph). Longer vectors need a wider search
+    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
+    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
+    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
     select
-        greatest(64, (64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))::integer)
+        (
+            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
+        )::integer
     into _ef
     from pg_catalog.pg_class as c
     where c.oid = 'pgcortex.memories'::regclass;
@@ -3980,36 +4208,50 @@ begin
     -- Vector candidates -------------------------------------------------------
     if search_memories.query_embedding is not null then
         _vec_on := true;
-        -- HNSW with pgvector's iterative scan. The statement is planned with
-        -- this call's filter values, so under a selective filter the planner
-        -- itself picks the filter's index and an exact top-n sort instead.
-        -- No pre-count of the filtered set: it cost a scan of the whole
-        -- filter (docs/performance.md, 3a).
-        execute 'select array(select s.id from (select m.id, m.content_hash, m.embedding '
-            'operator(public.<=>) $14 as dist from pgcortex.memories as m where '
-            || _where || ' and m.embedding is not null order by m.embedding '
-            'operator(public.<=>) $14 limit $16) as s order by s.dist, s.content_hash)'
-        into _vec_ids
-        using _ns, search_memories.as_of, search_memories.memory_types,
-            search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-            search_memories.min_confidence, search_memories.created_after,
-            search_memories.created_before, search_memories.accessed_after,
-            search_memories.accessed_before, search_memories.metadata_contains,
-            search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
-        if _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
-            -- The index ran out before n (or fewer than n memories pass the
-            -- filters): exact scan, so k results come back whenever k exist
-            -- (the + 0 keeps the planner off the index).
-            execute 'select array(select m.id from pgcortex.memories as m where '
-                || _where || ' and m.embedding is not null order by (m.embedding '
-                'operator(public.<=>) $14) + 0, m.content_hash limit $16)'
+        -- The model's HNSW index with pgvector's iterative scan: the statement
+        -- names the model and its cast as constants (pgcortex_internal.vector_candidates_sql),
+        -- so the model's partial index matches; it is planned per call with
+        -- the call's filter values. Under a filter, when the planner expects
+        -- few rows to pass it (at most 4,000 at 384 dimensions, fewer for
+        -- longer vectors: an exact distance costs in proportion), an exact
+        -- scan of them instead: HNSW visits several hundred tuples to find n
+        -- under a selective filter, while the filter's own index and an exact
+        -- sort of a few thousand rows is faster and exact (docs/performance.md).
+        if _where <> 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)' then
+            execute 'explain (format json) select 1 from pgcortex.memories as m where '
+                || _where || ' and m.embedding_model = ' || _model.name_literal
+            into _plan
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _qvec, _tsq, _n;
+            _exact := (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8
+                <= 4000.0 * 384 / greatest(_model.dimensions, 384);
+        end if;
+        if not _exact then
+            execute pgcortex_internal.vector_candidates_sql(_model, _where, false)
             into _vec_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n;
+                search_memories.exclude_ids, _qvec, _tsq, _n;
+        end if;
+        if _exact or _vec_ids is null or pg_catalog.cardinality(_vec_ids) < _n then
+            -- Exact: a small filtered set, or the index ran out before n (or
+            -- fewer than n memories pass the filters), so k results come back
+            -- whenever k exist.
+            execute pgcortex_internal.vector_candidates_sql(_model, _where, true)
+            into _vec_ids
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _qvec, _tsq, _n;
         end if;
     end if;
 
@@ -4060,19 +4302,42 @@ begin
                     from df order by df.o
                 ),
                 case when totals.n > 0 then greatest(totals.len::float8 / totals.n, 1) else 1 end,
-                -- The query's informative words: held by at most half of the
-                -- memories (idf above ln 2), when some are not.
-                case when exists (select from df where df.d * 2 > totals.n) then (
-                    select pg_catalog.string_agg(pg_catalog.quote_literal(df.x), ' | ' order by df.o)
-                    from df
-                    where df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0
-                ) end
-            into _idf, _avglen, _core
+                -- The words the candidates come from: the query's informative
+                -- words (held by at most half of the memories, idf above ln 2),
+                -- the rarest first, as many as together are held by at most
+                -- _scan memories (the rarest one always); null when that is
+                -- every word. A word most memories hold (a speaker's name)
+                -- would make the arm score all of them.
+                (
+                    select case when pg_catalog.bool_and(c.kept) then null else
+                        pg_catalog.string_agg(pg_catalog.quote_literal(c.x), ' | ' order by c.o)
+                            filter (where c.kept) end
+                    from (
+                        select
+                            df.x,
+                            df.o,
+                            df.d * 2 <= totals.n and pg_catalog.strpos(df.x, E'\\') = 0 and (
+                                sum(df.d) over (order by df.d, df.o)
+                                <= greatest(_n, _scan_share * totals.n)
+                                or row_number() over (order by df.d, df.o) = 1
+                            ) as kept
+                        from df
+                    ) as c
+                ),
+                totals.n
+            into _idf, _avglen, _core, _docs
             from totals;
+            -- A websearch query (quotes, -word, or; the test of search_tsquery)
+            -- keeps its whole query: a word it excludes must not choose the
+            -- candidates. The scan stays bounded.
+            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+                _core := null;
+            end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
+            _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the
-            -- query's informative words ($22: all its words when none is held
-            -- by most memories).
+            -- query's rarest words ($22: all its words when they all fit),
+            -- at most _scan of them scored ($24).
             execute 'select array(select s.id from (select m.id, m.content_hash, (select '
                 'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
                 'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
@@ -4080,7 +4345,7 @@ begin
                 'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
                 'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
                 || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
-                ' and m.content_tsv operator(pg_catalog.@@) $22) as s '
+                ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
                 'order by s.bm25 desc nulls last, s.content_hash limit $16)'
             into _txt_ids
             using _ns, search_memories.as_of, search_memories.memory_types,
@@ -4089,14 +4354,18 @@ begin
                 search_memories.created_before, search_memories.accessed_after,
                 search_memories.accessed_before, search_memories.metadata_contains,
                 search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
-                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq);
-            -- Fewer than n: then memories matching only through words most
-            -- memories hold (a speaker's name), in content-hash order (read
+                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
+            -- Fewer than n: then memories matching only through the query's
+            -- commoner words (a speaker's name), in content-hash order (read
             -- from the index and the row, not the full-text vector). Their
             -- BM25 is small whatever their order (the fusion below measures
             -- each candidate exactly), and scoring the many of them read
             -- every one's full-text vector: the search cost twice as much.
-            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n then
+            -- Not when the vector arm holds k candidates already: then these
+            -- added nothing (LoCoMo recall equal or better without them).
+            if _core is not null and pg_catalog.cardinality(_txt_ids) < _n
+                and coalesce(pg_catalog.cardinality(_vec_ids), 0) < search_memories.k
+            then
                 execute 'select array(select m.id from pgcortex.memories as m where '
                     || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
                     ' and not (m.id = any($23)) '
@@ -4135,7 +4404,9 @@ begin
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(acc.access_count, 0) as n_access,
             coalesce(acc.last_accessed, m.created_at) as last_at,
-            (1 - (m.embedding operator(public.<=>) search_memories.query_embedding))::real as sim,
+            -- Cosine similarity to the query, for memories of the query's model only.
+            case when m.embedding_model = _model.name
+                then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
             case when _txt_on then coalesce(tm.bm25, 0) end as trank,
             case when pg_catalog.cardinality(_qlex) > 0
                 then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,
@@ -4144,12 +4415,9 @@ begin
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
             ) as tag_hit
         from pgcortex.memories as m
-        left join lateral (
-            select t.access_count, t.last_accessed
-            from pgcortex.memory_access_totals as t
-            where t.namespace = m.namespace and t.memory_id = m.id
-            offset 0  -- a look-up by key, not a join over the namespace's counts
-        ) as acc on true
+        left join pgcortex_internal.access_totals_of(
+            _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
+        ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25.
             select
@@ -4162,6 +4430,7 @@ begin
             from pg_catalog.unnest(m.content_tsv) as u
             inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
                 on u.lexeme = q.lex
+            where _qlex is not null  -- no query text: no full-text vector is read
         ) as tm on true
         where
             m.namespace = _ns
@@ -4279,12 +4548,9 @@ begin
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
-            left join lateral (
-                select t.access_count, t.last_accessed
-                from pgcortex.memory_access_totals as t
-                where t.namespace = m.namespace and t.memory_id = m.id
-                offset 0  -- a look-up by key, not a join over the namespace's counts
-            ) as acc on true
+            left join pgcortex_internal.access_totals_of(
+                _ns, array(select h.other from hop as h)
+            ) as acc on m.id = acc.memory_id
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
         );
@@ -4299,7 +4565,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index (ef_search unless given: max(n, 64, 64 x sqrt(rows of the table / 100,000)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -4335,6 +4601,298 @@ CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT
 END;
 
 COMMENT ON FUNCTION pgcortex.recall_memories(query text, memory_types text[], k integer, min_relevance real, query_embedding public.vector, embedding_model text, track boolean, as_of timestamp with time zone) IS 'The original memory module''s recall(query, memory_types, limit, min_relevance = 0.5): search_memories by the query text (and its embedding when given), keeping memories whose relevance (max of cosine similarity and keyword overlap, +0.2 when a tag occurs in the query) is at least min_relevance, best first; counts an access of each returned.';
+
+CREATE FUNCTION pgcortex.reembed_pending(embedding_model text, max_rows integer DEFAULT 100) RETURNS TABLE(memory_id uuid, content text, content_hash bytea)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_pending.embedding_model);
+begin
+    if reembed_pending.max_rows is null or reembed_pending.max_rows not between 1 and 10000 then
+        raise exception using errcode = 'PC004', message = 'max_rows must be in 1..10000';
+    end if;
+    return query
+    select m.id, m.content, m.content_hash
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns
+        and m.embedding_model is not null
+        and m.embedding_model <> _m.name
+        and not exists (
+            select from pgcortex.memory_embeddings as e
+            where
+                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                and e.content_hash = m.content_hash
+        )
+    order by m.id
+    limit reembed_pending.max_rows;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_pending(embedding_model text, max_rows integer) IS 'The next max_rows (1..10000) memories of this namespace, in id order, that have an embedding of another model and no staged vector of this model for their current content: what a re-embed into the model still has to embed (id, content, and the content_hash to hand back to pgcortex.reembed_stage). Empty when the re-embed can switch. PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.reembed_stage(embedding_model text, memory_ids uuid[], embeddings public.vector[], content_hashes bytea[], as_of timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_stage.embedding_model);
+    _n integer := coalesce(pg_catalog.cardinality(reembed_stage.memory_ids), 0);
+    _i integer;
+    _count integer;
+begin
+    if pg_catalog.cardinality(reembed_stage.embeddings) is distinct from _n
+        or pg_catalog.cardinality(reembed_stage.content_hashes) is distinct from _n
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'memory_ids, embeddings and content_hashes must have one item each per memory';
+    end if;
+    if _n = 0 then
+        return 0;
+    end if;
+    for _i in 1 .. _n loop
+        if reembed_stage.embeddings[_i] is null then
+            raise exception using
+                errcode = 'PC003', message = pg_catalog.format('item %s: embedding is null', _i);
+        end if;
+        perform pgcortex_internal.check_embedding_dimensions(
+            reembed_stage.embeddings[_i], _m.dimensions, 'item ' || _i
+        );
+        perform pgcortex_internal.check_embedding(reembed_stage.embeddings[_i], 'item ' || _i, _m.storage);
+    end loop;
+    insert into pgcortex.memory_embeddings as e (
+        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
+    )
+    select
+        _ns, m.id, _m.name, x.h,
+        case when _m.normalize_vectors then public.l2_normalize(x.v) else x.v end,
+        reembed_stage.as_of
+    from rows from (
+            pg_catalog.unnest(reembed_stage.memory_ids),
+            pg_catalog.unnest(reembed_stage.embeddings),
+            pg_catalog.unnest(reembed_stage.content_hashes)
+        ) as x (id, v, h)
+    -- A memory deleted since, or already of this model, is left out.
+    inner join pgcortex.memories as m
+        on m.namespace = _ns and m.id = x.id and m.embedding_model is distinct from _m.name
+    order by m.id
+    on conflict (namespace, embedding_model, memory_id) do update
+        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
+    get diagnostics _count = row_count;
+    return _count;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_stage(embedding_model text, memory_ids uuid[], embeddings public.vector[], content_hashes bytea[], as_of timestamp with time zone) IS 'Stores the model''s vectors of these memories beside their current ones (pgcortex.memory_embeddings), each with the content_hash it was made from (from pgcortex.reembed_pending: a memory whose content changed since is listed as pending again); normalised when the model is. Memories deleted since, or already of this model, are left out. Returns how many were staged. PC003 arrays of unequal length or a null vector, PC010/PC011 a vector not of the model, PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.reembed_status(embedding_model text) RETURNS TABLE(target_model text, current_model text, previous_model text, total bigint, staged bigint, remaining bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_status.embedding_model);
+begin
+    return query
+    select
+        _m.name,
+        pgcortex.namespace_embedding_model(),
+        (select n.previous_model from pgcortex.namespace_embedding_models as n where n.namespace = _ns),
+        count(*),
+        count(*) filter (where s.ok),
+        count(*) filter (where not s.ok)
+    from (
+        select
+            m.embedding_model = _m.name or exists (
+                select from pgcortex.memory_embeddings as e
+                where
+                    e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                    and e.content_hash = m.content_hash
+            ) as ok
+        from pgcortex.memories as m
+        where m.namespace = _ns and m.embedding_model is not null
+    ) as s;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_status(embedding_model text) IS 'A re-embed of this namespace into the model: the namespace''s current and previous model, the memories with an embedding (total), those with a vector of the model (staged, or already of the model) and those still to embed (remaining). PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.reembed_switch(embedding_model text) RETURNS TABLE(current_model text, previous_model text, switched bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(reembed_switch.embedding_model);
+    _cur text;
+    _missing bigint;
+    _moved bigint;
+    _cluster_setting text := pg_catalog.current_setting('pgcortex.cluster_on_insert', true);
+begin
+    -- Stores of the namespace wait from here to the commit, so none stores a
+    -- vector of the old model after the switch.
+    perform pgcortex_internal.namespace_model_lock(true);
+    _cur := pgcortex.namespace_embedding_model();
+    select count(*) into _missing
+    from pgcortex.memories as m
+    where
+        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+        and not exists (
+            select from pgcortex.memory_embeddings as e
+            where
+                e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id
+                and e.content_hash = m.content_hash
+        );
+    if _missing > 0 then
+        raise exception using
+            errcode = 'PC015',
+            message = pg_catalog.format(
+                '%s memories of this namespace are not yet embedded with %s', _missing, _m.name
+            ),
+            hint = 'embed them first (pgcortex.reembed_pending, pgcortex.reembed_stage; or pgcortex reembed --to MODEL)';
+    end if;
+    -- The current vectors go beside, the new ones in: ids, history, access
+    -- counts, links and cluster memberships stay as they are (the clustering
+    -- trigger is held off; the centroids are recomputed below).
+    insert into pgcortex.memory_embeddings as e (
+        namespace, memory_id, embedding_model, content_hash, embedding, stored_at
+    )
+    select m.namespace, m.id, m.embedding_model, m.content_hash, m.embedding, now()
+    from pgcortex.memories as m
+    where m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+    order by m.id
+    on conflict (namespace, embedding_model, memory_id) do update
+        set content_hash = excluded.content_hash, embedding = excluded.embedding, stored_at = excluded.stored_at;
+    perform pg_catalog.set_config('pgcortex.cluster_on_insert', 'off', true);
+    update pgcortex.memories as m
+    set embedding = e.embedding, embedding_model = e.embedding_model
+    from pgcortex.memory_embeddings as e
+    where
+        m.namespace = _ns and m.embedding_model is not null and m.embedding_model <> _m.name
+        and e.namespace = _ns and e.embedding_model = _m.name and e.memory_id = m.id;
+    get diagnostics _moved = row_count;
+    perform pg_catalog.set_config('pgcortex.cluster_on_insert', coalesce(_cluster_setting, ''), true);
+    delete from pgcortex.memory_embeddings as e where e.namespace = _ns and e.embedding_model = _m.name;
+    -- Every cluster's centroid in the new model, from the same members.
+    update pgcortex.knowledge_clusters as c
+    set centroid = x.centroid, centroid_model = _m.name
+    from (
+        select cm.cluster_id, public.l2_normalize(public.sum(m.embedding)) as centroid
+        from pgcortex.cluster_members as cm
+        inner join pgcortex.memories as m on m.namespace = cm.namespace and m.id = cm.memory_id
+        where cm.namespace = _ns and m.embedding_model = _m.name
+        group by cm.cluster_id
+    ) as x
+    where c.namespace = _ns and c.id = x.cluster_id and c.centroid is not null;
+    update pgcortex.cluster_members as cm
+    set similarity = (1 - (c.centroid operator(public.<=>) m.embedding))::real
+    from pgcortex.knowledge_clusters as c, pgcortex.memories as m
+    where
+        cm.namespace = _ns and c.namespace = _ns and c.id = cm.cluster_id and c.centroid_model = _m.name
+        and m.namespace = _ns and m.id = cm.memory_id and m.embedding_model = _m.name;
+    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model, previous_model, switched_at)
+    values (_ns, _m.name, nullif(_cur, _m.name), now())
+    on conflict (namespace) do update
+        set embedding_model = excluded.embedding_model, previous_model = excluded.previous_model,
+            switched_at = excluded.switched_at
+    where n.embedding_model <> excluded.embedding_model;
+    return query select _m.name, nullif(_cur, _m.name), _moved;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.reembed_switch(embedding_model text) IS 'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members, and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
+
+CREATE FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT NULL::text, normalize_vectors boolean DEFAULT false, create_index boolean DEFAULT true) RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _storage text;
+    _max integer;
+    _old record;
+begin
+    -- The default storage, measured (docs/performance.md, "Embedding models"):
+    -- at 1,536-d the halfvec index is half the size and searched faster at the
+    -- same recall; up to 1,024 the float4 index stays (384-d is measured on it).
+    _storage := coalesce(
+        register_embedding_model.storage,
+        case when register_embedding_model.dimensions <= 1024 then 'vector' else 'halfvec' end
+    );
+    _max := case when _storage = 'halfvec' then 4000 else 2000 end;
+    if register_embedding_model.name is null
+        or pg_catalog.btrim(register_embedding_model.name) = ''
+        or pg_catalog.btrim(register_embedding_model.name) <> register_embedding_model.name
+        or pg_catalog.length(register_embedding_model.name) > 200
+        or register_embedding_model.name ~ '[[:cntrl:]]'
+    then
+        raise exception using
+            errcode = 'PC003',
+            message = 'name must be 1 to 200 characters, no control characters, no surrounding spaces';
+    end if;
+    if register_embedding_model.distance is null
+        or register_embedding_model.distance not in ('cosine', 'l2', 'inner_product')
+    then
+        raise exception using
+            errcode = 'PC003', message = 'distance must be cosine, l2 or inner_product';
+    end if;
+    if _storage not in ('vector', 'halfvec') then
+        raise exception using errcode = 'PC003', message = 'storage must be vector or halfvec';
+    end if;
+    if register_embedding_model.dimensions is null
+        or register_embedding_model.dimensions < 1
+        or register_embedding_model.dimensions > _max
+    then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'dimensions must be in 1..%s for %s storage', _max, _storage
+            ),
+            hint = 'HNSW indexes vector up to 2,000 dimensions and halfvec up to 4,000';
+    end if;
+    if register_embedding_model.normalize_vectors is null or register_embedding_model.create_index is null then
+        raise exception using errcode = 'PC003', message = 'normalize_vectors and create_index must not be null';
+    end if;
+    -- One registration at a time (two callers registering one name agree).
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.register_embedding_model'));
+    select e.* into _old from pgcortex.embedding_models as e where e.name = register_embedding_model.name;
+    if found then
+        if (_old.dimensions, _old.distance, _old.storage, _old.normalize_vectors)
+            is distinct from (
+                register_embedding_model.dimensions, register_embedding_model.distance,
+                _storage, register_embedding_model.normalize_vectors
+            )
+        then
+            raise exception using
+                errcode = 'PC014',
+                message = pg_catalog.format(
+                    'model %s is registered with %s dimensions, %s distance, %s storage, normalize_vectors %s',
+                    _old.name, _old.dimensions, _old.distance, _old.storage, _old.normalize_vectors
+                ),
+                hint = 'register the other variant under another name';
+        end if;
+    else
+        insert into pgcortex.embedding_models (name, dimensions, distance, storage, normalize_vectors)
+        values (
+            register_embedding_model.name, register_embedding_model.dimensions,
+            register_embedding_model.distance, _storage, register_embedding_model.normalize_vectors
+        );
+    end if;
+    if register_embedding_model.create_index then
+        execute pgcortex.embedding_model_index_sql(register_embedding_model.name, false);
+    end if;
+    return query select (pgcortex.embedding_model_row(register_embedding_model.name)).*;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text, storage text, normalize_vectors boolean, create_index boolean) IS 'Registers an embedding model: name, dimensions, distance (cosine, l2, inner_product: the operator its index orders by), storage of its index (vector up to 2,000 dimensions, halfvec up to 4,000; default vector up to 1,024 dimensions, halfvec above), normalize_vectors (scale vectors to length 1 when stored and searched). Registering the same model again changes nothing; another specification under a registered name raises PC014. Builds the model''s HNSW index in this transaction unless create_index is false (then build it with pgcortex.embedding_model_index_sql(name, concurrently => true) outside a transaction, as the command pgcortex register-model does; until it is valid, searches of the model scan exactly). PC003 bad name, distance or storage, PC004 dimensions out of range.';
 
 CREATE FUNCTION pgcortex.related_memories(memory_id uuid, depth integer DEFAULT 2, relations text[] DEFAULT NULL::text[], max_results integer DEFAULT 100, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(id uuid, distance integer, path uuid[], relation text, direction text, path_weight real, content text, memory_type text, importance smallint, confidence real, tags text[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -4523,6 +5081,21 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.session_item_turns(items json) IS 'The turn each item of a JSON array would become (see pgcortex_internal.session_item_turn), in order; PC023 unless items is an array of objects.';
 
+CREATE FUNCTION pgcortex.set_default_embedding_model(embedding_model text) RETURNS SETOF pgcortex.embedding_model_info
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(set_default_embedding_model.embedding_model);
+begin
+    update pgcortex.embedding_models as e set is_default = false where e.is_default and e.name <> _m.name;
+    update pgcortex.embedding_models as e set is_default = true where e.name = _m.name and not e.is_default;
+    return query select (pgcortex.embedding_model_row(_m.name)).*;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.set_default_embedding_model(embedding_model text) IS 'Makes the model the deployment default: the current model of every namespace that has chosen none. PC013 when not registered.';
+
 CREATE FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean DEFAULT NULL::boolean, turn_memory_min_chars integer DEFAULT NULL::integer, turn_memory_importance smallint DEFAULT NULL::smallint, turn_memory_key_importance smallint DEFAULT NULL::smallint, turn_memory_key_pattern text DEFAULT NULL::text, cluster_similarity real DEFAULT NULL::real, cluster_merge_similarity real DEFAULT NULL::real, pattern_min_turns integer DEFAULT NULL::integer, pattern_min_term_turns integer DEFAULT NULL::integer, pattern_min_questions integer DEFAULT NULL::integer, pattern_max_topics integer DEFAULT NULL::integer, pattern_max_examples integer DEFAULT NULL::integer, pattern_active_days integer DEFAULT NULL::integer, reset boolean DEFAULT false) RETURNS pgcortex.knowledge_settings_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4603,6 +5176,33 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.set_knowledge_settings(turn_memories boolean, turn_memory_min_chars integer, turn_memory_importance smallint, turn_memory_key_importance smallint, turn_memory_key_pattern text, cluster_similarity real, cluster_merge_similarity real, pattern_min_turns integer, pattern_min_term_turns integer, pattern_min_questions integer, pattern_max_topics integer, pattern_max_examples integer, pattern_active_days integer, reset boolean) IS 'Stores overrides of the knowledge rules for the namespace (null keeps the current value; reset => true drops all overrides first) and returns the rules now in force, as pgcortex.knowledge_settings() does. PC004 when a value is out of range, PC003 for a bad regular expression.';
 
+CREATE FUNCTION pgcortex.set_namespace_embedding_model(embedding_model text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(set_namespace_embedding_model.embedding_model);
+begin
+    perform pgcortex_internal.namespace_model_lock(true);
+    if pgcortex_internal.namespace_holds_other_embeddings(_m.name) then
+        raise exception using
+            errcode = 'PC012',
+            message = pg_catalog.format(
+                'this namespace holds embeddings of model %s', pgcortex.namespace_embedding_model()
+            ),
+            hint = 're-embed it instead: pgcortex reembed --to MODEL';
+    end if;
+    insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+    values (pgcortex.current_namespace(), _m.name)
+    on conflict (namespace) do update set embedding_model = excluded.embedding_model, switched_at = now()
+    where n.embedding_model <> excluded.embedding_model;
+    return _m.name;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.set_namespace_embedding_model(embedding_model text) IS 'Makes the model the current one of this namespace, which must hold no embeddings of another model (else PC012: re-embed it instead). Returns the model. PC013 when not registered.';
+
 CREATE FUNCTION pgcortex.start_session(metadata jsonb DEFAULT '{}'::jsonb, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.session_row
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4659,6 +5259,13 @@ begin
             errcode = 'PC003', message = 'embedding and embedding_model go together';
     end if;
     perform pgcortex_internal.check_embedding(store_conversation_turn.embedding);
+    if store_conversation_turn.embedding is not null then
+        -- Registered (PC013), of its model's dimensions (PC010).
+        perform pgcortex_internal.model_vector(
+            store_conversation_turn.embedding,
+            pgcortex_internal.embedding_model_sql(store_conversation_turn.embedding_model)
+        );
+    end if;
 
     if store_conversation_turn.session_id is not null then
         -- The row lock serialises turns of one session: message_count stays exact.
@@ -4712,6 +5319,103 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.store_conversation_turn(role text, content text, session_id uuid, context jsonb, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Adds a conversation turn (role user/assistant/system/tool) to a session, or to the namespace when session_id is null, and returns its id, the session''s message_count and the conversation memory it became (if substantial: see pgcortex.knowledge_settings()). PC003 bad role, PC020 bad content, PC023 context not an object, PC030 unknown session, PC031 session ended, PC032 turn before the session started.';
+
+CREATE FUNCTION pgcortex.store_delete(path text[], key text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _n integer;
+begin
+    perform pgcortex_internal.check_store_path(store_delete.path);
+    delete from pgcortex.store_items as i
+    where i.namespace = _ns and i.path = store_delete.path and i.key = store_delete.key;
+    get diagnostics _n = row_count;
+    return _n > 0;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_delete(path text[], key text) IS 'Deletes the store item at (path, key) of the current namespace; true when there was one, false otherwise. PC003 bad path.';
+
+CREATE FUNCTION pgcortex.store_embedding_model(dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT 'vector'::text, embedding_model text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _name text := coalesce(
+        store_embedding_model.embedding_model,
+        pg_catalog.format(
+            'store-%s-%s-%s',
+            store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
+        )
+    );
+    _m pgcortex_internal.embedding_model_sql;
+    _index text;
+begin
+    perform pgcortex.register_embedding_model(
+        name => _name,
+        dimensions => store_embedding_model.dimensions,
+        distance => store_embedding_model.distance,
+        storage => store_embedding_model.storage,
+        normalize_vectors => false,
+        create_index => false
+    );
+    _m := pgcortex_internal.embedding_model_sql(_name);
+    _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
+    if pg_catalog.to_regclass('pgcortex.' || _index) is null then
+        -- One builder at a time; the second finds it built.
+        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgcortex.store_embedding_model'));
+        execute pg_catalog.format(
+            'create index if not exists %I on pgcortex.store_item_vectors using hnsw '
+            '((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s',
+            _index, _m.vector_type, _m.opclass, _m.name_literal
+        );
+    end if;
+    return _name;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_embedding_model(dimensions integer, distance text, storage text, embedding_model text) IS 'The embedding model of a store''s index config: registers it in pgcortex.embedding_models (pgcortex.register_embedding_model: dimensions, distance cosine, inner_product or l2, storage vector or halfvec) under embedding_model, or by default store-<storage>-<distance>-<dimensions>, and creates the HNSW index of its vectors on pgcortex.store_item_vectors (store_item_vectors_m<model_id>_hnsw_idx) when missing. Returns the model''s name, to pass to pgcortex.store_put and pgcortex.store_search. PC003/PC004 bad specification, PC014 the name is registered with another one.';
+
+CREATE FUNCTION pgcortex.store_get(path text[], key text, refresh_ttl boolean DEFAULT true, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(value json, created_at timestamp with time zone, updated_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    perform pgcortex_internal.check_store_path(store_get.path);
+    if store_get.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if coalesce(store_get.refresh_ttl, true) then
+        update pgcortex.store_items as i
+        set expires_at = pgcortex_internal.store_expiry(i.ttl_minutes, store_get.as_of)
+        where
+            i.namespace = _ns
+            and i.path = store_get.path
+            and i.key = store_get.key
+            and i.ttl_minutes is not null
+            and (not coalesce(store_get.omit_expired, false) or i.expires_at > store_get.as_of);
+    end if;
+    return query
+    select i.value, i.created_at, i.updated_at, i.expires_at
+    from pgcortex.store_items as i
+    where
+        i.namespace = _ns
+        and i.path = store_get.path
+        and i.key = store_get.key
+        and (
+            not coalesce(store_get.omit_expired, false)
+            or i.expires_at is null
+            or i.expires_at > store_get.as_of
+        );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_get(path text[], key text, refresh_ttl boolean, omit_expired boolean, as_of timestamp with time zone) IS 'The store item at (path, key) of the current namespace: its value (its exact JSON text), created_at, updated_at and expires_at; or no row. refresh_ttl (default true): an item with a ttl expires ttl_minutes after as_of again. omit_expired: an item past its expiry that the sweeper has not deleted yet is neither returned nor refreshed (by default it is returned). PC003 bad path.';
 
 CREATE FUNCTION pgcortex.store_knowledge_cluster(name text, description text DEFAULT NULL::text, topics text[] DEFAULT NULL::text[], memory_ids uuid[] DEFAULT NULL::uuid[], confidence real DEFAULT 1.0, importance_score real DEFAULT NULL::real, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.knowledge_cluster_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4860,10 +5564,53 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text, confidence real, session_id uuid, memory_id uuid, evidence_key text, as_of timestamp with time zone) IS 'Records an observation of a learning pattern (upsert by type and description). Evidence = evidence_key, else the memory, else the session, else the call; evidence already linked changes nothing (new_evidence = 0). Frequency counts evidence; confidence is the frequency-weighted mean of the confidences reported; examples keep the most recent distinct ones (pattern_max_examples). PC022 unknown type, PC003 bad description, PC004 confidence outside 0..1, PC030 unknown session or memory.';
 
+CREATE FUNCTION pgcortex.store_list_namespaces(prefix text[] DEFAULT NULL::text[], suffix text[] DEFAULT NULL::text[], max_depth integer DEFAULT NULL::integer, page_size integer DEFAULT 100, page_offset integer DEFAULT 0, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(path text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    perform pgcortex_internal.check_store_path(coalesce(store_list_namespaces.prefix, '{}'), 'prefix', true);
+    perform pgcortex_internal.check_store_path(coalesce(store_list_namespaces.suffix, '{}'), 'suffix', true);
+    if store_list_namespaces.max_depth is not null and store_list_namespaces.max_depth < 1 then
+        raise exception using errcode = 'PC004', message = 'max_depth must be at least 1';
+    end if;
+    if store_list_namespaces.page_size is null or store_list_namespaces.page_size < 0
+        or store_list_namespaces.page_size > 10000 then
+        raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
+    end if;
+    if store_list_namespaces.page_offset is null or store_list_namespaces.page_offset < 0 then
+        raise exception using errcode = 'PC004', message = 'page_offset must not be negative';
+    end if;
+    return query
+    select d.path
+    from (
+        select distinct i.path[1:coalesce(store_list_namespaces.max_depth, 64)] as path
+        from pgcortex.store_items as i
+        where
+            i.namespace = _ns
+            and pgcortex_internal.store_path_matches(i.path, store_list_namespaces.prefix, false)
+            and pgcortex_internal.store_path_matches(i.path, store_list_namespaces.suffix, true)
+            and (
+                not coalesce(store_list_namespaces.omit_expired, false)
+                or i.expires_at is null
+                or i.expires_at > store_list_namespaces.as_of
+            )
+    ) as d
+    order by d.path collate "C"
+    limit store_list_namespaces.page_size
+    offset store_list_namespaces.page_offset;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_list_namespaces(prefix text[], suffix text[], max_depth integer, page_size integer, page_offset integer, omit_expired boolean, as_of timestamp with time zone) IS 'The distinct paths of the store items of the current namespace, sorted (C collation), a page of them (page_size 0..10000, page_offset): those starting with prefix and ending with suffix, label by label, where a ''*'' label matches any one label; each cut to its first max_depth labels (at least 1) when given. omit_expired: paths whose items have all expired (not swept yet) are left out. PC003 bad prefix or suffix, PC004 bad max_depth or page.';
+
 CREATE FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[] DEFAULT NULL::integer[], confidences real[] DEFAULT NULL::real[], tags jsonb DEFAULT NULL::jsonb, metadata jsonb DEFAULT NULL::jsonb, embeddings public.vector[] DEFAULT NULL::public.vector[], ids uuid[] DEFAULT NULL::uuid[], expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], embedding_model text DEFAULT NULL::text, near_duplicate_threshold real DEFAULT 0.95, dedup_near boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(ordinality integer, id uuid, action text, merged_into uuid)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
@@ -4871,6 +5618,7 @@ declare
     _bad integer;
     _msg text;
     _has_emb boolean;
+    _model pgcortex_internal.embedding_model_sql;
     -- per item, in input order
     _hash bytea [];
     _rep integer [];
@@ -5035,7 +5783,24 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with embeddings';
         end if;
-        perform pgcortex_internal.check_embedding_model(store_memories.embedding_model);
+        -- Registered (PC013), the namespace's current model (PC012); holds the
+        -- namespace's model lock (shared) to the end of the transaction.
+        _model := pgcortex_internal.check_embedding_model(store_memories.embedding_model, true);
+        for _i in 1 .. coalesce(pg_catalog.cardinality(store_memories.embeddings), 0) loop
+            perform pgcortex_internal.check_embedding_dimensions(
+                store_memories.embeddings[_i], _model.dimensions, 'item ' || _i
+            );
+            if _model.storage = 'halfvec' then
+                perform pgcortex_internal.check_embedding(store_memories.embeddings[_i], 'item ' || _i, 'halfvec');
+            end if;
+        end loop;
+        if _model.normalize_vectors then
+            embeddings := array(
+                select public.l2_normalize(e.x)
+                from pg_catalog.unnest(store_memories.embeddings) with ordinality as e (x, o)
+                order by e.o
+            );
+        end if;
     end if;
 
     select i.o into _bad
@@ -5107,45 +5872,38 @@ begin
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
-    _near := array(
-        select case when
-            store_memories.dedup_near
-            and _rep[o.o] = o.o
-            and store_memories.embeddings[o.o] is not null
-            and not exists (
-                select from pgcortex.memories as x
-                where x.namespace = _ns and x.content_hash = _hash[o.o]
-            )
-        then (
-            select nn.id
-            from (
-                select
-                    m.id,
-                    m.embedding operator(public.<=>) store_memories.embeddings[o.o] as dist
-                from pgcortex.memories as m
-                where
-                    m.namespace = _ns
-                    and m.memory_type = store_memories.memory_types[o.o]
-                    and m.embedding is not null
-                    and (m.expires_at is null or m.expires_at > store_memories.as_of)
-                order by m.embedding operator(public.<=>) store_memories.embeddings[o.o]
-                limit 1
-            ) as nn
+    -- The probe takes the 10 nearest memories of the model, of any type, from
+    -- the model's HNSW index (its expression and predicate written as
+    -- constants), and applies type, expiry and threshold to those: with no
+    -- type condition inside, no plan without the index exists (an exact scan
+    -- per item on a table without statistics, docs/performance.md). It misses
+    -- a same-type near duplicate only when 10 memories of other types are
+    -- nearer still.
+    if _has_emb and store_memories.dedup_near then
+        execute pg_catalog.format(
+            'select array(select case when $1[o.o] = o.o and $2[o.o] is not null and not exists ('
+            'select from pgcortex.memories as x where x.namespace = $3 and x.content_hash = $4[o.o]'
+            ') then (select nn.id from (select m.id, m.memory_type, m.expires_at, m.embedding, '
+            'm.embedding operator(public.<=>) $2[o.o] as dist from pgcortex.memories as m '
+            'where m.namespace = $3 and m.embedding_model = %3$s '
+            'order by (m.embedding::%1$s) %2$s ($2[o.o]::%1$s) limit 10) as nn '
             -- Defence in depth: a NaN distance (NaN sorts above every number,
             -- so 1 - NaN >= threshold would hold) or one outside 0..2, or a
             -- candidate whose own stored embedding single precision cannot
             -- measure (distance 0 against anything), is never a duplicate.
-            where
-                nn.dist >= 0
-                and nn.dist <= 2
-                and 1 - nn.dist >= store_memories.near_duplicate_threshold
-                and pgcortex_internal.embedding_problem(
-                    (select m.embedding from pgcortex.memories as m where m.namespace = _ns and m.id = nn.id)
-                ) is null
-        ) end
-        from pg_catalog.generate_series(1, _n) as o (o)
-        order by o.o
-    );
+            'where nn.memory_type = $5[o.o] and (nn.expires_at is null or nn.expires_at > $6) '
+            'and nn.dist >= 0 and nn.dist <= 2 and 1 - nn.dist >= $7 '
+            'and pgcortex_internal.embedding_problem(nn.embedding) is null '
+            'order by nn.dist, nn.id limit 1) end '
+            'from pg_catalog.generate_series(1, $8) as o (o) order by o.o)',
+            _model.vector_type, _model.operator_sql, _model.name_literal
+        )
+        into _near
+        using _rep, store_memories.embeddings, _ns, _hash, store_memories.memory_types,
+            store_memories.as_of, store_memories.near_duplicate_threshold, _n;
+    else
+        _near := pg_catalog.array_fill(null::uuid, array[_n]);
+    end if;
 
     perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
 
@@ -5349,7 +6107,7 @@ begin
     from pg_catalog.generate_series(1, _n) as o (o)
     order by o.o;
 end
-$$;
+$_$;
 
 COMMENT ON FUNCTION pgcortex.store_memories(contents text[], memory_types text[], importances integer[], confidences real[], tags jsonb, metadata jsonb, embeddings public.vector[], ids uuid[], expires_at timestamp with time zone[], embedding_model text, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores a batch of memories in one call. Arrays run in parallel with contents (null = defaults: importance 3, confidence 1.0, no tags, {} metadata, no embedding, a new id, no expiry); tags is a JSON array of string lists, metadata a JSON array of objects. Every item is checked before anything is written (PC003, PC004, PC010, PC011, PC012, PC020, PC021, PC023, PC024, PC026). The same content (normalised) already stored, or repeated in the batch, reinforces that memory (action updated, its id); a new content whose embedding is at least near_duplicate_threshold cosine-similar to a memory of the same type reinforces that one instead (action merged, merged_into), unless dedup_near is false. Reinforcement: importance and confidence the greater, tags united, the later expiry, one access counted; metadata merged (new keys win) for the same content, while a near duplicate leaves the memory''s metadata as it is and appends its occurrence (content, metadata, stored_at) to metadata.merged_occurrences (the 20 latest, each once). Returns one row per item in input order.';
 
@@ -5380,6 +6138,193 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex.store_memory(content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, embedding public.vector, embedding_model text, memory_id uuid, expires_at timestamp with time zone, near_duplicate_threshold real, dedup_near boolean, as_of timestamp with time zone) IS 'Stores one memory; see pgcortex.store_memories for dedup, near-duplicate merging, the reinforcement rule and the error codes. Returns its id and what happened: inserted, updated (same content was already stored) or merged (merged_into: a near duplicate of the same type).';
+
+CREATE FUNCTION pgcortex.store_put(path text[], key text, value json, ttl_minutes double precision DEFAULT NULL::double precision, index_fields text[] DEFAULT NULL::text[], embeddings public.vector[] DEFAULT NULL::public.vector[], embedding_model text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(created_at timestamp with time zone, updated_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _value jsonb;
+begin
+    perform pgcortex_internal.check_store_path(store_put.path);
+    perform pgcortex_internal.check_store_ttl(store_put.ttl_minutes);
+    if store_put.key is null or pg_catalog.length(store_put.key) > 1000 then
+        raise exception using errcode = 'PC003', message = 'key must be text of at most 1000 characters';
+    end if;
+    if store_put.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if store_put.value is null or pg_catalog.json_typeof(store_put.value) <> 'object' then
+        raise exception using
+            errcode = 'PC023', message = 'value must be a JSON object',
+            hint = 'delete an item with pgcortex.store_delete';
+    end if;
+    _value := pgcortex_internal.session_item_jsonb(store_put.value);
+    if coalesce(pg_catalog.cardinality(store_put.index_fields), 0)
+        <> coalesce(pg_catalog.cardinality(store_put.embeddings), 0)
+        or (store_put.embeddings is not null) <> (store_put.embedding_model is not null) then
+        raise exception using
+            errcode = 'PC003',
+            message = 'index_fields, embeddings and embedding_model go together, one field per embedding';
+    end if;
+    if store_put.index_fields is not null and (
+        pg_catalog.array_position(store_put.index_fields, null) is not null
+        or (select pg_catalog.count(distinct f) from pg_catalog.unnest(store_put.index_fields) as f)
+        <> pg_catalog.cardinality(store_put.index_fields)
+    ) then
+        raise exception using errcode = 'PC003', message = 'index_fields must be distinct, none null';
+    end if;
+    if pg_catalog.octet_length(pg_catalog.array_to_string(store_put.path, '/'))
+        + pg_catalog.octet_length(store_put.key) > 2000 then
+        raise exception using
+            errcode = 'PC003', message = 'path and key together must take at most 2000 bytes';
+    end if;
+    return query
+    insert into pgcortex.store_items as i (
+        namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
+    ) values (
+        _ns, store_put.path, store_put.key, store_put.value, _value, store_put.as_of, store_put.as_of,
+        store_put.ttl_minutes, pgcortex_internal.store_expiry(store_put.ttl_minutes, store_put.as_of)
+    )
+    on conflict on constraint store_items_pkey do update
+    set
+        value = excluded.value,
+        value_jsonb = excluded.value_jsonb,
+        updated_at = excluded.updated_at,
+        ttl_minutes = excluded.ttl_minutes,
+        expires_at = excluded.expires_at
+    returning i.created_at, i.updated_at, i.expires_at;
+    perform pgcortex_internal.store_put_vectors(
+        store_put.path, store_put.key, store_put.index_fields, store_put.embeddings,
+        store_put.embedding_model
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_put(path text[], key text, value json, ttl_minutes double precision, index_fields text[], embeddings public.vector[], embedding_model text, as_of timestamp with time zone) IS 'Puts an item of the key-value store (the LangGraph store) at (path, key) in the current namespace: a new item, or the whole value of the existing one replaced (created_at stays, updated_at becomes as_of). value: a JSON object, kept as its exact text. ttl_minutes (fractional): the item expires that long after as_of (and after each refreshing read); null: never. embeddings (of embedding_model, see pgcortex.store_embedding_model), one per name of index_fields (the part of the value each was made from), replace the item''s vectors; without them the item has none (a query search returns it after the items it ranks, score null). Returns created_at, updated_at, expires_at. PC003 bad path or key, PC004 ttl out of range, PC023 value not an object.';
+
+CREATE FUNCTION pgcortex.store_search(path_prefix text[] DEFAULT '{}'::text[], filter jsonb DEFAULT NULL::jsonb, query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, page_size integer DEFAULT 10, page_offset integer DEFAULT 0, refresh_ttl boolean DEFAULT true, omit_expired boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(path text[], key text, value json, created_at timestamp with time zone, updated_at timestamp with time zone, score double precision)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _prefix text[] := pgcortex_internal.check_store_path(
+        coalesce(store_search.path_prefix, '{}'), 'path_prefix', true
+    );
+    _n integer := pg_catalog.cardinality(coalesce(store_search.path_prefix, '{}'));
+    _filter jsonb := pgcortex_internal.check_store_filter(store_search.filter);
+    _omit boolean := coalesce(store_search.omit_expired, false);
+    _tsq tsquery;
+    _scored jsonb := '[]';
+    _vector_mode boolean := store_search.query_embedding is not null;
+begin
+    if store_search.page_size is null or store_search.page_size < 0 or store_search.page_size > 10000 then
+        raise exception using errcode = 'PC004', message = 'page_size must be between 0 and 10000';
+    end if;
+    if store_search.page_offset is null or store_search.page_offset < 0 then
+        raise exception using errcode = 'PC004', message = 'page_offset must not be negative';
+    end if;
+    if store_search.as_of is null then
+        raise exception using errcode = 'PC003', message = 'as_of is required';
+    end if;
+    if (store_search.query_embedding is null) <> (store_search.embedding_model is null) then
+        raise exception using
+            errcode = 'PC003', message = 'query_embedding and embedding_model go together';
+    end if;
+    if pg_catalog.length(pg_catalog.btrim(coalesce(store_search.query, ''))) > 0 then
+        _tsq := pgcortex_internal.search_tsquery(store_search.query);
+    end if;
+    if _vector_mode then
+        _scored := pgcortex_internal.store_vector_candidates(
+            query_embedding => store_search.query_embedding,
+            embedding_model => store_search.embedding_model,
+            path_prefix => _prefix,
+            filter => _filter,
+            wanted => store_search.page_offset + store_search.page_size,
+            omit_expired => _omit,
+            as_of => store_search.as_of
+        );
+    end if;
+    return query
+    with scored as (
+        select
+            array(select pg_catalog.jsonb_array_elements_text(e.value -> 0)) as path,
+            e.value ->> 1 as key,
+            (e.value ->> 2)::double precision as score
+        from pg_catalog.jsonb_array_elements(_scored) as e (value)
+    ),
+
+    ranked as (
+        select
+            i.path,
+            i.key,
+            i.value,
+            i.created_at,
+            i.updated_at,
+            case
+                when _vector_mode then s.score
+                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
+                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)::double precision
+            end as score,
+            case
+                when _tsq is not null and i.value_tsv operator(pg_catalog.@@) _tsq
+                    then pg_catalog.ts_rank_cd(i.value_tsv, _tsq)
+            end as text_rank
+        from pgcortex.store_items as i
+        left join scored as s on i.path = s.path and i.key = s.key
+        where
+            i.namespace = _ns
+            and i.path[1:_n] = _prefix
+            and (not _omit or i.expires_at is null or i.expires_at > store_search.as_of)
+            and (_filter is null or pgcortex_internal.store_filter_matches(i.value_jsonb, _filter))
+            and (
+                not _vector_mode
+                or s.key is not null
+                or not exists (
+                    select from pgcortex.store_item_vectors as v
+                    where
+                        v.namespace = _ns
+                        and v.path = i.path
+                        and v.key = i.key
+                        and v.embedding_model = store_search.embedding_model
+                )
+            )
+    ),
+
+    page as (
+        select r.path, r.key, r.value, r.created_at, r.updated_at, r.score, r.text_rank
+        from ranked as r
+        order by r.score desc nulls last, r.text_rank desc nulls last, r.updated_at desc, r.path, r.key
+        limit store_search.page_size
+        offset store_search.page_offset
+    ),
+
+    refreshed as (
+        update pgcortex.store_items as i
+        set expires_at = pgcortex_internal.store_expiry(i.ttl_minutes, store_search.as_of)
+        from page
+        where
+            coalesce(store_search.refresh_ttl, true)
+            and i.namespace = _ns
+            and i.path = page.path
+            and i.key = page.key
+            and i.ttl_minutes is not null
+        returning i.key
+    )
+
+    select page.path, page.key, page.value, page.created_at, page.updated_at, page.score
+    from page
+    order by
+        page.score desc nulls last, page.text_rank desc nulls last, page.updated_at desc,
+        page.path, page.key;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.store_search(path_prefix text[], filter jsonb, query text, query_embedding public.vector, embedding_model text, page_size integer, page_offset integer, refresh_ttl boolean, omit_expired boolean, as_of timestamp with time zone) IS 'A page (page_size 0..10000, page_offset) of the store items of the current namespace whose path starts with path_prefix (empty: every path) and whose value meets filter: a JSON object of field conditions, each a value (equal), a nested object (matched field by field) or operators $eq, $ne, $gt, $gte, $lt, $lte (numbers compared as numbers, strings as strings). With query_embedding (of embedding_model): items ranked by their nearest vector through the model''s HNSW index, score = cosine similarity, inner product or minus the L2 distance (the model''s distance), then the items without a vector of the model (score null). With query text alone: the items whose string values match it as full text (english) first, score their text rank, then the rest (score null). Unscored items come text matches first, then newest first (updated_at). refresh_ttl and omit_expired as in pgcortex.store_get. PC003 bad prefix, filter, operator or embedding arguments, PC004 bad page, PC010/PC011 bad query embedding, PC013 unknown model.';
 
 CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5493,6 +6438,7 @@ declare
     _cur pgcortex.memories;
     _other uuid;
     _content_changed boolean;
+    _emb public.vector;
 begin
     if update_memory.memory_id is null then
         raise exception using errcode = 'PC003', message = 'memory_id is required';
@@ -5547,7 +6493,11 @@ begin
                 errcode = 'PC003',
                 message = 'embedding_model (1 to 200 characters) is required with an embedding';
         end if;
-        perform pgcortex_internal.check_embedding_model(update_memory.embedding_model);
+        -- The namespace's current model (PC012, PC013), its dimensions (PC010).
+        _emb := pgcortex_internal.model_vector(
+            update_memory.embedding,
+            pgcortex_internal.check_embedding_model(update_memory.embedding_model, true)
+        );
     end if;
     if update_memory.expires_at is not null and update_memory.expires_at <= update_memory.as_of then
         raise exception using errcode = 'PC004', message = 'expires_at is not later than as_of';
@@ -5585,7 +6535,7 @@ begin
         -- A new content makes the old embedding wrong: it is replaced by the
         -- one given, or cleared (the memory is text-only until re-embedded).
         embedding = case
-            when update_memory.embedding is not null then update_memory.embedding
+            when update_memory.embedding is not null then _emb
             when _content_changed then null
             else m.embedding
         end,
@@ -5610,6 +6560,31 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
 
+CREATE FUNCTION pgcortex_internal.access_totals_of(namespace text, memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    AS $$
+#variable_conflict use_column
+begin
+    return query
+    select x.memory_id, sum(x.n)::bigint, max(x.at)
+    from (
+        select a.memory_id, a.access_count as n, a.last_accessed as at
+        from pgcortex.memory_access as a
+        where a.namespace = access_totals_of.namespace and a.memory_id = any(access_totals_of.memory_ids)
+        union all
+        select g.memory_id, 1::bigint, g.accessed_at
+        from pgcortex.memory_access_log as g
+        where g.namespace = access_totals_of.namespace and g.memory_id = any(access_totals_of.memory_ids)
+    ) as x
+    group by x.memory_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.access_totals_of(namespace text, memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+
 CREATE FUNCTION pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5632,37 +6607,119 @@ END;
 
 COMMENT ON FUNCTION pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb) IS 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
 
-CREATE FUNCTION pgcortex_internal.check_embedding_model(embedding_model text) RETURNS text
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+CREATE FUNCTION pgcortex_internal.check_embedding(embedding public.vector, label text DEFAULT NULL::text, storage text DEFAULT 'vector'::text) RETURNS public.vector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _other text;
+    _problem text := coalesce(
+        pgcortex_internal.embedding_problem(check_embedding.embedding),
+        pgcortex_internal.halfvec_range_problem(check_embedding.embedding, check_embedding.storage)
+    );
 begin
-    if check_embedding_model.embedding_model is null then
-        return null;
-    end if;
-    select m.embedding_model into _other
-    from pgcortex.memories as m
-    where
-        m.namespace = (select pgcortex.current_namespace())
-        and m.embedding_model is not null
-        and m.embedding_model <> check_embedding_model.embedding_model
-    limit 1;
-    if _other is not null then
+    if _problem is not null then
         raise exception using
-            errcode = 'PC012',
-            message = pg_catalog.format(
-                'this namespace holds embeddings of model %s, not %s',
-                _other, check_embedding_model.embedding_model
-            ),
-            hint = 'embed with the namespace''s model, or re-embed the namespace first';
+            errcode = 'PC011',
+            message = coalesce(check_embedding.label || ': ', '') || _problem,
+            hint = 'embeddings have finite values with a norm in 2^-60 .. 2^60; normalise to length 1';
     end if;
-    return check_embedding_model.embedding_model;
+    return check_embedding.embedding;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.check_embedding_model(embedding_model text) IS 'Returns the model name when the namespace holds no embeddings of another model; else raises PC012.';
+COMMENT ON FUNCTION pgcortex_internal.check_embedding(embedding public.vector, label text, storage text) IS 'Returns the embedding if pgcortex_internal.embedding_problem (norm in 2^-60 .. 2^60 computed in double precision) and, for halfvec storage, pgcortex_internal.halfvec_range_problem find nothing wrong; else raises PC011 with a hint, the message prefixed with label when given. NaN and infinite elements are already refused by pgvector''s input (SQLSTATE 22000).';
+
+CREATE FUNCTION pgcortex_internal.check_embedding_dimensions(embedding public.vector, dimensions integer, label text DEFAULT NULL::text) RETURNS public.vector
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _problem text := pgcortex_internal.embedding_dimensions_problem(
+        check_embedding_dimensions.embedding, check_embedding_dimensions.dimensions
+    );
+begin
+    if _problem is not null then
+        raise exception using
+            errcode = 'PC010',
+            message = coalesce(check_embedding_dimensions.label || ': ', '') || _problem,
+            hint = 'embed with the namespace''s model (pgcortex.namespace_embedding_model)';
+    end if;
+    return check_embedding_dimensions.embedding;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_embedding_dimensions(embedding public.vector, dimensions integer, label text) IS 'Returns the embedding when pgcortex_internal.embedding_dimensions_problem finds nothing wrong; else raises PC010, the message prefixed with label (the argument or item it came from) when given.';
+
+CREATE FUNCTION pgcortex_internal.check_embedding_model(embedding_model text, for_store boolean DEFAULT false) RETURNS pgcortex_internal.embedding_model_sql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _current text;
+    _m pgcortex_internal.embedding_model_sql;
+begin
+    if check_embedding_model.embedding_model is not null and (
+        pg_catalog.btrim(check_embedding_model.embedding_model) = ''
+        or pg_catalog.length(check_embedding_model.embedding_model) > 200
+    ) then
+        raise exception using
+            errcode = 'PC003', message = 'embedding_model must be 1 to 200 characters';
+    end if;
+    if check_embedding_model.for_store then
+        perform pgcortex_internal.namespace_model_lock(false);
+    end if;
+    select n.embedding_model into _current
+    from pgcortex.namespace_embedding_models as n
+    where n.namespace = _ns;
+    if _current is null then
+        if check_embedding_model.embedding_model is null then
+            select e.name into _current from pgcortex.embedding_models as e where e.is_default;
+            if _current is null then
+                raise exception using
+                    errcode = 'PC013',
+                    message = 'the namespace has no embedding model and the deployment has no default',
+                    hint = 'pass embedding_model, or pgcortex.set_default_embedding_model(...)';
+            end if;
+            return pgcortex_internal.embedding_model_sql(_current);
+        end if;
+        _m := pgcortex_internal.embedding_model_sql(check_embedding_model.embedding_model);
+        if check_embedding_model.for_store then
+            -- The namespace's first embedding chooses its model.
+            insert into pgcortex.namespace_embedding_models as n (namespace, embedding_model)
+            values (_ns, _m.name)
+            on conflict (namespace) do nothing;
+            select n.embedding_model into _current
+            from pgcortex.namespace_embedding_models as n
+            where n.namespace = _ns;
+        else
+            return _m;
+        end if;
+    end if;
+    if check_embedding_model.embedding_model is null
+        or check_embedding_model.embedding_model = _current
+    then
+        return pgcortex_internal.embedding_model_sql(_current);
+    end if;
+    _m := pgcortex_internal.embedding_model_sql(check_embedding_model.embedding_model);
+    -- A namespace that holds no embeddings adopts the model of its next store.
+    if check_embedding_model.for_store and not pgcortex_internal.namespace_holds_other_embeddings(_m.name) then
+        update pgcortex.namespace_embedding_models as n
+        set embedding_model = _m.name, switched_at = now()
+        where n.namespace = _ns;
+        return _m;
+    end if;
+    raise exception using
+        errcode = 'PC012',
+        message = pg_catalog.format(
+            'this namespace''s embedding model is %s, not %s', _current, check_embedding_model.embedding_model
+        ),
+        hint = 'embed with the namespace''s model, or re-embed the namespace (pgcortex reembed --to MODEL)';
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_embedding_model(embedding_model text, for_store boolean) IS 'The model (pgcortex_internal.embedding_model_sql) that a store (for_store) or search of this namespace uses: the one given, which must be the namespace''s current model, else the current model (the deployment default for a namespace without one). A store of a namespace that holds no embeddings of another model makes the given model its current one. PC003 bad name, PC012 another model than the current one, PC013 not registered. Internal helper.';
 
 CREATE FUNCTION pgcortex_internal.check_memory_type(memory_type text, label text DEFAULT NULL::text) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -5745,6 +6802,83 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.check_session_key(session_key text) IS 'Returns the key; PC003 unless it has 1 to 256 characters, not all blank.';
+
+CREATE FUNCTION pgcortex_internal.check_store_filter(filter jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _bad text;
+begin
+    if check_store_filter.filter is null then
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(check_store_filter.filter) <> 'object' then
+        raise exception using
+            errcode = 'PC003', message = 'filter must be a JSON object of field conditions';
+    end if;
+    select o.key into _bad
+    from pg_catalog.jsonb_path_query(check_store_filter.filter, 'strict $.**') as v (value)
+    cross join lateral pg_catalog.jsonb_object_keys(
+        case when pg_catalog.jsonb_typeof(v.value) = 'object' then v.value else '{}' end
+    ) as o (key)
+    where
+        o.key like '$%'
+        and o.key not in ('$eq', '$ne', '$gt', '$gte', '$lt', '$lte')
+    limit 1;
+    if _bad is not null then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format('filter operator %s is not supported', _bad),
+            hint = 'use $eq, $ne, $gt, $gte, $lt or $lte';
+    end if;
+    return check_store_filter.filter;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_store_filter(filter jsonb) IS 'Helper of pgcortex.store_search: returns filter; PC003 unless it is null or a JSON object whose operators are $eq, $ne, $gt, $gte, $lt, $lte.';
+
+CREATE FUNCTION pgcortex_internal.check_store_path(path text[], argument text DEFAULT 'path'::text, allow_empty boolean DEFAULT false) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if check_store_path.path is null
+        or (pg_catalog.cardinality(check_store_path.path) = 0 and not check_store_path.allow_empty)
+        or pg_catalog.cardinality(check_store_path.path) > 64
+        or pg_catalog.array_position(check_store_path.path, null) is not null
+        or pg_catalog.array_position(check_store_path.path, '') is not null
+        or pg_catalog.array_ndims(check_store_path.path) > 1 then
+        raise exception using
+            errcode = 'PC003',
+            message = pg_catalog.format(
+                '%s must be an array of %s to 64 labels, none empty',
+                check_store_path.argument,
+                case when check_store_path.allow_empty then 0 else 1 end
+            );
+    end if;
+    return check_store_path.path;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_store_path(path text[], argument text, allow_empty boolean) IS 'Helper of the store functions: returns path; PC003 (naming argument) unless it has 1 to 64 labels (0 to 64 with allow_empty), none empty or null.';
+
+CREATE FUNCTION pgcortex_internal.check_store_ttl(ttl_minutes double precision) RETURNS double precision
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if check_store_ttl.ttl_minutes is not null
+        and not (check_store_ttl.ttl_minutes > 0 and check_store_ttl.ttl_minutes <= 5256000) then
+        raise exception using
+            errcode = 'PC004',
+            message = 'ttl_minutes must be greater than 0 and at most 5256000 (ten years)';
+    end if;
+    return check_store_ttl.ttl_minutes;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.check_store_ttl(ttl_minutes double precision) IS 'Helper of pgcortex.store_put: returns ttl_minutes; PC004 unless it is null or greater than 0 and at most 5256000 (ten years).';
 
 CREATE FUNCTION pgcortex_internal.check_tags(tags text[], label text DEFAULT NULL::text) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -6031,8 +7165,8 @@ begin
         update pgcortex.knowledge_clusters as c set
             centroid = public.l2_normalize(
                 c.centroid operator(public.*) pg_catalog.array_fill(
-                    c.member_count::real, array[384]
-                )::public.vector(384)
+                    c.member_count::real, array[public.vector_dims(c.centroid)]
+                )::public.vector
                 operator(public.+) a.s
             ),
             member_count = c.member_count + a.n,
@@ -6097,25 +7231,41 @@ CREATE FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) RET
 
 COMMENT ON FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) IS 'Milliseconds elapsed since the given time, by the wall clock.';
 
-CREATE FUNCTION pgcortex_internal.embedding_dimensions_problem(embedding public.vector) RETURNS text
+CREATE FUNCTION pgcortex_internal.embedding_dimensions_problem(embedding public.vector, dimensions integer) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
-             WHEN (public.vector_dims(embedding) <> 384) THEN format('embedding has %s dimensions; pgcortex stores 384'::text, public.vector_dims(embedding))
+             WHEN (public.vector_dims(embedding) <> dimensions) THEN format('embedding has %s dimensions; its model has %s'::text, public.vector_dims(embedding), dimensions)
              ELSE NULL::text
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex_internal.embedding_dimensions_problem(embedding public.vector) IS 'Null when the embedding has the 384 dimensions pgcortex stores (or is null), else what is wrong. The rule of SQLSTATE PC010.';
+COMMENT ON FUNCTION pgcortex_internal.embedding_dimensions_problem(embedding public.vector, dimensions integer) IS 'Null when the embedding has these dimensions (or is null), else what is wrong. The rule of SQLSTATE PC010.';
 
-CREATE FUNCTION pgcortex_internal.embedding_values_problem(embedding public.vector) RETURNS text
+CREATE FUNCTION pgcortex_internal.embedding_model_index_state(model_id integer) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT COALESCE(( SELECT
+                 CASE
+                     WHEN (i.indisvalid AND i.indisready) THEN 'valid'::text
+                     ELSE 'building'::text
+                 END AS "case"
+            FROM pg_index i
+           WHERE (i.indexrelid = (to_regclass((('pgcortex.memories_embedding_m'::text || embedding_model_index_state.model_id) || '_hnsw_idx'::text)))::oid)), 'missing'::text) AS "coalesce";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.embedding_model_index_state(model_id integer) IS 'valid (queries use it), building (a concurrent build is running, or failed and left it invalid) or missing.';
+
+CREATE FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT
          CASE
+             WHEN (embedding IS NULL) THEN NULL::text
              WHEN (public.vector_norm(embedding) = (0)::double precision) THEN 'embedding is all zeros'::text
              WHEN (public.vector_norm(embedding) = 'Infinity'::double precision) THEN 'embedding has infinite values'::text
              WHEN (NOT ((public.vector_norm(embedding) >= (0.0000000000000000008673617379884035)::double precision) AND (public.vector_norm(embedding) <= ('1152921504606847000'::numeric)::double precision))) THEN format('embedding norm %s is outside 2^-60 .. 2^60: its cosine distance cannot be computed in single precision'::text, to_char(public.vector_norm(embedding), '9.999EEEE'::text))
@@ -6123,16 +7273,29 @@ CREATE FUNCTION pgcortex_internal.embedding_values_problem(embedding public.vect
          END AS "case";
 END;
 
-COMMENT ON FUNCTION pgcortex_internal.embedding_values_problem(embedding public.vector) IS 'Null when the embedding''s Euclidean norm, computed in double precision, lies within 2^-60 .. 2^60 (so single-precision cosine arithmetic neither overflows nor underflows; or the embedding is null), else what is wrong. The rule of SQLSTATE PC011.';
+COMMENT ON FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) IS 'Null when the embedding''s values are acceptable (Euclidean norm computed in double precision within 2^-60 .. 2^60, so single-precision cosine arithmetic neither overflows nor underflows), else what is wrong. The one rule behind pgcortex_internal.check_embedding and every function that accepts a vector.';
 
-CREATE FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION pgcortex_internal.embedding_vector_problem(embedding public.vector, dimensions integer, storage text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT COALESCE(pgcortex_internal.embedding_dimensions_problem(embedding), pgcortex_internal.embedding_values_problem(embedding)) AS "coalesce";
-END;
+    AS $$
+begin
+    if embedding_vector_problem.embedding is null then
+        return null;
+    end if;
+    return coalesce(
+        pgcortex_internal.embedding_dimensions_problem(
+            embedding_vector_problem.embedding, embedding_vector_problem.dimensions
+        ),
+        pgcortex_internal.embedding_problem(embedding_vector_problem.embedding),
+        pgcortex_internal.halfvec_range_problem(
+            embedding_vector_problem.embedding, embedding_vector_problem.storage
+        )
+    );
+end
+$$;
 
-COMMENT ON FUNCTION pgcortex_internal.embedding_problem(embedding public.vector) IS 'Null when the embedding is acceptable (pgcortex_internal.embedding_dimensions_problem, then pgcortex_internal.embedding_values_problem), else what is wrong: the text of the first rule it breaks.';
+COMMENT ON FUNCTION pgcortex_internal.embedding_vector_problem(embedding public.vector, dimensions integer, storage text) IS 'Null when the vector suits a model of these dimensions and storage (pgcortex_internal.embedding_problem, the dimensions, and |value| <= 65504 for halfvec), else what is wrong, as text (import reports). Raising functions check each rule with its own function: pgcortex_internal.check_embedding_dimensions (PC010), pgcortex_internal.check_embedding (PC011).';
 
 CREATE FUNCTION pgcortex_internal.forget_memories(memory_ids uuid[], reason text DEFAULT 'delete'::text, as_of timestamp with time zone DEFAULT now()) RETURNS uuid[]
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6161,6 +7324,21 @@ end
 $_$;
 
 COMMENT ON FUNCTION pgcortex_internal.forget_memories(memory_ids uuid[], reason text, as_of timestamp with time zone) IS 'Deletes the memories with these ids in this namespace (links, cluster membership and access counts go with them; the history keeps a delete entry with the given reason) and returns the ids deleted.';
+
+CREATE FUNCTION pgcortex_internal.halfvec_range_problem(embedding public.vector, storage text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((storage = 'halfvec'::text) AND (EXISTS ( SELECT
+                FROM unnest((halfvec_range_problem.embedding)::real[]) x(v)
+               WHERE (abs(x.v) > (65504)::double precision)))) THEN 'embedding has a value beyond 65504, the range of its model''s halfvec index'::text
+             ELSE NULL::text
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.halfvec_range_problem(embedding public.vector, storage text) IS 'Null unless storage is halfvec and a value lies beyond 65504 (what half precision holds), else what is wrong. A rule of SQLSTATE PC011.';
 
 CREATE FUNCTION pgcortex_internal.import_check_batch(source text, items jsonb) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -6391,12 +7569,9 @@ begin
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join lateral (
-        select t.access_count, t.last_accessed
-        from pgcortex.memory_access_totals as t
-        where t.namespace = m.namespace and t.memory_id = m.id
-        offset 0  -- a look-up by key, not a join over the namespace's counts
-    ) as acc on true
+    left join pgcortex_internal.access_totals_of(
+        (select pgcortex.current_namespace()), memory_rows.memory_ids
+    ) as acc on m.id = acc.memory_id
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
         from (
@@ -6445,6 +7620,36 @@ CREATE FUNCTION pgcortex_internal.metadata_problem(metadata jsonb) RETURNS text
 END;
 
 COMMENT ON FUNCTION pgcortex_internal.metadata_problem(metadata jsonb) IS 'Null when the metadata is acceptable (a JSON object, at most 16 levels deep, at most 100000 bytes as text), else what is wrong.';
+
+CREATE FUNCTION pgcortex_internal.namespace_holds_other_embeddings(embedding_model text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (EXISTS ( SELECT
+            FROM pgcortex.memories m
+           WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND (m.embedding_model IS NOT NULL) AND (m.embedding_model IS DISTINCT FROM namespace_holds_other_embeddings.embedding_model)))) AS "exists";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.namespace_holds_other_embeddings(embedding_model text) IS 'True when a memory of the namespace has an embedding of a model other than the one given. Internal helper.';
+
+CREATE FUNCTION pgcortex_internal.namespace_model_lock(exclusive boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if namespace_model_lock.exclusive then
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
+        );
+    else
+        perform pg_catalog.pg_advisory_xact_lock_shared(
+            pg_catalog.hashtext('pgcortex.embedding_model'), pg_catalog.hashtext(pgcortex.current_namespace())
+        );
+    end if;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.namespace_model_lock(exclusive boolean) IS 'Transaction advisory lock on the namespace''s model: shared for a store that checks it, exclusive for a switch (pgcortex.reembed_switch, pgcortex.set_namespace_embedding_model), so no vector of the old model is stored after the switch. Internal helper.';
 
 CREATE FUNCTION pgcortex_internal.namespace_permitted() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -7097,6 +8302,230 @@ END;
 
 COMMENT ON FUNCTION pgcortex_internal.set_change_context(reason text, changed_at timestamp with time zone) IS 'Sets the reason and time the history trigger records for the following changes in this transaction (API functions set it; null resets).';
 
+CREATE FUNCTION pgcortex_internal.store_expiry(ttl_minutes double precision, as_of timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT (as_of + make_interval(secs => (ttl_minutes * (60)::double precision)));
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.store_expiry(ttl_minutes double precision, as_of timestamp with time zone) IS 'Helper of the store functions: as_of plus ttl_minutes (fractional minutes); null when ttl_minutes is null.';
+
+CREATE FUNCTION pgcortex_internal.store_filter_matches(value jsonb, filter jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _field text;
+    _condition jsonb;
+begin
+    if store_filter_matches.filter is null then
+        return true;
+    end if;
+    for _field, _condition in
+        select e.key, e.value from pg_catalog.jsonb_each(store_filter_matches.filter) as e
+    loop
+        if not pgcortex_internal.store_value_matches(store_filter_matches.value -> _field, _condition) then
+            return false;
+        end if;
+    end loop;
+    return true;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.store_filter_matches(value jsonb, filter jsonb) IS 'Helper of pgcortex.store_search: whether value meets every field condition of filter (see pgcortex_internal.store_value_matches); a null filter matches every value.';
+
+CREATE FUNCTION pgcortex_internal.store_path_matches(path text[], pattern text[], from_end boolean DEFAULT false) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT ((COALESCE(cardinality(path), 0) >= COALESCE(cardinality(pattern), 0)) AND (NOT (EXISTS ( SELECT
+            FROM generate_subscripts(store_path_matches.pattern, 1) g(i)
+           WHERE (((store_path_matches.pattern)[g.i] <> '*'::text) AND ((store_path_matches.pattern)[g.i] IS DISTINCT FROM (store_path_matches.path)[(g.i +
+                 CASE
+                     WHEN store_path_matches.from_end THEN (cardinality(store_path_matches.path) - cardinality(store_path_matches.pattern))
+                     ELSE 0
+                 END)]))))));
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.store_path_matches(path text[], pattern text[], from_end boolean) IS 'Helper of pgcortex.store_list_namespaces: whether path starts with pattern (ends with it when from_end), label by label, a ''*'' label matching any one label; an empty or null pattern matches every path.';
+
+CREATE FUNCTION pgcortex_internal.store_put_vectors(path text[], key text, index_fields text[], embeddings public.vector[], embedding_model text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex_internal.embedding_model_sql;
+    _n integer;
+begin
+    delete from pgcortex.store_item_vectors as v
+    where v.namespace = _ns and v.path = store_put_vectors.path and v.key = store_put_vectors.key;
+    if store_put_vectors.embeddings is null then
+        return 0;
+    end if;
+    _m := pgcortex_internal.embedding_model_sql(store_put_vectors.embedding_model);
+    insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
+    select
+        _ns,
+        store_put_vectors.path,
+        store_put_vectors.key,
+        f.field,
+        _m.name,
+        pgcortex_internal.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
+    from rows from (
+        pg_catalog.unnest(store_put_vectors.index_fields),
+        pg_catalog.unnest(store_put_vectors.embeddings)
+    ) with ordinality as f (field, embedding, ord);
+    get diagnostics _n = row_count;
+    return _n;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.store_put_vectors(path text[], key text, index_fields text[], embeddings public.vector[], embedding_model text) IS 'Helper of pgcortex.store_put: replaces the vectors of the item at (path, key) with one per index_fields name (embeddings of embedding_model, checked for it: PC010, PC011, PC013); returns how many.';
+
+CREATE FUNCTION pgcortex_internal.store_value_matches(item jsonb, condition jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _op text;
+    _arg jsonb;
+    _kind text := pg_catalog.jsonb_typeof(store_value_matches.item);
+    _cmp integer;
+begin
+    if pg_catalog.jsonb_typeof(store_value_matches.condition) = 'object'
+        and exists (
+            select from pg_catalog.jsonb_object_keys(store_value_matches.condition) as k (key)
+            where k.key like '$%'
+        ) then
+        for _op, _arg in select e.key, e.value from pg_catalog.jsonb_each(store_value_matches.condition) as e loop
+            if _op = '$eq' then
+                if store_value_matches.item is distinct from _arg then
+                    return false;
+                end if;
+            elsif _op = '$ne' then
+                if store_value_matches.item is not distinct from _arg then
+                    return false;
+                end if;
+            elsif _op in ('$gt', '$gte', '$lt', '$lte') then
+                if _kind = 'number' and pg_catalog.jsonb_typeof(_arg) = 'number' then
+                    _cmp := pg_catalog.sign(
+                        (store_value_matches.item #>> '{}')::numeric - (_arg #>> '{}')::numeric
+                    )::integer;
+                elsif _kind = 'string' and pg_catalog.jsonb_typeof(_arg) = 'string' then
+                    _cmp := case
+                        when (store_value_matches.item #>> '{}') collate "C" < (_arg #>> '{}') collate "C" then -1
+                        when (store_value_matches.item #>> '{}') = (_arg #>> '{}') then 0
+                        else 1
+                    end;
+                else
+                    return false;
+                end if;
+                if not (
+                    case _op
+                        when '$gt' then _cmp > 0
+                        when '$gte' then _cmp >= 0
+                        when '$lt' then _cmp < 0
+                        else _cmp <= 0
+                    end
+                ) then
+                    return false;
+                end if;
+            else
+                raise exception using
+                    errcode = 'PC003',
+                    message = pg_catalog.format('filter operator %s is not supported', _op),
+                    hint = 'use $eq, $ne, $gt, $gte, $lt or $lte';
+            end if;
+        end loop;
+        return true;
+    end if;
+    if pg_catalog.jsonb_typeof(store_value_matches.condition) = 'object' then
+        if _kind is distinct from 'object' then
+            return false;
+        end if;
+        return pgcortex_internal.store_filter_matches(store_value_matches.item, store_value_matches.condition);
+    end if;
+    return store_value_matches.item is not distinct from store_value_matches.condition;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex_internal.store_value_matches(item jsonb, condition jsonb) IS 'Helper of pgcortex_internal.store_filter_matches: whether a field''s value (null when missing) meets a condition: an operator object ($eq, $ne, $gt, $gte, $lt, $lte, all must hold; order comparisons take numbers as numbers and strings as strings, nothing else matches; $ne holds for a missing field), a plain object (its fields match recursively) or a JSON value (equal).';
+
+CREATE FUNCTION pgcortex_internal.store_vector_candidates(query_embedding public.vector, embedding_model text, path_prefix text[], filter jsonb, wanted integer, omit_expired boolean, as_of timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    _ns text := pgcortex.current_namespace();
+    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(
+        store_vector_candidates.embedding_model
+    );
+    _q public.vector;
+    _k integer := greatest(store_vector_candidates.wanted * 2, 20);
+    _rows bigint;
+    _found jsonb;
+    _sql text;
+    _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
+    _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
+begin
+    _q := pgcortex_internal.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
+    if store_vector_candidates.wanted <= 0 then
+        return '[]';
+    end if;
+    -- The model's index is used when the statement names its expression and
+    -- predicate as constants: (embedding::<type>) <op> ... where embedding_model = '<name>'.
+    _sql := pg_catalog.format(
+        'select coalesce(pg_catalog.sum(g.n), 0), coalesce(pg_catalog.jsonb_agg('
+        'pg_catalog.jsonb_build_array(g.path, g.key, %s) order by g.dist, g.path, g.key), ''[]'') '
+        'from (select s.path, s.key, pg_catalog.min(s.dist) as dist, pg_catalog.count(*) as n '
+        'from (select v.path, v.key, (v.embedding::%2$s) %3$s ($1::%2$s) as dist '
+        'from pgcortex.store_item_vectors as v '
+        'inner join pgcortex.store_items as i '
+        'on i.namespace = v.namespace and i.path = v.path and i.key = v.key '
+        'where v.namespace = $2 and v.embedding_model = %4$s and v.path[1:$3] = $4 '
+        'and ($5::jsonb is null or pgcortex_internal.store_filter_matches(i.value_jsonb, $5)) '
+        'and (not $6 or i.expires_at is null or i.expires_at > $7) '
+        'order by (v.embedding::%2$s) %3$s ($1::%2$s) limit $8) as s '
+        'group by s.path, s.key) as g',
+        case _m.distance
+            when 'cosine' then '1 - g.dist'
+            when 'inner_product' then '-g.dist'
+            else '-g.dist'
+        end,
+        _m.vector_type,
+        _m.operator_sql,
+        _m.name_literal
+    );
+    perform pg_catalog.set_config(
+        'hnsw.ef_search', least(greatest(_k, 40), 1000)::text, true
+    );
+    perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    loop
+        execute _sql into _rows, _found
+        using
+            _q,
+            _ns,
+            pg_catalog.cardinality(store_vector_candidates.path_prefix),
+            store_vector_candidates.path_prefix,
+            store_vector_candidates.filter,
+            store_vector_candidates.omit_expired,
+            store_vector_candidates.as_of,
+            _k;
+        -- Fewer vector rows than asked: there are no more. Otherwise widen until
+        -- the rows hold enough distinct items (items have several vectors).
+        exit when _rows < _k or pg_catalog.jsonb_array_length(_found) >= store_vector_candidates.wanted;
+        _k := _k * 4;
+    end loop;
+    perform pg_catalog.set_config('hnsw.ef_search', _old_ef, true);
+    perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
+    return _found;
+end
+$_$;
+
+COMMENT ON FUNCTION pgcortex_internal.store_vector_candidates(query_embedding public.vector, embedding_model text, path_prefix text[], filter jsonb, wanted integer, omit_expired boolean, as_of timestamp with time zone) IS 'Helper of pgcortex.store_search: the items of the current namespace under path_prefix meeting filter (and live, with omit_expired) nearest to query_embedding by their nearest vector of embedding_model, read through the model''s HNSW index (iterative scan, widened until at least wanted distinct items, or all): a JSON array of [path, key, score], best first; score is cosine similarity, inner product or minus the L2 distance.';
+
 CREATE FUNCTION pgcortex_internal.tags_problem(tags text[]) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7159,6 +8588,19 @@ END;
 
 COMMENT ON FUNCTION pgcortex_internal.top_terms(docs tsvector[], k integer, min_docs integer) IS 'The k lexemes present in the most of docs (at least min_docs), filler words excluded; ties by occurrences then alphabetically.';
 
+CREATE FUNCTION pgcortex_internal.vector_candidates_sql(model pgcortex_internal.embedding_model_sql, where_sql text, exact boolean DEFAULT false) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN exact THEN (((((((((('select array(select m.id from pgcortex.memories as m where '::text || where_sql) || ' and m.embedding_model = '::text) || (model).name_literal) || ' order by ((m.embedding::'::text) || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ')) + 0, m.content_hash limit $16)'::text)
+             ELSE (((((((((((((((('select array(select s.id from (select m.id, m.content_hash, (m.embedding::'::text || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ') as dist from pgcortex.memories as m where '::text) || where_sql) || ' and m.embedding_model = '::text) || (model).name_literal) || ' order by (m.embedding::'::text) || (model).vector_type) || ') '::text) || (model).operator_sql) || ' ($14::'::text) || (model).vector_type) || ') limit $16) as s order by s.dist, s.content_hash)'::text)
+         END AS "case";
+END;
+
+COMMENT ON FUNCTION pgcortex_internal.vector_candidates_sql(model pgcortex_internal.embedding_model_sql, where_sql text, exact boolean) IS 'The search''s vector-candidate statement for the model: the n ($16) memories of the model nearest to the query ($14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories.';
+
 CREATE FUNCTION pgcortex_internal.xact_write_count() RETURNS bigint
     LANGUAGE sql PARALLEL RESTRICTED
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -7172,6 +8614,46 @@ COMMENT ON FUNCTION pgcortex_internal.xact_write_count() IS 'Tuple writes (inser
 
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgcortex.embedding_models (
+    model_id integer NOT NULL,
+    name text NOT NULL,
+    dimensions integer NOT NULL,
+    distance text DEFAULT 'cosine'::text NOT NULL,
+    storage text NOT NULL,
+    normalize_vectors boolean DEFAULT false NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT embedding_models_dimensions_check CHECK ((((storage = 'vector'::text) AND ((dimensions >= 1) AND (dimensions <= 2000))) OR ((storage = 'halfvec'::text) AND ((dimensions >= 1) AND (dimensions <= 4000))))),
+    CONSTRAINT embedding_models_distance_check CHECK ((distance = ANY (ARRAY['cosine'::text, 'l2'::text, 'inner_product'::text]))),
+    CONSTRAINT embedding_models_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT embedding_models_storage_check CHECK ((storage = ANY (ARRAY['vector'::text, 'halfvec'::text])))
+);
+
+COMMENT ON TABLE pgcortex.embedding_models IS 'The embedding models this deployment stores vectors of: dimensions, the distance its HNSW index orders by, the storage of that index (vector: 4-byte floats, up to 2,000 dimensions; halfvec: 2-byte floats, up to 4,000), whether vectors are normalised to length 1 on the way in, and the deployment default (the current model of a namespace that has chosen none). Each model has its own partial HNSW index on pgcortex.memories (pgcortex.embedding_model_index_sql).';
+
+COMMENT ON COLUMN pgcortex.embedding_models.model_id IS 'Stable id: names the model''s index (memories_embedding_m<model_id>_hnsw_idx).';
+
+COMMENT ON COLUMN pgcortex.embedding_models.name IS 'The model name callers pass as embedding_model, 1 to 200 characters.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.dimensions IS 'Dimensions of every vector of the model.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.distance IS 'cosine, l2 or inner_product: the operator the model''s HNSW index orders candidates by. Scores, near-duplicate and cluster similarities are cosine similarities whatever the distance.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.storage IS 'vector (4-byte floats, up to 2,000 dimensions) or halfvec (2-byte floats, up to 4,000): the type of the model''s HNSW index. The column keeps the full-precision vector either way.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.normalize_vectors IS 'Whether vectors of the model are scaled to length 1 when stored and searched.';
+
+COMMENT ON COLUMN pgcortex.embedding_models.is_default IS 'The deployment default: the current model of every namespace that has not chosen one and holds no embeddings.';
+
+ALTER TABLE pgcortex.embedding_models ALTER COLUMN model_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgcortex.embedding_models_model_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -7279,6 +8761,19 @@ CREATE VIEW pgcortex.memory_access_totals WITH (security_barrier='true') AS
 
 COMMENT ON VIEW pgcortex.memory_access_totals IS 'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
 
+CREATE TABLE pgcortex.memory_embeddings (
+    namespace pgcortex.namespace_name NOT NULL,
+    memory_id uuid NOT NULL,
+    embedding_model text NOT NULL,
+    content_hash bytea NOT NULL,
+    embedding public.vector NOT NULL,
+    stored_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_embeddings FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_embeddings IS 'Embeddings of memories by a model other than the namespace''s current one: staged by a re-embed (pgcortex.reembed_stage) until the switch moves them into pgcortex.memories, and the previous model''s after the switch until pgcortex.maint_drop_old_embeddings. content_hash is the content the vector was made from: a memory whose content changed since is embedded again.';
+
 CREATE TABLE pgcortex.memory_history (
     history_id bigint NOT NULL,
     namespace pgcortex.namespace_name NOT NULL,
@@ -7384,6 +8879,19 @@ COMMENT ON COLUMN pgcortex.namespace_bindings.role_name IS 'The login role (sess
 
 COMMENT ON COLUMN pgcortex.namespace_bindings.bound_namespace IS 'A namespace that role may use; ''*'' means every namespace (a trusted service serving many tenants).';
 
+CREATE TABLE pgcortex.namespace_embedding_models (
+    namespace pgcortex.namespace_name NOT NULL,
+    embedding_model text NOT NULL,
+    previous_model text,
+    switched_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.namespace_embedding_models IS 'The current embedding model of a namespace: set by its first stored embedding, by pgcortex.set_namespace_embedding_model, or by a re-embed''s switch (pgcortex.reembed_switch). A namespace without a row uses the deployment default. Stores and searches with another model are refused (PC012).';
+
+COMMENT ON COLUMN pgcortex.namespace_embedding_models.previous_model IS 'The model the last switch left; its vectors stay in pgcortex.memory_embeddings until pgcortex.maint_drop_old_embeddings.';
+
 CREATE TABLE pgcortex.pattern_types (
     name text NOT NULL,
     description text NOT NULL,
@@ -7408,6 +8916,65 @@ COMMENT ON COLUMN pgcortex.security_settings.unbound_logins IS 'refuse (fail-clo
 
 COMMENT ON COLUMN pgcortex.security_settings.updated_at IS 'When the row was last changed.';
 
+CREATE TABLE pgcortex.store_item_vectors (
+    namespace pgcortex.namespace_name NOT NULL,
+    path text[] NOT NULL,
+    key text NOT NULL,
+    field text NOT NULL,
+    embedding_model text NOT NULL,
+    embedding public.vector NOT NULL,
+    CONSTRAINT store_item_vectors_field_check CHECK (((length(field) >= 1) AND (length(field) <= 1000)))
+);
+ALTER TABLE ONLY pgcortex.store_item_vectors ALTER COLUMN embedding SET STORAGE MAIN;
+
+ALTER TABLE ONLY pgcortex.store_item_vectors FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.store_item_vectors IS 'The vectors of the store items (pgcortex.store_put): one per indexed field of an item''s value, all of the store''s embedding model. Each model has its own partial HNSW index over the vectors of that model, the vector cast to the model''s dimensions and storage (pgcortex.store_embedding_model creates it). Replaced with the item, deleted with it.';
+
+COMMENT ON COLUMN pgcortex.store_item_vectors.field IS 'The part of the value the vector was made from: a field path such as text or meta.title ($ for the whole value), with .0, .1, ... when the path matched several texts.';
+
+COMMENT ON COLUMN pgcortex.store_item_vectors.embedding_model IS 'The model of the vector.';
+
+COMMENT ON COLUMN pgcortex.store_item_vectors.embedding IS 'The vector, any dimension (the model''s); its index casts it to the model''s dimensions and storage.';
+
+CREATE TABLE pgcortex.store_items (
+    namespace pgcortex.namespace_name NOT NULL,
+    path text[] NOT NULL,
+    key text NOT NULL,
+    value json NOT NULL,
+    value_jsonb jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    ttl_minutes double precision,
+    expires_at timestamp with time zone,
+    value_tsv tsvector GENERATED ALWAYS AS (jsonb_to_tsvector('english'::regconfig, value_jsonb, '["string"]'::jsonb)) STORED,
+    CONSTRAINT store_items_key_check CHECK ((length(key) <= 1000)),
+    CONSTRAINT store_items_path_check CHECK ((((cardinality(path) >= 1) AND (cardinality(path) <= 64)) AND (array_position(path, NULL::text) IS NULL) AND (array_position(path, ''::text) IS NULL))),
+    CONSTRAINT store_items_size_check CHECK (((octet_length(array_to_string(path, '/'::text)) + octet_length(key)) <= 2000)),
+    CONSTRAINT store_items_ttl_check CHECK ((((ttl_minutes IS NULL) AND (expires_at IS NULL)) OR ((ttl_minutes > (0)::double precision) AND (ttl_minutes <= (5256000)::double precision) AND (expires_at IS NOT NULL)))),
+    CONSTRAINT store_items_value_check CHECK ((jsonb_typeof(value_jsonb) = 'object'::text))
+);
+
+ALTER TABLE ONLY pgcortex.store_items FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.store_items IS 'Items of the key-value store for agent frameworks (pgcortex.store_put and friends; the LangGraph store): one JSON object per (namespace, path, key). Replaced whole by a put of the same key.';
+
+COMMENT ON COLUMN pgcortex.store_items.path IS 'Where the item lives inside the namespace: the framework''s namespace tuple, e.g. {users,alice,memories}. Searched by prefix, listed by prefix and suffix.';
+
+COMMENT ON COLUMN pgcortex.store_items.key IS 'The item''s key, unique within its path.';
+
+COMMENT ON COLUMN pgcortex.store_items.value IS 'The item''s value: a JSON object, its text exactly as it was put.';
+
+COMMENT ON COLUMN pgcortex.store_items.value_jsonb IS 'The value as jsonb, for the value filters of pgcortex.store_search (written with value).';
+
+COMMENT ON COLUMN pgcortex.store_items.ttl_minutes IS 'Time to live in minutes (fractional), null for an item that never expires: it expires ttl_minutes after its last write, or its last read when the read refreshes it.';
+
+COMMENT ON COLUMN pgcortex.store_items.expires_at IS 'When the item expires: the sweeper (pgcortex.maint_store_sweep) deletes it after that; reads may omit it before.';
+
+COMMENT ON COLUMN pgcortex.store_items.value_tsv IS 'Full-text form of the value''s string values (english): the text arm of pgcortex.store_search.';
+
+COMMENT ON CONSTRAINT store_items_path_check ON pgcortex.store_items IS 'A path has 1 to 64 labels, none empty or null.';
+
 ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.user_preference_history_change_id_seq
     START WITH 1
@@ -7425,6 +8992,12 @@ ALTER TABLE ONLY pgcortex.conversation_sessions
 
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_pkey PRIMARY KEY (turn_id);
+
+ALTER TABLE ONLY pgcortex.embedding_models
+    ADD CONSTRAINT embedding_models_name_key UNIQUE (name);
+
+ALTER TABLE ONLY pgcortex.embedding_models
+    ADD CONSTRAINT embedding_models_pkey PRIMARY KEY (model_id);
 
 ALTER TABLE ONLY pgcortex.error_codes
     ADD CONSTRAINT error_codes_name_key UNIQUE (name);
@@ -7465,6 +9038,9 @@ ALTER TABLE ONLY pgcortex.memory_access_log
 ALTER TABLE ONLY pgcortex.memory_access
     ADD CONSTRAINT memory_access_pkey PRIMARY KEY (namespace, memory_id);
 
+ALTER TABLE ONLY pgcortex.memory_embeddings
+    ADD CONSTRAINT memory_embeddings_pkey PRIMARY KEY (namespace, embedding_model, memory_id);
+
 ALTER TABLE ONLY pgcortex.memory_history
     ADD CONSTRAINT memory_history_pkey PRIMARY KEY (history_id);
 
@@ -7489,6 +9065,9 @@ ALTER TABLE ONLY pgcortex.namespace_audit
 ALTER TABLE ONLY pgcortex.namespace_bindings
     ADD CONSTRAINT namespace_bindings_pkey PRIMARY KEY (role_name, bound_namespace);
 
+ALTER TABLE ONLY pgcortex.namespace_embedding_models
+    ADD CONSTRAINT namespace_embedding_models_pkey PRIMARY KEY (namespace);
+
 ALTER TABLE ONLY pgcortex.pattern_types
     ADD CONSTRAINT pattern_types_pkey PRIMARY KEY (name);
 
@@ -7500,6 +9079,12 @@ ALTER TABLE ONLY pgcortex.schema_migrations
 
 ALTER TABLE ONLY pgcortex.security_settings
     ADD CONSTRAINT security_settings_pkey PRIMARY KEY (singleton);
+
+ALTER TABLE ONLY pgcortex.store_item_vectors
+    ADD CONSTRAINT store_item_vectors_pkey PRIMARY KEY (namespace, path, key, field);
+
+ALTER TABLE ONLY pgcortex.store_items
+    ADD CONSTRAINT store_items_pkey PRIMARY KEY (namespace, path, key);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_pkey PRIMARY KEY (change_id);
@@ -7523,6 +9108,10 @@ CREATE INDEX conversation_turns_namespace_created_idx ON pgcortex.conversation_t
 
 CREATE INDEX conversation_turns_session_idx ON pgcortex.conversation_turns USING btree (namespace, session_id, turn_id);
 
+CREATE UNIQUE INDEX embedding_models_default_key ON pgcortex.embedding_models USING btree (is_default) WHERE is_default;
+
+COMMENT ON INDEX pgcortex.embedding_models_default_key IS 'At most one deployment default model.';
+
 CREATE INDEX import_ids_new_id_idx ON pgcortex.import_ids USING btree (namespace, legacy_table, new_id);
 
 CREATE UNIQUE INDEX knowledge_clusters_namespace_cluster_key_key ON pgcortex.knowledge_clusters USING btree (namespace, cluster_key) WHERE (cluster_key IS NOT NULL);
@@ -7533,13 +9122,11 @@ CREATE INDEX learning_pattern_evidence_session_idx ON pgcortex.learning_pattern_
 
 CREATE INDEX memories_content_tsv_gin_idx ON pgcortex.memories USING gin (content_tsv) WITH (fastupdate='false');
 
-CREATE INDEX memories_embedding_hnsw_idx ON pgcortex.memories USING hnsw (embedding public.vector_cosine_ops) WITH (m='16', ef_construction='128');
+CREATE INDEX memories_embedding_m1_hnsw_idx ON pgcortex.memories USING hnsw (((embedding)::public.vector(384)) public.vector_cosine_ops) WITH (m='16', ef_construction='128') WHERE (embedding_model = 'all-MiniLM-L6-v2'::text);
 
 CREATE INDEX memories_metadata_gin_idx ON pgcortex.memories USING gin (metadata jsonb_path_ops) WITH (fastupdate='false');
 
 CREATE INDEX memories_namespace_created_at_idx ON pgcortex.memories USING btree (namespace, created_at);
-
-CREATE INDEX memories_namespace_embedding_model_idx ON pgcortex.memories USING btree (namespace, embedding_model) WHERE (embedding_model IS NOT NULL);
 
 CREATE INDEX memories_namespace_expires_at_idx ON pgcortex.memories USING btree (namespace, expires_at) WHERE (expires_at IS NOT NULL);
 
@@ -7549,6 +9136,8 @@ CREATE INDEX memories_tags_gin_idx ON pgcortex.memories USING gin (tags) WITH (f
 
 CREATE INDEX memory_access_log_memory_idx ON pgcortex.memory_access_log USING btree (namespace, memory_id);
 
+CREATE INDEX memory_embeddings_memory_idx ON pgcortex.memory_embeddings USING btree (namespace, memory_id);
+
 CREATE INDEX memory_history_memory_idx ON pgcortex.memory_history USING btree (namespace, memory_id, history_id);
 
 CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (namespace, target_id);
@@ -7556,6 +9145,18 @@ CREATE INDEX memory_links_target_idx ON pgcortex.memory_links USING btree (names
 CREATE INDEX memory_term_log_lexeme_idx ON pgcortex.memory_term_log USING btree (namespace, lexeme);
 
 CREATE INDEX namespace_audit_namespace_at_idx ON pgcortex.namespace_audit USING btree (namespace, at);
+
+CREATE INDEX store_items_expires_idx ON pgcortex.store_items USING btree (namespace, expires_at) WHERE (expires_at IS NOT NULL);
+
+COMMENT ON INDEX pgcortex.store_items_expires_idx IS 'Items that expire, by expiry: the sweeper (pgcortex.maint_store_sweep).';
+
+CREATE INDEX store_items_updated_idx ON pgcortex.store_items USING btree (namespace, updated_at DESC);
+
+COMMENT ON INDEX pgcortex.store_items_updated_idx IS 'Items of a namespace newest first: the order of pgcortex.store_search without a query.';
+
+CREATE INDEX store_items_value_tsv_idx ON pgcortex.store_items USING gin (value_tsv);
+
+COMMENT ON INDEX pgcortex.store_items_value_tsv_idx IS 'Full-text search of item values (pgcortex.store_search with a query text).';
 
 CREATE INDEX user_preference_history_key_idx ON pgcortex.user_preference_history USING btree (namespace, key, change_id);
 
@@ -7593,6 +9194,9 @@ ALTER TABLE ONLY pgcortex.conversation_turns
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_session_fkey FOREIGN KEY (namespace, session_id) REFERENCES pgcortex.conversation_sessions(namespace, session_id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY pgcortex.knowledge_clusters
+    ADD CONSTRAINT knowledge_clusters_centroid_model_fkey FOREIGN KEY (centroid_model) REFERENCES pgcortex.embedding_models(name);
+
 ALTER TABLE ONLY pgcortex.learning_pattern_evidence
     ADD CONSTRAINT learning_pattern_evidence_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
 
@@ -7606,16 +9210,37 @@ ALTER TABLE ONLY pgcortex.learning_patterns
     ADD CONSTRAINT learning_patterns_pattern_type_fkey FOREIGN KEY (pattern_type) REFERENCES pgcortex.pattern_types(name) ON UPDATE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memories
+    ADD CONSTRAINT memories_embedding_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
+
+ALTER TABLE ONLY pgcortex.memories
     ADD CONSTRAINT memories_memory_type_fkey FOREIGN KEY (memory_type) REFERENCES pgcortex.memory_types(name) ON UPDATE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memory_access
     ADD CONSTRAINT memory_access_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.memory_embeddings
+    ADD CONSTRAINT memory_embeddings_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.memory_embeddings
+    ADD CONSTRAINT memory_embeddings_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_source_fkey FOREIGN KEY (namespace, source_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY pgcortex.memory_links
     ADD CONSTRAINT memory_links_target_fkey FOREIGN KEY (namespace, target_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models
+    ADD CONSTRAINT namespace_embedding_models_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
+
+ALTER TABLE ONLY pgcortex.namespace_embedding_models
+    ADD CONSTRAINT namespace_embedding_models_previous_fkey FOREIGN KEY (previous_model) REFERENCES pgcortex.embedding_models(name);
+
+ALTER TABLE ONLY pgcortex.store_item_vectors
+    ADD CONSTRAINT store_item_vectors_item_fkey FOREIGN KEY (namespace, path, key) REFERENCES pgcortex.store_items(namespace, path, key) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgcortex.store_item_vectors
+    ADD CONSTRAINT store_item_vectors_model_fkey FOREIGN KEY (embedding_model) REFERENCES pgcortex.embedding_models(name);
 
 ALTER TABLE ONLY pgcortex.user_preference_history
     ADD CONSTRAINT user_preference_history_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
@@ -7645,6 +9270,8 @@ ALTER TABLE pgcortex.memory_access ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_access_log ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE pgcortex.memory_embeddings ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE pgcortex.memory_history ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.memory_links ENABLE ROW LEVEL SECURITY;
@@ -7656,6 +9283,8 @@ ALTER TABLE pgcortex.memory_term_totals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pgcortex.memory_terms ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.namespace_embedding_models ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
@@ -7679,6 +9308,8 @@ CREATE POLICY namespace_isolation ON pgcortex.memory_access USING ((((namespace)
 
 CREATE POLICY namespace_isolation ON pgcortex.memory_access_log USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
+CREATE POLICY namespace_isolation ON pgcortex.memory_embeddings USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
+
 CREATE POLICY namespace_isolation ON pgcortex.memory_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.memory_links USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
@@ -7691,9 +9322,19 @@ CREATE POLICY namespace_isolation ON pgcortex.memory_terms USING ((((namespace):
 
 CREATE POLICY namespace_isolation ON pgcortex.namespace_audit USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
+CREATE POLICY namespace_isolation ON pgcortex.namespace_embedding_models USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.store_item_vectors USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.store_items USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
+
 CREATE POLICY namespace_isolation ON pgcortex.user_preference_history USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.user_preferences USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
+
+ALTER TABLE pgcortex.store_item_vectors ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE pgcortex.store_items ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.user_preference_history ENABLE ROW LEVEL SECURITY;
 

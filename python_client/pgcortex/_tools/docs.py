@@ -85,7 +85,9 @@ AREAS: dict[str, str] = {
     "032_sessions": "Sessions",
     "035_maintenance": "Maintenance",
     "050_import": "Import",
+    "012_embedding_models": "Embedding models",
     "060_integrations": "Integrations",
+    "065_langgraph_store": "Key-value store (LangGraph)",
     "010_core": "Admin and security",
     "040_security": "Admin and security",
 }
