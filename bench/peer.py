@@ -148,7 +148,7 @@ def hnsw_params(dsn: str, model: str = SYNTHETIC_MODEL) -> tuple[int, int]:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "select pg_catalog.pg_get_indexdef(("
-            "'pgcortex.' || (pgcortex.embedding_model_sql(%s)).index_name)::regclass)",
+            "'pgcortex.' || (pgcortex_internal.embedding_model_sql(%s)).index_name)::regclass)",
             (model,),
         ).fetchone()
     definition = row[0] if row else ""

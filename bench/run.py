@@ -28,7 +28,7 @@ from .progress import note
 from .truth import exact_topk, memory_bandwidth, recall_at_k
 
 # The index alone: the model's expression and predicate, as its index has them
-# (pgcortex.embedding_model_sql), filled in by raw_sql().
+# (pgcortex_internal.embedding_model_sql), filled in by raw_sql().
 RAW_VECTOR = """
 select m.id from pgcortex.memories as m
 where m.namespace = $1 and m.embedding_model = {name_literal}
