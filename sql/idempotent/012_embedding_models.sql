@@ -120,7 +120,7 @@ create or replace function pgcortex.embedding_model_index_sql(
 returns text
 language sql
 stable
-security invoker
+security definer  -- calls pgcortex_internal.embedding_model_sql: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
     select
@@ -393,7 +393,7 @@ create or replace function pgcortex.embedding_model_row(embedding_model text)
 returns pgcortex.embedding_model_info
 language plpgsql
 stable
-security invoker
+security definer  -- calls pgcortex_internal.embedding_model_index_state: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 as $$
 declare
