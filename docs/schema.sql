@@ -105,30 +105,32 @@ CREATE DOMAIN pgcortex.namespace_name AS text
 
 COMMENT ON DOMAIN pgcortex.namespace_name IS 'A namespace: the agent, user or tenant scope of every row. 1 to 128 characters, no control characters.';
 
-CREATE FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
+CREATE FUNCTION pgcortex.access_totals_of(memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_seqscan TO 'off'
     AS $$
 #variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
 begin
     return query
     select x.memory_id, sum(x.n)::bigint, max(x.at)
     from (
         select a.memory_id, a.access_count as n, a.last_accessed as at
         from pgcortex.memory_access as a
-        where a.namespace = access_totals_of.namespace and a.memory_id = any(access_totals_of.memory_ids)
+        where a.namespace = _ns and a.memory_id = any(access_totals_of.memory_ids)
         union all
         select g.memory_id, 1::bigint, g.accessed_at
         from pgcortex.memory_access_log as g
-        where g.namespace = access_totals_of.namespace and g.memory_id = any(access_totals_of.memory_ids)
+        where g.namespace = _ns and g.memory_id = any(access_totals_of.memory_ids)
     ) as x
     group by x.memory_id;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.access_totals_of(namespace text, memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+COMMENT ON FUNCTION pgcortex.access_totals_of(memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
 
 CREATE FUNCTION pgcortex.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -4365,9 +4367,7 @@ begin
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join pgcortex.access_totals_of(
-        (select pgcortex.current_namespace()), memory_rows.memory_ids
-    ) as acc on m.id = acc.memory_id
+    left join pgcortex.access_totals_of(memory_rows.memory_ids) as acc on m.id = acc.memory_id
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
         from (
@@ -4980,7 +4980,7 @@ begin
             ) as tag_hit
         from pgcortex.memories as m
         left join pgcortex.access_totals_of(
-            _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
+            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
         ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25.
@@ -5113,7 +5113,7 @@ begin
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
             left join pgcortex.access_totals_of(
-                _ns, array(select h.other from hop as h)
+                array(select h.other from hop as h)
             ) as acc on m.id = acc.memory_id
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id

@@ -63,10 +63,7 @@ MATRIX: dict[str, list[str]] = {
         "memory_ids => array[%(b_m)s, %(b_private)s, %(a_m)s]::uuid[])"
     ],
     "memory_rows": [f"select * from pgcortex.memory_rows(memory_ids => {_B_IDS})"],
-    "access_totals_of": [
-        f"select * from pgcortex.access_totals_of('b', {_B_IDS})",
-        f"select * from pgcortex.access_totals_of('a', {_B_IDS})",
-    ],
+    "access_totals_of": [f"select * from pgcortex.access_totals_of({_B_IDS})"],
     "update_memory": [
         "select * from pgcortex.update_memory(memory_id => %(b_private)s, content => 'mine')",
         "select * from pgcortex.update_memory(memory_id => %(a_m)s,"
