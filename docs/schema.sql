@@ -507,7 +507,7 @@ $$;
 COMMENT ON FUNCTION pgcortex_internal.embedding_model_sql(embedding_model text) IS 'The registered model (PC013 when it is not) with the SQL that uses its index: vector_type (public.vector(1536) or public.halfvec(3072)), operator_sql (its distance as operator(public.<=>), <-> or <#>), opclass, name_literal (the name quoted as a constant) and index_name. A query uses the model''s index when it orders by (m.embedding::<vector_type>) <operator_sql> (<query>::<vector_type>) and filters m.embedding_model = <name_literal>, written into the statement text. Internal helper of the model-aware functions.';
 
 CREATE FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean DEFAULT false) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT format('create index %s if not exists %I on pgcortex.memories using hnsw ((embedding::%s) %s) with (m = 16, ef_construction = 128) where embedding_model = %s'::text,
@@ -521,7 +521,7 @@ END;
 COMMENT ON FUNCTION pgcortex.embedding_model_index_sql(embedding_model text, "concurrently" boolean) IS 'The create index statement of the model''s HNSW index (m = 16, ef_construction = 128, partial on the model, over the embedding cast to the model''s dimensions and storage); with concurrently, the form that does not block writes, which must run outside a transaction block (the command pgcortex register-model runs it).';
 
 CREATE FUNCTION pgcortex.embedding_model_row(embedding_model text) RETURNS pgcortex.embedding_model_info
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -4416,7 +4416,7 @@ begin
             ) as tag_hit
         from pgcortex.memories as m
         left join pgcortex_internal.access_totals_of(
-            _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
+            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
         ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25.
@@ -4549,7 +4549,7 @@ begin
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
             left join pgcortex_internal.access_totals_of(
-                _ns, array(select h.other from hop as h)
+                array(select h.other from hop as h)
             ) as acc on m.id = acc.memory_id
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
@@ -6560,30 +6560,32 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.update_memory(memory_id uuid, content text, memory_type text, importance integer, confidence real, tags text[], metadata jsonb, merge_metadata boolean, embedding public.vector, embedding_model text, expires_at timestamp with time zone, clear_expiry boolean, as_of timestamp with time zone) IS 'Partial update of one memory: only the fields given change (metadata replaced, or merged when merge_metadata; clear_expiry removes the expiry). A new content refreshes its hash and full-text vector (generated columns) and replaces the embedding with the one given, or clears it. Raises PC030 (unknown id), PC025 (another memory has that content) and the input codes of store_memories. Returns the memory as it is now; counts no access.';
 
-CREATE FUNCTION pgcortex_internal.access_totals_of(namespace text, memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
+CREATE FUNCTION pgcortex_internal.access_totals_of(memory_ids uuid[]) RETURNS TABLE(memory_id uuid, access_count bigint, last_accessed timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_seqscan TO 'off'
     AS $$
 #variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
 begin
     return query
     select x.memory_id, sum(x.n)::bigint, max(x.at)
     from (
         select a.memory_id, a.access_count as n, a.last_accessed as at
         from pgcortex.memory_access as a
-        where a.namespace = access_totals_of.namespace and a.memory_id = any(access_totals_of.memory_ids)
+        where a.namespace = _ns and a.memory_id = any(access_totals_of.memory_ids)
         union all
         select g.memory_id, 1::bigint, g.accessed_at
         from pgcortex.memory_access_log as g
-        where g.namespace = access_totals_of.namespace and g.memory_id = any(access_totals_of.memory_ids)
+        where g.namespace = _ns and g.memory_id = any(access_totals_of.memory_ids)
     ) as x
     group by x.memory_id;
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.access_totals_of(namespace text, memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+COMMENT ON FUNCTION pgcortex_internal.access_totals_of(memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
 
 CREATE FUNCTION pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -7569,9 +7571,7 @@ begin
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join pgcortex_internal.access_totals_of(
-        (select pgcortex.current_namespace()), memory_rows.memory_ids
-    ) as acc on m.id = acc.memory_id
+    left join pgcortex_internal.access_totals_of(memory_rows.memory_ids) as acc on m.id = acc.memory_id
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
         from (

@@ -109,43 +109,43 @@ comment on view pgcortex.memory_access_totals is
 
 -- name: access_totals_of
 -- Internal helper of the read and search functions (not part of the API):
--- the exact access counts of the given memories of a namespace, as
+-- the exact access counts of the given memories of the namespace, as
 -- pgcortex.memory_access_totals gives them, in one statement whose plan
 -- cannot turn into sequential scans. A session's cached plan of a look-up
 -- made while the access tables were empty (a fresh database, before the
 -- first ANALYZE) read both tables whole for every candidate of every later
 -- search (docs/performance.md): here the index on (namespace, memory_id) is
 -- the only way in (enable_seqscan off, for this function only).
-create or replace function pgcortex_internal.access_totals_of(namespace text, memory_ids uuid[])
+create or replace function pgcortex_internal.access_totals_of(memory_ids uuid[])
 returns table (memory_id uuid, access_count bigint, last_accessed timestamptz)
 language plpgsql
 stable
--- Their forced row-level security holds it to the session's namespace,
--- whatever namespace is passed.
 security definer  -- uses memory_access, memory_access_log: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 as $$
 #variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
 begin
     return query
     select x.memory_id, sum(x.n)::bigint, max(x.at)
     from (
         select a.memory_id, a.access_count as n, a.last_accessed as at
         from pgcortex.memory_access as a
-        where a.namespace = access_totals_of.namespace and a.memory_id = any(access_totals_of.memory_ids)
+        where a.namespace = _ns and a.memory_id = any(access_totals_of.memory_ids)
         union all
         select g.memory_id, 1::bigint, g.accessed_at
         from pgcortex.memory_access_log as g
-        where g.namespace = access_totals_of.namespace and g.memory_id = any(access_totals_of.memory_ids)
+        where g.namespace = _ns and g.memory_id = any(access_totals_of.memory_ids)
     ) as x
     group by x.memory_id;
 end
 $$;
 
-comment on function pgcortex_internal.access_totals_of(text, uuid[]) is
-'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of a namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+comment on function pgcortex_internal.access_totals_of(uuid[]) is
+'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
 
 -- name: memory_rows
 -- The memories with these ids, in the order given, as every read returns them.
@@ -187,9 +187,7 @@ begin
     from pg_catalog.unnest(memory_rows.memory_ids) with ordinality as w (id, o)
     inner join pgcortex.memories as m
         on m.namespace = (select pgcortex.current_namespace()) and w.id = m.id
-    left join pgcortex_internal.access_totals_of(
-        (select pgcortex.current_namespace()), memory_rows.memory_ids
-    ) as acc on m.id = acc.memory_id
+    left join pgcortex_internal.access_totals_of(memory_rows.memory_ids) as acc on m.id = acc.memory_id
     left join lateral (  -- noqa: ST05
         select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
         from (

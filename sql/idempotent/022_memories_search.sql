@@ -770,7 +770,7 @@ begin
             ) as tag_hit
         from pgcortex.memories as m
         left join pgcortex_internal.access_totals_of(
-            _ns, coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
+            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
         ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25.
@@ -903,7 +903,7 @@ begin
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
             left join pgcortex_internal.access_totals_of(
-                _ns, array(select h.other from hop as h)
+                array(select h.other from hop as h)
             ) as acc on m.id = acc.memory_id
             where m.expires_at is null or m.expires_at > search_memories.as_of
             order by hop.s desc, m.id
