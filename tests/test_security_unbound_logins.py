@@ -21,6 +21,11 @@ world = iso.world
 #: Matrix functions that read or write no namespace's data, so they answer an
 #: unbound login too (the helpers of pgcortex_internal are no API: not in the matrix).
 NO_NAMESPACE_DATA = {
+    # the deployment's registry of embedding models: read by anyone, changed by
+    # bound logins only
+    "embedding_model_index_sql",
+    "embedding_model_row",
+    "list_embedding_models",
     "list_memory_types",
     "schema_version",
     "session_item_turns",
