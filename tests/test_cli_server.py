@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -96,3 +98,36 @@ def test_a_server_that_cannot_be_reached_is_one_line(capsys: pytest.CaptureFixtu
     assert code == 2
     assert "server running" in err
     assert err.count("\n") == 1
+
+
+def test_status_names_an_edited_run_once_file(
+    db_dsn: str, db: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db.execute(
+        "update pgcortex.schema_migrations set checksum = 'edited'"
+        " where name = '0001_schema_v1.sql'"
+    )
+    code, out, _ = _run(capsys, "status", "--dsn", db_dsn)
+    assert code == 4
+    assert "1 run-once file(s) edited after they were applied: deploy will refuse" in out
+    code, out, _ = _run(capsys, "status", "--dsn", db_dsn, "--json")
+    assert code == 4
+    assert {"file": "0001_schema_v1.sql", "kind": "incremental", "state": "drift"} in json.loads(
+        out
+    )
+
+
+def test_psql_opens_the_database_with_the_namespace_set(db_dsn: str) -> None:
+    """`pgcortex psql` runs the wheel's psql on the database, the namespace set, and
+    passes on every argument after `psql`."""
+    query = "select current_setting('pgcortex.namespace'), current_database()"
+    command = [sys.executable, "-m", "pgcortex.cli", "--dsn", db_dsn, "-n", "team", "psql"]
+    proc = subprocess.run(
+        [*command, "-At", "-c", query],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"team|{psycopg.conninfo.conninfo_to_dict(db_dsn)['dbname']}"
