@@ -44,9 +44,19 @@ def test_server_lifecycle_in_its_own_directory(
         code, url, _ = _run(capsys, "server", "url")
         assert code == 0
         dsn = url.strip()
+        code, out, _ = _run(capsys, "server", "url", "--json")
+        assert json.loads(out) == {"dsn": dsn}
+        code, out, _ = _run(capsys, "server", "start", "--json")
+        assert json.loads(out) == {"running": True, "dsn": dsn}
+        code, out, err = _run(capsys, "deploy", "--json")
+        assert code == 0
+        report = json.loads(out)  # the steps went to stderr
+        assert "0001_schema_v1.sql" in report["applied_incremental"]
+        assert report["applied_idempotent"]
+        assert "0001_schema_v1.sql" in err
         code, out, _ = _run(capsys, "deploy")
         assert code == 0
-        assert "applied" in out
+        assert "nothing to apply" in out
         with psycopg.connect(dsn) as conn:
             row = conn.execute("select version from pgcortex.schema_version()").fetchone()
         assert row == (1,)
@@ -55,6 +65,8 @@ def test_server_lifecycle_in_its_own_directory(
     assert out.strip() == "stopped"
     code, out, _ = _run(capsys, "server", "stop")
     assert out.strip() == "not running"
+    code, out, _ = _run(capsys, "server", "stop", "--json")
+    assert json.loads(out) == {"stopped": False}
 
 
 def test_schema_commands_on_the_test_database(
