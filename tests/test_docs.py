@@ -154,3 +154,21 @@ def test_readme_psql_example_runs(db_dsn: str) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ZX-4471" in proc.stdout
     assert "concise bullet points" in proc.stdout
+
+
+def test_comments_a_dba_reads_speak_of_the_product(db: psycopg.Connection) -> None:
+    """Every comment on a pgcortex table, column, view or function, as deployed (later
+    migrations re-comment what an early one said), names the product or the original
+    memory module, never a seed, an issue or a milestone."""
+    found = db.execute(
+        r"select c.relname, d.objsubid, d.description from pg_catalog.pg_description as d"
+        r" join pg_catalog.pg_class as c on d.classoid = 'pg_catalog.pg_class'::regclass"
+        r" and c.oid = d.objoid and c.relnamespace = 'pgcortex'::regnamespace"
+        r" where d.description ~* '\m(seed|issue|milestone)s?\M'"
+        r" union all"
+        r" select p.proname, 0, d.description from pg_catalog.pg_description as d"
+        r" join pg_catalog.pg_proc as p on d.classoid = 'pg_catalog.pg_proc'::regclass"
+        r" and p.oid = d.objoid and p.pronamespace = 'pgcortex'::regnamespace"
+        r" where d.description ~* '\m(seed|issue|milestone)s?\M'"
+    ).fetchall()
+    assert found == []
