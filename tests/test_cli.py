@@ -154,6 +154,16 @@ def test_user_mistakes_are_one_line_with_a_hint(cli: Any) -> None:
     assert "=>" not in cli.err
     cli("remember", "x", "--importance", "9", "--text-only", code=2)
     assert "[PC004]" in cli.err
+    for command in ("recall", "context"):
+        cli(command, "  ", "--text-only", code=2)
+        assert "the query is empty" in cli.err
+        assert f'pgcortex {command} "..."' in cli.err
+    # a file that cannot be written: one line naming it
+    cli("export", "-o", "/nonexistent-dir/backup.jsonl", code=2)
+    assert "No such file or directory: /nonexistent-dir/backup.jsonl" in cli.err
+    assert cli.err.count("\n") == 1
+    cli("deploy-script", "-o", "/nonexistent-dir/deploy.psql", code=2)
+    assert "check the path" in cli.err
 
 
 def test_knowledge_commands(cli: Any, db: psycopg.Connection) -> None:
