@@ -59,7 +59,8 @@ def test_global_options_before_or_after_the_subcommand() -> None:
 def test_every_data_command_takes_json() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    no_data = {"deploy", "deploy-script", "psql", "reset", "export", "mcp"}
+    # a script, a program, a question, JSON Lines already, a protocol
+    no_data = {"deploy-script", "psql", "reset", "export", "mcp"}
     missing = [
         name
         for name, p in sub.choices.items()  # type: ignore[union-attr]
@@ -153,6 +154,16 @@ def test_user_mistakes_are_one_line_with_a_hint(cli: Any) -> None:
     assert "=>" not in cli.err
     cli("remember", "x", "--importance", "9", "--text-only", code=2)
     assert "[PC004]" in cli.err
+    for command in ("recall", "context"):
+        cli(command, "  ", "--text-only", code=2)
+        assert "the query is empty" in cli.err
+        assert f'pgcortex {command} "..."' in cli.err
+    # a file that cannot be written: one line naming it
+    cli("export", "-o", "/nonexistent-dir/backup.jsonl", code=2)
+    assert "No such file or directory: /nonexistent-dir/backup.jsonl" in cli.err
+    assert cli.err.count("\n") == 1
+    cli("deploy-script", "-o", "/nonexistent-dir/deploy.psql", code=2)
+    assert "check the path" in cli.err
 
 
 def test_knowledge_commands(cli: Any, db: psycopg.Connection) -> None:
@@ -218,13 +229,26 @@ def test_schema_commands(cli: Any, db_dsn: str) -> None:
     assert states
     assert all(s["state"] == "applied" for s in states)
     assert "applied" in cli("status")
-    assert "nothing to apply" in cli("deploy") or "applied" in cli("deploy")
+    assert cli("deploy").strip() == "nothing to apply: the database is up to date"
     assert "-- name:" in cli("deploy-script") or "pgcortex" in cli("deploy-script")
 
 
-def test_server_status(cli: Any) -> None:
-    info = main(["server", "status", "--json"])
-    assert info in (0, 3)
+def test_server_status_of_a_directory_with_no_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PGCORTEX_DATA_DIR", str(tmp_path / "none"))
+    assert main(["server", "status", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out) == {
+        "data_dir": str(tmp_path / "none"),
+        "initialized": False,
+        "running": False,
+        "pid": None,
+        "dsn": None,
+    }
+    assert main(["server", "status"]) == 3
+    out = capsys.readouterr().out
+    assert "initialized    : False" in out
+    assert "dsn            : -" in out
 
 
 def test_a_closed_pipe_is_quiet(db_dsn: str, db: psycopg.Connection) -> None:

@@ -111,6 +111,20 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
+def test_the_library_does_not_import_the_demo_or_the_tools() -> None:
+    """No module of the library (client, command line, integrations, import) imports
+    the demo or the generators of docs and snapshot; they import the library."""
+    apart = ("pgcortex.demo", "pgcortex._tools")
+    graph = import_graph()
+    assert "pgcortex.client" in graph["pgcortex.demo.agent"]  # the demo uses the library
+    reaching = {
+        module: sorted(m for m in imported if m.startswith(apart))
+        for module, imported in graph.items()
+        if not module.startswith(apart)
+    }
+    assert {module: found for module, found in reaching.items() if found} == {}
+
+
 def test_records_and_mixins_stay_apart() -> None:
     """Records hold data only; the public names still import from ``pgcortex``."""
     graph = import_graph()

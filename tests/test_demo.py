@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +79,22 @@ async def test_demo_shows_every_capability_and_can_run_again(db_dsn: str) -> Non
     assert not re.search(r"\b0 rows from an earlier run", text)
     for title in ("Recall by meaning", "hybrid search", "context bundle", "Forgetting"):
         assert title in text
+
+
+def test_the_demo_command_says_in_one_line_when_the_server_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    unreachable = f"postgresql://nobody@/none?host={tmp_path}&port=1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pgcortex.demo", "--no-color", "--dsn", unreachable],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "pgcortex demo: an AI co-founder's long-term memory" in proc.stdout
+    errors = [line for line in proc.stderr.splitlines() if line]
+    assert len(errors) == 1
+    assert errors[0].startswith("pgcortex demo: error [")
+    assert "Traceback" not in proc.stderr

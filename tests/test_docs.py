@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -104,6 +105,40 @@ def test_readme_python_example_runs(db_dsn: str, monkeypatch: pytest.MonkeyPatch
     assert "fourteen more months" in lines[0]
 
 
+async def test_readme_python_example_survives_text_only_hits(
+    db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A memory stored without an embedding is found by its words alone: the example
+    prints it with no cosine instead of failing on ``similarity`` None."""
+    import pgcortex
+
+    async with await pgcortex.connect(db_dsn, namespace="my-agent", deploy=False) as memory:
+        await memory.store_memory("We can survive financially until the spring.", "business_fact")
+    monkeypatch.setenv("PGCORTEX_DSN", db_dsn)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = compile(_readme_block("python").replace("asyncio.run(main())", ""), "README", "exec")
+        scope: dict[str, Any] = {"__name__": "readme"}
+        exec(code, scope)
+        await scope["main"]()
+    text_hits = [line for line in out.getvalue().splitlines() if " text cosine - " in line]
+    assert text_hits == [text_hits[0]]
+    assert text_hits[0].endswith("We can survive financially until the spring.")
+
+
+def test_readme_lists_every_command() -> None:
+    from pgcortex.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text()
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    missing = [
+        name
+        for name in sub.choices  # type: ignore[union-attr]
+        if not re.search(rf"pgcortex (-n \S+ )?{re.escape(name)}\b", readme)
+    ]
+    assert missing == []
+
+
 def test_readme_psql_example_runs(db_dsn: str) -> None:
     from pgcortex.server import bin_path
 
@@ -119,3 +154,21 @@ def test_readme_psql_example_runs(db_dsn: str) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ZX-4471" in proc.stdout
     assert "concise bullet points" in proc.stdout
+
+
+def test_comments_a_dba_reads_speak_of_the_product(db: psycopg.Connection) -> None:
+    """Every comment on a pgcortex table, column, view or function, as deployed (later
+    migrations re-comment what an early one said), names the product or the original
+    memory module, never a seed, an issue or a milestone."""
+    found = db.execute(
+        r"select c.relname, d.objsubid, d.description from pg_catalog.pg_description as d"
+        r" join pg_catalog.pg_class as c on d.classoid = 'pg_catalog.pg_class'::regclass"
+        r" and c.oid = d.objoid and c.relnamespace = 'pgcortex'::regnamespace"
+        r" where d.description ~* '\m(seed|issue|milestone)s?\M'"
+        r" union all"
+        r" select p.proname, 0, d.description from pg_catalog.pg_description as d"
+        r" join pg_catalog.pg_proc as p on d.classoid = 'pg_catalog.pg_proc'::regclass"
+        r" and p.oid = d.objoid and p.pronamespace = 'pgcortex'::regnamespace"
+        r" where d.description ~* '\m(seed|issue|milestone)s?\M'"
+    ).fetchall()
+    assert found == []

@@ -14,6 +14,7 @@ import pytest
 import pgcortex
 from pgcortex.cli import main as cli_main
 from pgcortex.errors import InvalidArgumentError
+from pgcortex.importing.restore import ExportFile
 
 T0 = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -214,3 +215,46 @@ def test_cli_restore(tmp_path: Path, db_dsn: str, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "import of" in out
     assert "source 'pgcortex:empty'" in out
+
+
+def test_damaged_lines_are_skipped_and_noted(tmp_path: Path) -> None:
+    """The reader of an export keeps every row it can read, skips and notes the rest,
+    and holds at most one batch (a full batch or a change of table ends one)."""
+    path = tmp_path / "hand-edited.jsonl"
+    lines = [
+        json.dumps({"pgcortex_export": 1, "namespace": "team"}),
+        json.dumps({"table": "memories", "row": {"id": "a", "content": "one"}}),
+        "",
+        "{this line was cut",
+        json.dumps({"table": "memories", "row": {"id": "b", "content": "two"}}),
+        json.dumps({"table": "memories", "row": {"id": "c", "content": "three"}}),
+        json.dumps({"note": "not a row"}),
+        json.dumps({"table": "memory_history", "row": {"change_id": 1}}),
+        json.dumps({"table": "user_preferences", "row": {"key": "tone", "value": "short"}}),
+        json.dumps({"end": True, "rows": 9}),
+        json.dumps({"table": "memories", "row": {"id": "after the end"}}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    export = ExportFile(path, batch_size=2)
+    batches = list(export.batches())  # reads the header itself
+    assert export.source == "pgcortex:team"
+    assert [(b.kind, [r.get("legacy_id") for r in b.rows]) for b in batches] == [
+        ("memories", ["a", "b"]),
+        ("memories", ["c"]),
+        ("preferences", [None]),
+    ]
+    assert export.complete
+    assert export.rows_read == 5
+    assert export.notes.for_table("file") == {
+        "line 4: not JSON, skipped": 1,
+        "line 7: not a table row, skipped": 1,
+        "end line counts 9 rows, the file has 5": 1,
+    }
+    assert export.notes.for_table("memory_history") == {
+        "not restored: the change history of the restored memories starts with their import": 1
+    }
+
+    for first in ("", "not json at all", "[1, 2]"):
+        path.write_text(first + "\n")
+        with pytest.raises(ValueError, match="is not a pgcortex export"):
+            ExportFile(path).read_header()

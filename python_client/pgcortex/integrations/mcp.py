@@ -377,11 +377,8 @@ def _note(text: str) -> None:
     print(f"pgcortex mcp: {text}", file=sys.stderr, flush=True)
 
 
-async def serve(
-    dsn: str | None = None, *, namespace: str | None = None, text_only: bool = False
-) -> None:
-    """Connect (the embedded server unless a DSN is given or set), load the embedder
-    once, and serve over stdin/stdout until the client hangs up."""
+async def _open(dsn: str | None, namespace: str | None, text_only: bool) -> Client:
+    """The client the server calls: connected, its embedder (if any) loaded."""
     import asyncio
 
     from ..client import connect
@@ -399,16 +396,59 @@ async def serve(
             started = time.perf_counter()
             await asyncio.to_thread(embedder.load)
             _note(f"embedder {embedder.model_name} loaded in {time.perf_counter() - started:.1f} s")
-        client = await connect(dsn, namespace=namespace, embedder=embedder)
+        return await connect(dsn, namespace=namespace, embedder=embedder)
+
+
+async def serve(
+    dsn: str | None = None, *, namespace: str | None = None, text_only: bool = False
+) -> None:
+    """Connect (the embedded server unless a DSN is given or set), load the embedder
+    once, and serve over stdin/stdout until the client hangs up."""
+    await _serve(dsn, namespace, text_only, sigterm=False)
+
+
+async def _serve(dsn: str | None, namespace: str | None, text_only: bool, *, sigterm: bool) -> bool:
+    """:func:`serve`; with ``sigterm``, SIGTERM ends it too, and True says it did.
+
+    On SIGTERM the calls under way finish and their answers are written, then the
+    database connections are closed. The serving task itself is left as it is: its
+    reader of stdin waits in a thread that nothing can interrupt, so the caller
+    ends the process.
+    """
+    import asyncio
+    import signal
+
+    client = await _open(dsn, namespace, text_only)
+    loop = asyncio.get_running_loop()
+    terminated = asyncio.Event()
+    if sigterm:
+        loop.add_signal_handler(signal.SIGTERM, terminated.set)
     try:
         _note(f"serving namespace {client.namespace!r} over stdio")
-        await build_server(client).run_stdio_async()
+        serving = asyncio.ensure_future(build_server(client).run_stdio_async())
+        waiting = asyncio.ensure_future(terminated.wait())
+        await asyncio.wait({serving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            waiting.cancel()
+            serving.result()  # the client hung up, or the server failed: say so
+            return False
+        _note("stopping (SIGTERM)")
+        return True
     finally:
+        if sigterm:
+            loop.remove_signal_handler(signal.SIGTERM)
         await client.close()
 
 
 def main(dsn: str | None = None, *, namespace: str | None = None, text_only: bool = False) -> int:
+    """``pgcortex mcp``: serve until stdin closes or SIGTERM comes; exit status 0 either way."""
     import asyncio
+    import os
 
-    asyncio.run(serve(dsn, namespace=namespace, text_only=text_only))
+    if asyncio.run(_serve(dsn, namespace, text_only, sigterm=True)):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The stdin reader's thread still waits on a pipe that stays open; the
+        # connections are closed and nothing is left to write.
+        os._exit(0)
     return 0
