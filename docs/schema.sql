@@ -437,10 +437,17 @@ CREATE FUNCTION pgcortex.drop_embedding_model(embedding_model text) RETURNS SETO
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-    _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(drop_embedding_model.embedding_model);
-    _info pgcortex.embedding_model_info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
+    _m pgcortex_internal.embedding_model_sql;
+    _info pgcortex.embedding_model_info;
     _use text;
 begin
+    -- The registry is the deployment's: the owner (a deploy, a DBA) changes it
+    -- freely; an application login only when bound to a namespace (else PC051).
+    if not pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member') then
+        perform pgcortex.current_namespace();
+    end if;
+    _m := pgcortex_internal.embedding_model_sql(drop_embedding_model.embedding_model);
+    _info := pgcortex.embedding_model_row(drop_embedding_model.embedding_model);
     -- Row-level security would hide other namespaces' rows from this check:
     -- the foreign keys below are the check that sees them all.
     if (select e.is_default from pgcortex.embedding_models as e where e.model_id = _m.model_id) then
@@ -4819,6 +4826,11 @@ declare
     _max integer;
     _old record;
 begin
+    -- The registry is the deployment's: the owner (a deploy, a DBA) changes it
+    -- freely; an application login only when bound to a namespace (else PC051).
+    if not pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member') then
+        perform pgcortex.current_namespace();
+    end if;
     -- The default storage, measured (docs/performance.md, "Embedding models"):
     -- at 1,536-d the halfvec index is half the size and searched faster at the
     -- same recall; up to 1,024 the float4 index stays (384-d is measured on it).
@@ -5088,6 +5100,11 @@ CREATE FUNCTION pgcortex.set_default_embedding_model(embedding_model text) RETUR
 declare
     _m pgcortex_internal.embedding_model_sql := pgcortex_internal.embedding_model_sql(set_default_embedding_model.embedding_model);
 begin
+    -- The registry is the deployment's: the owner (a deploy, a DBA) changes it
+    -- freely; an application login only when bound to a namespace (else PC051).
+    if not pg_catalog.pg_has_role(session_user, 'pgcortex_owner', 'member') then
+        perform pgcortex.current_namespace();
+    end if;
     update pgcortex.embedding_models as e set is_default = false where e.is_default and e.name <> _m.name;
     update pgcortex.embedding_models as e set is_default = true where e.name = _m.name and not e.is_default;
     return query select (pgcortex.embedding_model_row(_m.name)).*;

@@ -232,9 +232,9 @@ begin atomic
     select
         case
             when halfvec_range_problem.storage = 'halfvec' and exists (
-                select from pg_catalog.unnest(halfvec_range_problem.embedding::real []) as x (v)
-                where pg_catalog.abs(x.v) > 65504
-            ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index'
+                    select from pg_catalog.unnest(halfvec_range_problem.embedding::real[]) as x (v)
+                    where pg_catalog.abs(x.v) > 65504
+                ) then 'embedding has a value beyond 65504, the range of its model''s halfvec index'
         end;
 end;
 
