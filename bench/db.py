@@ -149,7 +149,9 @@ def register_model(dsn: str, data: Dataset, storage: str | None = None) -> dict[
 def model_sql(dsn: str, model: str) -> dict[str, Any]:
     """The SQL pieces that use the model's index (pgcortex_internal.embedding_model_sql)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute("select to_jsonb(pgcortex_internal.embedding_model_sql(%s))", (model,)).fetchone()
+        row = conn.execute(
+            "select to_jsonb(pgcortex_internal.embedding_model_sql(%s))", (model,)
+        ).fetchone()
     assert row is not None
     info: dict[str, Any] = row[0]
     return info
