@@ -6629,7 +6629,7 @@ declare
             store_embedding_model.storage, store_embedding_model.distance, store_embedding_model.dimensions
         )
     );
-    _m pgcortex.embedding_model_sql;
+    _m record;
     _index text;
 begin
     perform pgcortex.register_embedding_model(
@@ -6640,7 +6640,7 @@ begin
         normalize_vectors => false,
         create_index => false
     );
-    _m := pgcortex.embedding_model_sql(_name);
+    select m.* into _m from pgcortex.embedding_model_sql(_name) as m;
     _index := 'store_item_vectors_m' || _m.model_id || '_hnsw_idx';
     if pg_catalog.to_regclass('pgcortex.' || _index) is null then
         -- One builder at a time; the second finds it built.
@@ -7578,7 +7578,6 @@ CREATE FUNCTION pgcortex.store_put_vectors(path text[], key text, index_fields t
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql;
     _n integer;
 begin
     delete from pgcortex.store_item_vectors as v
@@ -7586,19 +7585,19 @@ begin
     if store_put_vectors.embeddings is null then
         return 0;
     end if;
-    _m := pgcortex.embedding_model_sql(store_put_vectors.embedding_model);
     insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
     select
         _ns,
         store_put_vectors.path,
         store_put_vectors.key,
         f.field,
-        _m.name,
-        pgcortex.model_vector(f.embedding, _m, pg_catalog.format('embeddings[%s]', f.ord))
+        m.name,
+        pgcortex.model_vector(f.embedding, m, pg_catalog.format('embeddings[%s]', f.ord))
     from rows from (
         pg_catalog.unnest(store_put_vectors.index_fields),
         pg_catalog.unnest(store_put_vectors.embeddings)
-    ) with ordinality as f (field, embedding, ord);
+    ) with ordinality as f (field, embedding, ord)
+    cross join pgcortex.embedding_model_sql(store_put_vectors.embedding_model) as m;
     get diagnostics _n = row_count;
     return _n;
 end
@@ -7802,9 +7801,7 @@ CREATE FUNCTION pgcortex.store_vector_candidates(query_embedding public.vector, 
     AS $_$
 declare
     _ns text := pgcortex.current_namespace();
-    _m pgcortex.embedding_model_sql := pgcortex.embedding_model_sql(
-        store_vector_candidates.embedding_model
-    );
+    _m record;
     _q public.vector;
     _k integer := greatest(store_vector_candidates.wanted * 2, 20);
     _rows bigint;
@@ -7813,7 +7810,9 @@ declare
     _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
 begin
-    _q := pgcortex.model_vector(store_vector_candidates.query_embedding, _m, 'query_embedding');
+    select m.* into _m from pgcortex.embedding_model_sql(store_vector_candidates.embedding_model) as m;
+    select pgcortex.model_vector(store_vector_candidates.query_embedding, m, 'query_embedding') into _q
+    from pgcortex.embedding_model_sql(store_vector_candidates.embedding_model) as m;
     if store_vector_candidates.wanted <= 0 then
         return '[]';
     end if;
