@@ -550,7 +550,11 @@ async def test_concurrent_calls_share_one_batch_and_one_connection(
     )
     assert [type(r).__name__ for r in results] == ["Item", "NoneType", "list"]
     assert len(batches) == 1
-    assert batches[0] == [GetOp(("b",), "x"), GetOp(("b",), "y"), ListNamespacesOp(match_conditions=(), limit=100)]
+    assert batches[0] == [
+        GetOp(("b",), "x"),
+        GetOp(("b",), "y"),
+        ListNamespacesOp(match_conditions=(), limit=100),
+    ]
     assert checkouts == 1
 
 
