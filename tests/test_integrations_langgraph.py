@@ -508,6 +508,56 @@ async def test_a_cancelled_call_leaves_the_store_working(store: AsyncPgcortexSto
     assert item.value == {"v": 1}
 
 
+async def test_the_batching_task_recovers_from_cancellation(store: AsyncPgcortexStore) -> None:
+    await store.aput(("r",), "a", {"v": 1})
+    original = store._task
+    assert original is not None
+    original.cancel()
+    await asyncio.sleep(0.01)
+    assert original.cancelled()
+    [hit] = await store.asearch(("r",))
+    assert hit.value == {"v": 1}
+    assert store._task is not None
+    assert store._task is not original
+    await store.aput(("r",), "b", {"v": 2})
+    got = await store.aget(("r",), "b")
+    assert got is not None
+    assert got.value == {"v": 2}
+
+
+async def test_concurrent_calls_share_one_batch_and_one_connection(
+    store: AsyncPgcortexStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.aput(("b",), "x", {"v": 1})
+    batches: list[list[Any]] = []
+    checkouts = 0
+    pool_class = type(store.client.pool)
+    real_abatch, real_acquire = store.abatch, pool_class.acquire
+
+    async def counting_abatch(ops: Any) -> Any:
+        batches.append(list(ops))
+        return await real_abatch(ops)
+
+    def counting_acquire(pool: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal checkouts
+        checkouts += 1
+        return real_acquire(pool, *args, **kwargs)
+
+    monkeypatch.setattr(store, "abatch", counting_abatch)
+    monkeypatch.setattr(pool_class, "acquire", counting_acquire)
+    results = await asyncio.gather(
+        store.aget(("b",), "x"), store.aget(("b",), "y"), store.alist_namespaces()
+    )
+    assert [type(r).__name__ for r in results] == ["Item", "NoneType", "list"]
+    assert len(batches) == 1
+    assert batches[0] == [
+        GetOp(("b",), "x"),
+        GetOp(("b",), "y"),
+        ListNamespacesOp(match_conditions=(), limit=100),
+    ]
+    assert checkouts == 1
+
+
 # -- the synchronous methods -------------------------------------------------------------------
 
 
@@ -1114,3 +1164,49 @@ async def test_the_example_graph_remembers_across_turns(db_dsn: str) -> None:
     assert replies[:2] == ["Noted, I will remember that."] * 2
     assert replies[2].startswith("From what you told me: I like green tea")
     assert replies[3].startswith("From what you told me: My favourite city is Lisbon")
+
+
+async def test_concurrent_filtered_vector_searches(
+    client: pgcortex.Client, embedder: LetterEmbeddings
+) -> None:
+    store = AsyncPgcortexStore(client, index=index_config(embedder, "vector", "cosine", ["text"]))
+    colors = ["red", "blue", "green", "yellow", "purple"]
+    things = ["apple", "car", "house", "book", "phone"]
+    scores = [3.0, 3.5, 4.0, 4.5, 5.0]
+    docs = [
+        (
+            f"doc{i}",
+            {
+                "text": f"{colors[i % 5]} {things[i % 5]}",
+                "color": colors[i % 5],
+                "score": scores[i % 5],
+                "index": i,
+            },
+        )
+        for i in range(50)
+    ]
+    await asyncio.gather(
+        *[store.aput(("test",), k, v) for k, v in docs],
+        *[store.adelete(("test",), k) for k, _ in docs],
+        *[store.aput(("test",), k, v) for k, v in docs],
+    )
+    queries: list[tuple[str, dict[str, Any]]] = [
+        ("apple", {"color": "red"}),
+        ("car", {"color": "blue"}),
+        ("phone", {"score": {"$gt": 4.99}}),
+        ("book", {"score": {"$lte": 3.5}}),
+        ("apple", {"score": {"$gte": 3.0}, "color": "red"}),
+        ("house", {"index": {"$gt": 25}}),
+        ("phone", {"index": {"$lte": 10}}),
+    ]
+    found = await asyncio.gather(
+        *[store.asearch(("test",), query=q, filter=f, limit=50) for q, f in queries]
+    )
+    expected_counts = [10, 10, 10, 20, 10, 24, 11]
+    for hits, (query, flt), count in zip(found, queries, expected_counts, strict=True):
+        assert len(hits) == count, (query, flt)
+        assert all(h.score is not None for h in hits)
+        if "color" in flt:
+            assert {h.value["color"] for h in hits} == {flt["color"]}
+    assert found[0][0].value["text"] == "red apple"
+    await store.close()
