@@ -260,7 +260,7 @@ create table pgcortex.memory_links (
 );
 
 comment on table pgcortex.memory_links is
-'Directed, typed, weighted relations between two memories of one namespace (the seed''s related_memories, with integrity).';
+'Directed, typed, weighted relations between two memories of one namespace (the original memory module''s related_memories, with integrity).';
 
 create index memory_links_target_idx on pgcortex.memory_links (namespace, target_id);
 
@@ -292,9 +292,9 @@ create table pgcortex.knowledge_clusters (
 );
 
 comment on table pgcortex.knowledge_clusters is
-'Groups of related memories: by embedding centroid, or by the seed''s key (type and tags) for memories without an embedding.';
+'Groups of related memories: by embedding centroid, or by the original memory module''s key (type and tags) for memories without an embedding.';
 comment on column pgcortex.knowledge_clusters.cluster_key is
-'For clusters of memories without embeddings: the seed''s key, memory type and sorted tags.';
+'For clusters of memories without embeddings: the original memory module''s key, memory type and sorted tags.';
 comment on column pgcortex.knowledge_clusters.importance_score is
 '0..5; see pgcortex.maint_recluster for the formula.';
 comment on column pgcortex.knowledge_clusters.centroid is 'Mean of the members'' embeddings (normalised).';
@@ -316,7 +316,7 @@ create table pgcortex.cluster_members (
 );
 
 comment on table pgcortex.cluster_members is
-'Which memory belongs to which knowledge cluster (the seed''s knowledge_clusters.memories array, with integrity).';
+'Which memory belongs to which knowledge cluster (the original memory module''s knowledge_clusters.memories array, with integrity).';
 
 create index cluster_members_memory_idx on pgcortex.cluster_members (namespace, memory_id);
 
@@ -417,7 +417,7 @@ create table pgcortex.conversation_turns (
 );
 
 comment on table pgcortex.conversation_turns is
-'Every turn of every conversation (the seed kept only the last 50 in process memory).';
+'Every turn of every conversation (the original memory module kept only the last 50 in process memory).';
 comment on column pgcortex.conversation_turns.memory_id is
 'The conversation memory this turn became, if it was substantial enough.';
 
