@@ -194,7 +194,7 @@ _COMMENT = re.compile(r"(comment on (?:table|column) [\w.]+ is\n)('(?:[^']|'')*'
 def _statements_but_later_comments(text: str, later: str) -> str:
     """The file's statements without the comments ``later`` sets again, after
     checking that the file sets each of them to the same text as ``later``."""
-    again = dict(m.groups() for m in _COMMENT.finditer(later))
+    again: dict[str, str] = {m.group(1): m.group(2) for m in _COMMENT.finditer(later)}
     for head, literal in _COMMENT.findall(text):
         if head in again:
             assert literal == again[head], head

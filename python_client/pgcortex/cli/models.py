@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import wrap_errors
+from ..queries import models as model_queries
 from .common import CliError, add_json, connect, note, print_json, run
 from .output import table
 
@@ -20,12 +21,6 @@ if TYPE_CHECKING:
 
 #: How often the build's progress is read (seconds).
 PROGRESS_INTERVAL = 0.5
-
-_PROGRESS_SQL = (
-    "select p.phase, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total"
-    " from pg_catalog.pg_stat_progress_create_index as p"
-    " where p.relid = 'pgcortex.memories'::regclass and p.index_relid = $1::regclass"
-)
 
 
 def _model_rows(models: list[EmbeddingModel]) -> str:
@@ -79,7 +74,7 @@ async def build_index(client: Client, model: EmbeddingModel, *, quiet: bool = Fa
                 await asyncio.wait({task}, timeout=PROGRESS_INTERVAL)
                 if quiet or task.done():
                     continue
-                row = await watch.fetchrow(_PROGRESS_SQL, index)
+                row = await watch.fetchrow(model_queries.INDEX_BUILD_PROGRESS, index)
                 if row is None:
                     continue
                 blocks = (

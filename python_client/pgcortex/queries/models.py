@@ -57,3 +57,11 @@ __all__ = [
     "SET_DEFAULT_EMBEDDING_MODEL",
     "SET_NAMESPACE_EMBEDDING_MODEL",
 ]
+
+#: Progress of a concurrent build of a model's index (PostgreSQL's own view, read
+#: by the command line while ``create index concurrently`` runs on another connection).
+INDEX_BUILD_PROGRESS = (
+    "select p.phase, p.blocks_done, p.blocks_total, p.tuples_done, p.tuples_total"
+    " from pg_catalog.pg_stat_progress_create_index as p"
+    " where p.relid = 'pgcortex.memories'::regclass and p.index_relid = $1::regclass"
+)
