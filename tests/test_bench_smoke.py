@@ -47,6 +47,8 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
     table_sweep = [e for e in saved["ef_sweep"] if e["shape"] == "table vector (HNSW)"]
     assert [e["ef_search"] for e in table_sweep] == list(cfg.ef_sweep)
     assert saved["load"]["rows"] == cfg.n
+    # The load bypasses the triggers; the text search's term statistics are built.
+    assert saved["load"]["term_statistics_documents"] == cfg.n
     assert saved["sizes"]["pgcortex.memories"]["indexes"]
 
 
