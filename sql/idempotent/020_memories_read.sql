@@ -239,7 +239,9 @@ begin
             message = pg_catalog.format('no memory %s in this namespace', get_memory.memory_id);
     end if;
     if coalesce(get_memory.track, true) then
-        perform pgcortex.track_access(array[get_memory.memory_id], get_memory.as_of);
+        perform pgcortex_internal.log_access(
+            pgcortex.current_namespace(), array[get_memory.memory_id], get_memory.as_of
+        );
     end if;
     return query
     select * from pgcortex_internal.memory_rows(
@@ -285,7 +287,9 @@ begin
                 and m.id = any(get_memories.memory_ids)
                 and (m.expires_at is null or m.expires_at > get_memories.as_of)
         );
-        perform pgcortex.track_access(_found, get_memories.as_of);
+        if pg_catalog.cardinality(_found) > 0 then
+            perform pgcortex_internal.log_access(pgcortex.current_namespace(), _found, get_memories.as_of);
+        end if;
     end if;
     return query
     select * from pgcortex_internal.memory_rows(

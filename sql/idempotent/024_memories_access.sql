@@ -91,21 +91,22 @@ $$;
 comment on function pgcortex.maint_flush_access(integer) is
 'Maintenance: folds up to max_rows pending rows of the access log of this namespace into pgcortex.memory_access (counts stay exact before and after). Runs by itself every 2000 logged reads (the reader that crosses the mark and gets the lock flushes); call it in maintenance too. Returns the rows folded, the memories updated and the rows still pending.';
 
--- name: track_access
--- Counts one read of each memory given (an id may repeat) at as_of; at most
--- 10000 ids per call (as get_memories), so one call cannot flood the log.
-create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz default now())
+-- name: log_access
+-- Appends one access of each id to the log: the write behind track_access,
+-- called directly by the reads that have just read the memories (get,
+-- search, store), whose ids are this namespace's by construction. One
+-- statement and no checks: tracking a search cost 0.25 ms through
+-- track_access, most of it the checks and the call (docs/performance.md).
+create or replace function pgcortex_internal.log_access(
+    namespace text, ids uuid[], as_of timestamptz
+)
 returns bigint
 language plpgsql
 volatile
-security definer  -- uses memories: closed to pgcortex_app
+security invoker
 set search_path = pg_catalog, pg_temp
--- Its statements look rows up by key: one plan for the session instead of
--- planning each call anew (docs/performance.md, generic plans).
-set plan_cache_mode = force_generic_plan
 as $$
 declare
-    _ns text := pgcortex.current_namespace();
     _lo bigint;
     _hi bigint;
     _n bigint;
@@ -113,17 +114,6 @@ declare
     -- of this many rows.
     _flush_every constant bigint := 2000;
 begin
-    if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
-        return 0;
-    end if;
-    if pg_catalog.cardinality(track_access.ids) > 10000 then
-        raise exception using
-            errcode = 'PC004',
-            message = pg_catalog.format(
-                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
-            ),
-            hint = 'split the ids into calls of at most 10000';
-    end if;
     -- A transaction that does nothing but tracking commits without waiting for
     -- the WAL flush: a server crash may lose the last fraction of a second of
     -- access counts, never anything else. Only when nothing was written
@@ -145,26 +135,68 @@ begin
     end if;
     with ins as (
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
-        select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
-        from pg_catalog.unnest(track_access.ids) as t (id)
-        where exists (
-            -- Only this namespace's memories: an unknown id would sit in the
-            -- log, uncounted, until the next flush dropped it.
-            select from pgcortex.memories as m
-            where m.namespace = _ns and m.id = t.id
-        )
+        select log_access.namespace, t.id, coalesce(log_access.as_of, pg_catalog.now())
+        from pg_catalog.unnest(log_access.ids) as t (id)
         returning log_id
     )
     select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
     if _n > 0
         and _hi / _flush_every > (_lo - 1) / _flush_every
         and pg_catalog.pg_try_advisory_xact_lock(
-            pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(_ns)
+            pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(log_access.namespace)
         )
     then
         perform pgcortex.maint_flush_access(100000);
     end if;
     return _n;
+end
+$$;
+
+comment on function pgcortex_internal.log_access(text, uuid[], timestamptz) is
+'Internal helper of track_access and of the reads that count their own accesses: appends one access of each id (memories of the namespace given, which the caller has just read) to the access log at as_of, with the tracking-only commit rule of track_access, and folds the log every 2000 rows. Returns how many accesses were logged.';
+
+-- name: track_access
+-- Counts one read of each memory given (an id may repeat) at as_of; at most
+-- 10000 ids per call (as get_memories), so one call cannot flood the log.
+create or replace function pgcortex.track_access(ids uuid[], as_of timestamptz default now())
+returns bigint
+language plpgsql
+volatile
+security definer  -- uses memories, memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+-- Its statements look rows up by key: one plan for the session instead of
+-- planning each call anew (docs/performance.md, generic plans).
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
+        return 0;
+    end if;
+    if pg_catalog.cardinality(track_access.ids) > 10000 then
+        raise exception using
+            errcode = 'PC004',
+            message = pg_catalog.format(
+                'track_access takes at most 10000 ids per call, not %s', pg_catalog.cardinality(track_access.ids)
+            ),
+            hint = 'split the ids into calls of at most 10000';
+    end if;
+    -- Only this namespace's memories: an unknown id would sit in the log,
+    -- uncounted, until the next flush dropped it.
+    return pgcortex_internal.log_access(
+        _ns,
+        array(
+            select t.id
+            from pg_catalog.unnest(track_access.ids) with ordinality as t (id, o)
+            where exists (
+                select from pgcortex.memories as m
+                where m.namespace = _ns and m.id = t.id
+            )
+            order by t.o
+        ),
+        track_access.as_of
+    );
 end
 $$;
 
