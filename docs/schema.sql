@@ -1305,7 +1305,9 @@ begin
                 and m.id = any(get_memories.memory_ids)
                 and (m.expires_at is null or m.expires_at > get_memories.as_of)
         );
-        perform pgcortex.track_access(_found, get_memories.as_of);
+        if pg_catalog.cardinality(_found) > 0 then
+            perform pgcortex_internal.log_access(pgcortex.current_namespace(), _found, get_memories.as_of);
+        end if;
     end if;
     return query
     select * from pgcortex_internal.memory_rows(
@@ -1346,7 +1348,9 @@ begin
             message = pg_catalog.format('no memory %s in this namespace', get_memory.memory_id);
     end if;
     if coalesce(get_memory.track, true) then
-        perform pgcortex.track_access(array[get_memory.memory_id], get_memory.as_of);
+        perform pgcortex_internal.log_access(
+            pgcortex.current_namespace(), array[get_memory.memory_id], get_memory.as_of
+        );
     end if;
     return query
     select * from pgcortex_internal.memory_rows(
@@ -4034,6 +4038,7 @@ declare
     _avglen float8;
     _ideal float8;
     _core text;
+    _websearch boolean := false;
     _txt_more uuid [];
     _docs bigint;
     -- The text arm scores at most _scan memories: this share of the
@@ -4043,6 +4048,8 @@ declare
     _k1 float8;
     _b float8;
     _where text;
+    -- The filter of a search with no filter given.
+    _base_where constant text := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
     _vec_ids uuid [];
     _txt_ids uuid [];
     _vec_on boolean := false;
@@ -4146,15 +4153,17 @@ begin
     -- The default search width grows with the graph: at a fixed ef_search,
     -- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
-    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
-    -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph). Longer vectors need a wider search
+    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's
+    -- default) and n: 40 up to 39,000 rows, 64 at 100,000, 202 at 1,000,000
+    -- (the planner's row estimate, all namespaces: they share one graph). A
+    -- floor of 64 cost 30 % more index pages at 10,000 rows for recall@10
+    -- 0.998 either way (docs/performance.md). Longer vectors need a wider search
     -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
     -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
     -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
     select
         (
-            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+            greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
             * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
         )::integer
     into _ef
@@ -4169,7 +4178,7 @@ begin
     -- $6 min_importance, $7 min_confidence, $8 created_after, $9 created_before,
     -- $10 accessed_after, $11 accessed_before, $12 metadata_contains,
     -- $13 exclude_ids, $14 query_embedding, $15 tsquery, $16 candidate count.
-    _where := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
+    _where := _base_where;
     if search_memories.memory_types is not null then
         _where := _where || ' and m.memory_type = any($3)';
     end if;
@@ -4224,7 +4233,7 @@ begin
         -- scan of them instead: HNSW visits several hundred tuples to find n
         -- under a selective filter, while the filter's own index and an exact
         -- sort of a few thousand rows is faster and exact (docs/performance.md).
-        if _where <> 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)' then
+        if _where <> _base_where then
             execute 'explain (format json) select 1 from pgcortex.memories as m where '
                 || _where || ' and m.embedding_model = ' || _model.name_literal
             into _plan
@@ -4337,31 +4346,68 @@ begin
             -- A websearch query (quotes, -word, or; the test of search_tsquery)
             -- keeps its whole query: a word it excludes must not choose the
             -- candidates. The scan stays bounded.
-            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+            _websearch := _text ~* '("|(^|\s)-|(^|\s)or(\s|$))';
+            if _websearch then
                 _core := null;
             end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
             _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the
-            -- query's rarest words ($22: all its words when they all fit),
-            -- at most _scan of them scored ($24).
-            execute 'select array(select s.id from (select m.id, m.content_hash, (select '
-                'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
-                'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
-                'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
-                'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
-                'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
-                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
-                ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
-                'order by s.bm25 desc nulls last, s.content_hash limit $16)'
-            into _txt_ids
-            using _ns, search_memories.as_of, search_memories.memory_types,
-                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-                search_memories.min_confidence, search_memories.created_after,
-                search_memories.created_before, search_memories.accessed_after,
-                search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
-                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
+            -- query's rarest words (all its words when they all fit), at most
+            -- _scan of them scored. With no filter, a static statement: its
+            -- plan is kept for the session (planning the dynamic one took
+            -- 0.18 ms a search; docs/performance.md). Not for a websearch
+            -- query, whose words may match most memories: planned with its
+            -- words, that scan stops after _scan rows instead of reading a
+            -- bitmap of every match.
+            if _where = _base_where and not _websearch then
+                _txt_ids := array(
+                    select s.id
+                    from (
+                        select
+                            m.id,
+                            m.content_hash,
+                            (
+                                select
+                                    sum(
+                                        q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                                        / (pg_catalog.cardinality(u.positions)
+                                            + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
+                                    )
+                                from pg_catalog.unnest(m.content_tsv) as u
+                                inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                                    on u.lexeme = q.lex
+                            ) as bm25
+                        from pgcortex.memories as m
+                        where
+                            m.namespace = _ns
+                            and (m.expires_at is null or m.expires_at > search_memories.as_of)
+                            and m.content_tsv operator(pg_catalog.@@) _tsq
+                            and m.content_tsv operator(pg_catalog.@@) coalesce(_core::tsquery, _tsq)
+                        limit _scan
+                    ) as s
+                    order by s.bm25 desc nulls last, s.content_hash
+                    limit _n
+                );
+            else
+                execute 'select array(select s.id from (select m.id, m.content_hash, (select '
+                    'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
+                    'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
+                    'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
+                    'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
+                    'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
+                    || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                    ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
+                    'order by s.bm25 desc nulls last, s.content_hash limit $16)'
+                into _txt_ids
+                using _ns, search_memories.as_of, search_memories.memory_types,
+                    search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                    search_memories.min_confidence, search_memories.created_after,
+                    search_memories.created_before, search_memories.accessed_after,
+                    search_memories.accessed_before, search_memories.metadata_contains,
+                    search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
+                    _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
+            end if;
             -- Fewer than n: then memories matching only through the query's
             -- commoner words (a speaker's name), in content-hash order (read
             -- from the index and the row, not the full-text vector). Their
@@ -4563,16 +4609,17 @@ begin
         );
     end if;
 
-    if search_memories.track then
-        perform pgcortex.track_access(
-            array(select r.id from pg_catalog.unnest(_rows) as r), search_memories.as_of
+    -- The hits are this namespace's memories, read just now: logged directly.
+    if search_memories.track and pg_catalog.cardinality(_rows) > 0 then
+        perform pgcortex_internal.log_access(
+            _ns, array(select r.id from pg_catalog.unnest(_rows) as r), search_memories.as_of
         );
     end if;
     return query select * from pg_catalog.unnest(_rows) as r order by r.rank;
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -5645,6 +5692,7 @@ declare
     _touched uuid [];
     _i integer;
     _old_scan text := coalesce(pg_catalog.current_setting('hnsw.iterative_scan', true), 'off');
+    _old_ef text := coalesce(pg_catalog.current_setting('hnsw.ef_search', true), '40');
 begin
     -- Validation: every check runs before anything is written. -----------------
     if store_memories.as_of is null then
@@ -5887,6 +5935,11 @@ begin
         order by h.o
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
+    -- The probe needs the nearest neighbour only, and a near duplicate (cosine
+    -- 0.95 or more) lies far closer than the rest: a narrow search finds it.
+    -- ef_search 10 reads 408 index pages where pgvector's default 40 read
+    -- 1,065, at the same near duplicates found (docs/performance.md).
+    perform pg_catalog.set_config('hnsw.ef_search', '10', true);
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
     -- The probe takes the 10 nearest memories of the model, of any type, from
@@ -5923,6 +5976,7 @@ begin
     end if;
 
     perform pg_catalog.set_config('hnsw.iterative_scan', _old_scan, true);
+    perform pg_catalog.set_config('hnsw.ef_search', _old_ef, true);
 
     -- Write: insert new contents, reinforce exact duplicates. -------------------
     perform pgcortex_internal.set_change_context('store', store_memories.as_of);
@@ -6110,10 +6164,9 @@ begin
         select _res_id[o.o] from pg_catalog.generate_series(1, _n) as o (o)
         where _res_action[o.o] <> 'inserted'
     );
-    -- In slices of at most 10000 ids, the most track_access takes per call.
-    for _i in 0..(coalesce(pg_catalog.cardinality(_touched), 0) - 1) / 10000 loop
-        perform pgcortex.track_access(_touched[_i * 10000 + 1:(_i + 1) * 10000], store_memories.as_of);
-    end loop;
+    if pg_catalog.cardinality(_touched) > 0 then
+        perform pgcortex_internal.log_access(_ns, _touched, store_memories.as_of);
+    end if;
 
     return query
     select
@@ -6350,12 +6403,6 @@ CREATE FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone
     AS $$
 declare
     _ns text := pgcortex.current_namespace();
-    _lo bigint;
-    _hi bigint;
-    _n bigint;
-    -- A flush is attempted each time the log's id sequence crosses a multiple
-    -- of this many rows.
-    _flush_every constant bigint := 2000;
 begin
     if track_access.ids is null or pg_catalog.cardinality(track_access.ids) = 0 then
         return 0;
@@ -6368,47 +6415,21 @@ begin
             ),
             hint = 'split the ids into calls of at most 10000';
     end if;
-    -- A transaction that does nothing but tracking commits without waiting for
-    -- the WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never anything else. Only when nothing was written
-    -- before (no transaction id yet) and the server counts tuple writes
-    -- (track_counts); at commit the deferred trigger
-    -- memory_access_log_commit_check restores the prior setting unless no
-    -- table other than the tracking tables has a tuple write pending in the
-    -- statistics (pgcortex_internal.xact_write_count = 0). A later change of
-    -- pgcortex.memories restores it at once (record_memory_history).
-    if pg_catalog.pg_current_xact_id_if_assigned() is null
-        and pg_catalog.current_setting('synchronous_commit') <> 'off'
-        and pg_catalog.current_setting('track_counts')::boolean
-    then
-        perform pg_catalog.set_config(
-            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
-        );
-        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
-        perform pg_catalog.set_config('synchronous_commit', 'off', true);
-    end if;
-    with ins as (
-        insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
-        select _ns, t.id, coalesce(track_access.as_of, pg_catalog.now())
-        from pg_catalog.unnest(track_access.ids) as t (id)
-        where exists (
-            -- Only this namespace's memories: an unknown id would sit in the
-            -- log, uncounted, until the next flush dropped it.
-            select from pgcortex.memories as m
-            where m.namespace = _ns and m.id = t.id
-        )
-        returning log_id
-    )
-    select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
-    if _n > 0
-        and _hi / _flush_every > (_lo - 1) / _flush_every
-        and pg_catalog.pg_try_advisory_xact_lock(
-            pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(_ns)
-        )
-    then
-        perform pgcortex.maint_flush_access(100000);
-    end if;
-    return _n;
+    -- Only this namespace's memories: an unknown id would sit in the log,
+    -- uncounted, until the next flush dropped it.
+    return pgcortex_internal.log_access(
+        _ns,
+        array(
+            select t.id
+            from pg_catalog.unnest(track_access.ids) with ordinality as t (id, o)
+            where exists (
+                select from pgcortex.memories as m
+                where m.namespace = _ns and m.id = t.id
+            )
+            order by t.o
+        ),
+        track_access.as_of
+    );
 end
 $$;
 
@@ -7440,6 +7461,58 @@ CREATE FUNCTION pgcortex_internal.is_topic_term(term text) RETURNS boolean
     RETURN ((length(term) >= 3) AND (term !~ '^[0-9]'::text) AND (term !~ '^[[:punct:]]'::text) AND (term <> ALL ('{also,anyth,can,could,did,do,doe,els,even,get,give,go,good,got,hello,help,hey,just,know,let,like,look,lot,make,mani,mayb,much,need,now,okay,one,pleas,realli,right,said,say,see,someth,still,sure,take,tell,thank,thing,think,tri,use,want,way,well,whi,will,would,yeah,yes}'::text[])));
 
 COMMENT ON FUNCTION pgcortex_internal.is_topic_term(term text) IS 'True when an english lexeme may be a topic: >= 3 characters, not a number, not a filler word (like, want, need, think, please, thanks, ... as stems). Ordinary stop words never reach it: the english configuration drops them.';
+
+CREATE FUNCTION pgcortex_internal.log_access(namespace text, ids uuid[], as_of timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _lo bigint;
+    _hi bigint;
+    _n bigint;
+    -- A flush is attempted each time the log's id sequence crosses a multiple
+    -- of this many rows.
+    _flush_every constant bigint := 2000;
+begin
+    -- A transaction that does nothing but tracking commits without waiting for
+    -- the WAL flush: a server crash may lose the last fraction of a second of
+    -- access counts, never anything else. Only when nothing was written
+    -- before (no transaction id yet) and the server counts tuple writes
+    -- (track_counts); at commit the deferred trigger
+    -- memory_access_log_commit_check restores the prior setting unless no
+    -- table other than the tracking tables has a tuple write pending in the
+    -- statistics (pgcortex_internal.xact_write_count = 0). A later change of
+    -- pgcortex.memories restores it at once (record_memory_history).
+    if pg_catalog.pg_current_xact_id_if_assigned() is null
+        and pg_catalog.current_setting('synchronous_commit') <> 'off'
+        and pg_catalog.current_setting('track_counts')::boolean
+    then
+        perform pg_catalog.set_config(
+            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
+        );
+        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
+        perform pg_catalog.set_config('synchronous_commit', 'off', true);
+    end if;
+    with ins as (
+        insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
+        select log_access.namespace, t.id, coalesce(log_access.as_of, pg_catalog.now())
+        from pg_catalog.unnest(log_access.ids) as t (id)
+        returning log_id
+    )
+    select min(ins.log_id), max(ins.log_id), count(*) into _lo, _hi, _n from ins;
+    if _n > 0
+        and _hi / _flush_every > (_lo - 1) / _flush_every
+        and pg_catalog.pg_try_advisory_xact_lock(
+            pg_catalog.hashtext('pgcortex.flush_access'), pg_catalog.hashtext(log_access.namespace)
+        )
+    then
+        perform pgcortex.maint_flush_access(100000);
+    end if;
+    return _n;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.log_access(namespace text, ids uuid[], as_of timestamp with time zone) IS 'Internal helper of track_access and of the reads that count their own accesses: appends one access of each id (memories of the namespace given, which the caller has just read) to the access log at as_of, with the tracking-only commit rule of track_access, and folds the log every 2000 rows. Returns how many accesses were logged.';
 
 CREATE FUNCTION pgcortex_internal.maint_fold_terms() RETURNS TABLE(folded_rows bigint, terms_changed bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER

@@ -5,6 +5,7 @@ do not favour old rows, tracking that does not reorder, the README's example."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -345,6 +346,28 @@ async def test_text_arm_scores_the_rare_words_and_still_finds_common_only_matche
     assert len(hits) == 5
     assert hits[0].content == "Zorblax is a competitor"
     assert all("odd" in h.tags and "Maria" in h.content for h in hits[1:])
+
+
+async def test_unfiltered_text_arm_ranks_as_the_filtered_statement_does(client: Client) -> None:
+    # With no filter the text arm is a static statement whose plan the session keeps;
+    # with any filter it is planned per call. A filter every memory passes must
+    # give the same hits, in the same order, with the same scores.
+    await _common_word_namespace(client)
+    always = datetime(2999, 1, 1, tzinfo=UTC)
+    for query in (
+        "what did Maria say about zorblax",
+        "Maria garden",
+        "boats entry 512",
+        "what did Maria say about quuxly",
+        "Tom",
+    ):
+        for k in (1, 5, 12):
+            plain = await client.search_memories(query, k=k, track=False)
+            filtered = await client.search_memories(query, k=k, created_before=always, track=False)
+            assert [(h.id, h.score, h.text_rank) for h in plain] == [
+                (h.id, h.score, h.text_rank) for h in filtered
+            ], (query, k)
+            assert len(plain) == k
 
 
 async def test_access_counts_exact_and_read_by_index_after_plans_made_on_empty_tables(

@@ -381,6 +381,7 @@ declare
     _avglen float8;
     _ideal float8;
     _core text;
+    _websearch boolean := false;
     _txt_more uuid [];
     _docs bigint;
     -- The text arm scores at most _scan memories: this share of the
@@ -390,6 +391,8 @@ declare
     _k1 float8;
     _b float8;
     _where text;
+    -- The filter of a search with no filter given.
+    _base_where constant text := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
     _vec_ids uuid [];
     _txt_ids uuid [];
     _vec_on boolean := false;
@@ -493,15 +496,17 @@ begin
     -- The default search width grows with the graph: at a fixed ef_search,
     -- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
     -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
-    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 64 and n: 64 up to
-    -- 100,000 rows, 202 at 1,000,000 (the planner's row estimate, all
-    -- namespaces: they share one graph). Longer vectors need a wider search
+    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's
+    -- default) and n: 40 up to 39,000 rows, 64 at 100,000, 202 at 1,000,000
+    -- (the planner's row estimate, all namespaces: they share one graph). A
+    -- floor of 64 cost 30 % more index pages at 10,000 rows for recall@10
+    -- 0.998 either way (docs/performance.md). Longer vectors need a wider search
     -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
     -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
     -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
     select
         (
-            greatest(64, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+            greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
             * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
         )::integer
     into _ef
@@ -516,7 +521,7 @@ begin
     -- $6 min_importance, $7 min_confidence, $8 created_after, $9 created_before,
     -- $10 accessed_after, $11 accessed_before, $12 metadata_contains,
     -- $13 exclude_ids, $14 query_embedding, $15 tsquery, $16 candidate count.
-    _where := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
+    _where := _base_where;
     if search_memories.memory_types is not null then
         _where := _where || ' and m.memory_type = any($3)';
     end if;
@@ -571,7 +576,7 @@ begin
         -- scan of them instead: HNSW visits several hundred tuples to find n
         -- under a selective filter, while the filter's own index and an exact
         -- sort of a few thousand rows is faster and exact (docs/performance.md).
-        if _where <> 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)' then
+        if _where <> _base_where then
             execute 'explain (format json) select 1 from pgcortex.memories as m where '
                 || _where || ' and m.embedding_model = ' || _model.name_literal
             into _plan
@@ -684,31 +689,68 @@ begin
             -- A websearch query (quotes, -word, or; the test of search_tsquery)
             -- keeps its whole query: a word it excludes must not choose the
             -- candidates. The scan stays bounded.
-            if _text ~* '("|(^|\s)-|(^|\s)or(\s|$))' then
+            _websearch := _text ~* '("|(^|\s)-|(^|\s)or(\s|$))';
+            if _websearch then
                 _core := null;
             end if;
             _ideal := (select sum(x) from pg_catalog.unnest(_idf) as x);
             _scan := pg_catalog.ceil(greatest(_n, _scan_share * greatest(_docs, 0)))::bigint;
             -- The n best by BM25 among the memories that hold one of the
-            -- query's rarest words ($22: all its words when they all fit),
-            -- at most _scan of them scored ($24).
-            execute 'select array(select s.id from (select m.id, m.content_hash, (select '
-                'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
-                'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
-                'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
-                'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
-                'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
-                || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
-                ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
-                'order by s.bm25 desc nulls last, s.content_hash limit $16)'
-            into _txt_ids
-            using _ns, search_memories.as_of, search_memories.memory_types,
-                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
-                search_memories.min_confidence, search_memories.created_after,
-                search_memories.created_before, search_memories.accessed_after,
-                search_memories.accessed_before, search_memories.metadata_contains,
-                search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
-                _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
+            -- query's rarest words (all its words when they all fit), at most
+            -- _scan of them scored. With no filter, a static statement: its
+            -- plan is kept for the session (planning the dynamic one took
+            -- 0.18 ms a search; docs/performance.md). Not for a websearch
+            -- query, whose words may match most memories: planned with its
+            -- words, that scan stops after _scan rows instead of reading a
+            -- bitmap of every match.
+            if _where = _base_where and not _websearch then
+                _txt_ids := array(
+                    select s.id
+                    from (
+                        select
+                            m.id,
+                            m.content_hash,
+                            (
+                                select
+                                    sum(
+                                        q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                                        / (pg_catalog.cardinality(u.positions)
+                                            + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
+                                    )
+                                from pg_catalog.unnest(m.content_tsv) as u
+                                inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                                    on u.lexeme = q.lex
+                            ) as bm25
+                        from pgcortex.memories as m
+                        where
+                            m.namespace = _ns
+                            and (m.expires_at is null or m.expires_at > search_memories.as_of)
+                            and m.content_tsv operator(pg_catalog.@@) _tsq
+                            and m.content_tsv operator(pg_catalog.@@) coalesce(_core::tsquery, _tsq)
+                        limit _scan
+                    ) as s
+                    order by s.bm25 desc nulls last, s.content_hash
+                    limit _n
+                );
+            else
+                execute 'select array(select s.id from (select m.id, m.content_hash, (select '
+                    'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
+                    'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
+                    'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
+                    'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
+                    'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
+                    || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                    ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
+                    'order by s.bm25 desc nulls last, s.content_hash limit $16)'
+                into _txt_ids
+                using _ns, search_memories.as_of, search_memories.memory_types,
+                    search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                    search_memories.min_confidence, search_memories.created_after,
+                    search_memories.created_before, search_memories.accessed_after,
+                    search_memories.accessed_before, search_memories.metadata_contains,
+                    search_memories.exclude_ids, search_memories.query_embedding, _tsq, _n,
+                    _idf, _avglen, _k1, _b, _qlex, coalesce(_core::tsquery, _tsq), null::uuid [], _scan;
+            end if;
             -- Fewer than n: then memories matching only through the query's
             -- commoner words (a speaker's name), in content-hash order (read
             -- from the index and the row, not the full-text vector). Their
@@ -910,9 +952,10 @@ begin
         );
     end if;
 
-    if search_memories.track then
-        perform pgcortex.track_access(
-            array(select r.id from pg_catalog.unnest(_rows) as r), search_memories.as_of
+    -- The hits are this namespace's memories, read just now: logged directly.
+    if search_memories.track and pg_catalog.cardinality(_rows) > 0 then
+        perform pgcortex_internal.log_access(
+            _ns, array(select r.id from pg_catalog.unnest(_rows) as r), search_memories.as_of
         );
     end if;
     return query select * from pg_catalog.unnest(_rows) as r order by r.rank;
@@ -924,7 +967,7 @@ comment on function pgcortex.search_memories(
     timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
     boolean, text, timestamptz
 ) is
-'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(64, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
 -- The original memory module's recall: memories relevant to a query, best first.
