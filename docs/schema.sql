@@ -4052,6 +4052,10 @@ declare
     _base_where constant text := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
     _vec_ids uuid [];
     _txt_ids uuid [];
+    -- The text arm's BM25 and count of the query's words of each of its
+    -- candidates (parallel to _txt_ids): the fusion reuses them.
+    _txt_bm25 float8 [];
+    _txt_matched bigint [];
     _vec_on boolean := false;
     _txt_on boolean := false;
     _rows pgcortex.memory_search_row [];
@@ -4361,23 +4365,19 @@ begin
             -- words, that scan stops after _scan rows instead of reading a
             -- bitmap of every match.
             if _where = _base_where and not _websearch then
-                _txt_ids := array(
-                    select s.id
+                select
+                    coalesce(pg_catalog.array_agg(s.id order by s.o), '{}'),
+                    coalesce(pg_catalog.array_agg(s.bm25 order by s.o), '{}'),
+                    coalesce(pg_catalog.array_agg(s.matched order by s.o), '{}')
+                into _txt_ids, _txt_bm25, _txt_matched
+                from (
+                    select
+                        c.id,
+                        t.bm25,
+                        t.matched,
+                        row_number() over (order by t.bm25 desc nulls last, c.content_hash) as o
                     from (
-                        select
-                            m.id,
-                            m.content_hash,
-                            (
-                                select
-                                    sum(
-                                        q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
-                                        / (pg_catalog.cardinality(u.positions)
-                                            + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
-                                    )
-                                from pg_catalog.unnest(m.content_tsv) as u
-                                inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
-                                    on u.lexeme = q.lex
-                            ) as bm25
+                        select m.id, m.content_hash, m.content_tsv
                         from pgcortex.memories as m
                         where
                             m.namespace = _ns
@@ -4385,21 +4385,40 @@ begin
                             and m.content_tsv operator(pg_catalog.@@) _tsq
                             and m.content_tsv operator(pg_catalog.@@) coalesce(_core::tsquery, _tsq)
                         limit _scan
-                    ) as s
-                    order by s.bm25 desc nulls last, s.content_hash
+                    ) as c
+                    cross join lateral (
+                        select
+                            count(*) as matched,
+                            sum(
+                                q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                                / (pg_catalog.cardinality(u.positions)
+                                    + _k1 * (1 - _b + _b * pg_catalog.length(c.content_tsv) / _avglen))
+                            ) as bm25
+                        from pg_catalog.unnest(c.content_tsv) as u
+                        inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                            on u.lexeme = q.lex
+                    ) as t
+                    order by t.bm25 desc nulls last, c.content_hash
                     limit _n
-                );
+                ) as s;
             else
-                execute 'select array(select s.id from (select m.id, m.content_hash, (select '
-                    'sum(q.idf * pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
-                    'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
-                    'pg_catalog.length(m.content_tsv) / $18))) from pg_catalog.unnest(m.content_tsv) as u '
-                    'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) as q (lex, idf) '
-                    'on u.lexeme = q.lex) as bm25 from pgcortex.memories as m where '
+                execute 'select coalesce(pg_catalog.array_agg(s.id order by s.o), ''{}''), '
+                    'coalesce(pg_catalog.array_agg(s.bm25 order by s.o), ''{}''), '
+                    'coalesce(pg_catalog.array_agg(s.matched order by s.o), ''{}'') from ('
+                    'select c.id, t.bm25, t.matched, row_number() over '
+                    '(order by t.bm25 desc nulls last, c.content_hash) as o from ('
+                    'select m.id, m.content_hash, m.content_tsv from pgcortex.memories as m where '
                     || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
-                    ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as s '
-                    'order by s.bm25 desc nulls last, s.content_hash limit $16)'
-                into _txt_ids
+                    ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as c '
+                    'cross join lateral (select count(*) as matched, sum(q.idf * '
+                    'pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
+                    'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
+                    'pg_catalog.length(c.content_tsv) / $18))) as bm25 '
+                    'from pg_catalog.unnest(c.content_tsv) as u '
+                    'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) '
+                    'as q (lex, idf) on u.lexeme = q.lex) as t '
+                    'order by t.bm25 desc nulls last, c.content_hash limit $16) as s'
+                into _txt_ids, _txt_bm25, _txt_matched
                 using _ns, search_memories.as_of, search_memories.memory_types,
                     search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                     search_memories.min_confidence, search_memories.created_after,
@@ -4460,9 +4479,11 @@ begin
             -- Cosine similarity to the query, for memories of the query's model only.
             case when m.embedding_model = _model.name
                 then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
-            case when _txt_on then coalesce(tm.bm25, 0) end as trank,
+            case when _txt_on
+                then coalesce(_txt_bm25[pg_catalog.array_position(_txt_ids, m.id)], tm.bm25, 0) end as trank,
             case when pg_catalog.cardinality(_qlex) > 0
-                then tm.matched::real / pg_catalog.cardinality(_qlex) end as overlap,
+                then coalesce(_txt_matched[pg_catalog.array_position(_txt_ids, m.id)], tm.matched)::real
+                / pg_catalog.cardinality(_qlex) end as overlap,
             _text is not null and exists (
                 select from pg_catalog.unnest(m.tags) as t (x)
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
@@ -4472,7 +4493,9 @@ begin
             coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
         ) as acc on m.id = acc.memory_id
         left join lateral (
-            -- The query's words the memory holds: how many, and their BM25.
+            -- The query's words the memory holds: how many, and their BM25;
+            -- measured here only for the candidates the text arm did not
+            -- score (the vector arm's, and the text arm's filler).
             select
                 count(*) as matched,
                 sum(
@@ -4483,7 +4506,9 @@ begin
             from pg_catalog.unnest(m.content_tsv) as u
             inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
                 on u.lexeme = q.lex
-            where _qlex is not null  -- no query text: no full-text vector is read
+            where
+                _qlex is not null  -- no query text: no full-text vector is read
+                and _txt_bm25[pg_catalog.array_position(_txt_ids, m.id)] is null
         ) as tm on true
         where
             m.namespace = _ns
