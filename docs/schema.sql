@@ -4154,25 +4154,8 @@ begin
         ),
         10000
     )::integer;
-    -- The default search width grows with the graph: at a fixed ef_search,
-    -- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
-    -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
-    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's
-    -- default) and n: 40 up to 39,000 rows, 64 at 100,000, 202 at 1,000,000
-    -- (the planner's row estimate, all namespaces: they share one graph). A
-    -- floor of 64 cost 30 % more index pages at 10,000 rows for recall@10
-    -- 0.998 either way (docs/performance.md). Longer vectors need a wider search
-    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
-    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
-    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
-    select
-        (
-            greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
-            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
-        )::integer
-    into _ef
-    from pg_catalog.pg_class as c
-    where c.oid = 'pgcortex.memories'::regclass;
+    -- The default search width for the table's size and the model, at least n.
+    _ef := pgcortex_internal.default_ef_search(_model.dimensions);
     _ef := coalesce(search_memories.ef_search, least(greatest(_n, _ef), 1000));
     perform pg_catalog.set_config('hnsw.ef_search', _ef::text, true);
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
@@ -5960,11 +5943,13 @@ begin
         order by h.o
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
-    -- The probe needs the nearest neighbour only, and a near duplicate (cosine
-    -- 0.95 or more) lies far closer than the rest: a narrow search finds it.
-    -- ef_search 10 reads 408 index pages where pgvector's default 40 read
-    -- 1,065, at the same near duplicates found (docs/performance.md).
-    perform pg_catalog.set_config('hnsw.ef_search', '10', true);
+    -- The probe searches as wide as a search does (it used the session's
+    -- ef_search, 40 by default, at any size): at 100,000 memories a narrower
+    -- probe misses near duplicates (ef_search 10: 362 of 400 planted ones
+    -- found, 40: 397, 64: 398; docs/performance.md).
+    perform pg_catalog.set_config(
+        'hnsw.ef_search', pgcortex_internal.default_ef_search(_model.dimensions)::text, true
+    );
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
     -- The probe takes the 10 nearest memories of the model, of any type, from
@@ -7288,6 +7273,29 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Stores a substantial conversation turn as a conversation memory through pgcortex.store_memory (rule and switch in pgcortex.knowledge_settings()); returns its id or null.';
+
+CREATE FUNCTION pgcortex_internal.default_ef_search(dimensions integer) RETURNS integer
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    -- plpgsql keeps this plan for the session; a SQL body is planned per call.
+    return (
+        select
+            least(
+                (
+                    greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                    * pg_catalog.sqrt(greatest(coalesce(default_ef_search.dimensions, 384), 384) / 384.0)
+                )::integer,
+                1000
+            )
+        from pg_catalog.pg_class as c
+        where c.oid = 'pgcortex.memories'::regclass
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.default_ef_search(dimensions integer) IS 'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories and pgcortex.store_memories.';
 
 CREATE FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) RETURNS numeric
     LANGUAGE sql

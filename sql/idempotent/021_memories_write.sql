@@ -530,11 +530,13 @@ begin
         order by h.o
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
-    -- The probe needs the nearest neighbour only, and a near duplicate (cosine
-    -- 0.95 or more) lies far closer than the rest: a narrow search finds it.
-    -- ef_search 10 reads 408 index pages where pgvector's default 40 read
-    -- 1,065, at the same near duplicates found (docs/performance.md).
-    perform pg_catalog.set_config('hnsw.ef_search', '10', true);
+    -- The probe searches as wide as a search does (it used the session's
+    -- ef_search, 40 by default, at any size): at 100,000 memories a narrower
+    -- probe misses near duplicates (ef_search 10: 362 of 400 planted ones
+    -- found, 40: 397, 64: 398; docs/performance.md).
+    perform pg_catalog.set_config(
+        'hnsw.ef_search', pgcortex_internal.default_ef_search(_model.dimensions)::text, true
+    );
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
     -- The probe takes the 10 nearest memories of the model, of any type, from

@@ -327,6 +327,47 @@ create type pgcortex.memory_search_row as (
 comment on type pgcortex.memory_search_row is
 'A search hit: the memory, its rank, and its score breakdown (similarity, text_rank, keyword_overlap, relevance, fused_relevance, the four factors, score), how it matched (vector, text, both, link) and the ranking_version of the formula.';
 
+-- name: default_ef_search
+-- The HNSW search width a search (and the store's near-duplicate probe) uses
+-- unless told otherwise. It grows with the graph: at a fixed ef_search,
+-- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
+-- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200 gives
+-- 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's default): 40 up
+-- to 39,000 rows, 64 at 100,000, 202 at 1,000,000 (the planner's row
+-- estimate, all namespaces: they share one graph). A floor of 64 cost 30 %
+-- more index pages at 10,000 rows for recall@10 0.998 either way
+-- (docs/performance.md). Longer vectors need a wider search for the same
+-- recall: times sqrt(dimensions / 384) (benchmark, 1,536-d at 100,000:
+-- recall@10 0.98 at ef_search 64, 1.00 at 100 and 128; docs/performance.md,
+-- "Embedding models"), so 128 at 1,536-d.
+create or replace function pgcortex_internal.default_ef_search(dimensions integer)
+returns integer
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    -- plpgsql keeps this plan for the session; a SQL body is planned per call.
+    return (
+        select
+            least(
+                (
+                    greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                    * pg_catalog.sqrt(greatest(coalesce(default_ef_search.dimensions, 384), 384) / 384.0)
+                )::integer,
+                1000
+            )
+        from pg_catalog.pg_class as c
+        where c.oid = 'pgcortex.memories'::regclass
+    );
+end
+$$;
+
+comment on function pgcortex_internal.default_ef_search(integer) is
+'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories and pgcortex.store_memories.';
+
 -- name: search_memories
 -- Hybrid search of the namespace's memories; see the formula at the top of
 -- this file.
@@ -497,25 +538,8 @@ begin
         ),
         10000
     )::integer;
-    -- The default search width grows with the graph: at a fixed ef_search,
-    -- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
-    -- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200
-    -- gives 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's
-    -- default) and n: 40 up to 39,000 rows, 64 at 100,000, 202 at 1,000,000
-    -- (the planner's row estimate, all namespaces: they share one graph). A
-    -- floor of 64 cost 30 % more index pages at 10,000 rows for recall@10
-    -- 0.998 either way (docs/performance.md). Longer vectors need a wider search
-    -- for the same recall: times sqrt(dimensions / 384) (benchmark, 1,536-d
-    -- at 100,000: recall@10 0.98 at ef_search 64, 1.00 at 100 and 128;
-    -- docs/performance.md, "Embedding models"), so 128 at 1,536-d.
-    select
-        (
-            greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
-            * pg_catalog.sqrt(greatest(coalesce(_model.dimensions, 384), 384) / 384.0)
-        )::integer
-    into _ef
-    from pg_catalog.pg_class as c
-    where c.oid = 'pgcortex.memories'::regclass;
+    -- The default search width for the table's size and the model, at least n.
+    _ef := pgcortex_internal.default_ef_search(_model.dimensions);
     _ef := coalesce(search_memories.ef_search, least(greatest(_n, _ef), 1000));
     perform pg_catalog.set_config('hnsw.ef_search', _ef::text, true);
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
