@@ -21,7 +21,8 @@ verb a fifth of all memories, ``note`` all of them, as a real question's words d
 
 Environment: BENCH_N (one size; default both 10000 and 100000), BENCH_QUERIES
 (500; smoke 10), BENCH_SECONDS (8; smoke 0.3), BENCH_STORE_N (2000; smoke 100),
-BENCH_EXACT_QUERIES (queries of the hybrid recall check, 100), BENCH_SMOKE=1
+BENCH_EXACT_QUERIES (queries of the hybrid recall check, 100), BENCH_NEAR_DUPLICATES
+(near copies stored to measure the near-duplicate merge, 400), BENCH_SMOKE=1
 (1,000 memories, seconds), BENCH_KEEP=1, BENCH_SQL_DIR,
 BENCH_RESULTS_DIR, PGCORTEX_DSN. Results: ``bench/results/peer_n<N>.{json,md}``.
 """
@@ -85,6 +86,7 @@ class PeerConfig:
     keep: bool
     sql_dir: str | None
     exact_queries: int
+    near_duplicates: int = 400
     k: int = 10
     label: str | None = None
 
@@ -112,6 +114,7 @@ class PeerConfig:
             keep=os.environ.get("BENCH_KEEP", "") not in ("", "0"),
             sql_dir=os.environ.get("BENCH_SQL_DIR") or None,
             exact_queries=min(queries, env_int("BENCH_EXACT_QUERIES", 10 if smoke else 100)),
+            near_duplicates=env_int("BENCH_NEAR_DUPLICATES", 20 if smoke else 400),
         )
 
 
@@ -435,6 +438,10 @@ async def measure(
         )
         writes["pgcortex store actions"] = actions
         res["statements_store"] = stat_statements(dsn, 12)
+        merged, planted = await near_duplicates_merged(conn, data, model, cfg.near_duplicates)
+        writes["near duplicates merged (planted copies, cosine 0.951-0.99)"] = (
+            f"{merged} / {planted}"
+        )
     finally:
         await conn.close()
 
@@ -442,6 +449,39 @@ async def measure(
     res["throughput"] = tp
     res["writes"] = writes
     res["summary"] = summary(series, tp, writes)
+
+
+async def near_duplicates_merged(
+    conn: Any, data: Dataset, model: str, n: int, *, seed: int = 5
+) -> tuple[int, int]:
+    """Store n near copies of loaded memories (cosine 0.951 to 0.99 to the original, the
+    same type, new words) through store_memories and count how many merge: the
+    near-duplicate probe's recall at this size. Returns (merged, planted)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(data.n, size=min(n, data.n), replace=False)
+    vectors = []
+    for i in picks:
+        v = np.asarray(data.vectors[i], dtype=np.float64)
+        target = rng.uniform(0.951, 0.99)
+        noise = rng.normal(size=v.shape)
+        noise -= noise.dot(v) * v
+        noise /= np.linalg.norm(noise)
+        vectors.append((target * v + np.sqrt(1 - target**2) * noise).astype(np.float32))
+    merged = 0
+    for lo in range(0, len(picks), 100):
+        part = picks[lo : lo + 100]
+        rows = await conn.fetch(
+            STORE,
+            [f"near copy {j} of memory {int(i)}" for j, i in enumerate(part, lo)],
+            [data.memory_types[int(i)] for i in part],
+            [3] * len(part),
+            json.dumps([[] for _ in part]),
+            [Vector(v) for v in vectors[lo : lo + 100]],
+            model,
+            True,
+        )
+        merged += sum(1 for r in rows if r["action"] == "merged")
+    return merged, len(picks)
 
 
 def summary(series: dict[str, Any], tp: dict[str, Any], writes: dict[str, Any]) -> list[Any]:

@@ -88,6 +88,15 @@ async def test_bench_peer_smoke(
         assert series[f"pgcortex vector recall, {f}"]["short"] == 0
     figures = {r["figure"] for r in saved["summary"]}
     assert "store rows/s, one client, batches of 100" in figures
+    # Planted near copies merge into their originals (the near-duplicate probe).
+    merged, planted = (
+        int(x)
+        for x in saved["writes"][
+            "near duplicates merged (planted copies, cosine 0.951-0.99)"
+        ].split(" / ")
+    )
+    assert planted == 20
+    assert merged >= 18
     assert all(r["ratio"] is not None and r["ratio"] > 0 for r in saved["summary"])
     assert "| figure | pgcortex | bare table | ratio |" in base.with_suffix(".md").read_text()
 
