@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Awaitable, Callable
 
 import numpy as np
 import psycopg
@@ -293,15 +294,18 @@ async def test_store_queues_and_the_first_cluster_read_clusters(
 async def test_each_cluster_api_clusters_the_queue_first(
     client: Client, db: psycopg.Connection
 ) -> None:
-    calls = {
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
         "summary": lambda: client.get_memory_summary(),
         "context": lambda: client.get_contextual_knowledge("pricing"),
         "explicit": lambda: client.store_knowledge_cluster("hand made"),
-        "recluster": lambda: client.recluster(),
+        "recluster": lambda: client.maint_recluster(),
     }
     for n, (name, call) in enumerate(calls.items()):
         m = await client.store_memory(
-            f"Memory {n} for {name}", "business_fact", embedding=unit(500 + n), embedding_model=MODEL
+            f"Memory {n} for {name}",
+            "business_fact",
+            embedding=unit(500 + n),
+            embedding_model=MODEL,
         )
         assert queued(db) == {str(m.id)}, name
         await call()
@@ -334,7 +338,10 @@ async def test_two_sessions_drain_the_queue_once_without_waiting(
     client: Client, db: psycopg.Connection, db_dsn: str
 ) -> None:
     first = await client.store_memories(
-        [MemoryInput(f"first batch {i}", "business_fact", embedding=unit(700 + i)) for i in range(6)],
+        [
+            MemoryInput(f"first batch {i}", "business_fact", embedding=unit(700 + i))
+            for i in range(6)
+        ],
         embedding_model=MODEL,
     )
     a, b = _session(db_dsn), _session(db_dsn)

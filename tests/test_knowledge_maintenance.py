@@ -81,7 +81,6 @@ async def test_maintenance_bad_input(client: Client) -> None:
 def test_cli_maint(db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--dsn", db_dsn, "--namespace", "test", "maint", "--no-forget"]) == 0
     out = capsys.readouterr().out
-    steps = ("forget", "purge_expired", "flush_access", "prune_history", "cluster_pending")
-    steps = (*steps, "recluster")
-    for step in (*steps, "detect_patterns"):
+    steps = ["forget", "purge_expired", "flush_access", "prune_history", "cluster_pending"]
+    for step in (*steps, "recluster", "detect_patterns"):
         assert step in out

@@ -78,15 +78,16 @@ def test_sql_export_is_the_namespace_and_nothing_else(db: psycopg.Connection) ->
 def test_export_clusters_the_queue_first(db: psycopg.Connection) -> None:
     db.execute("set pgcortex.namespace = 'a'")
     db.execute(
-        "select * from pgcortex.store_memory(content => 'queued at export', memory_type => 'business_fact')"
+        "select * from pgcortex.store_memory("
+        "content => 'queued at export', memory_type => 'business_fact')"
     )
-    (memory_id,) = db.execute("select memory_id::text from pgcortex.cluster_queue").fetchone() or (None,)
-    assert memory_id is not None
+    queued = db.execute("select memory_id::text from pgcortex.cluster_queue").fetchall()
+    assert len(queued) == 1
     lines = [r[0] for r in db.execute("select * from pgcortex.export_namespace()").fetchall()]
     tables = [x.get("table") for x in lines]
     assert "cluster_queue" not in tables
     members = [x["row"]["memory_id"] for x in lines if x.get("table") == "cluster_members"]
-    assert members == [memory_id]
+    assert members == [queued[0][0]]
 
 
 async def test_client_export_streams_and_writes_a_file(
