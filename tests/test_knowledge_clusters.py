@@ -427,3 +427,49 @@ async def test_clustering_off_queues_nothing(db: psycopg.Connection) -> None:
     )
     db.execute("reset pgcortex.cluster_on_insert")
     assert queued(db) == set()
+
+
+def _spread_topics(n: int, similarity: float) -> list[MemoryInput]:
+    """n memories of three topics, each ``similarity`` alike to its topic's centre
+    (about similarity squared to each other), in a fixed shuffled order."""
+    items = [
+        MemoryInput(
+            f"spread note {i} on topic {i % 3}",
+            "business_fact",
+            embedding=near(unit(i % 3), similarity, 3000 + i),
+        )
+        for i in range(n)
+    ]
+    random.Random(11).shuffle(items)
+    return items
+
+
+def _partition(db: psycopg.Connection) -> list[list[str]]:
+    drain(db)
+    rows = db.execute(
+        "select array_agg(m.content order by m.content) from pgcortex.cluster_members cm "
+        "join pgcortex.memories m on m.namespace = cm.namespace and m.id = cm.memory_id "
+        "group by cm.cluster_id"
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+async def test_a_long_queue_clusters_as_batch_stores_of_100_did(
+    client: Client, db: psycopg.Connection
+) -> None:
+    """Members are less alike to each other than to their topic's centroid: clustered
+    100 at a time, later memories join the centroids earlier ones founded."""
+    await client.set_knowledge_settings(cluster_similarity=0.45)
+    items = _spread_topics(300, 0.6)
+    # Clustered after every batch of 100, as clustering inside the store did.
+    for lo in range(0, 300, 100):
+        await client.store_memories(items[lo : lo + 100], embedding_model=MODEL)
+        drain(db)
+    per_batch = _partition(db)
+    db.execute("delete from pgcortex.knowledge_clusters")
+    db.execute("delete from pgcortex.memories")
+    # The same stores, one drain of the whole queue.
+    for lo in range(0, 300, 100):
+        await client.store_memories(items[lo : lo + 100], embedding_model=MODEL)
+    assert len(queued(db)) == 300
+    assert _partition(db) == per_batch
