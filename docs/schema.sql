@@ -921,6 +921,7 @@ CREATE FUNCTION pgcortex_internal.cluster_pending(as_of timestamp with time zone
 declare
     _ns text := pgcortex.current_namespace();
     _ids uuid[];
+    _i integer;
 begin
     -- A read-only transaction (a hot standby's among them) reads the clusters
     -- as they are: what the primary has clustered so far.
@@ -947,12 +948,19 @@ begin
     if _ids is null then
         return 0;
     end if;
-    perform pgcortex_internal.cluster_memories(_ids, cluster_pending.as_of);
+    -- In slices of 100 in id order (the order they were stored in): each slice
+    -- joins the centroids the slices before it founded or moved, as batch
+    -- stores of 100 did when clustering ran inside the store. One call over a
+    -- long queue would compare later memories with single leaders instead of
+    -- centroids and found more, smaller clusters.
+    for _i in 1..cardinality(_ids) by 100 loop
+        perform pgcortex_internal.cluster_memories(_ids[_i:_i + 99], cluster_pending.as_of);
+    end loop;
     return cardinality(_ids);
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.cluster_pending(as_of timestamp with time zone) IS 'Takes the namespace''s memories queued in pgcortex.cluster_queue (rows another session holds are skipped, never waited for) and clusters them with pgcortex_internal.cluster_memories; returns how many it took. Does nothing (no write, no error) when the queue is empty or the transaction is read-only (a hot standby reads what the primary clustered). Called first by every function that reads or changes clusters, and by pgcortex.maint_run.';
+COMMENT ON FUNCTION pgcortex_internal.cluster_pending(as_of timestamp with time zone) IS 'Takes the namespace''s memories queued in pgcortex.cluster_queue (rows another session holds are skipped, never waited for) and clusters them with pgcortex_internal.cluster_memories, 100 at a time in id (store) order so that later ones join the centroids earlier ones founded; returns how many it took. Does nothing (no write, no error) when the queue is empty or the transaction is read-only (a hot standby reads what the primary clustered). Called first by every function that reads or changes clusters, and by pgcortex.maint_run.';
 
 CREATE FUNCTION pgcortex_internal.content_hash(content text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
