@@ -473,3 +473,22 @@ async def test_a_long_queue_clusters_as_batch_stores_of_100_did(
         await client.store_memories(items[lo : lo + 100], embedding_model=MODEL)
     assert len(queued(db)) == 300
     assert _partition(db) == per_batch
+
+
+async def test_imports_of_clusters_cluster_the_queue_first(
+    client: Client, db: psycopg.Connection
+) -> None:
+    first = await client.store_memory("Alice runs sales", "relationship", tags=["sales"])
+    db.execute(
+        "select * from pgcortex.import_clusters(source => 'file',"
+        """ items => '[{"legacy_id": "c1", "name": "imported"}]'::jsonb)"""
+    )
+    assert queued(db) == set()
+    assert memberships(db) == {str(first.id): 1}
+    second = await client.store_memory("Bob runs ops", "relationship", tags=["ops"])
+    db.execute(
+        "select * from pgcortex.import_cluster_members(source => 'file',"
+        """ items => '[{"cluster_id": "c1", "memory_id": "m1"}]'::jsonb)"""
+    )
+    assert queued(db) == set()
+    assert memberships(db) == {str(first.id): 1, str(second.id): 1}
