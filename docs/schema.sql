@@ -679,6 +679,9 @@ declare
     _total bigint := 0;
     _counts jsonb := '{}';
 begin
+    -- The queued memories join their clusters first, so the export holds them
+    -- in their clusters (a read-only transaction exports the queue as it is).
+    perform pgcortex_internal.cluster_pending();
     return next pg_catalog.jsonb_build_object(
         'pgcortex_export', 1,
         'namespace', _ns,
@@ -734,7 +737,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
 
 CREATE FUNCTION pgcortex.get_contextual_knowledge(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, session_id uuid DEFAULT NULL::uuid, max_memories integer DEFAULT 15, max_turns integer DEFAULT 5, max_clusters integer DEFAULT 5, max_patterns integer DEFAULT 10, min_relevance real DEFAULT NULL::real, cluster_min_relevance real DEFAULT 0.3, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -911,6 +914,54 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.namespace_embedding_model() IS 'The current embedding model of this namespace: the one its embeddings were stored with or it switched to, else the deployment default. Stores and searches with another model raise PC012.';
 
+CREATE FUNCTION pgcortex_internal.cluster_pending(as_of timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _ids uuid[];
+    _i integer;
+begin
+    -- A read-only transaction (a hot standby's among them) reads the clusters
+    -- as they are: what the primary has clustered so far.
+    if pg_catalog.current_setting('transaction_read_only') = 'on' then
+        return 0;
+    end if;
+    if not exists (select from pgcortex.cluster_queue as q where q.namespace = _ns) then
+        return 0;
+    end if;
+    -- Claim what no other session has claimed: a memory is clustered once, and
+    -- two sessions draining the queue never wait for each other. A rollback
+    -- puts the claimed rows back.
+    with claimed as (
+        delete from pgcortex.cluster_queue as q
+        where (q.namespace, q.memory_id) in (
+            select p.namespace, p.memory_id
+            from pgcortex.cluster_queue as p
+            where p.namespace = _ns
+            for update skip locked
+        )
+        returning q.memory_id
+    )
+    select pg_catalog.array_agg(c.memory_id order by c.memory_id) into _ids from claimed as c;
+    if _ids is null then
+        return 0;
+    end if;
+    -- In slices of 100 in id order (the order they were stored in): each slice
+    -- joins the centroids the slices before it founded or moved, as batch
+    -- stores of 100 did when clustering ran inside the store. One call over a
+    -- long queue would compare later memories with single leaders instead of
+    -- centroids and found more, smaller clusters.
+    for _i in 1..cardinality(_ids) by 100 loop
+        perform pgcortex_internal.cluster_memories(_ids[_i:_i + 99], cluster_pending.as_of);
+    end loop;
+    return cardinality(_ids);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.cluster_pending(as_of timestamp with time zone) IS 'Takes the namespace''s memories queued in pgcortex.cluster_queue (rows another session holds are skipped, never waited for) and clusters them with pgcortex_internal.cluster_memories, 100 at a time in id (store) order so that later ones join the centroids earlier ones founded; returns how many it took. Does nothing (no write, no error) when the queue is empty or the transaction is read-only (a hot standby reads what the primary clustered). Called first by every function that reads or changes clusters, and by pgcortex.maint_run.';
+
 CREATE FUNCTION pgcortex_internal.content_hash(content text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1080,11 +1131,12 @@ $$;
 COMMENT ON FUNCTION pgcortex_internal.model_vector(embedding public.vector, model pgcortex_internal.embedding_model_sql, label text) IS 'The vector, checked for the model (PC010 dimensions, PC011 values) and scaled to length 1 when the model normalises. Internal helper.';
 
 CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, min_relevance real DEFAULT 0.3, max_results integer DEFAULT 10) RETURNS SETOF pgcortex.knowledge_cluster_result
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
  SELECT pgcortex_internal.model_vector(query_embedding, pgcortex_internal.embedding_model_sql(COALESCE(embedding_model, pgcortex.namespace_embedding_model()))) AS model_vector
    WHERE (query_embedding IS NOT NULL);
+ SELECT pgcortex_internal.cluster_pending() AS cluster_pending;
  WITH q AS (
           SELECT lower(get_knowledge_clusters.query) AS text,
              ARRAY( SELECT l.lexeme
@@ -1141,7 +1193,7 @@ CREATE FUNCTION pgcortex.get_knowledge_clusters(query text DEFAULT NULL::text, q
   LIMIT GREATEST(COALESCE(get_knowledge_clusters.max_results, 10), 0);
 END;
 
-COMMENT ON FUNCTION pgcortex.get_knowledge_clusters(query text, query_embedding public.vector, embedding_model text, min_relevance real, max_results integer) IS 'Knowledge clusters relevant to a query: relevance = max(centroid similarity to query_embedding (same model only), topic score (0.5 for one topic found in the query, +0.1 per further topic, at most 1)); those >= min_relevance, best first. With neither query nor embedding: the most important clusters.';
+COMMENT ON FUNCTION pgcortex.get_knowledge_clusters(query text, query_embedding public.vector, embedding_model text, min_relevance real, max_results integer) IS 'Knowledge clusters relevant to a query: relevance = max(centroid similarity to query_embedding (same model only), topic score (0.5 for one topic found in the query, +0.1 per further topic, at most 1)); those >= min_relevance, best first. With neither query nor embedding: the most important clusters. Clusters the queued memories first (pgcortex_internal.cluster_pending; not in a read-only transaction, which sees the clusters as they are).';
 
 CREATE TABLE pgcortex.knowledge_settings (
     namespace pgcortex.namespace_name NOT NULL,
@@ -1518,12 +1570,13 @@ CREATE VIEW pgcortex.memory_summary_v WITH (security_barrier='true') AS
                  LIMIT 5) x) AS most_important
    FROM namespaces n;
 
-COMMENT ON VIEW pgcortex.memory_summary_v IS 'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Only the namespace set for the session (pgcortex.namespace), for every role.';
+COMMENT ON VIEW pgcortex.memory_summary_v IS 'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters (as clustered so far: memories still in pgcortex.cluster_queue count once a cluster read clusters them), patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Only the namespace set for the session (pgcortex.namespace), for every role.';
 
 CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summary_v
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
+ SELECT pgcortex_internal.cluster_pending() AS cluster_pending;
  SELECT v.namespace,
      v.memories,
      v.memories_by_type,
@@ -1558,7 +1611,7 @@ CREATE FUNCTION pgcortex.get_memory_summary() RETURNS SETOF pgcortex.memory_summ
            WHERE (v.namespace = ( SELECT pgcortex.current_namespace() AS current_namespace)))));
 END;
 
-COMMENT ON FUNCTION pgcortex.get_memory_summary() IS 'The namespace''s row of pgcortex.memory_summary_v (memories by type, preferences, clusters, patterns, sessions and average duration, turns, most accessed and most important memories); a row of zeros when the namespace is empty.';
+COMMENT ON FUNCTION pgcortex.get_memory_summary() IS 'The namespace''s row of pgcortex.memory_summary_v (memories by type, preferences, clusters, patterns, sessions and average duration, turns, most accessed and most important memories); a row of zeros when the namespace is empty. Clusters the queued memories first (pgcortex_internal.cluster_pending), so the count of clusters includes them.';
 
 CREATE TABLE pgcortex.user_preference_history (
     change_id bigint NOT NULL,
@@ -1786,6 +1839,9 @@ declare
     _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_cluster_members.source, import_cluster_members.items);
+    -- Memories queued for clustering join their automatic clusters before the
+    -- import adds to clusters, as when they were clustered on store.
+    perform pgcortex_internal.cluster_pending(import_cluster_members.as_of);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_members') is not null then
         drop table pg_temp.pgcortex_import_members;
     end if;
@@ -1876,7 +1932,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.import_cluster_members(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of cluster memberships ({cluster_id, memory_id, similarity, joined_at}, the ids of the source resolved through pgcortex.import_ids) and sets the member counts of the clusters touched. One result row per item (legacy_id "cluster memory"); strict raises PC003 on the first bad row.';
+COMMENT ON FUNCTION pgcortex.import_cluster_members(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of cluster memberships ({cluster_id, memory_id, similarity, joined_at}, the ids of the source resolved through pgcortex.import_ids) and sets the member counts of the clusters touched, after clustering the queued memories (pgcortex_internal.cluster_pending). One result row per item (legacy_id "cluster memory"); strict raises PC003 on the first bad row.';
 
 CREATE FUNCTION pgcortex.import_clusters(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1888,6 +1944,9 @@ declare
     _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_clusters.source, import_clusters.items);
+    -- Memories queued for clustering join their automatic clusters before the
+    -- import adds to clusters, as when they were clustered on store.
+    perform pgcortex_internal.cluster_pending(import_clusters.as_of);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_clusters') is not null then
         drop table pg_temp.pgcortex_import_clusters;
     end if;
@@ -1980,7 +2039,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.import_clusters(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of knowledge clusters ({legacy_id, id?, name, description, cluster_key, origin (default explicit), confidence, importance_score, topics, centroid, centroid_model, created_at, last_updated}) keeping their times; members come with pgcortex.import_cluster_members. A cluster whose name (or key) exists already is merged: the members join it. One result row per item; strict raises PC003 on the first bad row.';
+COMMENT ON FUNCTION pgcortex.import_clusters(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of knowledge clusters ({legacy_id, id?, name, description, cluster_key, origin (default explicit), confidence, importance_score, topics, centroid, centroid_model, created_at, last_updated}) keeping their times; members come with pgcortex.import_cluster_members. A cluster whose name (or key) exists already is merged: the members join it. Clusters the queued memories first (pgcortex_internal.cluster_pending). One result row per item; strict raises PC003 on the first bad row.';
 
 CREATE FUNCTION pgcortex.import_links(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2370,7 +2429,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.import_memories(source text, items jsonb, near_dedup boolean, near_duplicate_threshold real, cluster boolean, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of memories (jsonb array of {legacy_id, id?, content, memory_type, importance, confidence, tags, metadata, embedding, embedding_model, created_at, updated_at, expires_at, last_accessed, access_count}) keeping their times and access counts. A row imported before from source is present; a content already stored (normalised, as pgcortex.store_memories) or repeated in the batch is merged (importance and confidence the greater, tags and metadata joined, access counts added); near duplicates merge only with near_dedup. cluster => false skips automatic clustering (a restore brings its clusters). One result row per item: imported, present, merged or skipped with the reason; strict raises PC003 on the first bad row instead.';
+COMMENT ON FUNCTION pgcortex.import_memories(source text, items jsonb, near_dedup boolean, near_duplicate_threshold real, cluster boolean, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of memories (jsonb array of {legacy_id, id?, content, memory_type, importance, confidence, tags, metadata, embedding, embedding_model, created_at, updated_at, expires_at, last_accessed, access_count}) keeping their times and access counts. A row imported before from source is present; a content already stored (normalised, as pgcortex.store_memories) or repeated in the batch is merged (importance and confidence the greater, tags and metadata joined, access counts added); near duplicates merge only with near_dedup. cluster => false keeps the memories out of automatic clustering (a restore brings its clusters); with true they are queued for it (pgcortex.cluster_queue) like stored ones. One result row per item: imported, present, merged or skipped with the reason; strict raises PC003 on the first bad row instead.';
 
 CREATE FUNCTION pgcortex.import_memory_access(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3663,12 +3722,18 @@ begin
     perform pg_catalog.pg_advisory_xact_lock(
         pg_catalog.hashtext('pgcortex.clusters'), pg_catalog.hashtext(_ns)
     );
+    -- The queued memories first (after the lock: taking the shared lock of
+    -- assignment first and then this one could deadlock with another session
+    -- doing the same), so that memories_assigned counts only those that were
+    -- in no cluster for another reason, as before the queue.
+    perform pgcortex_internal.cluster_pending(maint_recluster.as_of);
     select coalesce(maint_recluster.merge_similarity, s.cluster_merge_similarity)
     into _merge from pgcortex.knowledge_settings() as s;
     select count(*) into _before from pgcortex.knowledge_clusters as c where c.namespace = _ns;
 
     -- 1. Memories in no automatic cluster (stored before the trigger existed,
-    --    or whose cluster was removed) are assigned now.
+    --    restored without clustering, or whose cluster was removed) are
+    --    assigned now.
     select pg_catalog.array_agg(m.id) into _ids
     from pgcortex.memories as m
     where
@@ -3797,7 +3862,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex_internal.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
+COMMENT ON FUNCTION pgcortex.maint_recluster(merge_similarity real, max_topics integer, as_of timestamp with time zone) IS 'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex_internal.cluster_importance) and topics (max_topics). Clusters the queued memories first (pgcortex_internal.cluster_pending). Holds the namespace''s clustering lock: cluster reads and writes wait for it, stores do not.';
 
 CREATE FUNCTION pgcortex.maint_run(forget_days integer DEFAULT 90, forget boolean DEFAULT true, recluster boolean DEFAULT true, detect_patterns boolean DEFAULT true, as_of timestamp with time zone DEFAULT now(), history_days integer DEFAULT 365) RETURNS TABLE(step text, result jsonb, duration_ms numeric)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3846,6 +3911,10 @@ begin
     return query select 'prune_history', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
+    _r := pg_catalog.jsonb_build_object('clustered', pgcortex_internal.cluster_pending(maint_run.as_of));
+    return query select 'cluster_pending', _r, pgcortex_internal.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
         select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_recluster(as_of => maint_run.as_of) as f;
     else
@@ -3872,7 +3941,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), cluster_pending (clusters the memories queued since the last cluster read: {"clustered": n}, pgcortex_internal.cluster_pending), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
 CREATE FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(items_deleted bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4821,6 +4890,10 @@ begin
             ),
             hint = 'embed them first (pgcortex.reembed_pending, pgcortex.reembed_stage; or pgcortex reembed --to MODEL)';
     end if;
+    -- The memories queued for clustering join their clusters in the model
+    -- they were stored with, so that every membership is there when the
+    -- centroids are recomputed below.
+    perform pgcortex_internal.cluster_pending();
     -- The current vectors go beside, the new ones in: ids, history, access
     -- counts, links and cluster memberships stay as they are (the clustering
     -- trigger is held off; the centroids are recomputed below).
@@ -4870,7 +4943,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.reembed_switch(embedding_model text) IS 'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members, and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
+COMMENT ON FUNCTION pgcortex.reembed_switch(embedding_model text) IS 'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members (the memories queued for clustering are clustered first), and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
 
 CREATE FUNCTION pgcortex.register_embedding_model(name text, dimensions integer, distance text DEFAULT 'cosine'::text, storage text DEFAULT NULL::text, normalize_vectors boolean DEFAULT false, create_index boolean DEFAULT true) RETURNS SETOF pgcortex.embedding_model_info
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5529,6 +5602,9 @@ begin
             detail = pg_catalog.array_to_string(_missing, ', ');
     end if;
 
+    -- The queued memories join their automatic clusters first, as if they
+    -- had been clustered when stored.
+    perform pgcortex_internal.cluster_pending(store_knowledge_cluster.as_of);
     insert into pgcortex.knowledge_clusters as c (
         namespace, name, description, origin, topics, confidence, importance_score,
         created_at, last_updated
@@ -5566,7 +5642,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.store_knowledge_cluster(name text, description text, topics text[], memory_ids uuid[], confidence real, importance_score real, as_of timestamp with time zone) IS 'Stores an explicit knowledge cluster (upsert by name; an automatic cluster of that name becomes explicit) and adds memory_ids to it; its centroid, member count and (unless given) importance_score are computed from the members, topics from them when none are given. Explicit clusters are never merged or dissolved. PC003 bad name, PC004 confidence/importance out of range, PC024 bad topics, PC030 unknown memory.';
+COMMENT ON FUNCTION pgcortex.store_knowledge_cluster(name text, description text, topics text[], memory_ids uuid[], confidence real, importance_score real, as_of timestamp with time zone) IS 'Stores an explicit knowledge cluster (upsert by name; an automatic cluster of that name becomes explicit) and adds memory_ids to it, after clustering the queued memories (pgcortex_internal.cluster_pending); its centroid, member count and (unless given) importance_score are computed from the members, topics from them when none are given. Explicit clusters are never merged or dissolved. PC003 bad name, PC004 confidence/importance out of range, PC024 bad topics, PC030 unknown memory.';
 
 CREATE FUNCTION pgcortex.store_learning_pattern(pattern_type text, description text, example text DEFAULT NULL::text, confidence real DEFAULT 0.5, session_id uuid DEFAULT NULL::uuid, memory_id uuid DEFAULT NULL::uuid, evidence_key text DEFAULT NULL::text, as_of timestamp with time zone DEFAULT now()) RETURNS pgcortex.learning_pattern_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -7234,7 +7310,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.cluster_memories(memory_ids uuid[], as_of timestamp with time zone) IS 'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by the trigger on pgcortex.memories and by pgcortex.maint_recluster.';
+COMMENT ON FUNCTION pgcortex_internal.cluster_memories(memory_ids uuid[], as_of timestamp with time zone) IS 'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by pgcortex_internal.cluster_pending (the memories the trigger on pgcortex.memories queued) and by pgcortex.maint_recluster.';
 
 CREATE FUNCTION pgcortex_internal.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) RETURNS uuid
     LANGUAGE plpgsql
@@ -7622,14 +7698,18 @@ begin
     -- A restore brings the clusters of its source back: it turns this off.
     if pg_catalog.current_setting('pgcortex.cluster_on_insert', true) = 'off' then return null; end if;
     if tg_op = 'INSERT' then
+        -- One namespace per pass: the queue's row-level security admits the
+        -- namespace set for the call only.
         for _batch in
-            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
-            from new_rows as n group by n.namespace
+            select distinct n.namespace::text as ns from new_rows as n
         loop
-            if _batch.ns is distinct from _prev then
+            if _batch.ns is distinct from pg_catalog.current_setting('pgcortex.namespace', true) then
                 perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
             end if;
-            perform pgcortex_internal.cluster_memories(_batch.ids);
+            insert into pgcortex.cluster_queue (namespace, memory_id)
+            select n.namespace, n.id from new_rows as n
+            where n.namespace = _batch.ns
+            on conflict on constraint cluster_queue_pkey do nothing;
         end loop;
     else
         for _batch in
@@ -7645,7 +7725,7 @@ begin
                 or (n.embedding is null and (n.memory_type <> o.memory_type or n.tags <> o.tags))
             group by n.namespace
         loop
-            if _batch.ns is distinct from _prev then
+            if _batch.ns is distinct from pg_catalog.current_setting('pgcortex.namespace', true) then
                 perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
             end if;
             delete from pgcortex.cluster_members as cm
@@ -7653,7 +7733,9 @@ begin
             where
                 cm.namespace = _batch.ns and cm.memory_id = any(_batch.ids)
                 and c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto';
-            perform pgcortex_internal.cluster_memories(_batch.ids);
+            insert into pgcortex.cluster_queue (namespace, memory_id)
+            select _batch.ns, x.id from unnest(_batch.ids) as x (id)
+            on conflict on constraint cluster_queue_pkey do nothing;
         end loop;
     end if;
     if pg_catalog.current_setting('pgcortex.namespace', true) is distinct from _prev then
@@ -7663,7 +7745,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.memories_cluster_trigger() IS 'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex_internal.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
+COMMENT ON FUNCTION pgcortex_internal.memories_cluster_trigger() IS 'Trigger function (statement level, transition tables) of pgcortex.memories: queues in pgcortex.cluster_queue the rows inserted, and those updated with a new embedding, type or tags (after taking them out of their automatic cluster); pgcortex_internal.cluster_pending clusters them at the next cluster read or maintenance. Does nothing while the setting pgcortex.cluster_on_insert is off (restores, the model switch).';
 
 CREATE FUNCTION pgcortex_internal.memory_rows(memory_ids uuid[], include_embedding boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_row
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -8735,6 +8817,22 @@ END;
 
 COMMENT ON FUNCTION pgcortex_internal.xact_write_count() IS 'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
 
+CREATE TABLE pgcortex.cluster_queue (
+    namespace pgcortex.namespace_name NOT NULL,
+    memory_id uuid NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.cluster_queue FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.cluster_queue IS 'Memories waiting for automatic clustering: written by the trigger on pgcortex.memories (a memory stored, or given a new embedding, type or tags), drained by pgcortex_internal.cluster_pending, which the cluster reads and writes and maintenance run first. A memory deleted before it is clustered leaves the queue with it.';
+
+COMMENT ON COLUMN pgcortex.cluster_queue.namespace IS 'The namespace of the memory.';
+
+COMMENT ON COLUMN pgcortex.cluster_queue.memory_id IS 'The memory to cluster (pgcortex.memories.id).';
+
+COMMENT ON COLUMN pgcortex.cluster_queue.queued_at IS 'When the write that queued the memory ran (the transaction''s time).';
+
 ALTER TABLE pgcortex.conversation_turns ALTER COLUMN turn_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.conversation_turns_turn_id_seq
     START WITH 1
@@ -9110,6 +9208,9 @@ ALTER TABLE pgcortex.user_preference_history ALTER COLUMN change_id ADD GENERATE
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_pkey PRIMARY KEY (namespace, cluster_id, memory_id);
 
+ALTER TABLE ONLY pgcortex.cluster_queue
+    ADD CONSTRAINT cluster_queue_pkey PRIMARY KEY (namespace, memory_id);
+
 ALTER TABLE ONLY pgcortex.conversation_sessions
     ADD CONSTRAINT conversation_sessions_pkey PRIMARY KEY (namespace, session_id);
 
@@ -9311,6 +9412,9 @@ ALTER TABLE ONLY pgcortex.cluster_members
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY pgcortex.cluster_queue
+    ADD CONSTRAINT cluster_queue_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY pgcortex.conversation_turns
     ADD CONSTRAINT conversation_turns_memory_fkey FOREIGN KEY (namespace, memory_id) REFERENCES pgcortex.memories(namespace, id) ON DELETE SET NULL (memory_id);
 
@@ -9373,6 +9477,8 @@ ALTER TABLE ONLY pgcortex.user_preference_history
 
 ALTER TABLE pgcortex.cluster_members ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE pgcortex.cluster_queue ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE pgcortex.conversation_sessions ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE pgcortex.conversation_turns ENABLE ROW LEVEL SECURITY;
@@ -9410,6 +9516,8 @@ ALTER TABLE pgcortex.namespace_audit ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pgcortex.namespace_embedding_models ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY namespace_isolation ON pgcortex.cluster_members USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
+
+CREATE POLICY namespace_isolation ON pgcortex.cluster_queue USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 
 CREATE POLICY namespace_isolation ON pgcortex.conversation_sessions USING ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted))) WITH CHECK ((((namespace)::text = current_setting('pgcortex.namespace'::text, true)) AND ( SELECT pgcortex_internal.namespace_permitted() AS namespace_permitted)));
 

@@ -297,6 +297,7 @@ def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
         # Near copies of one vector form one automatic cluster, centroid in the model.
         for i in range(3):
             store(db, f"{ns} cluster member {i}", unit(7, dims) + 0.05 * unit(50 + i, dims), model)
+        db.execute("select count(*) from pgcortex.get_knowledge_clusters()")  # clusters the queue
         clusters = db.execute(
             "select centroid_model, public.vector_dims(centroid) from pgcortex.knowledge_clusters"
             " where namespace = %s and centroid is not null",

@@ -26,7 +26,12 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
         await client.store_conversation_turn(
             "user", f"What about invoices {i}?", session.session_id, as_of=T0
         )
-    db.execute("delete from pgcortex.cluster_members")  # left out: re-clustering assigns them
+    # Clustered, then left out of their clusters: re-clustering assigns them.
+    db.execute("select pgcortex_internal.cluster_pending()")
+    db.execute("delete from pgcortex.cluster_members")
+    # Stored after that: it waits in the queue, and maintenance clusters it.
+    queued = await client.store_memory("Queued fact", "business_fact", importance=5, as_of=T0)
+    assert db.execute("select memory_id from pgcortex.cluster_queue").fetchall() == [(queued.id,)]
 
     steps = await client.run_maintenance(forget_days=90, as_of=T0 + timedelta(days=200))
     assert [s.step for s in steps] == [
@@ -34,6 +39,7 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
         "purge_expired",
         "flush_access",
         "prune_history",
+        "cluster_pending",
         "recluster",
         "detect_patterns",
     ]
@@ -41,14 +47,28 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
     assert by["forget"]["deleted"] == 1
     assert by["purge_expired"]["purged"] == 1
     assert by["flush_access"]["flushed_rows"] >= 1
+    assert by["cluster_pending"] == {"clustered": 1}
     assert by["recluster"]["memories_assigned"] == 1
     assert by["detect_patterns"]["patterns_found"] == 2
     assert all(s.duration_ms >= 0 for s in steps)
-    remaining = db.execute("select content from pgcortex.memories").fetchall()
-    assert remaining == [("Core fact",)]
+    remaining = db.execute("select content from pgcortex.memories order by content").fetchall()
+    assert remaining == [("Core fact",), ("Queued fact",)]
+    assert db.execute("select count(*) from pgcortex.cluster_queue").fetchone() == (0,)
+    members = db.execute(
+        "select count(*) from pgcortex.cluster_members where memory_id = %s", (queued.id,)
+    ).fetchone()
+    assert members == (1,)
 
+    # Without re-clustering, the queue is still clustered.
+    late = await client.store_memory("Late fact", "business_fact", importance=5)
     quiet = await client.run_maintenance(forget=False, recluster=False, detect_patterns=False)
-    assert {s.step: s.result for s in quiet}["recluster"] == {"skipped": True}
+    by = {s.step: s.result for s in quiet}
+    assert by["recluster"] == {"skipped": True}
+    assert by["cluster_pending"] == {"clustered": 1}
+    members = db.execute(
+        "select count(*) from pgcortex.cluster_members where memory_id = %s", (late.id,)
+    ).fetchone()
+    assert members == (1,)
 
 
 async def test_maintenance_bad_input(client: Client) -> None:
@@ -61,6 +81,6 @@ async def test_maintenance_bad_input(client: Client) -> None:
 def test_cli_maint(db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--dsn", db_dsn, "--namespace", "test", "maint", "--no-forget"]) == 0
     out = capsys.readouterr().out
-    steps = ("forget", "purge_expired", "flush_access", "prune_history", "recluster")
-    for step in (*steps, "detect_patterns"):
+    steps = ["forget", "purge_expired", "flush_access", "prune_history", "cluster_pending"]
+    for step in (*steps, "recluster", "detect_patterns"):
         assert step in out

@@ -219,7 +219,9 @@ def facts_with_late(before: dict[str, Any], key: str, after: dict[str, Any]) -> 
     return before[key]
 
 
-async def test_reembed_in_process_with_rate_and_no_switch(client: Client) -> None:
+async def test_reembed_in_process_with_rate_and_no_switch(
+    client: Client, db: psycopg.Connection
+) -> None:
     old, new = words_384(), WordsEmbedder("words-768", 768)
     await client.register_embedding_model(old.model_name, old.dimensions)
     texts = [content(i) for i in range(30)]
@@ -243,8 +245,20 @@ async def test_reembed_in_process_with_rate_and_no_switch(client: Client) -> Non
     assert report.staged == 30
     assert report.status.remaining == 0
     assert await client.namespace_embedding_model() == old.model_name
-    # Switched later, in one call.
+    # No cluster read yet: the memories wait for clustering.
+    assert db.execute("select count(*) from pgcortex.cluster_queue").fetchone() == (30,)
+    # Switched later, in one call: it clusters them first (in the model they were
+    # stored with), then moves every centroid to the new model.
     switched = await client.reembed_switch(new.model_name)
+    assert db.execute("select count(*) from pgcortex.cluster_queue").fetchone() == (0,)
+    assert db.execute(
+        "select count(distinct memory_id) from pgcortex.cluster_members"
+    ).fetchone() == (30,)
+    centroid = db.execute(
+        "select distinct centroid_model, public.vector_dims(centroid)"
+        " from pgcortex.knowledge_clusters where centroid is not null"
+    ).fetchall()
+    assert centroid == [(new.model_name, 768)]
     assert (switched.current_model, switched.previous_model, switched.switched) == (
         new.model_name,
         old.model_name,

@@ -25,6 +25,11 @@ from tests.security_seed import (
 def _seed(db: psycopg.Connection) -> None:
     seed_namespace(db, "a", "alpha")
     seed_namespace(db, "b", "beta")
+    # The seeded memories clustered, so the counts before an export are its counts
+    # (an export clusters the queue first: test_export_clusters_the_queue_first).
+    for namespace in ("a", "b"):
+        db.execute("select set_config('pgcortex.namespace', %s, false)", (namespace,))
+        db.execute("select pgcortex_internal.cluster_pending()")
 
 
 def _data_counts(db: psycopg.Connection, namespace: str) -> dict[str, int]:
@@ -68,6 +73,21 @@ def test_sql_export_is_the_namespace_and_nothing_else(db: psycopg.Connection) ->
     assert "content_tsv" not in memory
     audit = db.execute("select action, details from pgcortex.namespace_audit_log()").fetchall()
     assert audit == [("export", {"rows": expected, "total": sum(expected.values())})]
+
+
+def test_export_clusters_the_queue_first(db: psycopg.Connection) -> None:
+    db.execute("set pgcortex.namespace = 'a'")
+    db.execute(
+        "select * from pgcortex.store_memory("
+        "content => 'queued at export', memory_type => 'business_fact')"
+    )
+    queued = db.execute("select memory_id::text from pgcortex.cluster_queue").fetchall()
+    assert len(queued) == 1
+    lines = [r[0] for r in db.execute("select * from pgcortex.export_namespace()").fetchall()]
+    tables = [x.get("table") for x in lines]
+    assert "cluster_queue" not in tables
+    members = [x["row"]["memory_id"] for x in lines if x.get("table") == "cluster_members"]
+    assert members == [queued[0][0]]
 
 
 async def test_client_export_streams_and_writes_a_file(

@@ -362,7 +362,8 @@ class KnowledgeMixin(ClientBase):
         conn: Connection | None = None,
     ) -> list[KnowledgeCluster]:
         """Clusters relevant to a query (centroid similarity, topic match), or the most
-        important ones when no query is given."""
+        important ones when no query is given. Memories stored since the last cluster
+        read are clustered first (not in a read-only transaction)."""
         if query_embedding is None:
             query_embedding, embedding_model = await self._embed_text(query, embedding_model)
         vec = args.vector(query_embedding, "query_embedding")

@@ -860,6 +860,10 @@ begin
             ),
             hint = 'embed them first (pgcortex.reembed_pending, pgcortex.reembed_stage; or pgcortex reembed --to MODEL)';
     end if;
+    -- The memories queued for clustering join their clusters in the model
+    -- they were stored with, so that every membership is there when the
+    -- centroids are recomputed below.
+    perform pgcortex_internal.cluster_pending();
     -- The current vectors go beside, the new ones in: ids, history, access
     -- counts, links and cluster memberships stay as they are (the clustering
     -- trigger is held off; the centroids are recomputed below).
@@ -910,7 +914,7 @@ end
 $$;
 
 comment on function pgcortex.reembed_switch(text) is
-'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members, and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
+'Switches this namespace to the model in one transaction, once every memory with an embedding has a vector of the model for its current content (else PC015, nothing changed): the current vectors are kept beside (pgcortex.memory_embeddings, until pgcortex.maint_drop_old_embeddings), the staged ones move into pgcortex.memories, cluster centroids are recomputed in the new model from the same members (the memories queued for clustering are clustered first), and the model becomes the namespace''s current one. Searches answer from the old model until the commit, from the new one after it; stores of the namespace wait for it. Ids, history, access counts, links and cluster memberships are unchanged. Switching to the current model changes nothing. Returns the model, the previous one and how many memories moved. PC013 unknown model.';
 
 -- name: maint_drop_old_embeddings
 -- Drops vectors kept beside the current ones (the previous model's by default).

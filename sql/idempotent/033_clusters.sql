@@ -1,13 +1,15 @@
 -- name: 033_clusters
--- Knowledge clusters: kept up to date on every store by a statement-level
--- trigger on pgcortex.memories, re-clustered by maintenance, stored explicitly
--- by an agent, and ranked for a query.
+-- Knowledge clusters: a statement-level trigger on pgcortex.memories queues
+-- every memory stored or re-embedded (pgcortex.cluster_queue); the first call
+-- that reads or changes clusters, or maintenance, clusters what is queued
+-- (pgcortex_internal.cluster_pending). Re-clustered by maintenance, stored
+-- explicitly by an agent, and ranked for a query.
 -- Re-applied on every deploy.
 --
 -- Locking: assignment takes a shared, and pgcortex.maint_recluster an
--- exclusive, transaction advisory lock per namespace, so stores never join a
--- cluster that re-clustering is merging away; centroid rows are locked in id
--- order, so concurrent stores touching the same clusters queue, never deadlock.
+-- exclusive, transaction advisory lock per namespace, so assignment never joins
+-- a cluster that re-clustering is merging away; centroid rows are locked in id
+-- order, so concurrent assignments touching the same clusters queue, never deadlock.
 -- Parameters are referenced as function_name.param (the house rule), which
 -- the linter's RF01 would take for unknown tables.
 -- noqa: disable=RF01
@@ -330,11 +332,69 @@ end
 $$;
 
 comment on function pgcortex_internal.cluster_memories(uuid[], timestamptz) is
-'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by the trigger on pgcortex.memories and by pgcortex.maint_recluster.';
+'Assigns the given memories of the namespace that are in no automatic cluster: by embedding to the nearest automatic cluster of the same model within cluster_similarity (else founds one), without embedding to the cluster of their type and tags; updates the touched centroids incrementally. Run by pgcortex_internal.cluster_pending (the memories the trigger on pgcortex.memories queued) and by pgcortex.maint_recluster.';
+
+-- name: cluster_pending
+-- Clusters the memories of the namespace that wait in pgcortex.cluster_queue;
+-- every function that reads or changes clusters calls it first.
+create or replace function pgcortex_internal.cluster_pending(as_of timestamptz default pg_catalog.now())
+returns integer
+language plpgsql
+volatile
+security definer  -- uses cluster_queue: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _ns text := pgcortex.current_namespace();
+    _ids uuid[];
+    _i integer;
+begin
+    -- A read-only transaction (a hot standby's among them) reads the clusters
+    -- as they are: what the primary has clustered so far.
+    if pg_catalog.current_setting('transaction_read_only') = 'on' then
+        return 0;
+    end if;
+    if not exists (select from pgcortex.cluster_queue as q where q.namespace = _ns) then
+        return 0;
+    end if;
+    -- Claim what no other session has claimed: a memory is clustered once, and
+    -- two sessions draining the queue never wait for each other. A rollback
+    -- puts the claimed rows back.
+    with claimed as (
+        delete from pgcortex.cluster_queue as q
+        where (q.namespace, q.memory_id) in (
+            select p.namespace, p.memory_id
+            from pgcortex.cluster_queue as p
+            where p.namespace = _ns
+            for update skip locked
+        )
+        returning q.memory_id
+    )
+    select pg_catalog.array_agg(c.memory_id order by c.memory_id) into _ids from claimed as c;
+    if _ids is null then
+        return 0;
+    end if;
+    -- In slices of 100 in id order (the order they were stored in): each slice
+    -- joins the centroids the slices before it founded or moved, as batch
+    -- stores of 100 did when clustering ran inside the store. One call over a
+    -- long queue would compare later memories with single leaders instead of
+    -- centroids and found more, smaller clusters.
+    for _i in 1..cardinality(_ids) by 100 loop
+        perform pgcortex_internal.cluster_memories(_ids[_i:_i + 99], cluster_pending.as_of);
+    end loop;
+    return cardinality(_ids);
+end
+$$;
+
+comment on function pgcortex_internal.cluster_pending(timestamptz) is
+'Takes the namespace''s memories queued in pgcortex.cluster_queue (rows another session holds are skipped, never waited for) and clusters them with pgcortex_internal.cluster_memories, 100 at a time in id (store) order so that later ones join the centroids earlier ones founded; returns how many it took. Does nothing (no write, no error) when the queue is empty or the transaction is read-only (a hot standby reads what the primary clustered). Called first by every function that reads or changes clusters, and by pgcortex.maint_run.';
 
 -- name: memories_cluster_trigger
--- Statement-level: clusters the memories an INSERT created, or those an
--- UPDATE gave a new embedding (or, without one, a new type or tags).
+-- Statement-level: queues for clustering the memories an INSERT created, or
+-- those an UPDATE gave a new embedding (or, without one, a new type or tags),
+-- which leave their automatic cluster at once. Clustering itself waits for
+-- the next cluster read or maintenance (pgcortex_internal.cluster_pending):
+-- it is not part of the store's cost.
 create or replace function pgcortex_internal.memories_cluster_trigger()
 returns trigger
 language plpgsql
@@ -349,14 +409,18 @@ begin
     -- A restore brings the clusters of its source back: it turns this off.
     if pg_catalog.current_setting('pgcortex.cluster_on_insert', true) = 'off' then return null; end if;
     if tg_op = 'INSERT' then
+        -- One namespace per pass: the queue's row-level security admits the
+        -- namespace set for the call only.
         for _batch in
-            select n.namespace::text as ns, pg_catalog.array_agg(n.id) as ids
-            from new_rows as n group by n.namespace
+            select distinct n.namespace::text as ns from new_rows as n
         loop
-            if _batch.ns is distinct from _prev then
+            if _batch.ns is distinct from pg_catalog.current_setting('pgcortex.namespace', true) then
                 perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
             end if;
-            perform pgcortex_internal.cluster_memories(_batch.ids);
+            insert into pgcortex.cluster_queue (namespace, memory_id)
+            select n.namespace, n.id from new_rows as n
+            where n.namespace = _batch.ns
+            on conflict on constraint cluster_queue_pkey do nothing;
         end loop;
     else
         for _batch in
@@ -372,7 +436,7 @@ begin
                 or (n.embedding is null and (n.memory_type <> o.memory_type or n.tags <> o.tags))
             group by n.namespace
         loop
-            if _batch.ns is distinct from _prev then
+            if _batch.ns is distinct from pg_catalog.current_setting('pgcortex.namespace', true) then
                 perform pg_catalog.set_config('pgcortex.namespace', _batch.ns, true);
             end if;
             delete from pgcortex.cluster_members as cm
@@ -380,7 +444,9 @@ begin
             where
                 cm.namespace = _batch.ns and cm.memory_id = any(_batch.ids)
                 and c.namespace = cm.namespace and c.id = cm.cluster_id and c.origin = 'auto';
-            perform pgcortex_internal.cluster_memories(_batch.ids);
+            insert into pgcortex.cluster_queue (namespace, memory_id)
+            select _batch.ns, x.id from unnest(_batch.ids) as x (id)
+            on conflict on constraint cluster_queue_pkey do nothing;
         end loop;
     end if;
     if pg_catalog.current_setting('pgcortex.namespace', true) is distinct from _prev then
@@ -391,7 +457,7 @@ end
 $$;
 
 comment on function pgcortex_internal.memories_cluster_trigger() is
-'Trigger function (statement level, transition tables) of pgcortex.memories: runs pgcortex_internal.cluster_memories over the rows inserted, or over those updated with a new embedding, type or tags (after leaving their automatic cluster).';
+'Trigger function (statement level, transition tables) of pgcortex.memories: queues in pgcortex.cluster_queue the rows inserted, and those updated with a new embedding, type or tags (after taking them out of their automatic cluster); pgcortex_internal.cluster_pending clusters them at the next cluster read or maintenance. Does nothing while the setting pgcortex.cluster_on_insert is off (restores, the model switch).';
 
 create or replace trigger memories_cluster_insert
 after insert on pgcortex.memories
@@ -654,12 +720,18 @@ begin
     perform pg_catalog.pg_advisory_xact_lock(
         pg_catalog.hashtext('pgcortex.clusters'), pg_catalog.hashtext(_ns)
     );
+    -- The queued memories first (after the lock: taking the shared lock of
+    -- assignment first and then this one could deadlock with another session
+    -- doing the same), so that memories_assigned counts only those that were
+    -- in no cluster for another reason, as before the queue.
+    perform pgcortex_internal.cluster_pending(maint_recluster.as_of);
     select coalesce(maint_recluster.merge_similarity, s.cluster_merge_similarity)
     into _merge from pgcortex.knowledge_settings() as s;
     select count(*) into _before from pgcortex.knowledge_clusters as c where c.namespace = _ns;
 
     -- 1. Memories in no automatic cluster (stored before the trigger existed,
-    --    or whose cluster was removed) are assigned now.
+    --    restored without clustering, or whose cluster was removed) are
+    --    assigned now.
     select pg_catalog.array_agg(m.id) into _ids
     from pgcortex.memories as m
     where
@@ -789,7 +861,7 @@ end
 $$;
 
 comment on function pgcortex.maint_recluster(real, integer, timestamptz) is
-'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex_internal.cluster_importance) and topics (max_topics). Holds the namespace''s clustering lock: stores wait for it.';
+'Re-clusters the namespace and reports it: assigns memories in no automatic cluster, merges automatic clusters whose centroids are at least merge_similarity alike (default cluster_merge_similarity), moves members to their nearest centroid, dissolves empty automatic clusters, recomputes centroids, importance_score (pgcortex_internal.cluster_importance) and topics (max_topics). Clusters the queued memories first (pgcortex_internal.cluster_pending). Holds the namespace''s clustering lock: cluster reads and writes wait for it, stores do not.';
 
 -- name: store_knowledge_cluster
 -- Stores an explicit cluster (upsert by name) and adds the given memories to it.
@@ -844,6 +916,9 @@ begin
             detail = pg_catalog.array_to_string(_missing, ', ');
     end if;
 
+    -- The queued memories join their automatic clusters first, as if they
+    -- had been clustered when stored.
+    perform pgcortex_internal.cluster_pending(store_knowledge_cluster.as_of);
     insert into pgcortex.knowledge_clusters as c (
         namespace, name, description, origin, topics, confidence, importance_score,
         created_at, last_updated
@@ -882,7 +957,7 @@ end
 $$;
 
 comment on function pgcortex.store_knowledge_cluster(text, text, text[], uuid[], real, real, timestamptz) is
-'Stores an explicit knowledge cluster (upsert by name; an automatic cluster of that name becomes explicit) and adds memory_ids to it; its centroid, member count and (unless given) importance_score are computed from the members, topics from them when none are given. Explicit clusters are never merged or dissolved. PC003 bad name, PC004 confidence/importance out of range, PC024 bad topics, PC030 unknown memory.';
+'Stores an explicit knowledge cluster (upsert by name; an automatic cluster of that name becomes explicit) and adds memory_ids to it, after clustering the queued memories (pgcortex_internal.cluster_pending); its centroid, member count and (unless given) importance_score are computed from the members, topics from them when none are given. Explicit clusters are never merged or dissolved. PC003 bad name, PC004 confidence/importance out of range, PC024 bad topics, PC030 unknown memory.';
 
 -- name: get_knowledge_clusters
 -- Clusters relevant to a query (centroid similarity and topic match), or the
@@ -896,7 +971,7 @@ create or replace function pgcortex.get_knowledge_clusters(
 )
 returns setof pgcortex.knowledge_cluster_result
 language sql
-stable
+volatile
 security definer  -- uses knowledge_clusters: closed to pgcortex_app
 set search_path = pg_catalog, pg_temp
 begin atomic
@@ -911,6 +986,10 @@ begin atomic
             )
         )
     where get_knowledge_clusters.query_embedding is not null;
+
+    -- The memories queued since the last cluster read join their clusters
+    -- (volatile for this: a read-only transaction reads the clusters as they are).
+    select pgcortex_internal.cluster_pending();
 
     with q as (
         select
@@ -972,4 +1051,4 @@ begin atomic
 end;
 
 comment on function pgcortex.get_knowledge_clusters(text, public.vector, text, real, integer) is
-'Knowledge clusters relevant to a query: relevance = max(centroid similarity to query_embedding (same model only), topic score (0.5 for one topic found in the query, +0.1 per further topic, at most 1)); those >= min_relevance, best first. With neither query nor embedding: the most important clusters.';
+'Knowledge clusters relevant to a query: relevance = max(centroid similarity to query_embedding (same model only), topic score (0.5 for one topic found in the query, +0.1 per further topic, at most 1)); those >= min_relevance, best first. With neither query nor embedding: the most important clusters. Clusters the queued memories first (pgcortex_internal.cluster_pending; not in a read-only transaction, which sees the clusters as they are).';

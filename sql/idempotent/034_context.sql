@@ -265,17 +265,21 @@ select
 from namespaces as n;
 
 comment on view pgcortex.memory_summary_v is
-'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters, patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Only the namespace set for the session (pgcortex.namespace), for every role.';
+'One row per namespace: unexpired memories (total, by type, with embedding), preferences, clusters (as clustered so far: memories still in pgcortex.cluster_queue count once a cluster read clusters them), patterns, sessions (total, open, average duration in seconds of ended ones), turns, and the five most accessed and five most important memories (JSON). Only the namespace set for the session (pgcortex.namespace), for every role.';
 
 -- name: get_memory_summary
 -- The summary of the current namespace (zeros when it knows nothing yet).
 create or replace function pgcortex.get_memory_summary()
 returns setof pgcortex.memory_summary_v
 language sql
-stable
+volatile
 security definer  -- reads pgcortex.memory_summary_v over tables pgcortex_app may not read
 set search_path = pg_catalog, pg_temp
 begin atomic
+    -- The clusters count the memories queued for clustering (volatile for
+    -- this: a read-only transaction reads the clusters as they are).
+    select pgcortex_internal.cluster_pending();
+
     select v.*
     from pgcortex.memory_summary_v as v
     where v.namespace = (select pgcortex.current_namespace())
@@ -301,4 +305,4 @@ begin atomic
 end;
 
 comment on function pgcortex.get_memory_summary() is
-'The namespace''s row of pgcortex.memory_summary_v (memories by type, preferences, clusters, patterns, sessions and average duration, turns, most accessed and most important memories); a row of zeros when the namespace is empty.';
+'The namespace''s row of pgcortex.memory_summary_v (memories by type, preferences, clusters, patterns, sessions and average duration, turns, most accessed and most important memories); a row of zeros when the namespace is empty. Clusters the queued memories first (pgcortex_internal.cluster_pending), so the count of clusters includes them.';

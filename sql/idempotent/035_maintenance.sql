@@ -52,7 +52,8 @@ comment on function pgcortex.maint_prune_history(integer, timestamptz, boolean) 
 
 -- name: maint_run
 -- Runs, in order: forget (the original memory module's policy), purge expired memories, flush
--- the deferred access log, prune the change history, re-cluster, detect
+-- the deferred access log, prune the change history, cluster the queued
+-- memories, re-cluster, detect
 -- learning patterns; one row per step with what it did and how long it took.
 -- (history_days was added after the first release: drop the old signature.)
 drop function if exists pgcortex.maint_run(integer, boolean, boolean, boolean, timestamptz);
@@ -113,6 +114,10 @@ begin
     return query select 'prune_history', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
+    _r := pg_catalog.jsonb_build_object('clustered', pgcortex_internal.cluster_pending(maint_run.as_of));
+    return query select 'cluster_pending', _r, pgcortex_internal.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
     if maint_run.recluster then
         select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_recluster(as_of => maint_run.as_of) as f;
     else
@@ -140,7 +145,7 @@ end
 $$;
 
 comment on function pgcortex.maint_run(integer, boolean, boolean, boolean, timestamptz, integer) is
-'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), cluster_pending (clusters the memories queued since the last cluster read: {"clustered": n}, pgcortex_internal.cluster_pending), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
 -- name: elapsed_ms
 -- Milliseconds since a start time (for maintenance reports).

@@ -127,6 +127,9 @@ declare
     _total bigint := 0;
     _counts jsonb := '{}';
 begin
+    -- The queued memories join their clusters first, so the export holds them
+    -- in their clusters (a read-only transaction exports the queue as it is).
+    perform pgcortex_internal.cluster_pending();
     return next pg_catalog.jsonb_build_object(
         'pgcortex_export', 1,
         'namespace', _ns,
@@ -183,7 +186,7 @@ end
 $$;
 
 comment on function pgcortex.export_namespace() is
-'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
 
 -- name: erase_namespace
 -- Deletes every row of the current namespace from every namespaced table in one

@@ -490,7 +490,7 @@ end
 $$;
 
 comment on function pgcortex.import_memories(text, jsonb, boolean, real, boolean, boolean, timestamptz) is
-'Imports a batch of memories (jsonb array of {legacy_id, id?, content, memory_type, importance, confidence, tags, metadata, embedding, embedding_model, created_at, updated_at, expires_at, last_accessed, access_count}) keeping their times and access counts. A row imported before from source is present; a content already stored (normalised, as pgcortex.store_memories) or repeated in the batch is merged (importance and confidence the greater, tags and metadata joined, access counts added); near duplicates merge only with near_dedup. cluster => false skips automatic clustering (a restore brings its clusters). One result row per item: imported, present, merged or skipped with the reason; strict raises PC003 on the first bad row instead.';
+'Imports a batch of memories (jsonb array of {legacy_id, id?, content, memory_type, importance, confidence, tags, metadata, embedding, embedding_model, created_at, updated_at, expires_at, last_accessed, access_count}) keeping their times and access counts. A row imported before from source is present; a content already stored (normalised, as pgcortex.store_memories) or repeated in the batch is merged (importance and confidence the greater, tags and metadata joined, access counts added); near duplicates merge only with near_dedup. cluster => false keeps the memories out of automatic clustering (a restore brings its clusters); with true they are queued for it (pgcortex.cluster_queue) like stored ones. One result row per item: imported, present, merged or skipped with the reason; strict raises PC003 on the first bad row instead.';
 
 -- name: import_links
 -- Imports links between imported memories (resolved through pgcortex.import_ids).
@@ -633,6 +633,9 @@ declare
     _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_clusters.source, import_clusters.items);
+    -- Memories queued for clustering join their automatic clusters before the
+    -- import adds to clusters, as when they were clustered on store.
+    perform pgcortex_internal.cluster_pending(import_clusters.as_of);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_clusters') is not null then
         drop table pg_temp.pgcortex_import_clusters;
     end if;
@@ -726,7 +729,7 @@ end
 $$;
 
 comment on function pgcortex.import_clusters(text, jsonb, boolean, timestamptz) is
-'Imports a batch of knowledge clusters ({legacy_id, id?, name, description, cluster_key, origin (default explicit), confidence, importance_score, topics, centroid, centroid_model, created_at, last_updated}) keeping their times; members come with pgcortex.import_cluster_members. A cluster whose name (or key) exists already is merged: the members join it. One result row per item; strict raises PC003 on the first bad row.';
+'Imports a batch of knowledge clusters ({legacy_id, id?, name, description, cluster_key, origin (default explicit), confidence, importance_score, topics, centroid, centroid_model, created_at, last_updated}) keeping their times; members come with pgcortex.import_cluster_members. A cluster whose name (or key) exists already is merged: the members join it. Clusters the queued memories first (pgcortex_internal.cluster_pending). One result row per item; strict raises PC003 on the first bad row.';
 
 -- name: import_cluster_members
 -- Imports cluster memberships (cluster and memory resolved through pgcortex.import_ids).
@@ -748,6 +751,9 @@ declare
     _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_cluster_members.source, import_cluster_members.items);
+    -- Memories queued for clustering join their automatic clusters before the
+    -- import adds to clusters, as when they were clustered on store.
+    perform pgcortex_internal.cluster_pending(import_cluster_members.as_of);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_members') is not null then
         drop table pg_temp.pgcortex_import_members;
     end if;
@@ -839,7 +845,7 @@ end
 $$;
 
 comment on function pgcortex.import_cluster_members(text, jsonb, boolean, timestamptz) is
-'Imports a batch of cluster memberships ({cluster_id, memory_id, similarity, joined_at}, the ids of the source resolved through pgcortex.import_ids) and sets the member counts of the clusters touched. One result row per item (legacy_id "cluster memory"); strict raises PC003 on the first bad row.';
+'Imports a batch of cluster memberships ({cluster_id, memory_id, similarity, joined_at}, the ids of the source resolved through pgcortex.import_ids) and sets the member counts of the clusters touched, after clustering the queued memories (pgcortex_internal.cluster_pending). One result row per item (legacy_id "cluster memory"); strict raises PC003 on the first bad row.';
 
 -- name: import_patterns
 -- Imports learning patterns with their frequency, confidence, examples and times.

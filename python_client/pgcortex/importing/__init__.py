@@ -159,9 +159,10 @@ class ImportMixin(ClientBase):
         ``pgcortex.import_ids`` (give each distinct file its own name). Embeddings
         that are missing or bad (an unsafe pickle is never run) are made again when
         the client has an embedder of that model and ``reembed`` is true. The
-        file's clusters are imported as explicit clusters; ``cluster`` also runs
-        automatic clustering on the imported memories while importing (slow on
-        large files: run maintenance's re-clustering afterwards instead).
+        file's clusters are imported as explicit clusters; ``cluster`` also queues
+        the imported memories for automatic clustering, done by the next cluster
+        read or maintenance (slow on large files: run maintenance's re-clustering
+        afterwards instead).
         """
         try:
             store = LegacyStore(path, batch_size=_check_batch_size(batch_size))

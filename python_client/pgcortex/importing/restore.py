@@ -39,6 +39,8 @@ _NOT_RESTORED = {
     "with their import",
     "knowledge_settings": "not restored: set them again with set_knowledge_settings",
     "import_ids": "not restored: the ids map of earlier imports belongs to the exported database",
+    "cluster_queue": "not restored: memories that were waiting for automatic clustering join "
+    "a cluster at the next re-clustering (maint_recluster, maint_run)",
 }
 
 #: The id column of tables whose rows are known by one id.
