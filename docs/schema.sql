@@ -6019,12 +6019,11 @@ begin
         order by h.o
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
-    -- The probe searches as wide as a search does (it used the session's
-    -- ef_search, 40 by default, at any size): at 100,000 memories a narrower
-    -- probe misses near duplicates (ef_search 10: 362 of 400 planted ones
-    -- found, 40: 397, 64: 398; docs/performance.md).
+    -- The probe's search width grows with the graph
+    -- (pgcortex_internal.near_duplicate_ef_search): 10 at 10,000 memories,
+    -- 32 at 100,000, 100 at 1,000,000.
     perform pg_catalog.set_config(
-        'hnsw.ef_search', pgcortex_internal.default_ef_search(_model.dimensions)::text, true
+        'hnsw.ef_search', pgcortex_internal.near_duplicate_ef_search(_model.dimensions)::text, true
     );
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
@@ -7371,7 +7370,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.default_ef_search(dimensions integer) IS 'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories and pgcortex.store_memories.';
+COMMENT ON FUNCTION pgcortex_internal.default_ef_search(dimensions integer) IS 'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories.';
 
 CREATE FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) RETURNS numeric
     LANGUAGE sql
@@ -7923,6 +7922,29 @@ CREATE FUNCTION pgcortex_internal.namespaced_tables() RETURNS TABLE(table_name r
 END;
 
 COMMENT ON FUNCTION pgcortex_internal.namespaced_tables() IS 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
+
+CREATE FUNCTION pgcortex_internal.near_duplicate_ef_search(dimensions integer) RETURNS integer
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    -- plpgsql keeps this plan for the session; a SQL body is planned per call.
+    return (
+        select
+            least(
+                (
+                    greatest(10, 10 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 10000.0))
+                    * pg_catalog.sqrt(greatest(coalesce(near_duplicate_ef_search.dimensions, 384), 384) / 384.0)
+                )::integer,
+                1000
+            )
+        from pg_catalog.pg_class as c
+        where c.oid = 'pgcortex.memories'::regclass
+    );
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.near_duplicate_ef_search(dimensions integer) IS 'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 10 x sqrt(rows of pgcortex.memories / 10,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
 
 CREATE FUNCTION pgcortex_internal.normalize_tags(tags text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

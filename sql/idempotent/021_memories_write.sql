@@ -197,6 +197,44 @@ comment on function pgcortex_internal.reinforce(
 ) is
 'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';
 
+-- name: near_duplicate_ef_search
+-- The HNSW search width of store_memories' near-duplicate probe. The probe
+-- wants the nearest memory only, and a near duplicate (cosine 0.95 or more)
+-- lies far closer than the rest, so it needs a narrower search than a ranked
+-- search's 40 candidates, but one that grows with the graph. Measured with
+-- 1,000 planted copies (cosine 0.951 to 0.99, docs/performance.md): at
+-- 10,000 memories ef_search 10 finds all 1,000 (as 40 does); at 100,000, 20
+-- finds 977, 32 finds 996, 40 finds 997, 100 finds 1,000. So 10 x sqrt(rows /
+-- 10,000), at least 10 (32 at 100,000, 100 at 1,000,000), times
+-- sqrt(dimensions / 384) as for searches.
+create or replace function pgcortex_internal.near_duplicate_ef_search(dimensions integer)
+returns integer
+language plpgsql
+stable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    -- plpgsql keeps this plan for the session; a SQL body is planned per call.
+    return (
+        select
+            least(
+                (
+                    greatest(10, 10 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 10000.0))
+                    * pg_catalog.sqrt(greatest(coalesce(near_duplicate_ef_search.dimensions, 384), 384) / 384.0)
+                )::integer,
+                1000
+            )
+        from pg_catalog.pg_class as c
+        where c.oid = 'pgcortex.memories'::regclass
+    );
+end
+$$;
+
+comment on function pgcortex_internal.near_duplicate_ef_search(integer) is
+'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 10 x sqrt(rows of pgcortex.memories / 10,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
+
 -- name: store_memories
 -- name: add_merged_occurrences
 -- A memory's metadata with near-duplicate occurrences appended to its
@@ -530,12 +568,11 @@ begin
         order by h.o
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
-    -- The probe searches as wide as a search does (it used the session's
-    -- ef_search, 40 by default, at any size): at 100,000 memories a narrower
-    -- probe misses near duplicates (ef_search 10: 362 of 400 planted ones
-    -- found, 40: 397, 64: 398; docs/performance.md).
+    -- The probe's search width grows with the graph
+    -- (pgcortex_internal.near_duplicate_ef_search): 10 at 10,000 memories,
+    -- 32 at 100,000, 100 at 1,000,000.
     perform pg_catalog.set_config(
-        'hnsw.ef_search', pgcortex_internal.default_ef_search(_model.dimensions)::text, true
+        'hnsw.ef_search', pgcortex_internal.near_duplicate_ef_search(_model.dimensions)::text, true
     );
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.

@@ -328,11 +328,10 @@ comment on type pgcortex.memory_search_row is
 'A search hit: the memory, its rank, and its score breakdown (similarity, text_rank, keyword_overlap, relevance, fused_relevance, the four factors, score), how it matched (vector, text, both, link) and the ranking_version of the formula.';
 
 -- name: default_ef_search
--- The HNSW search width a search (and the store's near-duplicate probe) uses
--- unless told otherwise. It grows with the graph: at a fixed ef_search,
--- recall falls as the index grows (benchmark, 384-d: ef_search 64 gives
--- recall@10 0.99 at 100,000 memories but 0.80 at 1,000,000, where 200 gives
--- 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's default): 40 up
+-- The HNSW search width a search uses unless told otherwise. It grows with
+-- the graph: at a fixed ef_search, recall falls as the index grows
+-- (benchmark, 384-d: ef_search 64 gives recall@10 0.99 at 100,000 memories
+-- but 0.80 at 1,000,000, where 200 gives 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's default): 40 up
 -- to 39,000 rows, 64 at 100,000, 202 at 1,000,000 (the planner's row
 -- estimate, all namespaces: they share one graph). A floor of 64 cost 30 %
 -- more index pages at 10,000 rows for recall@10 0.998 either way
@@ -366,7 +365,7 @@ end
 $$;
 
 comment on function pgcortex_internal.default_ef_search(integer) is
-'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories and pgcortex.store_memories.';
+'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories.';
 
 -- name: search_memories
 -- Hybrid search of the namespace's memories; see the formula at the top of
