@@ -6020,8 +6020,8 @@ begin
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- The probe's search width grows with the graph
-    -- (pgcortex_internal.near_duplicate_ef_search): 10 at 10,000 memories,
-    -- 32 at 100,000, 100 at 1,000,000.
+    -- (pgcortex_internal.near_duplicate_ef_search): 13 at 10,000 memories,
+    -- 40 at 100,000, 126 at 1,000,000.
     perform pg_catalog.set_config(
         'hnsw.ef_search', pgcortex_internal.near_duplicate_ef_search(_model.dimensions)::text, true
     );
@@ -7933,7 +7933,7 @@ begin
         select
             least(
                 (
-                    greatest(10, 10 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 10000.0))
+                    greatest(10, 40 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
                     * pg_catalog.sqrt(greatest(coalesce(near_duplicate_ef_search.dimensions, 384), 384) / 384.0)
                 )::integer,
                 1000
@@ -7944,7 +7944,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.near_duplicate_ef_search(dimensions integer) IS 'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 10 x sqrt(rows of pgcortex.memories / 10,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
+COMMENT ON FUNCTION pgcortex_internal.near_duplicate_ef_search(dimensions integer) IS 'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 40 x sqrt(rows of pgcortex.memories / 100,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
 
 CREATE FUNCTION pgcortex_internal.normalize_tags(tags text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

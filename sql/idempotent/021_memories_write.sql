@@ -204,9 +204,11 @@ comment on function pgcortex_internal.reinforce(
 -- search's 40 candidates, but one that grows with the graph. Measured with
 -- 1,000 planted copies (cosine 0.951 to 0.99, docs/performance.md): at
 -- 10,000 memories ef_search 10 finds all 1,000 (as 40 does); at 100,000, 20
--- finds 977, 32 finds 996, 40 finds 997, 100 finds 1,000. So 10 x sqrt(rows /
--- 10,000), at least 10 (32 at 100,000, 100 at 1,000,000), times
--- sqrt(dimensions / 384) as for searches.
+-- finds 977, 32 finds 996, 40 finds 997, 100 finds 1,000 (and in a peer run
+-- 32 merged 397 of 400 planted copies where 40 merged 400). So 40 x
+-- sqrt(rows / 100,000), at least 10: 13 at 10,000, 40 (pgvector's default,
+-- what the probe used before at every size) at 100,000, 126 at 1,000,000;
+-- times sqrt(dimensions / 384) as for searches.
 create or replace function pgcortex_internal.near_duplicate_ef_search(dimensions integer)
 returns integer
 language plpgsql
@@ -221,7 +223,7 @@ begin
         select
             least(
                 (
-                    greatest(10, 10 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 10000.0))
+                    greatest(10, 40 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
                     * pg_catalog.sqrt(greatest(coalesce(near_duplicate_ef_search.dimensions, 384), 384) / 384.0)
                 )::integer,
                 1000
@@ -233,7 +235,7 @@ end
 $$;
 
 comment on function pgcortex_internal.near_duplicate_ef_search(integer) is
-'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 10 x sqrt(rows of pgcortex.memories / 10,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
+'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 40 x sqrt(rows of pgcortex.memories / 100,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
 
 -- name: store_memories
 -- name: add_merged_occurrences
@@ -569,8 +571,8 @@ begin
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- The probe's search width grows with the graph
-    -- (pgcortex_internal.near_duplicate_ef_search): 10 at 10,000 memories,
-    -- 32 at 100,000, 100 at 1,000,000.
+    -- (pgcortex_internal.near_duplicate_ef_search): 13 at 10,000 memories,
+    -- 40 at 100,000, 126 at 1,000,000.
     perform pg_catalog.set_config(
         'hnsw.ef_search', pgcortex_internal.near_duplicate_ef_search(_model.dimensions)::text, true
     );
