@@ -6020,10 +6020,10 @@ begin
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- The probe's search width grows with the graph
-    -- (pgcortex_internal.near_duplicate_ef_search): 13 at 10,000 memories,
+    -- (pgcortex_internal.default_ef_search, probe): 13 at 10,000 memories,
     -- 40 at 100,000, 126 at 1,000,000.
     perform pg_catalog.set_config(
-        'hnsw.ef_search', pgcortex_internal.near_duplicate_ef_search(_model.dimensions)::text, true
+        'hnsw.ef_search', pgcortex_internal.default_ef_search(_model.dimensions, true)::text, true
     );
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.
@@ -7349,7 +7349,7 @@ $$;
 
 COMMENT ON FUNCTION pgcortex_internal.conversation_turn_memory(role text, content text, session_id uuid, embedding public.vector, embedding_model text, as_of timestamp with time zone) IS 'Stores a substantial conversation turn as a conversation memory through pgcortex.store_memory (rule and switch in pgcortex.knowledge_settings()); returns its id or null.';
 
-CREATE FUNCTION pgcortex_internal.default_ef_search(dimensions integer) RETURNS integer
+CREATE FUNCTION pgcortex_internal.default_ef_search(dimensions integer, probe boolean DEFAULT false) RETURNS integer
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -7359,7 +7359,11 @@ begin
         select
             least(
                 (
-                    greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                    case
+                        when default_ef_search.probe
+                            then greatest(10, 40 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                        else greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                    end
                     * pg_catalog.sqrt(greatest(coalesce(default_ef_search.dimensions, 384), 384) / 384.0)
                 )::integer,
                 1000
@@ -7370,7 +7374,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.default_ef_search(dimensions integer) IS 'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories.';
+COMMENT ON FUNCTION pgcortex_internal.default_ef_search(dimensions integer, probe boolean) IS 'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions, at most 1000: for a search 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40; for the near-duplicate probe of pgcortex.store_memories (probe) 40 x sqrt(rows / 100,000), at least 10; both times sqrt(dimensions / 384). Internal helper.';
 
 CREATE FUNCTION pgcortex_internal.elapsed_ms(since timestamp with time zone) RETURNS numeric
     LANGUAGE sql
@@ -7922,29 +7926,6 @@ CREATE FUNCTION pgcortex_internal.namespaced_tables() RETURNS TABLE(table_name r
 END;
 
 COMMENT ON FUNCTION pgcortex_internal.namespaced_tables() IS 'The namespaced tables (audit log excepted) with their depth in the foreign-key graph: export in that order, erase in reverse.';
-
-CREATE FUNCTION pgcortex_internal.near_duplicate_ef_search(dimensions integer) RETURNS integer
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    -- plpgsql keeps this plan for the session; a SQL body is planned per call.
-    return (
-        select
-            least(
-                (
-                    greatest(10, 40 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
-                    * pg_catalog.sqrt(greatest(coalesce(near_duplicate_ef_search.dimensions, 384), 384) / 384.0)
-                )::integer,
-                1000
-            )
-        from pg_catalog.pg_class as c
-        where c.oid = 'pgcortex.memories'::regclass
-    );
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex_internal.near_duplicate_ef_search(dimensions integer) IS 'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 40 x sqrt(rows of pgcortex.memories / 100,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
 
 CREATE FUNCTION pgcortex_internal.normalize_tags(tags text[]) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

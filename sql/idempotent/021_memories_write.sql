@@ -197,47 +197,6 @@ comment on function pgcortex_internal.reinforce(
 ) is
 'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';
 
--- name: near_duplicate_ef_search
--- The HNSW search width of store_memories' near-duplicate probe. The probe
--- wants the nearest memory only, and a near duplicate (cosine 0.95 or more)
--- lies far closer than the rest, so it needs a narrower search than a ranked
--- search's 40 candidates, but one that grows with the graph. Measured with
--- 1,000 planted copies (cosine 0.951 to 0.99, docs/performance.md): at
--- 10,000 memories ef_search 10 finds all 1,000 (as 40 does); at 100,000, 20
--- finds 977, 32 finds 996, 40 finds 997, 100 finds 1,000 (and in a peer run
--- 32 merged 397 of 400 planted copies where 40 merged 400). So 40 x
--- sqrt(rows / 100,000), at least 10: 13 at 10,000, 40 (pgvector's default,
--- what the probe used before at every size) at 100,000, 126 at 1,000,000;
--- times sqrt(dimensions / 384) as for searches.
-create or replace function pgcortex_internal.near_duplicate_ef_search(dimensions integer)
-returns integer
-language plpgsql
-stable
-parallel safe
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-    -- plpgsql keeps this plan for the session; a SQL body is planned per call.
-    return (
-        select
-            least(
-                (
-                    greatest(10, 40 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
-                    * pg_catalog.sqrt(greatest(coalesce(near_duplicate_ef_search.dimensions, 384), 384) / 384.0)
-                )::integer,
-                1000
-            )
-        from pg_catalog.pg_class as c
-        where c.oid = 'pgcortex.memories'::regclass
-    );
-end
-$$;
-
-comment on function pgcortex_internal.near_duplicate_ef_search(integer) is
-'The HNSW search width (hnsw.ef_search) of the near-duplicate probe of pgcortex.store_memories for vectors of these dimensions: 40 x sqrt(rows of pgcortex.memories / 100,000), at least 10, times sqrt(dimensions / 384), at most 1000. Internal helper.';
-
--- name: store_memories
 -- name: add_merged_occurrences
 -- A memory's metadata with near-duplicate occurrences appended to its
 -- merged_occurrences list.
@@ -287,6 +246,7 @@ end;
 comment on function pgcortex_internal.add_merged_occurrences(jsonb, jsonb) is
 'The metadata with the given occurrences (a JSON array of {content, metadata, stored_at}) appended to its merged_occurrences array, an occurrence already listed (same content and metadata) kept once, at most the 20 latest kept.';
 
+-- name: store_memories
 -- Stores a batch of memories in one call: validates every item first, then
 -- inserts, reinforces exact duplicates and merges near duplicates.
 create or replace function pgcortex.store_memories(
@@ -571,10 +531,10 @@ begin
     );
     perform pg_catalog.set_config('hnsw.iterative_scan', 'relaxed_order', true);
     -- The probe's search width grows with the graph
-    -- (pgcortex_internal.near_duplicate_ef_search): 13 at 10,000 memories,
+    -- (pgcortex_internal.default_ef_search, probe): 13 at 10,000 memories,
     -- 40 at 100,000, 126 at 1,000,000.
     perform pg_catalog.set_config(
-        'hnsw.ef_search', pgcortex_internal.near_duplicate_ef_search(_model.dimensions)::text, true
+        'hnsw.ef_search', pgcortex_internal.default_ef_search(_model.dimensions, true)::text, true
     );
     -- A representative whose content is new, that has an embedding, merges
     -- into the nearest memory of the same type when at least this similar.

@@ -328,18 +328,30 @@ comment on type pgcortex.memory_search_row is
 'A search hit: the memory, its rank, and its score breakdown (similarity, text_rank, keyword_overlap, relevance, fused_relevance, the four factors, score), how it matched (vector, text, both, link) and the ranking_version of the formula.';
 
 -- name: default_ef_search
--- The HNSW search width a search uses unless told otherwise. It grows with
--- the graph: at a fixed ef_search, recall falls as the index grows
--- (benchmark, 384-d: ef_search 64 gives recall@10 0.99 at 100,000 memories
--- but 0.80 at 1,000,000, where 200 gives 0.96). 64 x sqrt(rows / 100,000), at least 40 (pgvector's default): 40 up
--- to 39,000 rows, 64 at 100,000, 202 at 1,000,000 (the planner's row
--- estimate, all namespaces: they share one graph). A floor of 64 cost 30 %
--- more index pages at 10,000 rows for recall@10 0.998 either way
--- (docs/performance.md). Longer vectors need a wider search for the same
--- recall: times sqrt(dimensions / 384) (benchmark, 1,536-d at 100,000:
--- recall@10 0.98 at ef_search 64, 1.00 at 100 and 128; docs/performance.md,
--- "Embedding models"), so 128 at 1,536-d.
-create or replace function pgcortex_internal.default_ef_search(dimensions integer)
+-- The HNSW search width (hnsw.ef_search) a search, or the store's
+-- near-duplicate probe, uses unless told otherwise. It grows with the graph:
+-- at a fixed ef_search, recall falls as the index grows (benchmark, 384-d:
+-- ef_search 64 gives recall@10 0.99 at 100,000 memories but 0.80 at
+-- 1,000,000, where 200 gives 0.96), so w x sqrt(rows / 100,000) (the
+-- planner's row estimate, all namespaces: they share one graph), at least a
+-- floor. Longer vectors need a wider search for the same recall: times
+-- sqrt(dimensions / 384) (benchmark, 1,536-d at 100,000: recall@10 0.98 at
+-- ef_search 64, 1.00 at 100 and 128; docs/performance.md, "Embedding
+-- models"), so 128 at 1,536-d. At most 1000.
+-- * A search: w 64, floor 40 (pgvector's default): 40 up to 39,000 rows, 64
+--   at 100,000, 202 at 1,000,000. A floor of 64 cost 30 % more index pages
+--   at 10,000 rows for recall@10 0.998 either way (docs/performance.md).
+-- * The near-duplicate probe (probe true): w 40, floor 10: 13 at 10,000, 40
+--   (what the probe used at every size before) at 100,000, 126 at 1,000,000.
+--   It wants the nearest memory only, and a near duplicate (cosine 0.95 or
+--   more) lies far closer than the rest. Measured with 1,000 planted copies
+--   (cosine 0.951 to 0.99): at 10,000 memories ef_search 10 finds all 1,000
+--   (as 40 does); at 100,000, 20 finds 977, 32 finds 996, 40 finds 997, 100
+--   finds 1,000.
+create or replace function pgcortex_internal.default_ef_search(
+    dimensions integer,
+    probe boolean default false
+)
 returns integer
 language plpgsql
 stable
@@ -353,7 +365,11 @@ begin
         select
             least(
                 (
-                    greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                    case
+                        when default_ef_search.probe
+                            then greatest(10, 40 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                        else greatest(40, 64 * pg_catalog.sqrt(greatest(c.reltuples, 0) / 100000.0))
+                    end
                     * pg_catalog.sqrt(greatest(coalesce(default_ef_search.dimensions, 384), 384) / 384.0)
                 )::integer,
                 1000
@@ -364,8 +380,8 @@ begin
 end
 $$;
 
-comment on function pgcortex_internal.default_ef_search(integer) is
-'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions: 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40, times sqrt(dimensions / 384), at most 1000. Internal helper of pgcortex.search_memories.';
+comment on function pgcortex_internal.default_ef_search(integer, boolean) is
+'The default HNSW search width (hnsw.ef_search) for vectors of these dimensions, at most 1000: for a search 64 x sqrt(rows of pgcortex.memories / 100,000), at least 40; for the near-duplicate probe of pgcortex.store_memories (probe) 40 x sqrt(rows / 100,000), at least 10; both times sqrt(dimensions / 384). Internal helper.';
 
 -- name: search_memories
 -- Hybrid search of the namespace's memories; see the formula at the top of
