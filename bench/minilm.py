@@ -74,10 +74,12 @@ async def section(cfg: Config, res: dict[str, Any]) -> None:
         adsn = db.asyncpg_dsn(dsn)
         out["load"] = await db.bulk_load(dsn, data)
         args = [(db.NAMESPACE, qvectors[i], cfg.k) for i in range(nq)]
-        from .run import RAW_VECTOR, parse_ids
+        from .run import RAW_VECTOR, parse_ids, raw_sql
 
+        # The table query names the model's index expression (its partial HNSW index).
+        raw_vector = raw_sql(RAW_VECTOR, db.model_sql(dsn, data.model))
         for ef in cfg.ef_sweep:
-            shape = Shape(f"minilm table ef={ef}", RAW_VECTOR, args, parse_ids,
+            shape = Shape(f"minilm table ef={ef}", raw_vector, args, parse_ids,
                           (("hnsw.ef_search", str(ef)),))  # fmt: skip
             lat, found, _ = await sequential(adsn, shape)
             res["ef_sweep"].append(

@@ -27,7 +27,11 @@ def smoke_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
     suffix = os.environ.get("PGCORTEX_TEST_DBNAME", "test")
-    cfg = dataclasses.replace(Config.from_env(smoke=True), name=f"smoke_{suffix}", keep=False)
+    # A small real-embedding corpus too, so that its section runs (it alone queries
+    # the table through the model's index expression).
+    cfg = dataclasses.replace(
+        Config.from_env(smoke=True), name=f"smoke_{suffix}", keep=False, minilm_n=300
+    )
     res = await run.main_async(cfg)
     base = report.write(res, tmp_path)
 
@@ -44,6 +48,9 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
         assert s["latency"]["n"] > 0
         if "recall" in s:
             assert 0.0 <= s["recall"] <= 1.0
+    minilm_sweep = [e for e in saved["ef_sweep"] if e["shape"].startswith("MiniLM")]
+    assert [e["ef_search"] for e in minilm_sweep] == list(cfg.ef_sweep)
+    assert all(e["recall"] > 0 for e in minilm_sweep)
     table_sweep = [e for e in saved["ef_sweep"] if e["shape"] == "table vector (HNSW)"]
     assert [e["ef_search"] for e in table_sweep] == list(cfg.ef_sweep)
     assert saved["load"]["rows"] == cfg.n
