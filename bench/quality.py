@@ -1,14 +1,17 @@
 """``make bench-quality``: retrieval quality on LoCoMo conversations.
 
-Every turn of each conversation is stored through ``pgcortex.store_memory`` (one
-namespace per conversation, all-MiniLM-L6-v2 embeddings, near-duplicate merging on
-as by default), then every question of categories 1-4 is searched with k = 10.
-recall@k = the share of a question's evidence turns among the top k, averaged over
-questions; hit@10 = at least one evidence turn in the top 10. A memory that absorbed
-near duplicates holds the turns of all its occurrences (``metadata.merged_occurrences``).
+Every turn of each conversation is stored as a conversation turn through
+``pgcortex.store_conversation_turn`` (one namespace per conversation, each LoCoMo
+session a pgcortex session, every turn a conversation memory of importance 3,
+all-MiniLM-L6-v2 embeddings, near-duplicate merging on as by default), then every
+question of categories 1-4 is searched with k = 10. recall@k = the share of a
+question's evidence turns among the top k, averaged over questions; hit@10 = at least
+one evidence turn in the top 10. A memory that absorbed near duplicates holds the
+turns of all its occurrences (the memory id each turn's store returned).
 
-Searches compared: the default search, its vector arm alone and its text arm alone
-(turned off through ``weights``), and two baselines computed in Python over the same
+Searches compared: the default search, the default without conversation context
+(``context_weight`` 0), its vector arm alone and its text arm alone (turned off
+through ``weights``), and two baselines computed in Python over the same
 stored memories: exact cosine (numpy, the stored vectors) and BM25 (k1 1.2, b 0.75,
 over the memories' own full-text lexemes).
 
@@ -16,8 +19,9 @@ Environment: LOCOMO_DIR (the conversations, default ../shared/data/locomo-dev ne
 to the repository or to a directory above it), BENCH_NAME (results go to
 bench/results/quality_<name>.json and .md; default ``latest``), BENCH_RESULTS_DIR,
 BENCH_QUALITY_WEIGHTS (a JSON object of extra weights for every pgcortex search, for
-tuning), PGCORTEX_DSN (another server; default the embedded one). The data is read
-where it lies, never copied; embeddings are cached in bench/.cache.
+tuning), BENCH_KEEP=1 (keep the database, pgcortex_bench_quality[_<name>]), PGCORTEX_DSN
+(another server; default the embedded one). The data is read where it lies, never
+copied; embeddings are cached in bench/.cache.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ class Conversation:
     def __init__(self, path: Path) -> None:
         raw = json.loads(path.read_text())
         self.name = path.stem
+        self.speaker_a = str(raw.get("speaker_a", ""))
         self.turns: list[tuple[str, str, str]] = []  # (dia_id, content, session date)
         sessions = sorted(
             (int(k.split("_")[1]), k)
@@ -134,17 +139,6 @@ def embed_cached(embedder: Any, texts: list[str], label: str) -> np.ndarray:
             bar.advance(min(step, len(texts) - lo))
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, out)
-    return out
-
-
-def turns_of(metadata: Any) -> set[str]:
-    """The turns a memory holds: its own and those of the occurrences merged into it."""
-    md = json.loads(metadata) if isinstance(metadata, str) else (metadata or {})
-    out = {md["dia_id"]} if "dia_id" in md else set()
-    for occ in md.get("merged_occurrences", []) or []:
-        inner = occ.get("metadata", {}) if isinstance(occ, dict) else {}
-        if "dia_id" in inner:
-            out.add(inner["dia_id"])
     return out
 
 
@@ -211,13 +205,16 @@ async def run() -> dict[str, Any]:
         "default": ({}, True, True),
         "vector arm": ({"text_weight": 0}, True, True),
         "text arm": ({"vector_weight": 0}, True, True),
+        "default, no conversation context": ({"context_weight": 0}, True, True),
     }
     tallies = {name: Tally() for name in [*variants, "exact cosine", "BM25"]}
     timings: dict[str, list[float]] = defaultdict(list)
     store_s = 0.0
     stored = merged = 0
     notes: Counter[str] = Counter()
-    with db.fresh_database("quality") as dsn:
+    keep = os.environ.get("BENCH_KEEP", "") not in ("", "0")
+    name = os.environ.get("BENCH_NAME", "latest")
+    with db.fresh_database("quality" if name == "latest" else f"quality_{name}", keep=keep) as dsn:
         conn = await asyncpg.connect(db.asyncpg_dsn(dsn))
         try:
             await register_vector(conn)
@@ -231,21 +228,49 @@ async def run() -> dict[str, Any]:
                 qvecs = embed_cached(
                     embedder, [q[0] for q in conv.questions], f"locomo-{conv.name}-q"
                 )
+                # Every turn a conversation memory (also the short ones), of
+                # importance 3 like a plain store, each LoCoMo session a session:
+                # the turns keep their order, which the search's conversation
+                # context reads.
+                await conn.execute(
+                    "select pgcortex.set_knowledge_settings(turn_memory_min_chars => 0,"
+                    " turn_memory_importance => 3::smallint,"
+                    " turn_memory_key_importance => 3::smallint)"
+                )
+                turn_map: dict[str, set[str]] = defaultdict(set)
+                session: Any = None
+                session_key = None
                 t0 = time.perf_counter()
                 with Progress(f"store {conv.name}", len(conv.turns), unit="turns") as bar:
                     for (dia, content, when), vec in zip(conv.turns, vectors, strict=True):
-                        action = await conn.fetchval(
-                            "select s.action from pgcortex.store_memory(content => $1,"
-                            " memory_type => 'conversation', metadata => $2::jsonb,"
-                            " embedding => $3, embedding_model => $4) as s",
+                        key = dia.split(":")[0]
+                        if key != session_key:
+                            if session is not None:
+                                await conn.execute("select pgcortex.end_session($1)", session)
+                            session = await conn.fetchval(
+                                "select s.session_id from pgcortex.start_session("
+                                "metadata => $1::jsonb) as s",
+                                json.dumps({"locomo_session": key, "session_time": when}),
+                            )
+                            session_key = key
+                        role = "user" if content.startswith(conv.speaker_a + ":") else "assistant"
+                        memory_id = await conn.fetchval(
+                            "select t.memory_id::text from pgcortex.store_conversation_turn("
+                            "role => $1, content => $2, session_id => $3,"
+                            " context => $4::jsonb, embedding => $5, embedding_model => $6) as t",
+                            role,
                             content,
-                            json.dumps({"dia_id": dia, "session_time": when}),
+                            session,
+                            json.dumps({"dia_id": dia}),
                             vec,
                             embedder.model_name,
                         )
                         stored += 1
-                        merged += action == "merged"
+                        merged += memory_id in turn_map
+                        turn_map[memory_id].add(dia)
                         bar.advance()
+                    if session is not None:
+                        await conn.execute("select pgcortex.end_session($1)", session)
                 store_s += time.perf_counter() - t0
                 await conn.execute("analyze pgcortex.memories")
                 rows = await conn.fetch(
@@ -257,7 +282,7 @@ async def run() -> dict[str, Any]:
                     ns,
                 )
                 ids = [r["id"] for r in rows]
-                turns = {r["id"]: turns_of(r["metadata"]) for r in rows}
+                turns = {r["id"]: turn_map[r["id"]] for r in rows}
                 mat = np.array(
                     [np.asarray(r["embedding"].to_list()) for r in rows], dtype=np.float64
                 )
@@ -278,7 +303,12 @@ async def run() -> dict[str, Any]:
                     tallies["BM25"].add(category, [turns[i] for i in bm_top], evidence)
                 # pgcortex: the arms first without tracking, then the default search
                 # as a user runs it (every search counts its accesses).
-                for name in ["vector arm", "text arm", "default"]:
+                for name in [
+                    "vector arm",
+                    "text arm",
+                    "default, no conversation context",
+                    "default",
+                ]:
                     weights, _, _ = variants[name]
                     track = name == "default"
                     w = json.dumps({**extra, **weights}) if (extra or weights) else None
@@ -290,9 +320,7 @@ async def run() -> dict[str, Any]:
                             SEARCH, qv, question, 10, w, track, embedder.model_name
                         )
                         timings[name].append((time.perf_counter() - t0) * 1000)
-                        tallies[name].add(
-                            category, [turns_of(h["metadata"]) for h in hits], evidence
-                        )
+                        tallies[name].add(category, [turns[str(h["id"])] for h in hits], evidence)
         finally:
             await conn.close()
     return {
@@ -338,7 +366,7 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         "Search p50 (ms, one client, these small namespaces): "
         + ", ".join(f"{k} {v}" for k, v in res["search_ms_p50"].items())
-        + f"; store {res['store_per_s']} turns/s through store_memory.",
+        + f"; store {res['store_per_s']} turns/s through store_conversation_turn.",
         "",
         "Evidence ids: "
         + (

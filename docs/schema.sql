@@ -145,7 +145,7 @@ CREATE TYPE pgcortex.memory_search_row AS (
 	ranking_version integer
 );
 
-COMMENT ON TYPE pgcortex.memory_search_row IS 'A search hit: the memory, its rank, and its score breakdown (similarity, text_rank, keyword_overlap, relevance, fused_relevance, the four factors, score), how it matched (vector, text, both, link) and the ranking_version of the formula.';
+COMMENT ON TYPE pgcortex.memory_search_row IS 'A search hit: the memory, its rank, and its score breakdown (similarity, text_rank, keyword_overlap, relevance, fused_relevance, the four factors, score), how it matched (vector, text, both, context, link), the hit it follows (linked_from: the conversation turn its context lifted it by, or the hit a link led from) and the ranking_version of the formula.';
 
 CREATE DOMAIN pgcortex.namespace_name AS text
 	CONSTRAINT namespace_name_check CHECK ((((length(VALUE) >= 1) AND (length(VALUE) <= 128)) AND (VALUE !~ '[[:cntrl:]]'::text)));
@@ -4127,6 +4127,11 @@ declare
     _txt_matched bigint [];
     _vec_on boolean := false;
     _txt_on boolean := false;
+    -- Conversation context: memories of the turns right after the arms' best
+    -- hits (_ctx_child) and the hit each follows (_ctx_parent), in pairs.
+    _ctx float8;
+    _ctx_child uuid [];
+    _ctx_parent uuid [];
     _rows pgcortex.memory_search_row [];
     _model pgcortex_internal.embedding_model_sql;
     _qvec public.vector;
@@ -4205,13 +4210,15 @@ begin
         or (_w ->> 'tag_boost')::float8 not between 0 and 1
         or (_w ->> 'candidates_per_k')::float8 not between 1 and 100
         or (_w ->> 'min_candidates')::float8 not between 1 and 10000
+        or (_w ->> 'context_weight')::float8 not between 0 and 1
     then
         raise exception using
             errcode = 'PC004',
             message = 'a weight is out of range',
             hint = 'bm25_k1 in 0..10; bm25_b in 0..1; vector_weight, text_weight >= 0; half_life_days > 0; '
             'recency_floor, importance_weight, confidence_floor, access_weight, tag_boost in 0..1; '
-            'access_saturation >= 1; candidates_per_k in 1..100; min_candidates in 1..10000';
+            'access_saturation >= 1; candidates_per_k in 1..100; min_candidates in 1..10000; '
+            'context_weight in 0..1';
     end if;
 
     _k1 := (_w ->> 'bm25_k1')::float8;
@@ -4507,6 +4514,81 @@ begin
         end if;
     end if;
 
+    -- Conversation context --------------------------------------------------------
+    -- A turn is often evidence only with the turn it answers ("Where did you
+    -- go?" - "To Woodhaven"). The memories of the turns right after each arm's
+    -- k best hits (pgcortex.conversation_turns: the next turn of the same
+    -- session, or of the turns without a session) join the candidates, each
+    -- with the hit it follows; the fusion lifts a memory's evidence by
+    -- context_weight times that hit's, never above the hit's own
+    -- (docs/architecture.md). They pass the search's filters like every
+    -- candidate. Namespaces without turn memories skip this (one index probe).
+    _ctx := (_w ->> 'context_weight')::float8;
+    if _ctx > 0 and exists (
+        select from pgcortex.conversation_turns as t
+        where t.namespace = _ns and t.memory_id is not null
+    ) then
+        select
+            coalesce(pg_catalog.array_agg(s.child order by s.child, s.parent), '{}'),
+            coalesce(pg_catalog.array_agg(s.parent order by s.child, s.parent), '{}')
+        into _ctx_child, _ctx_parent
+        from (
+            select distinct
+                m.id as child,
+                h.id as parent
+            from pg_catalog.unnest(
+                coalesce(_vec_ids[1:search_memories.k], '{}')
+                || coalesce(_txt_ids[1:search_memories.k], '{}')
+            ) as h (id)
+            inner join pgcortex.conversation_turns as t
+                on t.namespace = _ns and t.memory_id = h.id
+            cross join lateral (
+                (
+                    select n.memory_id
+                    from pgcortex.conversation_turns as n
+                    where n.namespace = _ns and n.session_id = t.session_id and n.turn_id > t.turn_id
+                    order by n.turn_id
+                    limit 1
+                )
+                union all
+                (
+                    select n.memory_id
+                    from pgcortex.conversation_turns as n
+                    where
+                        n.namespace = _ns and t.session_id is null and n.session_id is null
+                        and n.turn_id > t.turn_id
+                    order by n.turn_id
+                    limit 1
+                )
+            ) as nx
+            inner join pgcortex.memories as m
+                on m.namespace = _ns and m.id = nx.memory_id
+            where
+                m.id <> h.id
+                and (m.expires_at is null or m.expires_at > search_memories.as_of)
+        ) as s;
+        -- Under filters, only the memories that pass them.
+        if _where <> _base_where and pg_catalog.cardinality(_ctx_child) > 0 then
+            execute 'select array(select m.id from pgcortex.memories as m where '
+                || _where || ' and m.id = any($14))'
+            into _txt_more
+            using _ns, search_memories.as_of, search_memories.memory_types,
+                search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
+                search_memories.min_confidence, search_memories.created_after,
+                search_memories.created_before, search_memories.accessed_after,
+                search_memories.accessed_before, search_memories.metadata_contains,
+                search_memories.exclude_ids, _ctx_child;
+            select
+                coalesce(pg_catalog.array_agg(x.child order by x.o), '{}'),
+                coalesce(pg_catalog.array_agg(x.parent order by x.o), '{}')
+            into _ctx_child, _ctx_parent
+            from rows from (
+                pg_catalog.unnest(_ctx_child), pg_catalog.unnest(_ctx_parent)
+            ) with ordinality as x (child, parent, o)
+            where x.child = any(_txt_more);
+        end if;
+    end if;
+
     -- Fusion and ranking ------------------------------------------------------------
     _rows := array(
     with facts as (
@@ -4542,7 +4624,7 @@ begin
             ) as tag_hit
         from pgcortex.memories as m
         left join pgcortex_internal.access_totals_of(
-            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}')
+            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}') || coalesce(_ctx_child, '{}')
         ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25;
@@ -4564,7 +4646,7 @@ begin
         ) as tm on true
         where
             m.namespace = _ns
-            and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}'))
+            and m.id = any(coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}') || coalesce(_ctx_child, '{}'))
     ),
     measured as (
         select
@@ -4580,8 +4662,36 @@ begin
                 case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
                 + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end,
                 0
-            ) as fused
+            ) as own
         from facts as f
+    ),
+    best_parent as (
+        -- Of the hits a candidate follows, the strongest.
+        select distinct on (cp.child)
+            cp.child,
+            p.id as parent,
+            p.own as parent_own
+        from rows from (pg_catalog.unnest(_ctx_child), pg_catalog.unnest(_ctx_parent)) as cp (child, parent)
+        inner join measured as p on cp.parent = p.id
+        order by cp.child, p.own desc, p.id
+    ),
+    lifted as (
+        -- Conversation context: a memory that follows one of the best hits
+        -- gets context_weight times that hit's evidence added to its own,
+        -- at most up to the hit's.
+        select
+            x.*,
+            case
+                when least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own) > coalesce(x.own, 0)
+                    then c.parent
+            end as parent,
+            case
+                when least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own) > coalesce(x.own, 0)
+                    then least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own)
+                else x.own
+            end as fused
+        from measured as x
+        left join best_parent as c on x.id = c.child
     ),
     factored as (
         select
@@ -4608,34 +4718,45 @@ begin
                     1, pg_catalog.ln(1 + x.n_access) / pg_catalog.ln(1 + (_w ->> 'access_saturation')::float8)
                 )
             )::real as f_acc
-        from measured as x
+        from lifted as x
     ),
-    top as (
+    scored as (
         select
             s.*,
-            (coalesce(s.fused, 0) * s.f_rec * s.f_imp * s.f_conf * s.f_acc)::real as final
+            (coalesce(s.fused, 0) * s.f_rec * s.f_imp * s.f_conf * s.f_acc)::real as product
         from factored as s
         where search_memories.min_relevance is null or s.rel >= search_memories.min_relevance
-        order by final desc, s.content_hash
+    ),
+    top as (
+        -- A memory lifted by context ranks after the hit it follows: its
+        -- score is at most the hit's, and a tie goes to the memory not lifted.
+        select
+            s.*,
+            coalesce(least(s.product, p.product), s.product) as final,
+            s.parent is not null as lifted
+        from scored as s
+        left join scored as p on s.parent = p.id
+        order by final desc, lifted, s.content_hash
         limit search_memories.k
     )
     select
         row(
             t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
             t.created_at, t.updated_at, t.expires_at, t.last_at, t.n_access,
-            (row_number() over (order by t.final desc, t.content_hash))::integer,
+            (row_number() over (order by t.final desc, t.lifted, t.content_hash))::integer,
             t.sim, t.trank::real, t.overlap, t.rel, t.fused::real,
             t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
             case
                 when t.vr is not null and t.tr is not null then 'both'
                 when t.vr is not null then 'vector'
-                else 'text'
+                when t.tr is not null then 'text'
+                else 'context'
             end,
-            null::uuid,
-            2
+            t.parent,
+            3
         )::pgcortex.memory_search_row
     from top as t
-    order by t.final desc, t.content_hash
+    order by t.final desc, t.lifted, t.content_hash
     );
 
     -- One hop along links from the hits, on request ------------------------------
@@ -4674,7 +4795,7 @@ begin
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
-                    'link', hop.parent, 2
+                    'link', hop.parent, 3
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
@@ -4696,7 +4817,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights and ranked by the formula of ranking_version 2 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights; the memory of the conversation turn right after one of either arm''s k best hits is a candidate too, lifted by context_weight times that hit''s evidence but never above it (matched_by context when no arm found it, linked_from the hit); ranked by the formula of ranking_version 3 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -8401,10 +8522,10 @@ CREATE FUNCTION pgcortex_internal.search_defaults() RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
- SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
+ SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "context_weight": 0.3, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
 END;
 
-COMMENT ON FUNCTION pgcortex_internal.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 2), as a JSON object; the weights argument of a search overrides any of them.';
+COMMENT ON FUNCTION pgcortex_internal.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 3), as a JSON object; the weights argument of a search overrides any of them.';
 
 CREATE FUNCTION pgcortex_internal.search_tsquery(query_text text) RETURNS tsquery
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE

@@ -129,3 +129,60 @@ async def test_bench_dims_smoke(
         for q in run_["searches"]:
             assert 0.0 <= q["pgcortex"]["recall"] <= 1.0
     assert "| HNSW build (s) | halfvec |" in dims.markdown(res)
+
+
+async def test_bench_quality_smoke(
+    smoke_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make bench-quality`` on a two-session conversation in LoCoMo's format: every
+    turn is stored as a turn of its session and found again by its evidence id."""
+    from bench import quality
+
+    turns = [
+        ("Ann", "D1:1", "Hi Bo, how was your weekend?"),
+        ("Bo", "D1:2", "We went hiking in the Alps with my sister."),
+        ("Ann", "D1:3", "Where did you go hiking?"),
+        ("Bo", "D1:4", "To Zermatt, near the Matterhorn."),
+    ]
+    later = [
+        ("Bo", "D2:1", "I adopted a greyhound yesterday."),
+        ("Ann", "D2:2", "What is the dog called?"),
+        ("Bo", "D2:3", "Her name is Luna."),
+    ]
+    conversation = {
+        "speaker_a": "Ann",
+        "speaker_b": "Bo",
+        "session_1_date_time": "1:56 pm on 8 May, 2023",
+        "session_1": [{"speaker": s, "dia_id": d, "text": x} for s, d, x in turns],
+        "session_2_date_time": "2:10 pm on 15 May, 2023",
+        "session_2": [{"speaker": s, "dia_id": d, "text": x} for s, d, x in later],
+        "qa": [
+            {"question": "Where did Bo go hiking?", "evidence": ["D1:4"], "category": 4},
+            {"question": "What is Bo's greyhound called?", "evidence": ["D2:3"], "category": 1},
+            {"question": "Left out: adversarial", "evidence": ["D1:1"], "category": 5},
+        ],
+    }
+    data = tmp_path / "locomo"
+    data.mkdir()
+    (data / "conv-smoke.json").write_text(json.dumps(conversation))
+    suffix = os.environ.get("PGCORTEX_TEST_DBNAME", "test")
+    monkeypatch.setenv("LOCOMO_DIR", str(data))
+    monkeypatch.setenv("BENCH_NAME", f"smoke_{suffix}")
+    monkeypatch.delenv("BENCH_QUALITY_WEIGHTS", raising=False)
+    monkeypatch.delenv("BENCH_KEEP", raising=False)
+    res = await quality.run()
+    assert res["data"]["turns"] == 7
+    assert res["data"]["questions"] == 2
+    assert set(res["results"]) == {
+        "default",
+        "default, no conversation context",
+        "vector arm",
+        "text arm",
+        "exact cosine",
+        "BM25",
+    }
+    # Seven memories, k = 10: every search returns every turn, so each finds its
+    # evidence only if each memory maps back to its turn's id.
+    for name, cats in res["results"].items():
+        assert cats["overall"]["recall@10"] == 1.0, name
+    assert "| default | **overall** | 2 |" in quality.markdown(res)

@@ -1,4 +1,4 @@
-"""The ranking formula (ranking_version 2): its defaults and names as documented, BM25
+"""The ranking formula (ranking_version 3): its defaults and names as documented, BM25
 term statistics kept by the write path, fusion by each arm's evidence, tie-breaks that
 do not favour old rows, tracking that does not reorder, the README's example."""
 
@@ -70,13 +70,13 @@ def test_documented_formula_uses_names_that_exist(db: psycopg.Connection) -> Non
         "select relname from pg_catalog.pg_class where relnamespace = 'pgcortex'::regnamespace",
     ):
         known |= {r[0] for r in db.execute(sql).fetchall()}
-    derived = {"vector_evidence", "text_evidence", "recency_factor", "importance_factor",
-               "confidence_factor", "access_factor"}  # fmt: skip
+    derived = {"vector_evidence", "text_evidence", "own_evidence", "recency_factor",
+               "importance_factor", "confidence_factor", "access_factor"}  # fmt: skip
     unknown = (
         {w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", formula)} - known - derived
     )
     assert not unknown, f"the documented formula names what the SQL does not have: {unknown}"
-    assert "ranking_version` (2)" in section
+    assert "ranking_version` (3)" in section
 
 
 async def test_strong_vector_evidence_beats_weak_matches_in_both_lists(client: Client) -> None:

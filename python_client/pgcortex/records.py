@@ -106,7 +106,8 @@ class SearchHit:
     ``score`` = ``fused_relevance`` x ``recency_factor`` x ``importance_factor`` x
     ``confidence_factor`` x ``access_factor`` (formula version ``ranking_version``);
     ``relevance`` (max of similarity and keyword overlap, plus the tag boost) is
-    what ``min_relevance`` filters. ``matched_by`` is vector, text, both or link.
+    what ``min_relevance`` filters. ``matched_by`` is vector, text, both, context (the
+    next turn of a conversation after a hit, ``linked_from`` that hit) or link.
     """
 
     id: UUID
