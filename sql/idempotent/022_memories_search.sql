@@ -457,6 +457,15 @@ declare
     _scan bigint;
     _k1 float8;
     _b float8;
+    _wv float8;
+    _wt float8;
+    _half float8;
+    _rfloor float8;
+    _iw float8;
+    _cfloor float8;
+    _aw float8;
+    _asat float8;
+    _tagb float8;
     _where text;
     -- The filter of a search with no filter given.
     _base_where constant text := 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
@@ -473,6 +482,7 @@ declare
     _ctx float8;
     _ctx_child uuid [];
     _ctx_parent uuid [];
+    _ctx_keep uuid [];
     _rows pgcortex.memory_search_row [];
     _model pgcortex_internal.embedding_model_sql;
     _qvec public.vector;
@@ -564,6 +574,16 @@ begin
 
     _k1 := (_w ->> 'bm25_k1')::float8;
     _b := (_w ->> 'bm25_b')::float8;
+    -- The fusion's weights as numbers: read once, not per candidate.
+    _wv := (_w ->> 'vector_weight')::float8;
+    _wt := (_w ->> 'text_weight')::float8;
+    _half := (_w ->> 'half_life_days')::float8;
+    _rfloor := (_w ->> 'recency_floor')::float8;
+    _iw := (_w ->> 'importance_weight')::float8;
+    _cfloor := (_w ->> 'confidence_floor')::float8;
+    _aw := (_w ->> 'access_weight')::float8;
+    _asat := (_w ->> 'access_saturation')::float8;
+    _tagb := (_w ->> 'tag_boost')::float8;
     _n := least(
         greatest(
             (_w ->> 'min_candidates')::float8,
@@ -912,7 +932,7 @@ begin
         if _where <> _base_where and pg_catalog.cardinality(_ctx_child) > 0 then
             execute 'select array(select m.id from pgcortex.memories as m where '
                 || _where || ' and m.id = any($14))'
-            into _txt_more
+            into _ctx_keep
             using _ns, search_memories.as_of, search_memories.memory_types,
                 search_memories.tags_any, search_memories.tags_all, search_memories.min_importance,
                 search_memories.min_confidence, search_memories.created_after,
@@ -926,7 +946,7 @@ begin
             from rows from (
                 pg_catalog.unnest(_ctx_child), pg_catalog.unnest(_ctx_parent)
             ) with ordinality as x (child, parent, o)
-            where x.child = any(_txt_more);
+            where x.child = any(_ctx_keep);
         end if;
     end if;
 
@@ -994,14 +1014,14 @@ begin
             f.*,
             (
                 case when _vec_on
-                    then (_w ->> 'vector_weight')::float8 * greatest(coalesce(f.sim, 0), 0)
+                    then _wv * greatest(coalesce(f.sim, 0), 0)
                     else 0 end
                 + case when _txt_on and _ideal > 0
-                    then (_w ->> 'text_weight')::float8 * least(1, f.trank / _ideal)
+                    then _wt * least(1, f.trank / _ideal)
                     else 0 end
             ) / nullif(
-                case when _vec_on then (_w ->> 'vector_weight')::float8 else 0 end
-                + case when _txt_on then (_w ->> 'text_weight')::float8 else 0 end,
+                case when _vec_on then _wv else 0 end
+                + case when _txt_on then _wt else 0 end,
                 0
             ) as own
         from facts as f
@@ -1039,24 +1059,24 @@ begin
             x.*,
             least(
                 1, greatest(coalesce(x.sim, 0), coalesce(x.overlap, 0))
-                + case when x.tag_hit then (_w ->> 'tag_boost')::float8 else 0 end
+                + case when x.tag_hit then _tagb else 0 end
             )::real as rel,
             (
-                (_w ->> 'recency_floor')::float8
-                + (1 - (_w ->> 'recency_floor')::float8) * pg_catalog.power(
+                _rfloor
+                + (1 - _rfloor) * pg_catalog.power(
                     0.5,
                     greatest(extract(epoch from search_memories.as_of - x.last_at), 0)
-                    / 86400.0 / (_w ->> 'half_life_days')::float8
+                    / 86400.0 / _half
                 )
             )::real as f_rec,
-            (1 + (_w ->> 'importance_weight')::float8 * (x.importance - 3) / 2.0)::real as f_imp,
+            (1 + _iw * (x.importance - 3) / 2.0)::real as f_imp,
             (
-                (_w ->> 'confidence_floor')::float8
-                + (1 - (_w ->> 'confidence_floor')::float8) * x.confidence
+                _cfloor
+                + (1 - _cfloor) * x.confidence
             )::real as f_conf,
             (
-                1 + (_w ->> 'access_weight')::float8 * least(
-                    1, pg_catalog.ln(1 + x.n_access) / pg_catalog.ln(1 + (_w ->> 'access_saturation')::float8)
+                1 + _aw * least(
+                    1, pg_catalog.ln(1 + x.n_access) / pg_catalog.ln(1 + _asat)
                 )
             )::real as f_acc
         from lifted as x
