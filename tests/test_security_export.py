@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -88,6 +89,45 @@ def test_export_clusters_the_queue_first(db: psycopg.Connection) -> None:
     assert "cluster_queue" not in tables
     members = [x["row"]["memory_id"] for x in lines if x.get("table") == "cluster_members"]
     assert members == [queued[0][0]]
+
+
+async def test_client_export_starts_again_after_a_serialization_failure(
+    db: psycopg.Connection, db_dsn: str
+) -> None:
+    """The export clusters the queue inside its repeatable read snapshot; another session
+    changing the same cluster at that moment makes the server roll it back (40001). The
+    client then exports again in a fresh snapshot: complete, audited once."""
+    async with await pgcortex.connect(db_dsn, namespace="a", deploy=False) as client:
+        await client.store_memory("first of its kind", "business_fact", tags=["retry"])
+        await client.get_knowledge_clusters()
+        queued = await client.store_memory("second of its kind", "business_fact", tags=["retry"])
+
+        async def export() -> list[dict[str, Any]]:
+            return [v async for v in client.export_namespace()]
+
+        with psycopg.connect(db_dsn) as other:
+            # Holds the cluster's row: the export's clustering waits for it.
+            other.execute(
+                "update pgcortex.knowledge_clusters set last_updated = last_updated"
+                " where namespace = 'a'"
+            )
+            task = asyncio.create_task(export())
+            for _ in range(400):
+                waiting = db.execute(
+                    "select count(*) from pg_catalog.pg_stat_activity"
+                    " where datname = current_database() and wait_event_type = 'Lock'"
+                ).fetchone()
+                if waiting is not None and waiting[0] > 0:
+                    break
+                await asyncio.sleep(0.025)
+            else:
+                pytest.fail("the export never waited for the cluster's row")
+            other.commit()
+        lines = await task
+        assert lines[-1]["end"] is True
+        members = [x["row"]["memory_id"] for x in lines if x.get("table") == "cluster_members"]
+        assert str(queued.id) in members
+        assert len(await client.namespace_audit_log()) == 1
 
 
 async def test_client_export_streams_and_writes_a_file(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import IO, Any
 import asyncpg
 
 from . import queries as q
+from . import retry
 from .base import ClientBase
-from .errors import wrap_errors
+from .errors import ConcurrencyError, wrap_errors
 from .records import AuditEntry, EraseResult
 
 #: Rows fetched per round trip while streaming an export.
@@ -37,18 +39,35 @@ class AdminMixin(ClientBase):
         stays flat whatever the namespace's size. Without ``conn`` the export runs in
         its own repeatable read transaction (one consistent snapshot); with ``conn``
         it joins the caller's transaction, or opens one if there is none.
+
+        The export first clusters the memories queued for clustering, inside its
+        snapshot; when another session changes the same clusters at that moment the
+        server rolls the export back (serialization failure, 40001) before it has
+        returned anything. Without ``conn`` the export then starts again in a fresh
+        snapshot, up to ``retry_attempts`` times (:mod:`pgcortex.retry`); a failure
+        after the first value, or on the caller's ``conn``, is raised.
         """
         if conn is not None:
             async for value in self._export_on(conn, prefetch):
                 yield value
             return
-        with wrap_errors():
-            pooled = await self.pool.acquire(timeout=self._acquire_timeout)
-        try:
-            async for value in self._export_on(pooled, prefetch, isolation="repeatable_read"):
-                yield value
-        finally:
-            await self.pool.release(pooled)
+        attempt = 0
+        while True:
+            started = False
+            with wrap_errors():
+                pooled = await self.pool.acquire(timeout=self._acquire_timeout)
+            try:
+                async for value in self._export_on(pooled, prefetch, isolation="repeatable_read"):
+                    started = True
+                    yield value
+                return
+            except ConcurrencyError:
+                if started or attempt >= self.retry_attempts:
+                    raise
+            finally:
+                await self.pool.release(pooled)
+            await asyncio.sleep(retry.backoff(attempt))
+            attempt += 1
 
     async def _export_on(
         self, conn: asyncpg.Connection, prefetch: int, isolation: str | None = None
