@@ -3898,8 +3898,17 @@ begin
     return query select 'purge_expired', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
+    select pg_catalog.jsonb_build_object('items_deleted', f.items_deleted) into _r
+    from pgcortex.maint_store_sweep(as_of => maint_run.as_of) as f;
+    return query select 'store_sweep', _r, pgcortex_internal.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
     select pg_catalog.to_jsonb(f) into _r from pgcortex.maint_flush_access() as f;
     return query select 'flush_access', _r, pgcortex_internal.elapsed_ms(_t);
+
+    _t := pg_catalog.clock_timestamp();
+    select pg_catalog.to_jsonb(f) into _r from pgcortex_internal.maint_fold_terms() as f;
+    return query select 'fold_terms', _r, pgcortex_internal.elapsed_ms(_t);
 
     _t := pg_catalog.clock_timestamp();
     if maint_run.history_days is not null then
@@ -3941,7 +3950,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), prune_history (maint_prune_history with history_days, default 365; null keeps all history), cluster_pending (clusters the memories queued since the last cluster read: {"clustered": n}, pgcortex_internal.cluster_pending), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
+COMMENT ON FUNCTION pgcortex.maint_run(forget_days integer, forget boolean, recluster boolean, detect_patterns boolean, as_of timestamp with time zone, history_days integer) IS 'All maintenance of the namespace in one call, one row per step in this order: forget (pgcortex.maint_forget with forget_days), purge_expired (maint_purge_expired), store_sweep (maint_store_sweep: the key-value store''s expired items), flush_access (maint_flush_access: folds the access log, up to 1,000,000 rows), fold_terms (folds the pending term statistics of the text search: {folded_rows, terms_changed, remaining_rows}, pgcortex_internal.maint_fold_terms), prune_history (maint_prune_history with history_days, default 365; null keeps all history), cluster_pending (clusters the memories queued since the last cluster read: {"clustered": n}, pgcortex_internal.cluster_pending), recluster (maint_recluster), detect_patterns (identify_learning_patterns over the namespace); result is what the step reported, duration_ms how long it took. Steps can be switched off. Schedule it with pg_cron or cron (README).';
 
 CREATE FUNCTION pgcortex.maint_store_sweep(as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(items_deleted bigint)
     LANGUAGE plpgsql SECURITY DEFINER

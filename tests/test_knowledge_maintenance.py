@@ -33,11 +33,23 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
     queued = await client.store_memory("Queued fact", "business_fact", importance=5, as_of=T0)
     assert db.execute("select memory_id from pgcortex.cluster_queue").fetchall() == [(queued.id,)]
 
+    # A key-value store item that expires a minute after T0.
+    db.execute(
+        "select pgcortex.store_put(path => array['prefs'], key => 'theme',"
+        " value => '{\"dark\": true}'::json, ttl_minutes => 1, as_of => %s)",
+        (T0,),
+    )
+    pending = db.execute("select count(*) from pgcortex.memory_term_log").fetchone()
+    assert pending is not None
+    assert pending[0] > 0
+
     steps = await client.run_maintenance(forget_days=90, as_of=T0 + timedelta(days=200))
     assert [s.step for s in steps] == [
         "forget",
         "purge_expired",
+        "store_sweep",
         "flush_access",
+        "fold_terms",
         "prune_history",
         "cluster_pending",
         "recluster",
@@ -46,7 +58,12 @@ async def test_run_maintenance_reports_each_step(client: Client, db: psycopg.Con
     by = {s.step: s.result for s in steps}
     assert by["forget"]["deleted"] == 1
     assert by["purge_expired"]["purged"] == 1
+    assert by["store_sweep"] == {"items_deleted": 1}
     assert by["flush_access"]["flushed_rows"] >= 1
+    assert by["fold_terms"]["folded_rows"] >= pending[0]
+    assert by["fold_terms"]["remaining_rows"] == 0
+    assert db.execute("select count(*) from pgcortex.memory_term_log").fetchone() == (0,)
+    assert db.execute("select count(*) from pgcortex.store_items").fetchone() == (0,)
     assert by["cluster_pending"] == {"clustered": 1}
     assert by["recluster"]["memories_assigned"] == 1
     assert by["detect_patterns"]["patterns_found"] == 2
@@ -81,6 +98,7 @@ async def test_maintenance_bad_input(client: Client) -> None:
 def test_cli_maint(db_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--dsn", db_dsn, "--namespace", "test", "maint", "--no-forget"]) == 0
     out = capsys.readouterr().out
-    steps = ["forget", "purge_expired", "flush_access", "prune_history", "cluster_pending"]
+    steps = ["forget", "purge_expired", "store_sweep", "flush_access", "fold_terms"]
+    steps += ["prune_history", "cluster_pending"]
     for step in (*steps, "recluster", "detect_patterns"):
         assert step in out
