@@ -3093,6 +3093,245 @@ $_$;
 
 COMMENT ON FUNCTION pgcortex.import_sessions(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of conversation sessions ({legacy_id, id?, started_at, ended_at, message_count, topics, summary, importance, metadata}) as they were, so duration_seconds is that of the source. One result row per item; strict raises PC003 on the first bad row.';
 
+CREATE FUNCTION pgcortex.import_store_item_vectors(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _bad record;
+begin
+    perform pgcortex_internal.import_check_batch(
+        import_store_item_vectors.source, import_store_item_vectors.items
+    );
+    if pg_catalog.to_regclass('pg_temp.pgcortex_import_store_vectors') is not null then
+        drop table pg_temp.pgcortex_import_store_vectors;
+    end if;
+    create temp table pgcortex_import_store_vectors on commit drop as
+    select
+        r.o::integer as o,
+        pg_catalog.jsonb_build_array(r.x -> 'path', r.x -> 'key', r.x -> 'field')::text as legacy_id,
+        pg_catalog.jsonb_build_array(r.x -> 'path', r.x -> 'key')::text as item_id,
+        r.x ->> 'field' as field,
+        r.x ->> 'embedding_model' as embedding_model,
+        pgcortex_internal.import_vector(r.x -> 'embedding') as embedding,
+        s.path,
+        s.key,
+        e.dimensions,
+        null::text as reason,
+        null::text as outcome
+    from pg_catalog.jsonb_array_elements(import_store_item_vectors.items) with ordinality as r (x, o)
+    left join pgcortex.import_ids as i
+        on i.namespace = _ns and i.source = import_store_item_vectors.source
+        and i.legacy_table = 'store_items'
+        and i.legacy_id = pg_catalog.jsonb_build_array(r.x -> 'path', r.x -> 'key')::text
+    left join pgcortex.store_items as s
+        on i.new_id is not null and s.namespace = _ns
+        and s.path = array(
+            select p.v
+            from pg_catalog.jsonb_array_elements_text(r.x -> 'path') with ordinality as p (v, n)
+            order by p.n
+        )
+        and s.key = r.x ->> 'key'
+    left join pgcortex.embedding_models as e on e.name = r.x ->> 'embedding_model';
+    analyze pg_temp.pgcortex_import_store_vectors;
+
+    update pg_temp.pgcortex_import_store_vectors as r
+    set outcome = 'present'
+    where exists (
+        select from pgcortex.import_ids as i
+        where i.namespace = _ns and i.source = import_store_item_vectors.source
+            and i.legacy_table = 'store_item_vectors' and i.legacy_id = r.legacy_id
+    );
+    update pg_temp.pgcortex_import_store_vectors as r
+    set reason = case
+        when r.path is null then pg_catalog.format('item %s was not imported', r.item_id)
+        when r.field is null or pg_catalog.length(r.field) not between 1 and 1000
+            then 'field must have 1 to 1000 characters'
+        when r.dimensions is null
+            then pg_catalog.format('embedding model %L is not registered', r.embedding_model)
+        when r.embedding is null then 'embedding is not a vector'
+        when public.vector_dims(r.embedding) <> r.dimensions
+            then pg_catalog.format(
+                'embedding has %s dimensions, model %L has %s',
+                public.vector_dims(r.embedding), r.embedding_model, r.dimensions
+            )
+        when pgcortex_internal.embedding_problem(r.embedding) is not null
+            then pgcortex_internal.embedding_problem(r.embedding)
+        when exists (
+            select from pg_temp.pgcortex_import_store_vectors as d
+            where d.legacy_id = r.legacy_id and d.o < r.o
+        ) then 'vector given twice in this batch'
+    end
+    where r.outcome is null;
+    select r.legacy_id, r.reason into _bad
+    from pg_temp.pgcortex_import_store_vectors as r where r.reason is not null order by r.o limit 1;
+    perform pgcortex_internal.import_strict_check(
+        import_store_item_vectors.strict, 'store_item_vectors', _bad.legacy_id, _bad.reason
+    );
+    update pg_temp.pgcortex_import_store_vectors as r set outcome = 'skipped' where r.reason is not null;
+
+    -- The item already has a vector of that field: it keeps it.
+    update pg_temp.pgcortex_import_store_vectors as r
+    set outcome = 'merged'
+    where r.outcome is null and exists (
+        select from pgcortex.store_item_vectors as v
+        where v.namespace = _ns and v.path = r.path and v.key = r.key and v.field = r.field
+    );
+    update pg_temp.pgcortex_import_store_vectors as r set outcome = 'imported' where r.outcome is null;
+    insert into pgcortex.store_item_vectors (namespace, path, key, field, embedding_model, embedding)
+    select _ns, r.path, r.key, r.field, r.embedding_model, r.embedding
+    from pg_temp.pgcortex_import_store_vectors as r
+    where r.outcome = 'imported'
+    order by r.o;
+
+    insert into pgcortex.import_ids (namespace, source, legacy_table, legacy_id, new_id, outcome, imported_at)
+    select
+        _ns, import_store_item_vectors.source, 'store_item_vectors', r.legacy_id, r.legacy_id,
+        r.outcome, import_store_item_vectors.as_of
+    from pg_temp.pgcortex_import_store_vectors as r
+    where r.outcome in ('imported', 'merged')
+    on conflict on constraint import_ids_pkey do nothing;
+
+    return query
+    select
+        r.legacy_id, r.outcome, case when r.outcome <> 'skipped' then r.legacy_id end, r.reason
+    from pg_temp.pgcortex_import_store_vectors as r order by r.o;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.import_store_item_vectors(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of vectors of key-value store items ({path, key, field, embedding_model, embedding}: rows of pgcortex.store_item_vectors as an export holds them) for items this source imported (pgcortex.import_store_items), checked against their registered model. A vector of a field the item already has is not replaced (merged). One result row per item; strict raises PC003 on the first bad row.';
+
+CREATE FUNCTION pgcortex.import_store_items(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+    _bad record;
+begin
+    perform pgcortex_internal.import_check_batch(import_store_items.source, import_store_items.items);
+    if pg_catalog.to_regclass('pg_temp.pgcortex_import_store_items') is not null then
+        drop table pg_temp.pgcortex_import_store_items;
+    end if;
+    create temp table pgcortex_import_store_items on commit drop as
+    select
+        r.o::integer as o,
+        pg_catalog.jsonb_build_array(r.x -> 'path', r.x -> 'key')::text as legacy_id,
+        case
+            when pg_catalog.jsonb_typeof(r.x -> 'path') = 'array'
+                and not exists (
+                    select from pg_catalog.jsonb_array_elements(r.x -> 'path') as p (v)
+                    where pg_catalog.jsonb_typeof(p.v) <> 'string'
+                )
+                then array(
+                    select p.v
+                    from pg_catalog.jsonb_array_elements_text(r.x -> 'path') with ordinality as p (v, n)
+                    order by p.n
+                )
+        end as path,
+        case when pg_catalog.jsonb_typeof(r.x -> 'key') = 'string' then r.x ->> 'key' end as key,
+        r.x -> 'value' as value,
+        coalesce(
+            (r.x ->> 'created_at')::timestamptz, (r.x ->> 'updated_at')::timestamptz,
+            import_store_items.as_of
+        ) as created_at,
+        coalesce(
+            (r.x ->> 'updated_at')::timestamptz, (r.x ->> 'created_at')::timestamptz,
+            import_store_items.as_of
+        ) as updated_at,
+        (r.x ->> 'ttl_minutes')::float8 as ttl_minutes,
+        (r.x ->> 'expires_at')::timestamptz as expires_at,
+        null::text as reason,
+        null::text as outcome
+    from pg_catalog.jsonb_array_elements(import_store_items.items) with ordinality as r (x, o);
+    analyze pg_temp.pgcortex_import_store_items;
+
+    update pg_temp.pgcortex_import_store_items as r
+    set outcome = 'present'
+    where exists (
+        select from pgcortex.import_ids as i
+        where i.namespace = _ns and i.source = import_store_items.source
+            and i.legacy_table = 'store_items' and i.legacy_id = r.legacy_id
+    );
+    update pg_temp.pgcortex_import_store_items as r
+    set reason = case
+        when r.path is null then 'path must be a JSON array of strings'
+        when pg_catalog.cardinality(r.path) not between 1 and 64
+            or pg_catalog.array_position(r.path, '') is not null
+            then 'a path has 1 to 64 labels, none empty'
+        when r.key is null then 'key must be a string'
+        when pg_catalog.length(r.key) > 1000 then 'key must have at most 1000 characters'
+        when pg_catalog.octet_length(pg_catalog.array_to_string(r.path, '/'))
+            + pg_catalog.octet_length(r.key) > 2000
+            then 'path and key together must take at most 2000 bytes'
+        when r.value is null or pg_catalog.jsonb_typeof(r.value) <> 'object' then 'value must be a JSON object'
+        when (r.ttl_minutes is null) <> (r.expires_at is null)
+            or r.ttl_minutes <= 0 or r.ttl_minutes > 5256000
+            then 'ttl_minutes (over 0, at most 5256000) and expires_at go together'
+        when r.updated_at < r.created_at then 'updated_at is before created_at'
+        when exists (
+            select from pg_temp.pgcortex_import_store_items as d
+            where d.legacy_id = r.legacy_id and d.o < r.o
+        ) then 'item given twice in this batch'
+    end
+    where r.outcome is null;
+    select r.legacy_id, r.reason into _bad
+    from pg_temp.pgcortex_import_store_items as r where r.reason is not null order by r.o limit 1;
+    perform pgcortex_internal.import_strict_check(
+        import_store_items.strict, 'store_items', _bad.legacy_id, _bad.reason
+    );
+    update pg_temp.pgcortex_import_store_items as r set outcome = 'skipped' where r.reason is not null;
+
+    -- An item already at that path and key: the newer write stays.
+    update pg_temp.pgcortex_import_store_items as r
+    set outcome = 'merged'
+    where r.outcome is null and exists (
+        select from pgcortex.store_items as s
+        where s.namespace = _ns and s.path = r.path and s.key = r.key
+    );
+    update pgcortex.store_items as s
+    set
+        value = r.value::text::json,
+        value_jsonb = pgcortex_internal.session_item_jsonb(r.value::text::json),
+        created_at = least(s.created_at, r.created_at),
+        updated_at = r.updated_at,
+        ttl_minutes = r.ttl_minutes,
+        expires_at = r.expires_at
+    from pg_temp.pgcortex_import_store_items as r
+    where
+        r.outcome = 'merged' and s.namespace = _ns and s.path = r.path and s.key = r.key
+        and r.updated_at > s.updated_at;
+    update pg_temp.pgcortex_import_store_items as r set outcome = 'imported' where r.outcome is null;
+    insert into pgcortex.store_items (
+        namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
+    )
+    select
+        _ns, r.path, r.key, r.value::text::json, pgcortex_internal.session_item_jsonb(r.value::text::json),
+        r.created_at, r.updated_at, r.ttl_minutes, r.expires_at
+    from pg_temp.pgcortex_import_store_items as r
+    where r.outcome = 'imported'
+    order by r.o;
+
+    insert into pgcortex.import_ids (namespace, source, legacy_table, legacy_id, new_id, outcome, imported_at)
+    select
+        _ns, import_store_items.source, 'store_items', r.legacy_id, r.legacy_id, r.outcome,
+        import_store_items.as_of
+    from pg_temp.pgcortex_import_store_items as r
+    where r.outcome in ('imported', 'merged')
+    on conflict on constraint import_ids_pkey do nothing;
+
+    return query
+    select
+        r.legacy_id, r.outcome, case when r.outcome <> 'skipped' then r.legacy_id end, r.reason
+    from pg_temp.pgcortex_import_store_items as r order by r.o;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.import_store_items(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of key-value store items ({path, key, value, created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged). One result row per item; strict raises PC003 on the first bad row.';
+
 CREATE FUNCTION pgcortex.import_turns(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'

@@ -315,6 +315,18 @@ MATRIX: dict[str, list[str]] = {
         "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('memory_id', "
         "%(b_m)s::text, 'access_count', 3)))",
     ],
+    "import_store_items": [
+        "select outcome, reason from pgcortex.import_store_items(source => 'matrix', items => "
+        "pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('path', "
+        "pg_catalog.jsonb_build_array('matrix'), 'key', 'k1', 'value', "
+        "pg_catalog.jsonb_build_object('v', 1))))",
+    ],
+    "import_store_item_vectors": [
+        "select outcome, reason from pgcortex.import_store_item_vectors(source => 'matrix', "
+        "items => pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('path', "
+        "pg_catalog.jsonb_build_array('matrix'), 'key', 'k1', 'field', 'v', "
+        "'embedding_model', 'test-model', 'embedding', '[1,2,3]')))",
+    ],
     "import_register_types": [
         "select * from pgcortex.import_register_types('memory', array['business_fact'])",
     ],

@@ -85,6 +85,27 @@ async def build_namespace(client: Any) -> None:
     await client.flush_memory_access()
     for i in range(4):  # pending in the access log at export time
         await client.retrieve_memory(ids[i], as_of=T0 + timedelta(days=4, minutes=i))
+    # Key-value store items (the LangGraph store): with and without a TTL and vectors.
+    async with client.pool.acquire() as conn:
+        await conn.execute(
+            "select pgcortex.store_embedding_model(dimensions => 384,"
+            " embedding_model => 'test-model')"
+        )
+        for i in range(5):
+            item_vec = "[" + ",".join(f"{x:.6f}" for x in rng.standard_normal(384)) + "]"
+            await conn.execute(
+                "select pgcortex.store_put(path => $1, key => $2, value => $3::json,"
+                " ttl_minutes => $4, index_fields => $5, embeddings => $6::text[]::vector[],"
+                " embedding_model => $7, as_of => $8)",
+                ["users", "alice", "memories"] if i % 2 else ["prefs"],
+                f"item-{i}",
+                {"text": f"item {i} about the launch", "n": i, "tags": ["a", i]},
+                60.0 * 24 * 365 * 9 if i == 1 else None,
+                ["text"] if i < 3 else None,
+                [item_vec] if i < 3 else None,
+                "test-model" if i < 3 else None,
+                T0 + timedelta(minutes=i),
+            )
 
 
 def read_export(path: Path) -> dict[str, list[str]]:
@@ -258,3 +279,83 @@ def test_damaged_lines_are_skipped_and_noted(tmp_path: Path) -> None:
         path.write_text(first + "\n")
         with pytest.raises(ValueError, match="is not a pgcortex export"):
             ExportFile(path).read_header()
+
+
+def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Connection) -> None:
+    from psycopg.types.json import Jsonb
+
+    put = "select pgcortex.store_put(path => array['p'], key => %s, value => %s::json, as_of => %s)"
+    db.execute(put, ("mine", '{"v": "mine, newer"}', T0 + timedelta(days=1)))
+    db.execute(put, ("theirs", '{"v": "mine, older"}', T0))
+    day = (T0 + timedelta(days=2)).isoformat()
+    items = [
+        {"path": ["p"], "key": "mine", "value": {"v": "import"}, "updated_at": T0.isoformat()},
+        {"path": ["p"], "key": "theirs", "value": {"v": "import, newer"}, "updated_at": day},
+        {"path": ["p", "q"], "key": "new", "value": {"v": 1}, "created_at": T0.isoformat()},
+        {"path": [], "key": "x", "value": {}},
+        {"path": ["p"], "key": "list", "value": [1]},
+        {"path": ["p"], "key": "ttl", "value": {}, "ttl_minutes": 5},
+        {"path": ["p", 3], "key": "x", "value": {}},
+        {"path": ["p", "q"], "key": "new", "value": {"v": 2}},
+    ]
+    rows = db.execute(
+        "select legacy_id, outcome, reason from pgcortex.import_store_items("
+        "source => 's', items => %s)",
+        (Jsonb(items),),
+    ).fetchall()
+    assert [(r[1], r[2]) for r in rows] == [
+        ("merged", None),
+        ("merged", None),
+        ("imported", None),
+        ("skipped", "a path has 1 to 64 labels, none empty"),
+        ("skipped", "value must be a JSON object"),
+        ("skipped", "ttl_minutes (over 0, at most 5256000) and expires_at go together"),
+        ("skipped", "path must be a JSON array of strings"),
+        ("skipped", "item given twice in this batch"),
+    ]
+    assert rows[2][0] == '[["p", "q"], "new"]'
+    values: dict[str, str] = dict(
+        db.execute("select key, value::text from pgcortex.store_items order by key").fetchall()
+    )
+    # The newer write of the two stays, whichever side it came from.
+    assert values == {
+        "mine": '{"v": "mine, newer"}',
+        "new": '{"v": 1}',
+        "theirs": '{"v": "import, newer"}',
+    }
+    # Strict: the first bad row aborts the batch, nothing is written.
+    with pytest.raises(psycopg.Error) as err:
+        db.execute(
+            "select * from pgcortex.import_store_items(source => 't', items => %s, strict => true)",
+            (Jsonb([{"path": ["z"], "key": "ok", "value": {}}, items[4]]),),
+        )
+    assert err.value.sqlstate == "PC003"
+    assert db.execute("select count(*) from pgcortex.store_items").fetchone() == (3,)
+    # Vectors: only for items this source imported, of a registered model and its size.
+    vec = "[" + ",".join(["0.05"] * 384) + "]"
+    vectors = [
+        {"path": ["p", "q"], "key": "new", "field": "v", "embedding_model": "test-model",
+         "embedding": vec},
+        {"path": ["p"], "key": "elsewhere", "field": "v", "embedding_model": "test-model",
+         "embedding": vec},
+        {"path": ["p", "q"], "key": "new", "field": "w", "embedding_model": "test-model",
+         "embedding": "[1,2,3]"},
+        {"path": ["p", "q"], "key": "new", "field": "x", "embedding_model": "no-such-model",
+         "embedding": vec},
+    ]  # fmt: skip
+    rows = db.execute(
+        "select outcome, reason from pgcortex.import_store_item_vectors("
+        "source => 's', items => %s)",
+        (Jsonb(vectors),),
+    ).fetchall()
+    assert rows == [
+        ("imported", None),
+        ("skipped", """item [["p"], "elsewhere"] was not imported"""),
+        ("skipped", "embedding has 3 dimensions, model 'test-model' has 384"),
+        ("skipped", "embedding model 'no-such-model' is not registered"),
+    ]
+    again = db.execute(
+        "select outcome from pgcortex.import_store_item_vectors(source => 's', items => %s)",
+        (Jsonb(vectors[:1]),),
+    ).fetchall()
+    assert again == [("present",)]

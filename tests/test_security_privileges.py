@@ -859,6 +859,8 @@ API: dict[str, list[str]] = {
         "import_sessions",
         "import_turns",
         "import_memory_access",
+        "import_store_items",
+        "import_store_item_vectors",
     ],
     "integrations": [
         "session_by_key",

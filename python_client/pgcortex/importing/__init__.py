@@ -51,6 +51,8 @@ TABLE_OF = {
     "sessions": "conversation_sessions",
     "turns": "conversation_turns",
     "memory_access": "memory_access",
+    "store_items": "store_items",
+    "store_item_vectors": "store_item_vectors",
 }
 
 #: Called after every batch with (table, rows done in that table, rows done in all,
@@ -130,6 +132,8 @@ _SQL = {
     "sessions": q.IMPORT_SESSIONS,
     "turns": q.IMPORT_TURNS,
     "memory_access": q.IMPORT_MEMORY_ACCESS,
+    "store_items": q.IMPORT_STORE_ITEMS,
+    "store_item_vectors": q.IMPORT_STORE_ITEM_VECTORS,
 }
 
 

@@ -31,6 +31,8 @@ _KIND = {
     "user_preference_history": "preference_history",
     "conversation_sessions": "sessions",
     "conversation_turns": "turns",
+    "store_items": "store_items",
+    "store_item_vectors": "store_item_vectors",
 }
 
 #: Tables an export has that a restore does not write, and why.

@@ -27,6 +27,12 @@ IMPORT_TURNS = _COLS + "pgcortex.import_turns(source => $1, items => $2, strict 
 IMPORT_MEMORY_ACCESS = (
     _COLS + "pgcortex.import_memory_access(source => $1, items => $2, strict => $3) as t"
 )
+IMPORT_STORE_ITEMS = (
+    _COLS + "pgcortex.import_store_items(source => $1, items => $2, strict => $3) as t"
+)
+IMPORT_STORE_ITEM_VECTORS = (
+    _COLS + "pgcortex.import_store_item_vectors(source => $1, items => $2, strict => $3) as t"
+)
 #: For the current transaction only: one batch may take longer than a usual call.
 IMPORT_BATCH_TIMEOUT = "select pg_catalog.set_config('statement_timeout', $1, true)"
 IMPORT_REGISTER_TYPES = (
@@ -46,5 +52,7 @@ __all__ = [
     "IMPORT_PREFERENCE_HISTORY",
     "IMPORT_REGISTER_TYPES",
     "IMPORT_SESSIONS",
+    "IMPORT_STORE_ITEMS",
+    "IMPORT_STORE_ITEM_VECTORS",
     "IMPORT_TURNS",
 ]
