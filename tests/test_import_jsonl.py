@@ -284,9 +284,17 @@ def test_damaged_lines_are_skipped_and_noted(tmp_path: Path) -> None:
 def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Connection) -> None:
     from psycopg.types.json import Jsonb
 
-    put = "select pgcortex.store_put(path => array['p'], key => %s, value => %s::json, as_of => %s)"
-    db.execute(put, ("mine", '{"v": "mine, newer"}', T0 + timedelta(days=1)))
-    db.execute(put, ("theirs", '{"v": "mine, older"}', T0))
+    db.execute(
+        "select pgcortex.store_embedding_model(dimensions => 384, embedding_model => 'test-model')"
+    )
+    vec = "[" + ",".join(["0.05"] * 384) + "]"
+    put = (
+        "select pgcortex.store_put(path => array['p'], key => %s, value => %s::json,"
+        " index_fields => array['v'], embeddings => array[%s::vector],"
+        " embedding_model => 'test-model', as_of => %s)"
+    )
+    db.execute(put, ("mine", '{"v": "mine, newer"}', vec, T0 + timedelta(days=1)))
+    db.execute(put, ("theirs", '{"v": "mine, older"}', vec, T0))
     day = (T0 + timedelta(days=2)).isoformat()
     items = [
         {"path": ["p"], "key": "mine", "value": {"v": "import"}, "updated_at": T0.isoformat()},
@@ -323,6 +331,9 @@ def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Con
         "new": '{"v": 1}',
         "theirs": '{"v": "import, newer"}',
     }
+    # The replaced item's vectors described the old value: gone; the kept one's stay.
+    kept = db.execute("select key from pgcortex.store_item_vectors order by key").fetchall()
+    assert kept == [("mine",)]
     # Strict: the first bad row aborts the batch, nothing is written.
     with pytest.raises(psycopg.Error) as err:
         db.execute(
@@ -331,8 +342,8 @@ def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Con
         )
     assert err.value.sqlstate == "PC003"
     assert db.execute("select count(*) from pgcortex.store_items").fetchone() == (3,)
-    # Vectors: only for items this source imported, of a registered model and its size.
-    vec = "[" + ",".join(["0.05"] * 384) + "]"
+    # Vectors: only for items this source imported, of a registered model and its size;
+    # a field the item has a vector of keeps it.
     vectors = [
         {"path": ["p", "q"], "key": "new", "field": "v", "embedding_model": "test-model",
          "embedding": vec},
@@ -341,6 +352,10 @@ def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Con
         {"path": ["p", "q"], "key": "new", "field": "w", "embedding_model": "test-model",
          "embedding": "[1,2,3]"},
         {"path": ["p", "q"], "key": "new", "field": "x", "embedding_model": "no-such-model",
+         "embedding": vec},
+        {"path": ["p"], "key": "theirs", "field": "v", "embedding_model": "test-model",
+         "embedding": vec},
+        {"path": ["p"], "key": "mine", "field": "v", "embedding_model": "test-model",
          "embedding": vec},
     ]  # fmt: skip
     rows = db.execute(
@@ -353,6 +368,8 @@ def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Con
         ("skipped", """item [["p"], "elsewhere"] was not imported"""),
         ("skipped", "embedding has 3 dimensions, model 'test-model' has 384"),
         ("skipped", "embedding model 'no-such-model' is not registered"),
+        ("imported", None),
+        ("merged", None),
     ]
     again = db.execute(
         "select outcome from pgcortex.import_store_item_vectors(source => 's', items => %s)",

@@ -1723,13 +1723,22 @@ begin
     );
     update pg_temp.pgcortex_import_store_items as r set outcome = 'skipped' where r.reason is not null;
 
-    -- An item already at that path and key: the newer write stays.
+    -- An item already at that path and key: the newer write stays. A newer
+    -- imported value replaces the item's vectors too, as a put does: they
+    -- described the old value (the import's own follow with
+    -- import_store_item_vectors).
     update pg_temp.pgcortex_import_store_items as r
     set outcome = 'merged'
     where r.outcome is null and exists (
         select from pgcortex.store_items as s
         where s.namespace = _ns and s.path = r.path and s.key = r.key
     );
+    delete from pgcortex.store_item_vectors as v
+    using pg_temp.pgcortex_import_store_items as r, pgcortex.store_items as s
+    where
+        r.outcome = 'merged' and s.namespace = _ns and s.path = r.path and s.key = r.key
+        and r.updated_at > s.updated_at
+        and v.namespace = _ns and v.path = r.path and v.key = r.key;
     update pgcortex.store_items as s
     set
         value = r.value::text::json,
@@ -1769,7 +1778,7 @@ end
 $$;
 
 comment on function pgcortex.import_store_items(text, jsonb, boolean, timestamptz) is
-'Imports a batch of key-value store items ({path, key, value, created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged). One result row per item; strict raises PC003 on the first bad row.';
+'Imports a batch of key-value store items ({path, key, value, created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged); a newer imported value drops the item''s vectors, which import_store_item_vectors then brings with it. One result row per item; strict raises PC003 on the first bad row.';
 
 -- name: import_store_item_vectors
 -- Restores the vectors of imported key-value store items.
