@@ -675,6 +675,7 @@ declare
     _t record;
     _skip text[];
     _order text;
+    _json_text text;
     _n bigint;
     _total bigint := 0;
     _counts jsonb := '{}';
@@ -721,11 +722,29 @@ begin
         inner join pg_catalog.pg_attribute as a
             on a.attrelid = i.indrelid and a.attnum = k.attnum
         where i.indrelid = _t.table_name and i.indisprimary;
+        -- A json column (not jsonb) keeps its exact text: exported as a string.
+        select coalesce(
+            pg_catalog.string_agg(
+                pg_catalog.format(
+                    ' operator(pg_catalog.||) pg_catalog.jsonb_build_object(%L, t.%I::text)',
+                    a.attname, a.attname
+                ),
+                '' order by a.attnum
+            ),
+            ''
+        )
+        into _json_text
+        from pg_catalog.pg_attribute as a
+        where
+            a.attrelid = _t.table_name
+            and a.attnum > 0
+            and not a.attisdropped
+            and a.atttypid = 'pg_catalog.json'::pg_catalog.regtype;
         return query execute pg_catalog.format(
             'select pg_catalog.jsonb_build_object(''table'', %L, ''row'', '
-            'pg_catalog.to_jsonb(t) operator(pg_catalog.-) $2) '
+            'pg_catalog.to_jsonb(t) operator(pg_catalog.-) $2%s) '
             'from %s as t where t.namespace operator(pg_catalog.=) $1 order by %s',
-            _t.name, _t.table_name, coalesce(_order, 't.ctid')
+            _t.name, _json_text, _t.table_name, coalesce(_order, 't.ctid')
         ) using _ns, _skip;
         get diagnostics _n = row_count;
         _total := _total + _n;
@@ -737,7 +756,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order (a json column, such as a key-value store item''s value, as a string holding its exact text), then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
 
 CREATE FUNCTION pgcortex.get_contextual_knowledge(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, session_id uuid DEFAULT NULL::uuid, max_memories integer DEFAULT 15, max_turns integer DEFAULT 5, max_clusters integer DEFAULT 5, max_patterns integer DEFAULT 10, min_relevance real DEFAULT NULL::real, cluster_min_relevance real DEFAULT 0.3, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3233,7 +3252,13 @@ begin
                 )
         end as path,
         case when pg_catalog.jsonb_typeof(r.x -> 'key') = 'string' then r.x ->> 'key' end as key,
-        r.x -> 'value' as value,
+        -- The value's exact JSON text (an export holds it as a string), or a
+        -- JSON object.
+        case
+            when pg_catalog.jsonb_typeof(r.x -> 'value') = 'string'
+                then pgcortex_internal.import_json_text(r.x ->> 'value')
+            else (r.x -> 'value')::text
+        end as value,
         coalesce(
             (r.x ->> 'created_at')::timestamptz, (r.x ->> 'updated_at')::timestamptz,
             import_store_items.as_of
@@ -3267,7 +3292,8 @@ begin
         when pg_catalog.octet_length(pg_catalog.array_to_string(r.path, '/'))
             + pg_catalog.octet_length(r.key) > 2000
             then 'path and key together must take at most 2000 bytes'
-        when r.value is null or pg_catalog.jsonb_typeof(r.value) <> 'object' then 'value must be a JSON object'
+        when r.value is null or pg_catalog.json_typeof(r.value::json) <> 'object'
+            then 'value must be a JSON object'
         when (r.ttl_minutes is null) <> (r.expires_at is null)
             or r.ttl_minutes <= 0 or r.ttl_minutes > 5256000
             then 'ttl_minutes (over 0, at most 5256000) and expires_at go together'
@@ -3303,8 +3329,8 @@ begin
         and v.namespace = _ns and v.path = r.path and v.key = r.key;
     update pgcortex.store_items as s
     set
-        value = r.value::text::json,
-        value_jsonb = pgcortex_internal.session_item_jsonb(r.value::text::json),
+        value = r.value::json,
+        value_jsonb = pgcortex_internal.session_item_jsonb(r.value::json),
         created_at = least(s.created_at, r.created_at),
         updated_at = r.updated_at,
         ttl_minutes = r.ttl_minutes,
@@ -3318,7 +3344,7 @@ begin
         namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
     )
     select
-        _ns, r.path, r.key, r.value::text::json, pgcortex_internal.session_item_jsonb(r.value::text::json),
+        _ns, r.path, r.key, r.value::json, pgcortex_internal.session_item_jsonb(r.value::json),
         r.created_at, r.updated_at, r.ttl_minutes, r.expires_at
     from pg_temp.pgcortex_import_store_items as r
     where r.outcome = 'imported'
@@ -3339,7 +3365,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.import_store_items(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of key-value store items ({path, key, value, created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged); a newer imported value drops the item''s vectors, which import_store_item_vectors then brings with it. One result row per item; strict raises PC003 on the first bad row.';
+COMMENT ON FUNCTION pgcortex.import_store_items(source text, items jsonb, strict boolean, as_of timestamp with time zone) IS 'Imports a batch of key-value store items ({path, key, value (a JSON object, or a string holding its exact JSON text as an export has it), created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged); a newer imported value drops the item''s vectors, which import_store_item_vectors then brings with it. One result row per item; strict raises PC003 on the first bad row.';
 
 CREATE FUNCTION pgcortex.import_turns(source text, items jsonb, strict boolean DEFAULT false, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(legacy_id text, outcome text, new_id text, reason text)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -7909,6 +7935,21 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.import_check_batch(source text, items jsonb) IS 'Argument check shared by the import functions: PC003 unless source has 1 to 200 characters and items is a JSON array.';
+
+CREATE FUNCTION pgcortex_internal.import_json_text(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform import_json_text.value::json;
+    return import_json_text.value;
+exception
+    when invalid_text_representation then
+        return null;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.import_json_text(value text) IS 'Internal helper of the imports: the text given when it is valid JSON, else null.';
 
 CREATE FUNCTION pgcortex_internal.import_resolve(source text, legacy_table text, legacy_id text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER

@@ -165,6 +165,11 @@ async def test_export_erase_import_gives_back_every_row(tmp_path: Path, db_dsn: 
     for row in map(json.loads, before["memories"]):
         assert mem[row["id"]] == row
     assert any(m["embedding"] for m in mem.values())
+    # Store items keep their value's exact JSON text (key order included) both ways.
+    items = [json.loads(r) for r in after["store_items"]]
+    assert len(items) == 5
+    assert all(list(json.loads(i["value"])) == ["text", "n", "tags"] for i in items)
+    assert len(after["store_item_vectors"]) == 3
 
 
 async def test_restore_into_another_namespace_and_again(
@@ -376,3 +381,19 @@ def test_store_item_import_checks_rows_and_keeps_the_newer_write(db: psycopg.Con
         (Jsonb(vectors[:1]),),
     ).fetchall()
     assert again == [("present",)]
+    # A value given as a string is JSON text, kept exactly (as an export holds it).
+    exact = '{"b": 1,  "a": [2, 3]}'
+    rows = db.execute(
+        "select outcome, reason from pgcortex.import_store_items(source => 'u', items => %s)",
+        (
+            Jsonb(
+                [
+                    {"path": ["p"], "key": "exact", "value": exact},
+                    {"path": ["p"], "key": "broken", "value": "{not json"},
+                ]
+            ),
+        ),
+    ).fetchall()
+    assert rows == [("imported", None), ("skipped", "value must be a JSON object")]
+    stored = db.execute("select value::text from pgcortex.store_items where key = 'exact'")
+    assert stored.fetchone() == (exact,)

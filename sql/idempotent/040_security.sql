@@ -123,6 +123,7 @@ declare
     _t record;
     _skip text[];
     _order text;
+    _json_text text;
     _n bigint;
     _total bigint := 0;
     _counts jsonb := '{}';
@@ -169,11 +170,29 @@ begin
         inner join pg_catalog.pg_attribute as a
             on a.attrelid = i.indrelid and a.attnum = k.attnum
         where i.indrelid = _t.table_name and i.indisprimary;
+        -- A json column (not jsonb) keeps its exact text: exported as a string.
+        select coalesce(
+            pg_catalog.string_agg(
+                pg_catalog.format(
+                    ' operator(pg_catalog.||) pg_catalog.jsonb_build_object(%L, t.%I::text)',
+                    a.attname, a.attname
+                ),
+                '' order by a.attnum
+            ),
+            ''
+        )
+        into _json_text
+        from pg_catalog.pg_attribute as a
+        where
+            a.attrelid = _t.table_name
+            and a.attnum > 0
+            and not a.attisdropped
+            and a.atttypid = 'pg_catalog.json'::pg_catalog.regtype;
         return query execute pg_catalog.format(
             'select pg_catalog.jsonb_build_object(''table'', %L, ''row'', '
-            'pg_catalog.to_jsonb(t) operator(pg_catalog.-) $2) '
+            'pg_catalog.to_jsonb(t) operator(pg_catalog.-) $2%s) '
             'from %s as t where t.namespace operator(pg_catalog.=) $1 order by %s',
-            _t.name, _t.table_name, coalesce(_order, 't.ctid')
+            _t.name, _json_text, _t.table_name, coalesce(_order, 't.ctid')
         ) using _ns, _skip;
         get diagnostics _n = row_count;
         _total := _total + _n;
@@ -186,7 +205,7 @@ end
 $$;
 
 comment on function pgcortex.export_namespace() is
-'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order, then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order (a json column, such as a key-value store item''s value, as a string holding its exact text), then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
 
 -- name: erase_namespace
 -- Deletes every row of the current namespace from every namespaced table in one

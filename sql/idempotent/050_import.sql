@@ -1629,6 +1629,29 @@ $$;
 comment on function pgcortex.import_memory_access(text, jsonb, boolean, timestamptz) is
 'Restores access counts of imported memories: rows of pgcortex.memory_access ({memory_id, access_count, last_accessed}, added to the count held) and of pgcortex.memory_access_log ({log_id, memory_id, accessed_at}, one read each). One result row per item; strict raises PC003 on the first bad row.';
 
+-- name: import_json_text
+-- The JSON text of an import row's string value when it parses as JSON, else
+-- null (the caller reports it).
+create or replace function pgcortex_internal.import_json_text(value text)
+returns text
+language plpgsql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform import_json_text.value::json;
+    return import_json_text.value;
+exception
+    when invalid_text_representation then
+        return null;
+end
+$$;
+
+comment on function pgcortex_internal.import_json_text(text) is
+'Internal helper of the imports: the text given when it is valid JSON, else null.';
+
 -- name: import_store_items
 -- Restores items of the key-value store (the LangGraph store) with their
 -- times and expiry. An item already at the same path and key keeps the newer
@@ -1671,7 +1694,13 @@ begin
                 )
         end as path,
         case when pg_catalog.jsonb_typeof(r.x -> 'key') = 'string' then r.x ->> 'key' end as key,
-        r.x -> 'value' as value,
+        -- The value's exact JSON text (an export holds it as a string), or a
+        -- JSON object.
+        case
+            when pg_catalog.jsonb_typeof(r.x -> 'value') = 'string'
+                then pgcortex_internal.import_json_text(r.x ->> 'value')
+            else (r.x -> 'value')::text
+        end as value,
         coalesce(
             (r.x ->> 'created_at')::timestamptz, (r.x ->> 'updated_at')::timestamptz,
             import_store_items.as_of
@@ -1705,7 +1734,8 @@ begin
         when pg_catalog.octet_length(pg_catalog.array_to_string(r.path, '/'))
             + pg_catalog.octet_length(r.key) > 2000
             then 'path and key together must take at most 2000 bytes'
-        when r.value is null or pg_catalog.jsonb_typeof(r.value) <> 'object' then 'value must be a JSON object'
+        when r.value is null or pg_catalog.json_typeof(r.value::json) <> 'object'
+            then 'value must be a JSON object'
         when (r.ttl_minutes is null) <> (r.expires_at is null)
             or r.ttl_minutes <= 0 or r.ttl_minutes > 5256000
             then 'ttl_minutes (over 0, at most 5256000) and expires_at go together'
@@ -1741,8 +1771,8 @@ begin
         and v.namespace = _ns and v.path = r.path and v.key = r.key;
     update pgcortex.store_items as s
     set
-        value = r.value::text::json,
-        value_jsonb = pgcortex_internal.session_item_jsonb(r.value::text::json),
+        value = r.value::json,
+        value_jsonb = pgcortex_internal.session_item_jsonb(r.value::json),
         created_at = least(s.created_at, r.created_at),
         updated_at = r.updated_at,
         ttl_minutes = r.ttl_minutes,
@@ -1756,7 +1786,7 @@ begin
         namespace, path, key, value, value_jsonb, created_at, updated_at, ttl_minutes, expires_at
     )
     select
-        _ns, r.path, r.key, r.value::text::json, pgcortex_internal.session_item_jsonb(r.value::text::json),
+        _ns, r.path, r.key, r.value::json, pgcortex_internal.session_item_jsonb(r.value::json),
         r.created_at, r.updated_at, r.ttl_minutes, r.expires_at
     from pg_temp.pgcortex_import_store_items as r
     where r.outcome = 'imported'
@@ -1778,7 +1808,7 @@ end
 $$;
 
 comment on function pgcortex.import_store_items(text, jsonb, boolean, timestamptz) is
-'Imports a batch of key-value store items ({path, key, value, created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged); a newer imported value drops the item''s vectors, which import_store_item_vectors then brings with it. One result row per item; strict raises PC003 on the first bad row.';
+'Imports a batch of key-value store items ({path, key, value (a JSON object, or a string holding its exact JSON text as an export has it), created_at, updated_at, ttl_minutes, expires_at}: rows of pgcortex.store_items as an export holds them) with their times and expiry; legacy and new id: the JSON array [path, key]. An item already at the same path and key keeps the newer write of the two (merged); a newer imported value drops the item''s vectors, which import_store_item_vectors then brings with it. One result row per item; strict raises PC003 on the first bad row.';
 
 -- name: import_store_item_vectors
 -- Restores the vectors of imported key-value store items.
