@@ -1855,7 +1855,6 @@ CREATE FUNCTION pgcortex.import_cluster_members(source text, items jsonb, strict
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_cluster_members.source, import_cluster_members.items);
     -- Memories queued for clustering join their automatic clusters before the
@@ -1905,10 +1904,9 @@ begin
         ) then 'the cluster no longer exists'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_members as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_cluster_members.strict, 'cluster_members', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_members as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_members'::pg_catalog.regclass, import_cluster_members.strict, 'cluster_members'
+    );
     update pg_temp.pgcortex_import_members as r
     set outcome = case when exists (
         select from pgcortex.cluster_members as x
@@ -1960,7 +1958,6 @@ CREATE FUNCTION pgcortex.import_clusters(source text, items jsonb, strict boolea
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_clusters.source, import_clusters.items);
     -- Memories queued for clustering join their automatic clusters before the
@@ -2015,10 +2012,9 @@ begin
         ) then 'cluster given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_clusters as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_clusters.strict, 'knowledge_clusters', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_clusters as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_clusters'::pg_catalog.regclass, import_clusters.strict, 'knowledge_clusters'
+    );
 
     -- A cluster of that name (or key) is there already: the import joins it.
     update pg_temp.pgcortex_import_clusters as r
@@ -2067,7 +2063,6 @@ CREATE FUNCTION pgcortex.import_links(source text, items jsonb, strict boolean D
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_links.source, import_links.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_links') is not null then
@@ -2123,10 +2118,9 @@ begin
             then 'a linked memory no longer exists'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_links as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_links.strict, 'memory_links', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_links as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_links'::pg_catalog.regclass, import_links.strict, 'memory_links'
+    );
 
     update pg_temp.pgcortex_import_links as r
     set outcome = 'merged'
@@ -2183,7 +2177,6 @@ declare
         select n.embedding_model from pgcortex.namespace_embedding_models as n
         where n.namespace = pgcortex.current_namespace()
     );
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_memories.source, import_memories.items);
     if import_memories.near_duplicate_threshold is null
@@ -2290,14 +2283,9 @@ begin
     end
     where r.outcome is null;
 
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_memories as r
-    where r.reason is not null
-    order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_memories.strict, 'memories', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_memories as r
-    set outcome = 'skipped'
-    where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_memories'::pg_catalog.regclass, import_memories.strict, 'memories'
+    );
 
     update pg_temp.pgcortex_import_memories as r
     set
@@ -2457,7 +2445,6 @@ CREATE FUNCTION pgcortex.import_memory_access(source text, items jsonb, strict b
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_memory_access.source, import_memory_access.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_access') is not null then
@@ -2502,10 +2489,9 @@ begin
         ) then 'given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_access as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_memory_access.strict, 'memory_access', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_access as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_access'::pg_catalog.regclass, import_memory_access.strict, 'memory_access'
+    );
     update pg_temp.pgcortex_import_access as r set outcome = 'imported' where r.outcome is null;
 
     insert into pgcortex.memory_access as a (namespace, memory_id, access_count, last_accessed)
@@ -2545,7 +2531,6 @@ CREATE FUNCTION pgcortex.import_pattern_evidence(source text, items jsonb, stric
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_pattern_evidence.source, import_pattern_evidence.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_evidence') is not null then
@@ -2593,12 +2578,9 @@ begin
         when pg_catalog.length(r.evidence_key) not between 1 and 255 then 'evidence_key must have 1 to 255 characters'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_evidence as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(
-        import_pattern_evidence.strict, 'learning_pattern_evidence', _bad.legacy_id, _bad.reason
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_evidence'::pg_catalog.regclass, import_pattern_evidence.strict, 'learning_pattern_evidence'
     );
-    update pg_temp.pgcortex_import_evidence as r set outcome = 'skipped' where r.reason is not null;
     update pg_temp.pgcortex_import_evidence as r
     set outcome = case when exists (
         select from pgcortex.learning_pattern_evidence as e
@@ -2640,7 +2622,6 @@ CREATE FUNCTION pgcortex.import_patterns(source text, items jsonb, strict boolea
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_patterns.source, import_patterns.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_patterns') is not null then
@@ -2687,10 +2668,9 @@ begin
         ) then 'legacy id given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_patterns as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_patterns.strict, 'learning_patterns', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_patterns as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_patterns'::pg_catalog.regclass, import_patterns.strict, 'learning_patterns'
+    );
 
     update pg_temp.pgcortex_import_patterns as r
     set outcome = 'merged', target = p.pattern_id
@@ -2772,7 +2752,6 @@ CREATE FUNCTION pgcortex.import_preference_history(source text, items jsonb, str
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_preference_history.source, import_preference_history.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_prefhist') is not null then
@@ -2818,12 +2797,9 @@ begin
         when r.pref_source is null then 'source is missing'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_prefhist as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(
-        import_preference_history.strict, 'user_preference_history', _bad.legacy_id, _bad.reason
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_prefhist'::pg_catalog.regclass, import_preference_history.strict, 'user_preference_history'
     );
-    update pg_temp.pgcortex_import_prefhist as r set outcome = 'skipped' where r.reason is not null;
 
     with ins as (
         insert into pgcortex.user_preference_history as h (
@@ -2874,7 +2850,6 @@ CREATE FUNCTION pgcortex.import_preferences(source text, items jsonb, record_his
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_preferences.source, import_preferences.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_prefs') is not null then
@@ -2917,10 +2892,9 @@ begin
         ) then 'key given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_prefs as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_preferences.strict, 'user_preferences', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_prefs as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_prefs'::pg_catalog.regclass, import_preferences.strict, 'user_preferences'
+    );
 
     -- A key held already keeps the newer value (merged); else the import's.
     update pg_temp.pgcortex_import_prefs as r
@@ -3032,7 +3006,6 @@ CREATE FUNCTION pgcortex.import_sessions(source text, items jsonb, strict boolea
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_sessions.source, import_sessions.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_sessions') is not null then
@@ -3076,10 +3049,9 @@ begin
         ) then 'legacy id given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_sessions as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_sessions.strict, 'conversation_sessions', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_sessions as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_sessions'::pg_catalog.regclass, import_sessions.strict, 'conversation_sessions'
+    );
 
     update pg_temp.pgcortex_import_sessions as r
     set outcome = 'imported', target = coalesce(
@@ -3119,7 +3091,6 @@ CREATE FUNCTION pgcortex.import_store_item_vectors(source text, items jsonb, str
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(
         import_store_item_vectors.source, import_store_item_vectors.items
@@ -3184,12 +3155,9 @@ begin
         ) then 'vector given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_store_vectors as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(
-        import_store_item_vectors.strict, 'store_item_vectors', _bad.legacy_id, _bad.reason
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_store_vectors'::pg_catalog.regclass, import_store_item_vectors.strict, 'store_item_vectors'
     );
-    update pg_temp.pgcortex_import_store_vectors as r set outcome = 'skipped' where r.reason is not null;
 
     -- The item already has a vector of that field: it keeps it.
     update pg_temp.pgcortex_import_store_vectors as r
@@ -3229,7 +3197,6 @@ CREATE FUNCTION pgcortex.import_store_items(source text, items jsonb, strict boo
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_store_items.source, import_store_items.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_store_items') is not null then
@@ -3304,12 +3271,9 @@ begin
         ) then 'item given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_store_items as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(
-        import_store_items.strict, 'store_items', _bad.legacy_id, _bad.reason
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_store_items'::pg_catalog.regclass, import_store_items.strict, 'store_items'
     );
-    update pg_temp.pgcortex_import_store_items as r set outcome = 'skipped' where r.reason is not null;
 
     -- An item already at that path and key: the newer write stays. A newer
     -- imported value replaces the item's vectors too, as a put does: they
@@ -3374,7 +3338,6 @@ CREATE FUNCTION pgcortex.import_turns(source text, items jsonb, strict boolean D
 #variable_conflict use_column
 declare
     _ns text := pgcortex.current_namespace();
-    _bad record;
 begin
     perform pgcortex_internal.import_check_batch(import_turns.source, import_turns.items);
     if pg_catalog.to_regclass('pg_temp.pgcortex_import_turns') is not null then
@@ -3423,10 +3386,9 @@ begin
         ) then 'legacy id given twice in this batch'
     end
     where r.outcome is null;
-    select r.legacy_id, r.reason into _bad
-    from pg_temp.pgcortex_import_turns as r where r.reason is not null order by r.o limit 1;
-    perform pgcortex_internal.import_strict_check(import_turns.strict, 'conversation_turns', _bad.legacy_id, _bad.reason);
-    update pg_temp.pgcortex_import_turns as r set outcome = 'skipped' where r.reason is not null;
+    perform pgcortex_internal.import_settle(
+        'pg_temp.pgcortex_import_turns'::pg_catalog.regclass, import_turns.strict, 'conversation_turns'
+    );
 
     with ins as (
         insert into pgcortex.conversation_turns as t (namespace, session_id, role, content, context, memory_id, created_at)
@@ -7972,25 +7934,34 @@ $$;
 
 COMMENT ON FUNCTION pgcortex_internal.import_resolve(source text, legacy_table text, legacy_id text) IS 'The id (as text) that the row legacy_id of legacy_table of source became in the current namespace, or null when it was not imported.';
 
-CREATE FUNCTION pgcortex_internal.import_strict_check(strict boolean, legacy_table text, legacy_id text, reason text) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
+CREATE FUNCTION pgcortex_internal.import_settle(work regclass, strict boolean, legacy_table text) RETURNS void
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+declare
+    _bad record;
 begin
-    if import_strict_check.strict and import_strict_check.reason is not null then
+    execute pg_catalog.format(
+        'select r.legacy_id, r.reason from %s as r where r.reason is not null order by r.o limit 1',
+        import_settle.work
+    ) into _bad;
+    if import_settle.strict and _bad.reason is not null then
         raise exception using
             errcode = 'PC003',
             message = pg_catalog.format(
-                '%s row %s: %s', import_strict_check.legacy_table,
-                coalesce(pg_catalog.quote_literal(import_strict_check.legacy_id), '(no id)'),
-                import_strict_check.reason
+                '%s row %s: %s', import_settle.legacy_table,
+                coalesce(pg_catalog.quote_literal(_bad.legacy_id), '(no id)'),
+                _bad.reason
             ),
             hint = 'fix the row or import without strict to skip it';
     end if;
+    execute pg_catalog.format(
+        'update %s as r set outcome = ''skipped'' where r.reason is not null', import_settle.work
+    );
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.import_strict_check(strict boolean, legacy_table text, legacy_id text, reason text) IS 'Raises PC003 "<table> row <id>: <reason>" when strict is true and reason is not null; the import functions call it with their first bad row.';
+COMMENT ON FUNCTION pgcortex_internal.import_settle(work regclass, strict boolean, legacy_table text) IS 'Internal helper of the import functions, over a batch''s work table (o, legacy_id, reason, outcome): with strict, raises PC003 "<legacy_table> row <id>: <reason>" for the first row with a reason; else marks every row with a reason skipped.';
 
 CREATE FUNCTION pgcortex_internal.import_text_array(value jsonb) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
