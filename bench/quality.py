@@ -53,13 +53,25 @@ KS = (1, 5, 10)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 EVIDENCE_RE = re.compile(r"D:?(\d+):0*(\d+)")
 SEARCH = """
-select s.id, s.metadata
+select s.id
 from pgcortex.search_memories(
     query_embedding => $1, query_text => $2, k => $3, weights => $4::jsonb,
     track => $5, embedding_model => $6
 ) as s
 order by s.rank
 """
+#: Every turn a conversation memory (the short ones too), of importance 3 like a
+#: plain store.
+TURN_SETTINGS = (
+    "select pgcortex.set_knowledge_settings(turn_memory_min_chars => 0,"
+    " turn_memory_importance => 3::smallint, turn_memory_key_importance => 3::smallint)"
+)
+START_SESSION = "select s.session_id from pgcortex.start_session(metadata => $1::jsonb) as s"
+END_SESSION = "select pgcortex.end_session($1)"
+STORE_TURN = (
+    "select t.memory_id::text from pgcortex.store_conversation_turn(role => $1, content => $2,"
+    " session_id => $3, context => $4::jsonb, embedding => $5, embedding_model => $6) as t"
+)
 
 
 def locomo_dir() -> Path:
@@ -228,15 +240,9 @@ async def run() -> dict[str, Any]:
                 qvecs = embed_cached(
                     embedder, [q[0] for q in conv.questions], f"locomo-{conv.name}-q"
                 )
-                # Every turn a conversation memory (also the short ones), of
-                # importance 3 like a plain store, each LoCoMo session a session:
-                # the turns keep their order, which the search's conversation
-                # context reads.
-                await conn.execute(
-                    "select pgcortex.set_knowledge_settings(turn_memory_min_chars => 0,"
-                    " turn_memory_importance => 3::smallint,"
-                    " turn_memory_key_importance => 3::smallint)"
-                )
+                # Each LoCoMo session a session: the turns keep their order,
+                # which the search's conversation context reads.
+                await conn.execute(TURN_SETTINGS)
                 turn_map: dict[str, set[str]] = defaultdict(set)
                 session: Any = None
                 session_key = None
@@ -246,18 +252,15 @@ async def run() -> dict[str, Any]:
                         key = dia.split(":")[0]
                         if key != session_key:
                             if session is not None:
-                                await conn.execute("select pgcortex.end_session($1)", session)
+                                await conn.execute(END_SESSION, session)
                             session = await conn.fetchval(
-                                "select s.session_id from pgcortex.start_session("
-                                "metadata => $1::jsonb) as s",
+                                START_SESSION,
                                 json.dumps({"locomo_session": key, "session_time": when}),
                             )
                             session_key = key
                         role = "user" if content.startswith(conv.speaker_a + ":") else "assistant"
                         memory_id = await conn.fetchval(
-                            "select t.memory_id::text from pgcortex.store_conversation_turn("
-                            "role => $1, content => $2, session_id => $3,"
-                            " context => $4::jsonb, embedding => $5, embedding_model => $6) as t",
+                            STORE_TURN,
                             role,
                             content,
                             session,
@@ -270,11 +273,11 @@ async def run() -> dict[str, Any]:
                         turn_map[memory_id].add(dia)
                         bar.advance()
                     if session is not None:
-                        await conn.execute("select pgcortex.end_session($1)", session)
+                        await conn.execute(END_SESSION, session)
                 store_s += time.perf_counter() - t0
                 await conn.execute("analyze pgcortex.memories")
                 rows = await conn.fetch(
-                    "select m.id::text as id, m.embedding, m.metadata,"
+                    "select m.id::text as id, m.embedding,"
                     " (select coalesce(pg_catalog.jsonb_object_agg(u.lexeme,"
                     " pg_catalog.cardinality(u.positions)), '{}') from"
                     " pg_catalog.unnest(m.content_tsv) as u) as tf"
