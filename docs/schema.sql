@@ -4946,17 +4946,13 @@ begin
         -- at most up to the hit's.
         select
             x.*,
-            case
-                when least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own) > coalesce(x.own, 0)
-                    then c.parent
-            end as parent,
-            case
-                when least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own) > coalesce(x.own, 0)
-                    then least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own)
-                else x.own
-            end as fused
+            case when l.lift > coalesce(x.own, 0) then c.parent end as parent,
+            case when l.lift > coalesce(x.own, 0) then l.lift else x.own end as fused
         from measured as x
         left join best_parent as c on x.id = c.child
+        cross join lateral (
+            select least(coalesce(x.own, 0) + _ctx * c.parent_own, c.parent_own) as lift
+        ) as l
     ),
     factored as (
         select
