@@ -157,28 +157,6 @@ def model_sql(dsn: str, model: str) -> dict[str, Any]:
     return info
 
 
-#: The term statistics of the loaded namespace (the load bypasses the triggers).
-TERM_STATISTICS = """
-with terms as (
-    insert into pgcortex.memory_terms (namespace, lexeme, doc_count)
-    select m.namespace, u.lexeme, count(*)
-    from pgcortex.memories as m
-    cross join lateral pg_catalog.unnest(m.content_tsv) as u
-    where m.namespace = %(ns)s
-    group by m.namespace, u.lexeme
-    on conflict (namespace, lexeme) do update set doc_count = excluded.doc_count
-    returning 1
-)
-insert into pgcortex.memory_term_totals (namespace, doc_count, total_length)
-select m.namespace, count(*), sum(pg_catalog.length(m.content_tsv))
-from pgcortex.memories as m
-where m.namespace = %(ns)s and (select count(*) from terms) >= 0
-group by m.namespace
-on conflict (namespace) do update
-set doc_count = excluded.doc_count, total_length = excluded.total_length
-"""
-
-
 async def bulk_load(
     dsn: str, data: Dataset, *, batch: int = 5000, storage: str | None = None
 ) -> dict[str, Any]:
@@ -248,16 +226,15 @@ async def bulk_load(
                 conn.execute(definition)
                 builds[name.split(".")[-1]] = time.perf_counter() - t0
                 bar.advance()
-        # The bypassed triggers keep the text search's term statistics: built
-        # here as migration 0016 builds them for stored rows, or every word
-        # would count as rare and the text arm would score every match.
+        # The bypassed triggers keep the text search's term statistics: counted
+        # here, or every word would count as rare and the text arm would score
+        # every match.
         t0 = time.perf_counter()
-        conn.execute(TERM_STATISTICS, {"ns": NAMESPACE})
-        terms_s = time.perf_counter() - t0
+        conn.execute("select pg_catalog.set_config('pgcortex.namespace', %s, false)", (NAMESPACE,))
         docs = conn.execute(
-            "select t.doc_count from pgcortex.memory_term_totals as t where t.namespace = %s",
-            (NAMESPACE,),
+            "select t.documents from pgcortex.maint_rebuild_terms() as t"
         ).fetchone()
+        terms_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         conn.execute("vacuum (analyze) pgcortex.memories")
         vacuum_s = time.perf_counter() - t0

@@ -3929,6 +3929,66 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.maint_purge_expired(as_of timestamp with time zone) IS 'Maintenance: deletes the memories of this namespace whose expires_at is at or before as_of (they are already invisible to every read). Returns how many were purged and their ids.';
 
+CREATE FUNCTION pgcortex.maint_rebuild_terms() RETURNS TABLE(terms bigint, terms_removed bigint, documents bigint, log_rows_dropped bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    -- The folder's lock: no fold of this namespace runs meanwhile.
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtext('pgcortex.fold_terms'), pg_catalog.hashtext(_ns)
+    );
+    -- One statement, one snapshot: the pending log rows it drops are those of
+    -- the memories it counts; a write committed after it keeps its log rows,
+    -- which a later fold adds.
+    return query
+    with dropped as (
+        delete from pgcortex.memory_term_log as l
+        where l.namespace = _ns
+        returning 1
+    ),
+    counted as (
+        select u.lexeme, count(*) as n
+        from pgcortex.memories as m
+        cross join lateral pg_catalog.unnest(m.content_tsv) as u
+        where m.namespace = _ns
+        group by u.lexeme
+    ),
+    upserted as (
+        -- Lexeme order, as the fold writes them.
+        insert into pgcortex.memory_terms as t (namespace, lexeme, doc_count)
+        select _ns, c.lexeme, c.n from counted as c
+        order by c.lexeme
+        on conflict (namespace, lexeme) do update set doc_count = excluded.doc_count
+        returning 1
+    ),
+    gone as (
+        delete from pgcortex.memory_terms as t
+        where t.namespace = _ns and not exists (select from counted as c where c.lexeme = t.lexeme)
+        returning 1
+    ),
+    totals as (
+        insert into pgcortex.memory_term_totals as t (namespace, doc_count, total_length)
+        select _ns, count(*), coalesce(sum(pg_catalog.length(m.content_tsv)), 0)
+        from pgcortex.memories as m
+        where m.namespace = _ns
+        on conflict (namespace) do update
+            set doc_count = excluded.doc_count, total_length = excluded.total_length
+        returning t.doc_count
+    )
+    select
+        (select count(*) from upserted),
+        (select count(*) from gone),
+        (select x.doc_count from totals as x),
+        (select count(*) from dropped);
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex.maint_rebuild_terms() IS 'Maintenance: recounts the current namespace''s term statistics (pgcortex.memory_terms, memory_term_totals: what BM25 in pgcortex.search_memories reads) from its memories, and drops its pending term log. For a bulk load that bypassed the triggers on pgcortex.memories (COPY with session_replication_role replica), or a repair; stores keep the statistics by themselves. Returns the lexemes counted, the lexemes removed (no memory holds them), the memories and the log rows dropped.';
+
 CREATE FUNCTION pgcortex.maint_recluster(merge_similarity real DEFAULT NULL::real, max_topics integer DEFAULT 5, as_of timestamp with time zone DEFAULT now()) RETURNS TABLE(clusters_before integer, memories_assigned integer, clusters_merged integer, members_moved integer, clusters_dissolved integer, clusters_after integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'

@@ -139,6 +139,7 @@ MATRIX: dict[str, list[str]] = {
         " as_of => %(t_far)s)",
     ],
     "maint_recluster": ["select * from pgcortex.maint_recluster()"],
+    "maint_rebuild_terms": ["select * from pgcortex.maint_rebuild_terms()"],
     "maint_run": ["select step, result from pgcortex.maint_run()"],
     # knowledge: sessions and turns
     "start_session": ["select message_count, topics from pgcortex.start_session()"],

@@ -259,6 +259,41 @@ async def test_term_statistics_follow_every_write(client: Client, db: psycopg.Co
     assert gone == (0,)
 
 
+async def test_term_statistics_rebuilt_after_a_load_past_the_triggers(
+    client: Client, db: psycopg.Connection
+) -> None:
+    """A bulk load with the triggers off leaves no statistics; maint_rebuild_terms
+    counts them from the memories, drops the pending log, removes stale lexemes."""
+    await client.store_memories(
+        [MemoryInput(f"Kept note {i} on ovens and sensors", "business_fact") for i in range(20)]
+    )
+    db.execute("set session_replication_role = replica")
+    db.execute(
+        "insert into pgcortex.memories (namespace, content, memory_type)"
+        " select 'test', 'Loaded row ' || g || ' about lyon bakeries', 'business_fact'"
+        " from pg_catalog.generate_series(1, 30) as g"
+    )
+    db.execute("set session_replication_role = origin")
+    db.execute(
+        "insert into pgcortex.memory_terms (namespace, lexeme, doc_count)"
+        " values ('test', 'stalelexeme', 4)"
+    )
+    assert _stats(db) != _recomputed(db)
+    pending = db.execute(
+        "select count(*) from pgcortex.memory_term_log where namespace = 'test'"
+    ).fetchone()
+    assert pending is not None
+    row = db.execute("select * from pgcortex.maint_rebuild_terms()").fetchone()
+    assert row is not None
+    terms, removed, documents, dropped = row
+    assert (documents, removed, dropped) == (50, 1, pending[0])
+    assert terms == len(_recomputed(db)[0])
+    assert _stats(db) == _recomputed(db)
+    # Stores after it keep the rebuilt statistics exact.
+    await client.store_memory("Another note on lyon ovens", "business_fact")
+    assert _stats(db) == _recomputed(db)
+
+
 @pytest.mark.embed
 async def test_readme_example_an_unrelated_memory_scores_near_zero(client: Client) -> None:
     """The README's two memories in one namespace: the answer comes first, the ticket

@@ -844,6 +844,7 @@ API: dict[str, list[str]] = {
         "maint_purge_expired",
         "maint_prune_history",
         "maint_recluster",
+        "maint_rebuild_terms",
         "maint_run",
     ],
     "import": [
