@@ -283,11 +283,9 @@ async def test_term_statistics_rebuilt_after_a_load_past_the_triggers(
         "select count(*) from pgcortex.memory_term_log where namespace = 'test'"
     ).fetchone()
     assert pending is not None
-    row = db.execute("select * from pgcortex.maint_rebuild_terms()").fetchone()
-    assert row is not None
-    terms, removed, documents, dropped = row
-    assert (documents, removed, dropped) == (50, 1, pending[0])
-    assert terms == len(_recomputed(db)[0])
+    report = await client.maint_rebuild_terms()
+    assert (report.documents, report.terms_removed, report.log_rows_dropped) == (50, 1, pending[0])
+    assert report.terms == len(_recomputed(db)[0])
     assert _stats(db) == _recomputed(db)
     # Stores after it keep the rebuilt statistics exact.
     await client.store_memory("Another note on lyon ovens", "business_fact")

@@ -32,6 +32,7 @@ from .records import (
     RelatedMemory,
     SearchHit,
     StoreResult,
+    TermsRebuild,
 )
 
 
@@ -599,6 +600,12 @@ class MemoriesMixin(ClientBase):
     #: The earlier name of :meth:`maint_prune_history`.
     prune_memory_history = maint_prune_history
 
+    async def maint_rebuild_terms(self, *, conn: Connection | None = None) -> TermsRebuild:
+        """Recount the text search's term statistics from the memories (after a bulk
+        load that bypassed the triggers, or a repair); stores keep them by themselves."""
+        record = await self._call(q.MAINT_REBUILD_TERMS, conn=conn)
+        return TermsRebuild.from_record(record)
+
 
 __all__ = [
     "DeleteReport",
@@ -613,4 +620,5 @@ __all__ = [
     "RelatedMemory",
     "SearchHit",
     "StoreResult",
+    "TermsRebuild",
 ]

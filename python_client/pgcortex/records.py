@@ -325,6 +325,25 @@ class FlushReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class TermsRebuild:
+    """What recounting the term statistics of the text search did."""
+
+    terms: int
+    terms_removed: int
+    documents: int
+    log_rows_dropped: int
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
+        return cls(
+            terms=int(record["terms"]),
+            terms_removed=int(record["terms_removed"]),
+            documents=int(record["documents"]),
+            log_rows_dropped=int(record["log_rows_dropped"]),
+        )
+
+
 # -- knowledge ---------------------------------------------------------------------------
 
 
@@ -982,6 +1001,7 @@ __all__ = [
     "SearchHit",
     "Session",
     "StoreResult",
+    "TermsRebuild",
     "Turn",
     "TurnStored",
 ]

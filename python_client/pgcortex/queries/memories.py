@@ -180,6 +180,7 @@ RESOLVE_MEMORY_ID = Call(
 )
 LIST_MEMORY_TYPES = Call("list_memory_types", idempotent=True)
 NAMESPACE_EMBEDDING_MODEL = Call("namespace_embedding_model", returns="value", idempotent=True)
+MAINT_REBUILD_TERMS = Call("maint_rebuild_terms", (), (), returns="row", idempotent=True)
 MAINT_PRUNE_HISTORY = Call(
     "maint_prune_history", (), ("keep_days", "as_of", "dry_run"), returns="row"
 )
@@ -196,6 +197,7 @@ __all__ = [
     "MAINT_FORGET",
     "MAINT_PRUNE_HISTORY",
     "MAINT_PURGE_EXPIRED",
+    "MAINT_REBUILD_TERMS",
     "MEMORY_HISTORY",
     "NAMESPACE_EMBEDDING_MODEL",
     "RECALL_MEMORIES",
