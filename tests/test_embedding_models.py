@@ -321,3 +321,70 @@ def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
                 (literal(unit(7, 1536 if dims == 3072 else 3072)),),
             )
         assert exc.value.sqlstate == "PC010"
+
+
+def nearest_kept(db: psycopg.Connection, model: str, vec: np.ndarray, n: int) -> list[str] | None:
+    """The ids pgcortex_internal.vector_nearest returns for the model (None: no statement)."""
+    row = db.execute(
+        "select pgcortex_internal.vector_nearest(current_setting('pgcortex.namespace'), now(),"
+        " %s::public.vector, %s, (pgcortex_internal.embedding_model_sql(%s)).model_id)::text[]",
+        (literal(vec), n, model),
+    ).fetchone()
+    assert row is not None
+    return None if row[0] is None else list(row[0])
+
+
+def test_an_unfiltered_search_runs_the_models_kept_statement(db: psycopg.Connection) -> None:
+    """Each registered model has its static statement in vector_nearest (a plan the
+    session keeps), built on registration and removed on drop; a search without
+    filters answers from it exactly as the planned-per-call statement does."""
+    # A name that would end a dollar-quoted body or a literal if pasted unquoted.
+    odd = "odd'$f$ $$ model"
+    register(db, SMALL, 1536, storage="vector")
+    register(db, odd, 16, distance="l2")
+    db.execute("set pgcortex.namespace = 'ns_small'")
+    ids = {i: store(db, f"small memory number {i}", unit(i, 1536), SMALL)[0] for i in range(40)}
+    db.execute("set pgcortex.namespace = 'ns_odd'")
+    odd_ids = [store(db, f"odd memory {i}", 3.0 * unit(i, 16), odd)[0] for i in range(12)]
+
+    # The odd model: nearest by l2 distance, computed here.
+    q = 3.0 * unit(5, 16)
+    vecs = {mid: 3.0 * unit(i, 16) for i, mid in enumerate(odd_ids)}
+    by_l2 = sorted(odd_ids, key=lambda m: float(np.linalg.norm(vecs[m] - q)))
+    assert nearest_kept(db, odd, q, 4) == by_l2[:4]
+    assert search_ids(db, q, k=4) == by_l2[:4]
+
+    db.execute("set pgcortex.namespace = 'ns_small'")
+    for seed in (3, 17, 31):
+        q = unit(seed, 1536) + 0.3 * unit(500 + seed, 1536)
+        kept = nearest_kept(db, SMALL, q, 10)
+        assert kept is not None
+        assert kept[0] == ids[seed]
+        # Unfiltered (the kept statement) and filtered by a condition every memory
+        # meets (the statement planned per call): the same hits in the same order.
+        assert search_ids(db, q, k=10) == search_ids(db, q, k=10, memory_types=["business_fact"])
+    # Expired memories stay out of the kept statement too.
+    db.execute(
+        "update pgcortex.memories set expires_at = created_at + interval '1 millisecond'"
+        " where id = %s::uuid",
+        (ids[3],),
+    )
+    kept = nearest_kept(db, SMALL, unit(3, 1536), 10)
+    assert kept is not None
+    assert ids[3] not in kept
+
+    # Dropped, the model's statement is gone; another model keeps its own.
+    db.execute("set pgcortex.namespace = 'ns_odd'")
+    db.execute("select pgcortex.erase_namespace(confirm => 'ns_odd')")
+    db.execute("select pgcortex.drop_embedding_model(%s)", (odd,))
+    body = db.execute(
+        "select prosrc from pg_proc where oid = 'pgcortex_internal.vector_nearest'::regproc"
+    ).fetchone()
+    assert body is not None
+    assert "odd" not in body[0]
+    assert SMALL in body[0]
+    # The application role may not call it (internal, like every helper).
+    assert db.execute(
+        "select has_function_privilege('pgcortex_app', 'pgcortex_internal.vector_nearest"
+        "(text, timestamptz, public.vector, integer, integer)', 'execute')"
+    ).fetchone() == (False,)

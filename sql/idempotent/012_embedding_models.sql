@@ -350,7 +350,9 @@ comment on function pgcortex_internal.model_vector(public.vector, pgcortex_inter
 create or replace function pgcortex_internal.vector_candidates_sql(
     model pgcortex_internal.embedding_model_sql,
     where_sql text,
-    exact boolean default false
+    exact boolean default false,
+    query_ref text default '$14',
+    limit_ref text default '$16'
 )
 returns text
 language sql
@@ -367,23 +369,107 @@ begin atomic
                     || vector_candidates_sql.where_sql
                     || ' and m.embedding_model = ' || (vector_candidates_sql.model).name_literal
                     || ' order by ((m.embedding::' || (vector_candidates_sql.model).vector_type || ') '
-                    || (vector_candidates_sql.model).operator_sql || ' ($14::'
-                    || (vector_candidates_sql.model).vector_type || ')) + 0, m.content_hash limit $16)'
+                    || (vector_candidates_sql.model).operator_sql || ' (' || vector_candidates_sql.query_ref || '::'
+                    || (vector_candidates_sql.model).vector_type || ')) + 0, m.content_hash limit ' || vector_candidates_sql.limit_ref || ')'
             else
                 'select array(select s.id from (select m.id, m.content_hash, (m.embedding::'
                 || (vector_candidates_sql.model).vector_type || ') '
-                || (vector_candidates_sql.model).operator_sql || ' ($14::'
+                || (vector_candidates_sql.model).operator_sql || ' (' || vector_candidates_sql.query_ref || '::'
                 || (vector_candidates_sql.model).vector_type || ') as dist from pgcortex.memories as m where '
                 || vector_candidates_sql.where_sql
                 || ' and m.embedding_model = ' || (vector_candidates_sql.model).name_literal
                 || ' order by (m.embedding::' || (vector_candidates_sql.model).vector_type || ') '
-                || (vector_candidates_sql.model).operator_sql || ' ($14::'
-                || (vector_candidates_sql.model).vector_type || ') limit $16) as s order by s.dist, s.content_hash)'
+                || (vector_candidates_sql.model).operator_sql || ' (' || vector_candidates_sql.query_ref || '::'
+                || (vector_candidates_sql.model).vector_type || ') limit ' || vector_candidates_sql.limit_ref || ') as s order by s.dist, s.content_hash)'
         end;
 end;
 
-comment on function pgcortex_internal.vector_candidates_sql(pgcortex_internal.embedding_model_sql, text, boolean) is
-'The search''s vector-candidate statement for the model: the n ($16) memories of the model nearest to the query ($14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories.';
+comment on function pgcortex_internal.vector_candidates_sql(pgcortex_internal.embedding_model_sql, text, boolean, text, text) is
+'The search''s vector-candidate statement for the model: the n (limit_ref, default $16) memories of the model nearest to the query (query_ref, default $14) among those matching where_sql, by the model''s HNSW index (its expression and predicate written as constants), or exactly (exact). Internal helper of pgcortex.search_memories and pgcortex_internal.build_vector_nearest.';
+
+-- name: unfiltered_where
+-- The filter of a search with no filter given, as SQL over pgcortex.memories
+-- as m ($1 the namespace, $2 as_of).
+create or replace function pgcortex_internal.unfiltered_where()
+returns text
+language sql
+immutable
+parallel safe
+security invoker
+set search_path = pg_catalog, pg_temp
+begin atomic
+    select 'm.namespace = $1 and (m.expires_at is null or m.expires_at > $2)';
+end;
+
+comment on function pgcortex_internal.unfiltered_where() is
+'The filter of a search with no filter given ($1 the namespace, $2 as_of), as SQL over pgcortex.memories as m: the one text pgcortex.search_memories and pgcortex_internal.vector_nearest share. Internal helper.';
+
+-- name: build_vector_nearest
+-- (Re)creates pgcortex_internal.vector_nearest with one static statement per
+-- registered model. Run by this file on every deploy and by registering or
+-- dropping a model.
+create or replace function pgcortex_internal.build_vector_nearest()
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    _branches text;
+begin
+    -- A model's statement names its index's expression and predicate as
+    -- constants (pgcortex_internal.vector_candidates_sql), so a plan kept for
+    -- the session can use the partial index; the model's name only ever
+    -- reaches the body as a quoted literal, and the body as a quoted literal.
+    -- (A database upgraded release by release applies this file before the
+    -- registry exists: no model, no statement.)
+    if pg_catalog.to_regclass('pgcortex.embedding_models') is not null then
+        select pg_catalog.string_agg(
+            pg_catalog.format(
+                E'    when %s then\n        return (%s);\n',
+                e.model_id,
+                pgcortex_internal.vector_candidates_sql(
+                    pgcortex_internal.embedding_model_sql(e.name),
+                    pgcortex_internal.unfiltered_where(),
+                    false,
+                    '$3',
+                    '$4'
+                )
+            ),
+            '' order by e.model_id
+        )
+        into _branches
+        from pgcortex.embedding_models as e;
+    end if;
+    execute pg_catalog.format(
+        $f$create or replace function pgcortex_internal.vector_nearest(
+            namespace text, as_of timestamptz, query public.vector, n integer, model_id integer
+        )
+        returns uuid []
+        language plpgsql
+        stable
+        security invoker
+        set search_path = pg_catalog, pg_temp
+        set plan_cache_mode = force_generic_plan
+        set enable_seqscan = off
+        as %L$f$,
+        E'begin\n'
+        || case when _branches is null then '' else E'case $5\n' || _branches || E'    else null;\nend case;\n' end
+        || E'return null;\nend'
+    );
+    revoke all on function pgcortex_internal.vector_nearest(
+        text, timestamptz, public.vector, integer, integer
+    ) from public;
+    comment on function pgcortex_internal.vector_nearest(text, timestamptz, public.vector, integer, integer) is
+    'The n memories of the namespace, unexpired at as_of, of the registered model model_id nearest to the query, nearest first (the ids in an array), by the model''s HNSW index with a plan kept for the session; null when the model is not one of those registered when it was built (pgcortex_internal.build_vector_nearest, re-run by every deploy and registration). Internal helper of pgcortex.search_memories, for a search without filters.';
+end
+$$;
+
+comment on function pgcortex_internal.build_vector_nearest() is
+'(Re)creates pgcortex_internal.vector_nearest with one static vector-candidate statement per registered model (pgcortex_internal.vector_candidates_sql over pgcortex_internal.unfiltered_where()), so that a search without filters runs a plan its session keeps instead of planning its vector statement on every call (docs/performance.md). Run on every deploy and when a model is registered or dropped. Internal helper.';
+
+select pgcortex_internal.build_vector_nearest();
 
 -- API ================================================================================
 
@@ -525,6 +611,7 @@ begin
             register_embedding_model.name, register_embedding_model.dimensions,
             register_embedding_model.distance, _storage, register_embedding_model.normalize_vectors
         );
+        perform pgcortex_internal.build_vector_nearest();
     end if;
     if register_embedding_model.create_index then
         execute pgcortex.embedding_model_index_sql(register_embedding_model.name, false);
@@ -593,6 +680,7 @@ begin
     begin
         execute pg_catalog.format('drop index if exists pgcortex.%I', _m.index_name);
         delete from pgcortex.embedding_models as e where e.model_id = _m.model_id;
+        perform pgcortex_internal.build_vector_nearest();
     exception when foreign_key_violation then
         get stacked diagnostics _use = constraint_name;
         raise exception using
