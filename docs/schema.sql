@@ -1067,7 +1067,7 @@ CREATE TABLE pgcortex.memories (
     CONSTRAINT memories_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT memories_tags_check CHECK (((cardinality(tags) <= 64) AND (array_position(tags, NULL::text) IS NULL)))
 )
-WITH (fillfactor='90');
+WITH (fillfactor='90', toast_tuple_target='8160');
 ALTER TABLE ONLY pgcortex.memories ALTER COLUMN embedding SET STORAGE MAIN;
 
 COMMENT ON TABLE pgcortex.memories IS 'What an agent remembers: one row per distinct content (normalised) in a namespace, with its type, importance, confidence, tags, metadata and optional embedding. Read access counts through pgcortex.memories_v.';

@@ -436,3 +436,40 @@ async def test_near_duplicate_merge_keeps_each_occurrence(client: Client) -> Non
     merged = await client.retrieve_memory(first.id, track=False)
     kept = [o["metadata"]["dia_id"] for o in merged.metadata["merged_occurrences"]]
     assert kept == [f"D9:{i}" for i in range(5, 25)]
+
+
+def test_a_memory_row_keeps_its_words_beside_its_embedding(db: psycopg.Connection) -> None:
+    """A 384-d memory with a paragraph of content is one heap row: its full-text
+    vector and content are not moved to TOAST (the search reads the full-text
+    vector of every candidate), while a content larger than a page still is."""
+    rng = np.random.default_rng(11)
+    words = " ".join(f"supplier{n} invoice{m}" for n, m in rng.integers(0, 10**9, (24, 2)))
+    vec = "[" + ",".join(repr(float(x)) for x in unit(7)) + "]"
+    row = db.execute(
+        "select id from pgcortex.store_memory(content => %s, memory_type => 'business_fact',"
+        " embedding => %s::public.vector, embedding_model => 'all-MiniLM-L6-v2')",
+        (words, vec),
+    ).fetchone()
+    assert row is not None
+    placed = db.execute(
+        "select pg_column_toast_chunk_id(content_tsv), pg_column_toast_chunk_id(content)"
+        " from pgcortex.memories as m where id = %s",
+        (row[0],),
+    ).fetchone()
+    assert placed is not None
+    tsv_chunk, content_chunk = placed
+    assert tsv_chunk is None
+    assert content_chunk is None
+    long_text = " ".join(f"token{i}" for i in range(3000))
+    row = db.execute(
+        "select id from pgcortex.store_memory(content => %s, memory_type => 'business_fact')",
+        (long_text,),
+    ).fetchone()
+    assert row is not None
+    placed = db.execute(
+        "select pg_column_toast_chunk_id(content_tsv) is not null"
+        " or pg_column_toast_chunk_id(content) is not null"
+        " from pgcortex.memories where id = %s",
+        (row[0],),
+    ).fetchone()
+    assert placed == (True,)
