@@ -856,7 +856,12 @@ begin
             -- 0.18 ms a search; docs/performance.md). Not for a websearch
             -- query, whose words may match most memories: planned with its
             -- words, that scan stops after _scan rows instead of reading a
-            -- bitmap of every match.
+            -- bitmap of every match. The index reads the rarest words only:
+            -- the whole query is checked on the rows it returns (as the
+            -- operator's function, which no index serves), so a word every
+            -- memory holds never reads its whole posting list (1 ms at
+            -- 100,000 memories). Each candidate's words that are the query's:
+            -- a look-up in the query's array, not a join.
             if _where = _base_where and not _websearch then
                 select
                     coalesce(pg_catalog.array_agg(s.id order by s.o), '{}'),
@@ -875,7 +880,7 @@ begin
                         where
                             m.namespace = _ns
                             and (m.expires_at is null or m.expires_at > search_memories.as_of)
-                            and m.content_tsv operator(pg_catalog.@@) _tsq
+                            and pg_catalog.ts_match_vq(m.content_tsv, _tsq)
                             and m.content_tsv operator(pg_catalog.@@) coalesce(_core::tsquery, _tsq)
                         limit _scan
                     ) as c
@@ -883,13 +888,13 @@ begin
                         select
                             count(*) as matched,
                             sum(
-                                q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                                _idf[pg_catalog.array_position(_qlex, u.lexeme)]
+                                * pg_catalog.cardinality(u.positions) * (_k1 + 1)
                                 / (pg_catalog.cardinality(u.positions)
                                     + _k1 * (1 - _b + _b * pg_catalog.length(c.content_tsv) / _avglen))
                             ) as bm25
                         from pg_catalog.unnest(c.content_tsv) as u
-                        inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
-                            on u.lexeme = q.lex
+                        where u.lexeme = any(_qlex)
                     ) as t
                     order by t.bm25 desc nulls last, c.content_hash
                     limit _n
@@ -901,15 +906,15 @@ begin
                     'select c.id, t.bm25, t.matched, row_number() over '
                     '(order by t.bm25 desc nulls last, c.content_hash) as o from ('
                     'select m.id, m.content_hash, m.content_tsv from pgcortex.memories as m where '
-                    || _where || ' and m.content_tsv operator(pg_catalog.@@) $15'
+                    || _where || ' and pg_catalog.ts_match_vq(m.content_tsv, $15)'
                     ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as c '
-                    'cross join lateral (select count(*) as matched, sum(q.idf * '
+                    'cross join lateral (select count(*) as matched, sum('
+                    '$17[pg_catalog.array_position($21::text [], u.lexeme)] * '
                     'pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
                     'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
                     'pg_catalog.length(c.content_tsv) / $18))) as bm25 '
                     'from pg_catalog.unnest(c.content_tsv) as u '
-                    'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) '
-                    'as q (lex, idf) on u.lexeme = q.lex) as t '
+                    'where u.lexeme = any($21::text [])) as t '
                     'order by t.bm25 desc nulls last, c.content_hash limit $16) as s'
                 into _txt_ids, _txt_bm25, _txt_matched
                 using _ns, search_memories.as_of, search_memories.memory_types,
@@ -1067,16 +1072,16 @@ begin
             select
                 count(*) as matched,
                 sum(
-                    q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                    _idf[pg_catalog.array_position(_qlex, u.lexeme)]
+                    * pg_catalog.cardinality(u.positions) * (_k1 + 1)
                     / (pg_catalog.cardinality(u.positions)
                         + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
                 ) as bm25
             from pg_catalog.unnest(m.content_tsv) as u
-            inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
-                on u.lexeme = q.lex
             where
                 _qlex is not null  -- no query text: no full-text vector is read
                 and _txt_bm25[pg_catalog.array_position(_txt_ids, m.id)] is null
+                and u.lexeme = any(_qlex)
         ) as tm on true
         where
             m.namespace = _ns
