@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bench import report, run
@@ -60,10 +61,14 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
 
 
 async def test_bench_peer_smoke(
-    smoke_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    smoke_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The peer-shaped run (pgcortex against a bare pgvector table) in its smallest form."""
-    from bench import peer
+    """The peer-shaped run (pgcortex against a bare pgvector table) in its smallest form,
+    and the CPU comparison on the database it keeps."""
+    from bench import cpu, db, peer
 
     monkeypatch.setenv("BENCH_RESULTS_DIR", str(tmp_path))
     suffix = os.environ.get("PGCORTEX_TEST_DBNAME", "test")
@@ -74,10 +79,23 @@ async def test_bench_peer_smoke(
         seconds=0.2,
         store_n=100,
         exact_queries=5,
-        keep=False,
+        keep=True,
         label=f"peer_smoke_{suffix}",
     )
-    res = await peer.run_one(cfg)
+    try:
+        res = await peer.run_one(cfg)
+        # CPU time per search, inside the server, against the bare table.
+        capsys.readouterr()
+        cpu.main(["--n", "1000", "--rounds", "3", "--per-round", "5", "--shape", "vector",
+                  "--shape", "user", f"pgcortex_bench_{cfg.name}"])  # fmt: skip
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith("1000 memories, 3 rounds of 5 searches")
+        measured = [ln for ln in lines if "CPU ms/search median" in ln]
+        assert len(measured) == 4  # the database and the bare table, per shape
+        assert all(float(ln.split("median ")[1].split()[0]) > 0 for ln in measured)
+    finally:
+        with psycopg.connect(db.with_dbname(db.server_dsn(), "postgres"), autocommit=True) as c:
+            c.execute(f"drop database if exists pgcortex_bench_{cfg.name} with (force)".encode())
     assert res["errors"] == []
     base = Path(peer.write(res))
     saved = json.loads(base.with_suffix(".json").read_text())
