@@ -4635,10 +4635,23 @@ begin
             _exact := (_plan -> 0 -> 'Plan' ->> 'Plan Rows')::float8
                 <= 4000.0 * 384 / greatest(_model.dimensions, 384);
         end if;
-        if _where = _base_where then
-            -- No filter: the model's statement in pgcortex_internal.vector_nearest,
-            -- whose plan the session keeps (null when the model is newer than
-            -- it). Planning the statement here cost 0.3 ms a search.
+        -- No filter, and the namespace holds at least half of the model's
+        -- vectors: the model's statement in pgcortex_internal.vector_nearest,
+        -- whose plan the session keeps (null when the model is newer than it).
+        -- Planning the statement here cost 0.3 ms a search. The kept plan
+        -- always walks the model's HNSW index, which serves a namespace with
+        -- a small share of the model's vectors badly (it passes over the
+        -- other namespaces' ones); for those, planned with the namespace's
+        -- own statistics, the statement reads the namespace's rows instead.
+        if _where = _base_where and exists (
+            select
+            from pgcortex.memory_term_totals as t, pg_catalog.pg_class as c
+            where
+                t.namespace = _ns
+                and c.oid = pg_catalog.to_regclass('pgcortex.' || pg_catalog.quote_ident(_model.index_name))
+                and c.reltuples > 0
+                and t.doc_count >= 0.5 * c.reltuples
+        ) then
             _vec_ids := pgcortex_internal.vector_nearest(_ns, search_memories.as_of, _qvec, _n, _model.model_id);
         end if;
         if not _exact and _vec_ids is null then
@@ -4786,13 +4799,13 @@ begin
                         select
                             count(*) as matched,
                             sum(
-                                _idf[pg_catalog.array_position(_qlex, u.lexeme)]
-                                * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                                q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
                                 / (pg_catalog.cardinality(u.positions)
                                     + _k1 * (1 - _b + _b * pg_catalog.length(c.content_tsv) / _avglen))
                             ) as bm25
                         from pg_catalog.unnest(c.content_tsv) as u
-                        where u.lexeme = any(_qlex)
+                        inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                            on u.lexeme = q.lex
                     ) as t
                     order by t.bm25 desc nulls last, c.content_hash
                     limit _n
@@ -4806,13 +4819,13 @@ begin
                     'select m.id, m.content_hash, m.content_tsv from pgcortex.memories as m where '
                     || _where || ' and pg_catalog.ts_match_vq(m.content_tsv, $15)'
                     ' and m.content_tsv operator(pg_catalog.@@) $22 limit $24) as c '
-                    'cross join lateral (select count(*) as matched, sum('
-                    '$17[pg_catalog.array_position($21::text [], u.lexeme)] * '
+                    'cross join lateral (select count(*) as matched, sum(q.idf * '
                     'pg_catalog.cardinality(u.positions) * ($19 + 1) / ('
                     'pg_catalog.cardinality(u.positions) + $19 * (1 - $20 + $20 * '
                     'pg_catalog.length(c.content_tsv) / $18))) as bm25 '
                     'from pg_catalog.unnest(c.content_tsv) as u '
-                    'where u.lexeme = any($21::text [])) as t '
+                    'inner join rows from (pg_catalog.unnest($21::text []), pg_catalog.unnest($17::float8 [])) '
+                    'as q (lex, idf) on u.lexeme = q.lex) as t '
                     'order by t.bm25 desc nulls last, c.content_hash limit $16) as s'
                 into _txt_ids, _txt_bm25, _txt_matched
                 using _ns, search_memories.as_of, search_memories.memory_types,
@@ -4970,16 +4983,16 @@ begin
             select
                 count(*) as matched,
                 sum(
-                    _idf[pg_catalog.array_position(_qlex, u.lexeme)]
-                    * pg_catalog.cardinality(u.positions) * (_k1 + 1)
+                    q.idf * pg_catalog.cardinality(u.positions) * (_k1 + 1)
                     / (pg_catalog.cardinality(u.positions)
                         + _k1 * (1 - _b + _b * pg_catalog.length(m.content_tsv) / _avglen))
                 ) as bm25
             from pg_catalog.unnest(m.content_tsv) as u
+            inner join rows from (pg_catalog.unnest(_qlex), pg_catalog.unnest(_idf)) as q (lex, idf)
+                on u.lexeme = q.lex
             where
                 _qlex is not null  -- no query text: no full-text vector is read
                 and _txt_bm25[pg_catalog.array_position(_txt_ids, m.id)] is null
-                and u.lexeme = any(_qlex)
         ) as tm on true
         where
             m.namespace = _ns

@@ -363,6 +363,34 @@ def test_an_unfiltered_search_runs_the_models_kept_statement(db: psycopg.Connect
         # Unfiltered (the kept statement) and filtered by a condition every memory
         # meets (the statement planned per call): the same hits in the same order.
         assert search_ids(db, q, k=10) == search_ids(db, q, k=10, memory_types=["business_fact"])
+    # The search takes the kept statement only for a namespace holding at least half
+    # of the model's vectors (the kept plan walks the model's whole index); a small
+    # namespace's statement is planned with its own statistics. Same hits either way.
+    db.execute("set pgcortex.namespace = 'ns_tiny'")
+    tiny = [store(db, f"tiny memory {i}", unit(900 + i, 1536), SMALL)[0] for i in range(5)]
+    db.execute("vacuum analyze pgcortex.memories")  # the index's tuple count
+    for ns in ("ns_small", "ns_tiny"):  # the namespaces' document counts
+        db.execute("select set_config('pgcortex.namespace', %s, false)", (ns,))
+        db.execute("select pgcortex_internal.maint_fold_terms()")
+    for ns, q, first in (
+        ("ns_small", unit(9, 1536), ids[9]),
+        ("ns_tiny", unit(902, 1536), tiny[2]),
+    ):
+        db.execute("select set_config('pgcortex.namespace', %s, false)", (ns,))
+        calls = (
+            "select coalesce(sum(calls), 0)::integer from pg_stat_xact_user_functions"
+            " where schemaname = 'pgcortex_internal' and funcname = 'vector_nearest'"
+        )
+        with db.transaction():
+            db.execute("set local track_functions = 'pl'")
+            before = db.execute(calls).fetchone()
+            hits = search_ids(db, q, k=3)
+            after = db.execute(calls).fetchone()
+        assert before is not None
+        assert after is not None
+        assert hits[0] == first
+        assert after[0] - before[0] == (1 if ns == "ns_small" else 0), ns
+    db.execute("set pgcortex.namespace = 'ns_small'")
     # Expired memories stay out of the kept statement too.
     db.execute(
         "update pgcortex.memories set expires_at = created_at + interval '1 millisecond'"
