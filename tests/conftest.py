@@ -47,6 +47,11 @@ def _server_params() -> dict[str, Any]:
 SERVER = _server_params()
 
 
+def vector_literal(v: Any) -> str:
+    """A vector as pgvector's text input ('[x,y,...]'), every value exact (repr)."""
+    return "[" + ",".join(repr(float(x)) for x in v) + "]"
+
+
 def make_dsn(dbname: str, user: str | None = None) -> str:
     user = user or SERVER["user"]
     password = f":{quote(SERVER['password'])}" if SERVER["password"] else ""

@@ -19,6 +19,8 @@ import numpy as np
 import psycopg
 import pytest
 
+from tests.conftest import vector_literal
+
 TURN = "We agreed that invoices go out on the first Monday of the month, in namespace "
 SMALL = "openai/text-embedding-3-small"
 LARGE = "openai/text-embedding-3-large"
@@ -27,10 +29,6 @@ LARGE = "openai/text-embedding-3-large"
 def unit(seed: int, dims: int) -> np.ndarray:
     v = np.random.default_rng(seed).standard_normal(dims)
     return (v / np.linalg.norm(v)).astype(np.float32)
-
-
-def literal(v: Any) -> str:
-    return "[" + ",".join(repr(float(x)) for x in v) + "]"
 
 
 def register(db: psycopg.Connection, name: str, dims: int, **kw: Any) -> dict[str, Any]:
@@ -49,7 +47,7 @@ def store(db: psycopg.Connection, content: str, vec: np.ndarray, model: str) -> 
     row = db.execute(
         "select id::text, action from pgcortex.store_memory(content => %s,"
         " memory_type => 'business_fact', embedding => %s::public.vector, embedding_model => %s)",
-        (content, literal(vec), model),
+        (content, vector_literal(vec), model),
     ).fetchone()
     assert row is not None
     return row[0], row[1]
@@ -60,7 +58,7 @@ def search_ids(db: psycopg.Connection, vec: np.ndarray, k: int = 5, **kw: Any) -
     rows = db.execute(
         "select id::text from pgcortex.search_memories(query_embedding => %(q)s::public.vector,"
         f" k => %(k)s, track => false{extra})",
-        {"q": literal(vec), "k": k, **kw},
+        {"q": vector_literal(vec), "k": k, **kw},
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -76,7 +74,7 @@ def vector_plan(db: psycopg.Connection, model: str, vec: np.ndarray) -> str:
     values = {
         1: "current_setting('pgcortex.namespace')",
         2: "now()",
-        14: f"'{literal(vec)}'::public.vector",
+        14: f"'{vector_literal(vec)}'::public.vector",
         16: "10",
     }
     text = re.sub(r"\$(\d+)", lambda m: values.get(int(m.group(1)), "null"), sql[0])
@@ -290,7 +288,7 @@ def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
             "select memory_id::text from pgcortex.store_conversation_turn(role => 'user',"
             " content => %s, session_id => %s, embedding => %s::public.vector,"
             " embedding_model => %s)",
-            (TURN + ns, session[0], literal(unit(7, dims)), model),
+            (TURN + ns, session[0], vector_literal(unit(7, dims)), model),
         ).fetchone()
         assert turn is not None
         assert turn[0] is not None
@@ -308,7 +306,7 @@ def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
         bundle = db.execute(
             "select pgcortex.get_contextual_knowledge(query_embedding => %s::public.vector,"
             " embedding_model => %s, track => false)",
-            (literal(unit(7, dims)), model),
+            (vector_literal(unit(7, dims)), model),
         ).fetchone()
         assert bundle is not None
         contents = [m["content"] for m in bundle[0]["memories"]]
@@ -318,7 +316,7 @@ def test_turns_clusters_and_context_per_model(db: psycopg.Connection) -> None:
         with pytest.raises(psycopg.Error) as exc:
             db.execute(
                 "select pgcortex.get_contextual_knowledge(query_embedding => %s::public.vector)",
-                (literal(unit(7, 1536 if dims == 3072 else 3072)),),
+                (vector_literal(unit(7, 1536 if dims == 3072 else 3072)),),
             )
         assert exc.value.sqlstate == "PC010"
 
@@ -328,7 +326,7 @@ def nearest_kept(db: psycopg.Connection, model: str, vec: np.ndarray, n: int) ->
     row = db.execute(
         "select pgcortex_internal.vector_nearest(current_setting('pgcortex.namespace'), now(),"
         " %s::public.vector, %s, (pgcortex_internal.embedding_model_sql(%s)).model_id)::text[]",
-        (literal(vec), n, model),
+        (vector_literal(vec), n, model),
     ).fetchone()
     assert row is not None
     return None if row[0] is None else list(row[0])

@@ -15,6 +15,7 @@ import pytest
 import pgcortex
 from pgcortex import Client, errors
 from pgcortex.memories import MemoryInput
+from tests.conftest import vector_literal
 
 MODEL = "test-model"
 
@@ -444,7 +445,7 @@ def test_a_memory_row_keeps_its_words_beside_its_embedding(db: psycopg.Connectio
     vector of every candidate), while a content larger than a page still is."""
     rng = np.random.default_rng(11)
     words = " ".join(f"supplier{n} invoice{m}" for n, m in rng.integers(0, 10**9, (24, 2)))
-    vec = "[" + ",".join(repr(float(x)) for x in unit(7)) + "]"
+    vec = vector_literal(unit(7))
     row = db.execute(
         "select id from pgcortex.store_memory(content => %s, memory_type => 'business_fact',"
         " embedding => %s::public.vector, embedding_model => 'all-MiniLM-L6-v2')",

@@ -11,14 +11,13 @@ a NaN distance from a row that got in by another way never merges anything.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import psycopg
 import pytest
 
 from pgcortex import Client, errors
 from pgcortex.memories import MemoryInput
+from tests.conftest import vector_literal
 
 MODEL = "test-model"
 
@@ -26,10 +25,6 @@ MODEL = "test-model"
 def unit(seed: int) -> np.ndarray:
     v = np.random.default_rng(seed).standard_normal(384)
     return (v / np.linalg.norm(v)).astype(np.float32)
-
-
-def literal(v: Any) -> str:
-    return "[" + ",".join(repr(float(x)) for x in v) + "]"
 
 
 # Finite float4 vectors that pgvector accepts and single precision cannot measure.
@@ -97,10 +92,15 @@ def test_every_function_taking_a_vector_refuses_it_in_sql(
         "select id from pgcortex.store_memory(content => 'a good memory',"
         " memory_type => 'business_fact', embedding => %s::public.vector,"
         " embedding_model => 'test-model')",
-        (literal(unit(1)),),
+        (vector_literal(unit(1)),),
     ).fetchone()
     assert row is not None
-    params = {"v": literal(POISON[vector]), "good": literal(unit(2)), "id": row[0], "turn": TURN}
+    params = {
+        "v": vector_literal(POISON[vector]),
+        "good": vector_literal(unit(2)),
+        "id": row[0],
+        "turn": TURN,
+    }
     before = checksums(db)
     for name, call in SQL_CALLS.items():
         with pytest.raises(psycopg.Error) as info:
@@ -115,7 +115,7 @@ def test_the_bounds_are_the_documented_ones(db: psycopg.Connection) -> None:
 
     def problem(v: np.ndarray) -> str | None:
         row = db.execute(
-            "select pgcortex_internal.embedding_problem(%s::public.vector)", (literal(v),)
+            "select pgcortex_internal.embedding_problem(%s::public.vector)", (vector_literal(v),)
         ).fetchone()
         assert row is not None
         return None if row[0] is None else str(row[0])
@@ -168,7 +168,7 @@ async def test_a_planted_poisoned_row_never_absorbs_a_store(
     db.execute(
         "insert into pgcortex.memories (namespace, content, memory_type, embedding,"
         " embedding_model) values ('test', 'planted', 'business_fact', %s::public.vector, %s)",
-        (literal(POISON[vector]), MODEL),
+        (vector_literal(POISON[vector]), MODEL),
     )
     results = await client.store_memories(
         [
