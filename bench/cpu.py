@@ -33,7 +33,7 @@ import psycopg
 
 from .data import SELECTIVITY
 from .db import NAMESPACE, server_dsn, with_dbname
-from .peer import peer_dataset
+from .peer import BARE_VECTOR, peer_dataset
 
 SHAPES = {
     "vector": "query_embedding => q.v, k => 10, track => false, embedding_model => {model}",
@@ -53,11 +53,12 @@ SHAPES = {
         for tag in SELECTIVITY
     },
 }
+#: The bare query of the peer run (``bench.peer.BARE_VECTOR``), each query's vector in q.v.
 BARE = (
     "do $$ declare q record; begin for q in select * from pg_temp.cpu_queries"
-    " where i >= {lo} and i < {hi} loop perform count(*) from (select b.id from"
-    " public.peer_bare as b order by b.embedding operator(public.<=>) q.v limit 10) as x;"
-    " end loop; end $$"
+    " where i >= {lo} and i < {hi} loop perform count(*) from ("
+    + BARE_VECTOR.replace("$1", "q.v").replace("$2", "10")
+    + ") as x; end loop; end $$"
 )
 SEARCH = (
     "do $$ declare q record; begin for q in select * from pg_temp.cpu_queries"
