@@ -20,6 +20,12 @@ Options: ``--shape`` vector | hybrid | user (hybrid with the user filter, 10 %) 
 ``--rounds`` (16), ``--per-round`` (40 searches), ``--n`` (the databases' size, for
 the queries of ``bench.peer``). Searches are untracked: a ``do`` block is one
 transaction, which would commit the tracking once for the whole round.
+
+``--tracking`` measures what counting the accesses costs instead: each search of the
+shape is its own transaction (one statement from the client, autocommit), tracked
+and untracked alternating round by round in every database, and each database's
+line gives the median CPU time of both and the median of the per-round difference,
+commit included (the access-log insert, its share of the periodic fold, the commit).
 """
 
 from __future__ import annotations
@@ -67,6 +73,13 @@ SEARCH = (
 )
 
 
+#: One tracked or untracked search as its own statement (``--tracking``).
+ONE = (
+    "select count(*) from pg_temp.cpu_queries as q, pgcortex.search_memories({args}) as s"
+    " where q.i = %s"
+)
+
+
 def cpu_ns(pid: int) -> int:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
 
@@ -78,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=16)
     ap.add_argument("--per-round", type=int, default=40)
     ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument(
+        "--tracking", action="store_true", help="tracked against untracked, one search a statement"
+    )
     ap.add_argument("databases", nargs="+")
     a = ap.parse_args(argv)
     data, _, q_users = peer_dataset(a.n, 500)
@@ -103,6 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     out.write(
         f"{a.n} memories, {a.rounds} rounds of {a.per_round} searches (the first discarded)\n"
     )
+    if a.tracking:
+        for shape in a.shape or ["vector"]:
+            tracking(conns, SHAPES[shape].format(model=model), shape, a.rounds, a.per_round)
+        for c, _ in conns.values():
+            c.close()
+        return
     for shape in a.shape or ["vector", "hybrid"]:
         args = SHAPES[shape].format(model=model)
         runs = [(db, SEARCH, args) for db in a.databases] + [(a.databases[0], BARE, "")]
@@ -127,6 +149,37 @@ def main(argv: list[str] | None = None) -> None:
             )
     for c, _ in conns.values():
         c.close()
+
+
+def tracking(
+    conns: dict[str, tuple[psycopg.Connection, int]],
+    args: str,
+    shape: str,
+    rounds: int,
+    per_round: int,
+) -> None:
+    """CPU time of tracked and untracked searches, each its own transaction."""
+    sql = {
+        mode: ONE.format(args=args.replace("track => false", f"track => {mode}"))
+        for mode in ("true", "false")
+    }
+    ms: dict[str, dict[str, list[float]]] = {db: {"true": [], "false": []} for db in conns}
+    for r in range(rounds):
+        lo = (r * per_round) % (500 - per_round)
+        for db in conns if r % 2 == 0 else list(conns)[::-1]:
+            c, pid = conns[db]
+            for mode in ("true", "false") if r % 2 == 0 else ("false", "true"):
+                t0 = cpu_ns(pid)
+                for i in range(lo, lo + per_round):
+                    c.execute(sql[mode].encode(), (i,))
+                if r > 0:
+                    ms[db][mode].append((cpu_ns(pid) - t0) / per_round / 1e6)
+    for db, v in ms.items():
+        diff = statistics.median(t - u for t, u in zip(v["true"], v["false"], strict=True))
+        sys.stdout.write(
+            f"  {db} {shape:10} CPU ms/search tracked {statistics.median(v['true']):.3f},"
+            f" untracked {statistics.median(v['false']):.3f}, tracking costs {diff:.3f}\n"
+        )
 
 
 if __name__ == "__main__":
