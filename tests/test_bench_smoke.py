@@ -60,6 +60,19 @@ async def test_bench_smoke(smoke_env: None, tmp_path: Path) -> None:
     assert saved["sizes"]["pgcortex.memories"]["indexes"]
 
 
+def accesses_counted(dbname: str) -> int:
+    """Every access the database has counted: folded and pending."""
+    from bench import db
+
+    with psycopg.connect(db.with_dbname(db.server_dsn(), dbname)) as c:
+        row = c.execute(
+            "select (select count(*) from pgcortex.memory_access_log)"
+            " + coalesce((select sum(access_count) from pgcortex.memory_access), 0)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 async def test_bench_peer_smoke(
     smoke_env: None,
     tmp_path: Path,
@@ -95,24 +108,17 @@ async def test_bench_peer_smoke(
         assert all(float(ln.split("median ")[1].split()[0]) > 0 for ln in measured)
         # What counting the accesses costs: tracked and untracked, one search a statement.
         name = f"pgcortex_bench_{cfg.name}"
-        with psycopg.connect(db.with_dbname(db.server_dsn(), name)) as c:
-            logged_before = c.execute("select count(*) from pgcortex.memory_access_log").fetchone()
-            folded_before = c.execute("select sum(access_count) from pgcortex.memory_access").fetchone()
+        before = accesses_counted(name)
         cpu.main(["--n", "1000", "--rounds", "3", "--per-round", "4", "--tracking", name])
         lines = capsys.readouterr().out.splitlines()
         tracked = [ln for ln in lines if "tracking costs" in ln]
-        assert len(tracked) == 1 and tracked[0].split()[0] == name
+        assert len(tracked) == 1
+        assert tracked[0].split()[0] == name
         assert float(tracked[0].split("tracked ")[1].split(",")[0]) > 0
         assert float(tracked[0].split("untracked ")[1].split(",")[0]) > 0
-        with psycopg.connect(db.with_dbname(db.server_dsn(), name)) as c:
-            logged = c.execute("select count(*) from pgcortex.memory_access_log").fetchone()
-            folded = c.execute("select sum(access_count) from pgcortex.memory_access").fetchone()
-        assert logged_before is not None and folded_before is not None
-        assert logged is not None and folded is not None
         # The tracked searches counted their hits (3 rounds of 4, 10 hits each); the
         # untracked ones nothing.
-        counted = logged[0] + (folded[0] or 0) - logged_before[0] - (folded_before[0] or 0)
-        assert counted == 3 * 4 * 10
+        assert accesses_counted(name) - before == 3 * 4 * 10
     finally:
         with psycopg.connect(db.with_dbname(db.server_dsn(), "postgres"), autocommit=True) as c:
             c.execute(f"drop database if exists pgcortex_bench_{cfg.name} with (force)".encode())
