@@ -172,7 +172,7 @@ def test_an_untracked_caller_reads_everything_on_a_hot_standby(
             assert on_standby == p.execute(sql, args).fetchall(), sql
         accessed = s.execute(SEARCH_ACCESSED).fetchall()
         assert sorted(r[0] for r in accessed) == sorted(ids[:20])
-        counts = dict(s.execute(GET, (ids,)).fetchall())
+        counts: dict[str, int] = dict(s.execute(GET, (ids,)).fetchall())
         assert [counts[i] for i in ids[:20]] == [3] * 20
         assert all(counts[i] == 0 for i in ids[20:])
 
