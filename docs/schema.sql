@@ -681,6 +681,13 @@ declare
     _total bigint := 0;
     _counts jsonb := '{}';
 begin
+    -- Audited, so it writes: refused on a hot standby before any row, as any
+    -- write is there (the server's read-only error code).
+    if pg_catalog.pg_is_in_recovery() then
+        raise exception using
+            errcode = 'read_only_sql_transaction',
+            message = 'export_namespace writes its audit row: run it on the primary, not on a hot standby';
+    end if;
     -- The queued memories join their clusters first, so the export holds them
     -- in their clusters (a read-only transaction exports the queue as it is).
     perform pgcortex_internal.cluster_pending();
@@ -757,7 +764,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order (a json column, such as a key-value store item''s value, as a string holding its exact text), then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+COMMENT ON FUNCTION pgcortex.export_namespace() IS 'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order (a json column, such as a key-value store item''s value, as a string holding its exact text), then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit, so it runs on the primary (on a hot standby: the read-only error, 25006, before any row). Use a repeatable read transaction for a consistent snapshot.';
 
 CREATE FUNCTION pgcortex.get_contextual_knowledge(query text DEFAULT NULL::text, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, session_id uuid DEFAULT NULL::uuid, max_memories integer DEFAULT 15, max_turns integer DEFAULT 5, max_clusters integer DEFAULT 5, max_patterns integer DEFAULT 10, min_relevance real DEFAULT NULL::real, cluster_min_relevance real DEFAULT 0.3, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1433,6 +1440,27 @@ $$;
 
 COMMENT ON FUNCTION pgcortex.get_memory(memory_id uuid, track boolean, include_embedding boolean, as_of timestamp with time zone) IS 'One memory by id, with its exact access count (this read included when track) and related ids. Raises PC030 when there is no such unexpired memory in the namespace.';
 
+CREATE FUNCTION pgcortex_internal.pending_accesses() RETURNS TABLE(memory_id uuid, pending bigint, last_accessed timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    if pg_catalog.pg_is_in_recovery() then
+        return;
+    end if;
+    return query
+    select g.memory_id, count(*), max(g.accessed_at)
+    from pgcortex.memory_access_log as g
+    where g.namespace = _ns
+    group by g.memory_id;
+end
+$$;
+
+COMMENT ON FUNCTION pgcortex_internal.pending_accesses() IS 'The current namespace''s accesses still in the (unlogged) access log, one row per memory: how many and the last. Returns nothing on a hot standby, which cannot read unlogged tables (it has the folded counts of pgcortex.memory_access only). The views and the reads that show exact access counts of many memories join it.';
+
 CREATE TABLE pgcortex.conversation_sessions (
     session_id uuid DEFAULT pgcortex_internal.new_id() NOT NULL,
     namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
@@ -1468,17 +1496,6 @@ WITH (fillfactor='70');
 ALTER TABLE ONLY pgcortex.memory_access FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE pgcortex.memory_access IS 'Access tracking of memories (last_accessed, access_count), kept apart from pgcortex.memories so that reads never rewrite a memory row or its index entries.';
-
-CREATE TABLE pgcortex.memory_access_log (
-    log_id bigint NOT NULL,
-    namespace pgcortex.namespace_name NOT NULL,
-    memory_id uuid NOT NULL,
-    accessed_at timestamp with time zone NOT NULL
-);
-
-ALTER TABLE ONLY pgcortex.memory_access_log FORCE ROW LEVEL SECURITY;
-
-COMMENT ON TABLE pgcortex.memory_access_log IS 'Append-only log of memory reads not yet folded into pgcortex.memory_access (see pgcortex.maint_flush_access). access_count = memory_access.access_count + the pending rows here.';
 
 CREATE TABLE pgcortex.user_preferences (
     namespace pgcortex.namespace_name DEFAULT 'default'::text NOT NULL,
@@ -1571,10 +1588,7 @@ CREATE VIEW pgcortex.memory_summary_v WITH (security_barrier='true') AS
                     GREATEST(a.last_accessed, g.last_accessed) AS last_accessed
                    FROM ((live m
                      LEFT JOIN pgcortex.memory_access a ON ((((m.namespace)::text = (a.namespace)::text) AND (m.id = a.memory_id))))
-                     LEFT JOIN LATERAL ( SELECT count(*) AS pending,
-                            max(l.accessed_at) AS last_accessed
-                           FROM pgcortex.memory_access_log l
-                          WHERE (((l.namespace)::text = (m.namespace)::text) AND (l.memory_id = m.id))) g ON (true))
+                     LEFT JOIN pgcortex_internal.pending_accesses() g(memory_id, pending, last_accessed) ON ((m.id = g.memory_id)))
                   WHERE (((m.namespace)::text = (n.namespace)::text) AND ((a.memory_id IS NOT NULL) OR (g.pending > 0)))
                   ORDER BY (COALESCE(a.access_count, (0)::bigint) + COALESCE(g.pending, (0)::bigint)) DESC, m.id
                  LIMIT 5) x) AS most_accessed,
@@ -3618,15 +3632,11 @@ begin
             from pgcortex.memories as m
             left join pgcortex.memory_access as a
                 on m.namespace = a.namespace and m.id = a.memory_id
-            left join lateral (
-                select
-                    count(*) as pending,
-                    max(g.accessed_at) as last_accessed
-                from pgcortex.memory_access_log as g
-                where
-                    list_memories.order_by in ('accessed', 'recent')
-                    and g.namespace = m.namespace and g.memory_id = m.id
-            ) as l on true
+            left join (
+                select g.memory_id, g.pending, g.last_accessed
+                from pgcortex_internal.pending_accesses() as g
+                where list_memories.order_by in ('accessed', 'recent')
+            ) as l on m.id = l.memory_id
             where
                 m.namespace = _ns
                 and (m.expires_at is null or m.expires_at > list_memories.as_of)
@@ -3843,13 +3853,7 @@ begin
         from pgcortex.memories as m
         left join pgcortex.memory_access as a
             on m.namespace = a.namespace and m.id = a.memory_id
-        left join lateral (
-            select
-                count(*) as pending,
-                max(g.accessed_at) as last_accessed
-            from pgcortex.memory_access_log as g
-            where g.namespace = m.namespace and g.memory_id = m.id
-        ) as l on true
+        left join pgcortex_internal.pending_accesses() as l on m.id = l.memory_id
         where
             m.namespace = _ns
             and m.importance <= maint_forget.max_importance
@@ -4590,11 +4594,15 @@ begin
         _where := _where || ' and m.created_at < $9';
     end if;
     if search_memories.accessed_after is not null or search_memories.accessed_before is not null then
+        -- The pending log only where it can be read: not on a hot standby
+        -- (an unlogged table; none of its rows are there).
         _where := _where || ' and coalesce(greatest('
             '(select a.last_accessed from pgcortex.memory_access as a'
-            ' where a.namespace = m.namespace and a.memory_id = m.id),'
-            ' (select max(g.accessed_at) from pgcortex.memory_access_log as g'
-            ' where g.namespace = m.namespace and g.memory_id = m.id)), m.created_at)'
+            ' where a.namespace = m.namespace and a.memory_id = m.id)'
+            || case when pg_catalog.pg_is_in_recovery() then '' else
+                ', (select max(g.accessed_at) from pgcortex.memory_access_log as g'
+                ' where g.namespace = m.namespace and g.memory_id = m.id)' end
+            || '), m.created_at)'
             || case
                 when search_memories.accessed_after is not null
                     and search_memories.accessed_before is not null
@@ -6986,7 +6994,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
+COMMENT ON FUNCTION pgcortex.track_access(ids uuid[], as_of timestamp with time zone) IS 'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). The log is unlogged: a transaction that writes nothing else writes no WAL and commits without waiting for a flush; a crash or failover loses the accesses not yet folded (folded counts stay). Returns how many accesses were counted.';
 
 CREATE TABLE pgcortex.memory_links (
     namespace pgcortex.namespace_name NOT NULL,
@@ -7161,6 +7169,15 @@ CREATE FUNCTION pgcortex_internal.access_totals_of(memory_ids uuid[]) RETURNS TA
 declare
     _ns text := pgcortex.current_namespace();
 begin
+    -- A hot standby cannot read the unlogged log (nor holds its rows): the
+    -- folded counts only.
+    if pg_catalog.pg_is_in_recovery() then
+        return query
+        select a.memory_id, a.access_count, a.last_accessed
+        from pgcortex.memory_access as a
+        where a.namespace = _ns and a.memory_id = any(access_totals_of.memory_ids);
+        return;
+    end if;
     return query
     select x.memory_id, sum(x.n)::bigint, max(x.at)
     from (
@@ -7176,7 +7193,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.access_totals_of(memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+COMMENT ON FUNCTION pgcortex_internal.access_totals_of(memory_ids uuid[]) IS 'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row. On a hot standby, the folded counts (the unlogged log is empty there).';
 
 CREATE FUNCTION pgcortex_internal.add_merged_occurrences(metadata jsonb, occurrences jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -7548,18 +7565,6 @@ end
 $$;
 
 COMMENT ON FUNCTION pgcortex_internal.check_tags(tags text[], label text) IS 'Returns the tags when pgcortex_internal.tags_problem finds nothing wrong; else raises PC024, the message prefixed with label (the argument or item) when given.';
-
-CREATE FUNCTION pgcortex_internal.claim_commit_check() RETURNS boolean
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
-    return true;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex_internal.claim_commit_check() IS 'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
 
 CREATE FUNCTION pgcortex_internal.cluster_importance(member_count integer, last_updated timestamp with time zone, mean_member_importance numeric, as_of timestamp with time zone) RETURNS real
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -8135,25 +8140,10 @@ declare
     -- of this many rows.
     _flush_every constant bigint := 2000;
 begin
-    -- A transaction that does nothing but tracking commits without waiting for
-    -- the WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never anything else. Only when nothing was written
-    -- before (no transaction id yet) and the server counts tuple writes
-    -- (track_counts); at commit the deferred trigger
-    -- memory_access_log_commit_check restores the prior setting unless no
-    -- table other than the tracking tables has a tuple write pending in the
-    -- statistics (pgcortex_internal.xact_write_count = 0). A later change of
-    -- pgcortex.memories restores it at once (record_memory_history).
-    if pg_catalog.pg_current_xact_id_if_assigned() is null
-        and pg_catalog.current_setting('synchronous_commit') <> 'off'
-        and pg_catalog.current_setting('track_counts')::boolean
-    then
-        perform pg_catalog.set_config(
-            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
-        );
-        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
-        perform pg_catalog.set_config('synchronous_commit', 'off', true);
-    end if;
+    -- The log is unlogged: these rows write no WAL, so a transaction that
+    -- does nothing else commits without waiting for a WAL flush (PostgreSQL
+    -- waits only for a transaction that wrote WAL), and one that writes
+    -- anything else commits as its synchronous_commit says.
     with ins as (
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
         select log_access.namespace, t.id, coalesce(log_access.as_of, pg_catalog.now())
@@ -8173,7 +8163,7 @@ begin
 end
 $$;
 
-COMMENT ON FUNCTION pgcortex_internal.log_access(namespace text, ids uuid[], as_of timestamp with time zone) IS 'Internal helper of track_access and of the reads that count their own accesses: appends one access of each id (memories of the namespace given, which the caller has just read) to the access log at as_of, with the tracking-only commit rule of track_access, and folds the log every 2000 rows. Returns how many accesses were logged.';
+COMMENT ON FUNCTION pgcortex_internal.log_access(namespace text, ids uuid[], as_of timestamp with time zone) IS 'Internal helper of track_access and of the reads that count their own accesses: appends one access of each id (memories of the namespace given, which the caller has just read) to the unlogged access log at as_of (no WAL), and folds the log every 2000 rows. Returns how many accesses were logged.';
 
 CREATE FUNCTION pgcortex_internal.maint_fold_terms() RETURNS TABLE(folded_rows bigint, terms_changed bigint, remaining_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -8590,14 +8580,7 @@ declare
         pg_catalog.now()
     );
     _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
-    _sync text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
 begin
-    -- A tracked read earlier in this transaction turned synchronous commit
-    -- off (track_access): a change of memories commits durably again.
-    if _sync is not null and _sync <> '' then
-        perform pg_catalog.set_config('synchronous_commit', _sync, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
     -- A store that finds its content already there reinforces it.
     if tg_op = 'UPDATE' and _reason = 'store' then
         _reason := 'reinforce';
@@ -8927,24 +8910,6 @@ CREATE FUNCTION pgcortex_internal.reinforce(importance integer, confidence real,
 END;
 
 COMMENT ON FUNCTION pgcortex_internal.reinforce(importance integer, confidence real, tags text[], expires_at timestamp with time zone, new_importance integer, new_confidence real, new_tags text[], new_expires_at timestamp with time zone, expired boolean) IS 'A memory''s importance, confidence, tags and expiry once a store reinforces it: the greater importance and confidence, the union of the tags, the later expiry (no expiry wins). A memory that has expired (expired true) takes the new values instead.';
-
-CREATE FUNCTION pgcortex_internal.restore_synchronous_commit() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-declare
-    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
-    if coalesce(_before, '') <> '' and pgcortex_internal.xact_write_count() > 0 then
-        perform pg_catalog.set_config('synchronous_commit', _before, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
-    return null;
-end
-$$;
-
-COMMENT ON FUNCTION pgcortex_internal.restore_synchronous_commit() IS 'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex_internal.xact_write_count above 0).';
 
 CREATE FUNCTION pgcortex_internal.search_defaults() RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -9383,17 +9348,6 @@ end$_$;
 
 COMMENT ON FUNCTION pgcortex_internal.vector_nearest(namespace text, as_of timestamp with time zone, query public.vector, n integer, model_id integer) IS 'The n memories of the namespace, unexpired at as_of, of the registered model model_id nearest to the query, nearest first (the ids in an array), by the model''s HNSW index with a plan kept for the session; null when the model is not one of those registered when it was built (pgcortex_internal.build_vector_nearest, re-run by every deploy and registration). Internal helper of pgcortex.search_memories, for a search without filters.';
 
-CREATE FUNCTION pgcortex_internal.xact_write_count() RETURNS bigint
-    LANGUAGE sql PARALLEL RESTRICTED
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- SELECT (COALESCE(sum(((pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid)) + pg_stat_get_xact_tuples_deleted(c.oid))), (0)::numeric))::bigint AS "coalesce"
-    FROM pg_class c
-   WHERE ((c.relkind = ANY (ARRAY['r'::"char", 'm'::"char"])) AND (c.oid <> ('pgcortex.memory_access_log'::regclass)::oid) AND (c.oid <> ('pgcortex.memory_access'::regclass)::oid));
-END;
-
-COMMENT ON FUNCTION pgcortex_internal.xact_write_count() IS 'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
-
 CREATE TABLE pgcortex.cluster_queue (
     namespace pgcortex.namespace_name NOT NULL,
     memory_id uuid NOT NULL,
@@ -9514,10 +9468,7 @@ CREATE VIEW pgcortex.memories_v WITH (security_barrier='true') AS
     m.expires_at
    FROM (((pgcortex.memories m
      LEFT JOIN pgcortex.memory_access a ON ((((m.namespace)::text = (a.namespace)::text) AND (m.id = a.memory_id))))
-     LEFT JOIN LATERAL ( SELECT count(*) AS pending,
-            max(g.accessed_at) AS last_accessed
-           FROM pgcortex.memory_access_log g
-          WHERE (((g.namespace)::text = (m.namespace)::text) AND (g.memory_id = m.id))) l ON (true))
+     LEFT JOIN pgcortex_internal.pending_accesses() l(memory_id, pending, last_accessed) ON ((m.id = l.memory_id)))
      LEFT JOIN LATERAL ( SELECT array_agg(DISTINCT x.other ORDER BY x.other) AS related_ids
            FROM ( SELECT k.target_id AS other
                    FROM pgcortex.memory_links k
@@ -9529,6 +9480,17 @@ CREATE VIEW pgcortex.memories_v WITH (security_barrier='true') AS
   WHERE (((m.namespace)::text = ( SELECT pgcortex.current_namespace() AS current_namespace)) AND ((m.expires_at IS NULL) OR (m.expires_at > now())));
 
 COMMENT ON VIEW pgcortex.memories_v IS 'The memories of the current namespace in the original memory module''s shape: with last_accessed and access_count (exact: folded counts plus the pending access log) and related_memories (ids linked either way). Expired memories are left out. Reading the view counts no access.';
+
+CREATE UNLOGGED TABLE pgcortex.memory_access_log (
+    log_id bigint NOT NULL,
+    namespace pgcortex.namespace_name NOT NULL,
+    memory_id uuid NOT NULL,
+    accessed_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY pgcortex.memory_access_log FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE pgcortex.memory_access_log IS 'Append-only log of memory reads not yet folded into pgcortex.memory_access (see pgcortex.maint_flush_access). access_count = memory_access.access_count + the pending rows here. Unlogged: writing it costs no WAL, and a crash or failover empties it (the reads it held are lost; folded counts stay); a hot standby has it empty and the reads skip it there.';
 
 ALTER TABLE pgcortex.memory_access_log ALTER COLUMN log_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgcortex.memory_access_log_log_id_seq
@@ -9550,14 +9512,14 @@ CREATE VIEW pgcortex.memory_access_totals WITH (security_barrier='true') AS
             a.last_accessed AS at
            FROM pgcortex.memory_access a
         UNION ALL
-         SELECT g.namespace,
+         SELECT (( SELECT pgcortex.current_namespace() AS current_namespace))::pgcortex.namespace_name AS namespace,
             g.memory_id,
-            1 AS n,
-            g.accessed_at AS at
-           FROM pgcortex.memory_access_log g) x
+            g.pending AS n,
+            g.last_accessed AS at
+           FROM pgcortex_internal.pending_accesses() g(memory_id, pending, last_accessed)) x
   GROUP BY namespace, memory_id;
 
-COMMENT ON VIEW pgcortex.memory_access_totals IS 'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
+COMMENT ON VIEW pgcortex.memory_access_totals IS 'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows (pgcortex_internal.pending_accesses; none on a hot standby, which has the folded counts only). Row-level security limits it to the current namespace. Memories never read have no row.';
 
 CREATE TABLE pgcortex.memory_embeddings (
     namespace pgcortex.namespace_name NOT NULL,
@@ -9980,8 +9942,6 @@ CREATE TRIGGER memories_terms_delete AFTER DELETE ON pgcortex.memories REFERENCI
 CREATE TRIGGER memories_terms_insert AFTER INSERT ON pgcortex.memories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_terms();
 
 CREATE TRIGGER memories_terms_update AFTER UPDATE ON pgcortex.memories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pgcortex_internal.record_memory_terms();
-
-CREATE CONSTRAINT TRIGGER memory_access_log_commit_check AFTER INSERT ON pgcortex.memory_access_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((current_setting('pgcortex.commit_check'::text, true) = 'pending'::text) AND pgcortex_internal.claim_commit_check())) EXECUTE FUNCTION pgcortex_internal.restore_synchronous_commit();
 
 ALTER TABLE ONLY pgcortex.cluster_members
     ADD CONSTRAINT cluster_members_cluster_fkey FOREIGN KEY (namespace, cluster_id) REFERENCES pgcortex.knowledge_clusters(namespace, id) ON DELETE CASCADE;

@@ -142,49 +142,69 @@ def test_other_namespace_counts_apart(db: psycopg.Connection, db_dsn: str) -> No
     assert db.execute("select access_count from pgcortex.memories_v").fetchone() == (0,)
 
 
-def test_tracked_read_commits_without_flush_wait_and_stores_stay_durable(
-    db_dsn: str,
+def wal_records_of(db: psycopg.Connection, start_lsn: str, xid: str | None) -> int:
+    """WAL records of data the transaction ``xid`` wrote since ``start_lsn``
+    (pg_walinspect): its commit record left out, and what any read may write (a page
+    pruned on access, a page image for hint bits). PostgreSQL commits a transaction
+    that wrote no WAL without waiting for a flush, and waits (synchronous_commit on)
+    for one that wrote any."""
+    if xid is None:
+        return 0
+    db.execute("create extension if not exists pg_walinspect")
+    row = db.execute(
+        "select count(*) from pg_get_wal_records_info(%s::pg_lsn, pg_current_wal_insert_lsn())"
+        " where xid::text::bigint = %s::bigint %% 4294967296"
+        " and resource_manager <> 'Transaction'"
+        " and (resource_manager, record_type) not in (('Heap2', 'PRUNE_ON_ACCESS'),"
+        " ('XLOG', 'FPI_FOR_HINT'))",
+        (start_lsn, xid),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_tracked_reads_write_no_wal_and_leave_synchronous_commit_alone(
+    db: psycopg.Connection, db_dsn: str
 ) -> None:
-    """A tracked read that wrote nothing else turns synchronous_commit off for its own
-    transaction; a store in the same transaction turns it back on; a store never has it
-    off; after commit the session setting is untouched."""
+    """The access log is unlogged: a transaction that only counts accesses writes no WAL
+    (so it commits without a flush wait, by PostgreSQL's own rule); a store in the same
+    transaction writes WAL (so it commits durably); synchronous_commit is never touched."""
+    row = db.execute(
+        "select relpersistence from pg_class where oid = 'pgcortex.memory_access_log'::regclass"
+    ).fetchone()
+    assert row == ("u",)
     with psycopg.connect(db_dsn) as conn:
-        conn.execute("set pgcortex.namespace = 'default'")
+        conn.execute("set pgcortex.namespace = 'test'")
         stored = conn.execute(
             "select id from pgcortex.store_memory(content => 'Durable fact', "
             "memory_type => 'business_fact')"
         ).fetchone()
         assert stored is not None
-        # A store tracks its duplicates' access, but it has written first: still on.
-        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
         conn.commit()
-        conn.execute(
-            "select * from pgcortex.get_memory(memory_id => %s, track => true)", (stored[0],)
-        )
-        assert conn.execute("show synchronous_commit").fetchone() == ("off",)
-        conn.execute(
-            "select * from pgcortex.store_memory(content => 'Another durable fact', "
-            "memory_type => 'business_fact')"
-        )
+        for then_store, wrote in ((False, False), (True, True)):
+            lsn = conn.execute("select pg_current_wal_insert_lsn()::text").fetchone()
+            assert lsn is not None
+            conn.execute(
+                "select * from pgcortex.get_memory(memory_id => %s, track => true)", (stored[0],)
+            )
+            if then_store:
+                conn.execute(
+                    "select * from pgcortex.store_memory(content => 'Another durable fact', "
+                    "memory_type => 'business_fact')"
+                )
+            assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+            xid = conn.execute("select pg_current_xact_id_if_assigned()::text").fetchone()
+            assert xid is not None
+            assert xid[0] is not None  # the log insert took one
+            conn.commit()
+            assert (wal_records_of(db, lsn[0], xid[0]) > 0) is wrote
         assert conn.execute("show synchronous_commit").fetchone() == ("on",)
-        conn.commit()
-        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
-        conn.commit()
-        # Untracked reads write nothing and change nothing.
-        conn.execute(
-            "select * from pgcortex.get_memory(memory_id => %s, track => false)", (stored[0],)
-        )
-        assert conn.execute("show synchronous_commit").fetchone() == ("on",)
+        row = conn.execute(
+            "select access_count from pgcortex.get_memory(memory_id => %s, track => false)",
+            (stored[0],),
+        ).fetchone()
+        assert row == (2,)
         conn.rollback()
-        # A session that chose off keeps off.
-        conn.execute("set synchronous_commit = off")
-        conn.commit()
-        conn.execute(
-            "select * from pgcortex.store_memory(content => 'Third fact', "
-            "memory_type => 'business_fact')"
-        )
-        assert conn.execute("show synchronous_commit").fetchone() == ("off",)
-        conn.commit()
 
 
 def test_track_access_takes_at_most_10000_ids(db: psycopg.Connection) -> None:
@@ -264,10 +284,11 @@ AFTER_TRACKED_READ = {
 def test_only_a_tracking_only_transaction_commits_asynchronously(
     db: psycopg.Connection, db_dsn: str, then: str
 ) -> None:
-    """A probe (a deferred trigger on the access log that fires after pgcortex's own
-    commit-time check) reports synchronous_commit as the commit record will see it:
-    off only when the transaction did nothing but tracking, on after any other write
-    to any table."""
+    """What a transaction writes to the WAL decides how PostgreSQL commits it: counting
+    accesses writes none (the log is unlogged), any other write to any table (pgcortex
+    functions, the caller's own tables, temp tables and DDL through the catalogs,
+    truncate, the same statement) writes some. A probe (a deferred trigger on the
+    access log) reads synchronous_commit at commit: never turned off."""
     ids = [
         db.execute(
             "select id from pgcortex.store_memory(content => %s, memory_type => 'business_fact')",
@@ -294,13 +315,18 @@ def test_only_a_tracking_only_transaction_commits_asynchronously(
     seen: list[str] = []
     with psycopg.connect(db_dsn, options="-c pgcortex.namespace=test") as conn:
         conn.add_notice_handler(lambda d: seen.append(d.message_primary or ""))
+        lsn = conn.execute("select pg_current_wal_insert_lsn()::text").fetchone()
+        assert lsn is not None
         conn.execute(
             "select count(*) from pgcortex.get_memory(memory_id => %(m)s, track => true)", params
         )
         for stmt in AFTER_TRACKED_READ[then]:
             conn.execute(stmt, params)
+        xid = conn.execute("select pg_current_xact_id_if_assigned()::text").fetchone()
+        assert xid is not None
         conn.commit()
         assert conn.execute("show synchronous_commit").fetchone() == ("on",)
     at_commit = {m.removeprefix("probe synchronous_commit=") for m in seen if "probe" in m}
-    expected = "off" if then in ("nothing (tracking only)", "a second tracked read") else "on"
-    assert at_commit == {expected}
+    assert at_commit == {"on"}
+    tracking_only = then in ("nothing (tracking only)", "a second tracked read")
+    assert (wal_records_of(db, lsn[0], xid[0]) == 0) is tracking_only

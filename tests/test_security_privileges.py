@@ -888,6 +888,8 @@ API: dict[str, list[str]] = {
 INTERNAL_EXECUTABLE: dict[str, str] = {
     "namespace_permitted": "called by the row-level security policies, which run it as"
     " the role querying a view (memories_v, memory_summary_v, memory_access_totals)",
+    "pending_accesses": "the pending access counts of those views: a function, as a hot"
+    " standby cannot plan a view naming the unlogged access log; run as the querying role",
 }
 
 

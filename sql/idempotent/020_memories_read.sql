@@ -31,6 +31,36 @@ create type pgcortex.memory_row as (
 comment on type pgcortex.memory_row is
 'A memory as the read functions return it: its fields (the embedding only when asked for), exact last_accessed and access_count, and the ids it is linked with either way.';
 
+-- name: pending_accesses
+-- The current namespace's accesses still in the access log, per memory.
+-- Nothing on a hot standby, which cannot plan a statement naming an unlogged
+-- table (and holds none of its rows): the views below read the log through
+-- this function.
+create or replace function pgcortex_internal.pending_accesses()
+returns table (memory_id uuid, pending bigint, last_accessed timestamptz)
+language plpgsql
+stable
+security definer  -- reads memory_access_log: closed to pgcortex_app
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+    _ns text := pgcortex.current_namespace();
+begin
+    if pg_catalog.pg_is_in_recovery() then
+        return;
+    end if;
+    return query
+    select g.memory_id, count(*), max(g.accessed_at)
+    from pgcortex.memory_access_log as g
+    where g.namespace = _ns
+    group by g.memory_id;
+end
+$$;
+
+comment on function pgcortex_internal.pending_accesses() is
+'The current namespace''s accesses still in the (unlogged) access log, one row per memory: how many and the last. Returns nothing on a hot standby, which cannot read unlogged tables (it has the folded counts of pgcortex.memory_access only). The views and the reads that show exact access counts of many memories join it.';
+
 -- name: memories_v
 create or replace view pgcortex.memories_v with (security_barrier) as
 select
@@ -52,13 +82,9 @@ select
 from pgcortex.memories as m
 left join pgcortex.memory_access as a
     on m.namespace = a.namespace and m.id = a.memory_id
-left join lateral (
-    select
-        count(*) as pending,
-        max(g.accessed_at) as last_accessed
-    from pgcortex.memory_access_log as g
-    where g.namespace = m.namespace and g.memory_id = m.id
-) as l on true
+-- The pending accesses (the unlogged log) through a function: a hot standby
+-- cannot plan a statement that names an unlogged table.
+left join pgcortex_internal.pending_accesses() as l on m.id = l.memory_id
 left join lateral (  -- noqa: ST05
     select pg_catalog.array_agg(distinct x.other order by x.other) as related_ids
     from (
@@ -96,16 +122,16 @@ from (
     from pgcortex.memory_access as a
     union all
     select
-        g.namespace,
+        (select pgcortex.current_namespace())::pgcortex.namespace_name as namespace,
         g.memory_id,
-        1 as n,
-        g.accessed_at as at
-    from pgcortex.memory_access_log as g
+        g.pending as n,
+        g.last_accessed as at
+    from pgcortex_internal.pending_accesses() as g
 ) as x
 group by x.namespace, x.memory_id;
 
 comment on view pgcortex.memory_access_totals is
-'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows. Row-level security of both tables limits it to the current namespace. Memories never read have no row.';
+'Exact access count and last access of each accessed memory: pgcortex.memory_access plus the pending pgcortex.memory_access_log rows (pgcortex_internal.pending_accesses; none on a hot standby, which has the folded counts only). Row-level security limits it to the current namespace. Memories never read have no row.';
 
 -- name: access_totals_of
 -- Internal helper of the read and search functions (not part of the API):
@@ -129,6 +155,15 @@ as $$
 declare
     _ns text := pgcortex.current_namespace();
 begin
+    -- A hot standby cannot read the unlogged log (nor holds its rows): the
+    -- folded counts only.
+    if pg_catalog.pg_is_in_recovery() then
+        return query
+        select a.memory_id, a.access_count, a.last_accessed
+        from pgcortex.memory_access as a
+        where a.namespace = _ns and a.memory_id = any(access_totals_of.memory_ids);
+        return;
+    end if;
     return query
     select x.memory_id, sum(x.n)::bigint, max(x.at)
     from (
@@ -145,7 +180,7 @@ end
 $$;
 
 comment on function pgcortex_internal.access_totals_of(uuid[]) is
-'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row.';
+'Internal helper: exact access count and last access (folded counts plus the pending log) of the given memories of the current namespace, read through the (namespace, memory_id) indexes only; memories never read have no row. On a hot standby, the folded counts (the unlogged log is empty there).';
 
 -- name: memory_rows
 -- The memories with these ids, in the order given, as every read returns them.
@@ -370,15 +405,11 @@ begin
             from pgcortex.memories as m
             left join pgcortex.memory_access as a
                 on m.namespace = a.namespace and m.id = a.memory_id
-            left join lateral (
-                select
-                    count(*) as pending,
-                    max(g.accessed_at) as last_accessed
-                from pgcortex.memory_access_log as g
-                where
-                    list_memories.order_by in ('accessed', 'recent')
-                    and g.namespace = m.namespace and g.memory_id = m.id
-            ) as l on true
+            left join (
+                select g.memory_id, g.pending, g.last_accessed
+                from pgcortex_internal.pending_accesses() as g
+                where list_memories.order_by in ('accessed', 'recent')
+            ) as l on m.id = l.memory_id
             where
                 m.namespace = _ns
                 and (m.expires_at is null or m.expires_at > list_memories.as_of)

@@ -55,14 +55,7 @@ declare
         pg_catalog.now()
     );
     _all text [] := array['content', 'importance', 'confidence', 'tags', 'metadata'];
-    _sync text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
 begin
-    -- A tracked read earlier in this transaction turned synchronous commit
-    -- off (track_access): a change of memories commits durably again.
-    if _sync is not null and _sync <> '' then
-        perform pg_catalog.set_config('synchronous_commit', _sync, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
     -- A store that finds its content already there reinforces it.
     if tg_op = 'UPDATE' and _reason = 'store' then
         _reason := 'reinforce';

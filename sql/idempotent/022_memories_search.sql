@@ -692,11 +692,15 @@ begin
         _where := _where || ' and m.created_at < $9';
     end if;
     if search_memories.accessed_after is not null or search_memories.accessed_before is not null then
+        -- The pending log only where it can be read: not on a hot standby
+        -- (an unlogged table; none of its rows are there).
         _where := _where || ' and coalesce(greatest('
             '(select a.last_accessed from pgcortex.memory_access as a'
-            ' where a.namespace = m.namespace and a.memory_id = m.id),'
-            ' (select max(g.accessed_at) from pgcortex.memory_access_log as g'
-            ' where g.namespace = m.namespace and g.memory_id = m.id)), m.created_at)'
+            ' where a.namespace = m.namespace and a.memory_id = m.id)'
+            || case when pg_catalog.pg_is_in_recovery() then '' else
+                ', (select max(g.accessed_at) from pgcortex.memory_access_log as g'
+                ' where g.namespace = m.namespace and g.memory_id = m.id)' end
+            || '), m.created_at)'
             || case
                 when search_memories.accessed_after is not null
                     and search_memories.accessed_before is not null

@@ -1,7 +1,7 @@
 -- name: 024_memories_access
--- Memories, access tracking: reads are counted in an append-only log (no lock
--- on the memory), folded into the counts by maint_flush_access, and committed
--- durably only when the transaction wrote something else.
+-- Memories, access tracking: reads are counted in an append-only, unlogged
+-- log (no lock on the memory, no WAL), folded into the durable counts by
+-- maint_flush_access.
 -- Re-applied on every deploy.
 -- Parameters are referenced as function_name.param (the house rule), which
 -- the linter's RF01 would take for unknown tables.
@@ -114,25 +114,10 @@ declare
     -- of this many rows.
     _flush_every constant bigint := 2000;
 begin
-    -- A transaction that does nothing but tracking commits without waiting for
-    -- the WAL flush: a server crash may lose the last fraction of a second of
-    -- access counts, never anything else. Only when nothing was written
-    -- before (no transaction id yet) and the server counts tuple writes
-    -- (track_counts); at commit the deferred trigger
-    -- memory_access_log_commit_check restores the prior setting unless no
-    -- table other than the tracking tables has a tuple write pending in the
-    -- statistics (pgcortex_internal.xact_write_count = 0). A later change of
-    -- pgcortex.memories restores it at once (record_memory_history).
-    if pg_catalog.pg_current_xact_id_if_assigned() is null
-        and pg_catalog.current_setting('synchronous_commit') <> 'off'
-        and pg_catalog.current_setting('track_counts')::boolean
-    then
-        perform pg_catalog.set_config(
-            'pgcortex.synchronous_commit_before', pg_catalog.current_setting('synchronous_commit'), true
-        );
-        perform pg_catalog.set_config('pgcortex.commit_check', 'pending', true);
-        perform pg_catalog.set_config('synchronous_commit', 'off', true);
-    end if;
+    -- The log is unlogged: these rows write no WAL, so a transaction that
+    -- does nothing else commits without waiting for a WAL flush (PostgreSQL
+    -- waits only for a transaction that wrote WAL), and one that writes
+    -- anything else commits as its synchronous_commit says.
     with ins as (
         insert into pgcortex.memory_access_log (namespace, memory_id, accessed_at)
         select log_access.namespace, t.id, coalesce(log_access.as_of, pg_catalog.now())
@@ -153,7 +138,7 @@ end
 $$;
 
 comment on function pgcortex_internal.log_access(text, uuid[], timestamptz) is
-'Internal helper of track_access and of the reads that count their own accesses: appends one access of each id (memories of the namespace given, which the caller has just read) to the access log at as_of, with the tracking-only commit rule of track_access, and folds the log every 2000 rows. Returns how many accesses were logged.';
+'Internal helper of track_access and of the reads that count their own accesses: appends one access of each id (memories of the namespace given, which the caller has just read) to the unlogged access log at as_of (no WAL), and folds the log every 2000 rows. Returns how many accesses were logged.';
 
 -- name: track_access
 -- Counts one read of each memory given (an id may repeat) at as_of; at most
@@ -201,98 +186,4 @@ end
 $$;
 
 comment on function pgcortex.track_access(uuid[], timestamptz) is
-'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). When the transaction has written nothing before and writes nothing else until its commit (any table, checked at commit by a deferred trigger), it commits with synchronous_commit off: a crash may lose the last fraction of a second of access counts, never anything else. Returns how many accesses were counted.';
-
--- name: xact_write_count
--- Tuples inserted, updated or deleted so far by this backend in every table
--- (catalogs and the caller's own tables included) except the two tracking
--- tables, from the statistics of the current transaction. It also includes
--- writes of this backend's earlier transactions not yet reported to the
--- statistics (they are reported at most once a second, when the session is
--- idle): 0 proves the transaction wrote nothing else; more than 0 may be an
--- earlier transaction's, and is taken as a write (the safe side). Toast tables
--- are left out: they are written only together with their table.
-create or replace function pgcortex_internal.xact_write_count()
-returns bigint
-language sql
-volatile
-parallel restricted
-security invoker
-set search_path = pg_catalog, pg_temp
-begin atomic
-    select
-        coalesce(
-            sum(
-                pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)
-                + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
-                + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)
-            ),
-            0
-        )::bigint
-    from pg_catalog.pg_class as c
-    where
-        c.relkind in ('r', 'm')
-        and c.oid <> 'pgcortex.memory_access_log'::regclass
-        and c.oid <> 'pgcortex.memory_access'::regclass;
-end;
-
-comment on function pgcortex_internal.xact_write_count() is
-'Tuple writes (inserts, updates, deletes) of this backend''s transaction so far in every table but memory_access_log and memory_access, plus writes of its earlier transactions not yet reported to the statistics: 0 proves the transaction wrote nothing but access tracking.';
-
--- name: claim_commit_check
--- True once per transaction (for the first access-log row of a tracking-only
--- transaction): queues one commit-time check instead of one per row.
-create or replace function pgcortex_internal.claim_commit_check()
-returns boolean
-language plpgsql
-volatile
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'queued', true);
-    return true;
-end
-$$;
-
-comment on function pgcortex_internal.claim_commit_check() is
-'Marks the commit-time check of a tracking-only transaction as queued (used in the WHEN condition of the trigger memory_access_log_commit_check); returns true.';
-
--- name: restore_synchronous_commit
--- At commit (deferred trigger): a transaction in which track_access turned
--- synchronous_commit off gets its prior setting back when it wrote anything
--- besides access tracking, to any table (or may have: xact_write_count > 0).
--- The setting is read when the commit record is written, after the deferred
--- triggers have run.
-create or replace function pgcortex_internal.restore_synchronous_commit()
-returns trigger
-language plpgsql
-volatile
-security invoker
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    _before text := pg_catalog.current_setting('pgcortex.synchronous_commit_before', true);
-begin
-    perform pg_catalog.set_config('pgcortex.commit_check', 'done', true);
-    if coalesce(_before, '') <> '' and pgcortex_internal.xact_write_count() > 0 then
-        perform pg_catalog.set_config('synchronous_commit', _before, true);
-        perform pg_catalog.set_config('pgcortex.synchronous_commit_before', '', true);
-    end if;
-    return null;
-end
-$$;
-
-comment on function pgcortex_internal.restore_synchronous_commit() is
-'Trigger function (deferred, at commit): restores synchronous_commit when a transaction in which track_access turned it off wrote, or may have written, anything but access tracking (pgcortex_internal.xact_write_count above 0).';
-
-drop trigger if exists memory_access_log_commit_check on pgcortex.memory_access_log;
-create constraint trigger memory_access_log_commit_check
-after insert on pgcortex.memory_access_log
-deferrable initially deferred
-for each row
-when (
-    pg_catalog.current_setting('pgcortex.commit_check', true) = 'pending'
-    and pgcortex_internal.claim_commit_check()
-)
-execute function pgcortex_internal.restore_synchronous_commit();
+'Counts one access of each memory id given that is a memory of this namespace (unknown ids are ignored; repeats count again) at as_of; at most 10000 ids per call (PC004, nothing written): appends to the access log, takes no row lock, and now and then folds the log (see maint_flush_access). The log is unlogged: a transaction that writes nothing else writes no WAL and commits without waiting for a flush; a crash or failover loses the accesses not yet folded (folded counts stay). Returns how many accesses were counted.';

@@ -235,13 +235,7 @@ select
                 greatest(a.last_accessed, g.last_accessed) as last_accessed
             from live as m
             left join pgcortex.memory_access as a on m.namespace = a.namespace and m.id = a.memory_id
-            left join lateral (
-                select
-                    count(*) as pending,
-                    max(l.accessed_at) as last_accessed
-                from pgcortex.memory_access_log as l
-                where l.namespace = m.namespace and l.memory_id = m.id
-            ) as g on true
+            left join pgcortex_internal.pending_accesses() as g on m.id = g.memory_id
             where m.namespace = n.namespace and (a.memory_id is not null or g.pending > 0)
             order by access_count desc, m.id asc
             limit 5

@@ -216,13 +216,7 @@ begin
         from pgcortex.memories as m
         left join pgcortex.memory_access as a
             on m.namespace = a.namespace and m.id = a.memory_id
-        left join lateral (
-            select
-                count(*) as pending,
-                max(g.accessed_at) as last_accessed
-            from pgcortex.memory_access_log as g
-            where g.namespace = m.namespace and g.memory_id = m.id
-        ) as l on true
+        left join pgcortex_internal.pending_accesses() as l on m.id = l.memory_id
         where
             m.namespace = _ns
             and m.importance <= maint_forget.max_importance

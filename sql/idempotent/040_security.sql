@@ -128,6 +128,13 @@ declare
     _total bigint := 0;
     _counts jsonb := '{}';
 begin
+    -- Audited, so it writes: refused on a hot standby before any row, as any
+    -- write is there (the server's read-only error code).
+    if pg_catalog.pg_is_in_recovery() then
+        raise exception using
+            errcode = 'read_only_sql_transaction',
+            message = 'export_namespace writes its audit row: run it on the primary, not on a hot standby';
+    end if;
     -- The queued memories join their clusters first, so the export holds them
     -- in their clusters (a read-only transaction exports the queue as it is).
     perform pgcortex_internal.cluster_pending();
@@ -205,7 +212,7 @@ end
 $$;
 
 comment on function pgcortex.export_namespace() is
-'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order (a json column, such as a key-value store item''s value, as a string holding its exact text), then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit. Use a repeatable read transaction for a consistent snapshot.';
+'The current namespace as JSON lines (setof jsonb): a header, {"table", "row"} per row of every namespaced table in foreign-key order (a json column, such as a key-value store item''s value, as a string holding its exact text), then {"end": true, "rows": n}. Clusters the queued memories first (pgcortex_internal.cluster_pending). Audited in pgcortex.namespace_audit, so it runs on the primary (on a hot standby: the read-only error, 25006, before any row). Use a repeatable read transaction for a consistent snapshot.';
 
 -- name: erase_namespace
 -- Deletes every row of the current namespace from every namespaced table in one

@@ -164,6 +164,12 @@ begin
     if pg_catalog.to_regprocedure('pgcortex_internal.namespace_permitted()') is not null then
         execute 'grant execute on function pgcortex_internal.namespace_permitted() to pgcortex_app';
     end if;
+    -- The views' pending access counts (memories_v, memory_access_totals,
+    -- memory_summary_v): a function, since a hot standby cannot plan a view
+    -- that names the unlogged access log; run as the role querying the view.
+    if pg_catalog.to_regprocedure('pgcortex_internal.pending_accesses()') is not null then
+        execute 'grant execute on function pgcortex_internal.pending_accesses() to pgcortex_app';
+    end if;
 end
 $permitted$;
 
