@@ -4780,7 +4780,8 @@ begin
             -- operator's function, which no index serves), so a word every
             -- memory holds never reads its whole posting list (1 ms at
             -- 100,000 memories). Each candidate's words that are the query's:
-            -- a look-up in the query's array, not a join.
+            -- a join of its words with the query's (a look-up in the query's
+            -- array measured slower in the search, docs/performance.md).
             if _where = _base_where and not _websearch then
                 select
                     coalesce(pg_catalog.array_agg(s.id order by s.o), '{}'),
