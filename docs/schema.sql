@@ -4952,7 +4952,8 @@ begin
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
-        -- each list's rank from its array, the access counts by key.
+        -- each list's rank from its array; their access counts only when the
+        -- access factor weighs them (access_weight > 0).
         select
             m.id,
             m.content_hash,
@@ -4968,7 +4969,6 @@ begin
             pg_catalog.array_position(_vec_ids, m.id)::bigint as vr,
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(acc.access_count, 0) as n_access,
-            coalesce(acc.last_accessed, m.created_at) as last_at,
             -- Cosine similarity to the query, for memories of the query's model only.
             case when m.embedding_model = _model.name
                 then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
@@ -4982,8 +4982,13 @@ begin
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
             ) as tag_hit
         from pgcortex.memories as m
-        left join pgcortex_internal.access_totals_of(
-            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}') || coalesce(_ctx_child, '{}')
+        left join (
+            -- A one-time filter: at access_weight 0 the function is not called.
+            select a.memory_id, a.access_count
+            from pgcortex_internal.access_totals_of(
+                coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}') || coalesce(_ctx_child, '{}')
+            ) as a
+            where _aw > 0
         ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25;
@@ -5059,7 +5064,7 @@ begin
                 _rfloor
                 + (1 - _rfloor) * pg_catalog.power(
                     0.5,
-                    greatest(extract(epoch from search_memories.as_of - x.last_at), 0)
+                    greatest(extract(epoch from search_memories.as_of - x.updated_at), 0)
                     / 86400.0 / _half
                 )
             )::real as f_rec,
@@ -5097,7 +5102,9 @@ begin
     select
         row(
             t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
-            t.created_at, t.updated_at, t.expires_at, t.last_at, t.n_access,
+            t.created_at, t.updated_at, t.expires_at,
+            -- Reported, not ranked by (at access_weight 0): the k hits' counts only.
+            coalesce(acc.last_accessed, t.created_at), coalesce(acc.access_count, 0),
             (row_number() over (order by t.final desc, t.lifted, t.content_hash))::integer,
             t.sim, t.trank::real, t.overlap, t.rel, t.fused::real,
             t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
@@ -5108,9 +5115,11 @@ begin
                 else 'context'
             end,
             t.parent,
-            3
+            4
         )::pgcortex.memory_search_row
     from top as t
+    left join pgcortex_internal.access_totals_of(array(select x.id from top as x)) as acc
+        on t.id = acc.memory_id
     order by t.final desc, t.lifted, t.content_hash
     );
 
@@ -5150,7 +5159,7 @@ begin
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
-                    'link', hop.parent, 3
+                    'link', hop.parent, 4
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
@@ -5172,7 +5181,7 @@ begin
 end
 $_$;
 
-COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights; the memory of the conversation turn right after one of either arm''s k best hits is a candidate too, lifted by context_weight times that hit''s evidence but never above it (matched_by context when no arm found it, linked_from the hit); ranked by the formula of ranking_version 3 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+COMMENT ON FUNCTION pgcortex.search_memories(query_embedding public.vector, query_text text, k integer, memory_types text[], tags_any text[], tags_all text[], min_importance integer, min_confidence real, created_after timestamp with time zone, created_before timestamp with time zone, accessed_after timestamp with time zone, accessed_before timestamp with time zone, metadata_contains jsonb, exclude_ids uuid[], min_relevance real, weights jsonb, ef_search integer, expand_links boolean, track boolean, embedding_model text, as_of timestamp with time zone) IS 'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights; the memory of the conversation turn right after one of either arm''s k best hits is a candidate too, lifted by context_weight times that hit''s evidence but never above it (matched_by context when no arm found it, linked_from the hit); ranked by the formula of ranking_version 4 (recency since the memory was stored or changed, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 CREATE FUNCTION pgcortex.recall_memories(query text, memory_types text[] DEFAULT NULL::text[], k integer DEFAULT 10, min_relevance real DEFAULT 0.5, query_embedding public.vector DEFAULT NULL::public.vector, embedding_model text DEFAULT NULL::text, track boolean DEFAULT true, as_of timestamp with time zone DEFAULT now()) RETURNS SETOF pgcortex.memory_search_row
     LANGUAGE sql
@@ -8919,7 +8928,7 @@ CREATE FUNCTION pgcortex_internal.search_defaults() RETURNS jsonb
  SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "context_weight": 0.3, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
 END;
 
-COMMENT ON FUNCTION pgcortex_internal.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 3), as a JSON object; the weights argument of a search overrides any of them.';
+COMMENT ON FUNCTION pgcortex_internal.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 4), as a JSON object; the weights argument of a search overrides any of them.';
 
 CREATE FUNCTION pgcortex_internal.search_tsquery(query_text text) RETURNS tsquery
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE

@@ -1,4 +1,4 @@
-"""Conversation context in search (ranking_version 3): the memory of the turn right
+"""Conversation context in search (ranking_version 4): the memory of the turn right
 after one of the best hits inherits part of that hit's evidence, never ranks above
 it, passes the search's filters, and follows only its own session."""
 
@@ -87,7 +87,7 @@ async def test_the_answer_follows_the_question_it_answers(client: Client) -> Non
     assert lifted.fused_relevance == pytest.approx(0.18, abs=1e-4)
     assert hits[0].linked_from is None
     assert hits[0].matched_by == "vector"
-    assert all(h.ranking_version == 3 for h in hits)
+    assert all(h.ranking_version == 4 for h in hits)
     # Off: the answer is no candidate, the distractors (0.15) fill the top 5.
     off = await client.search_memories(
         query_embedding=Q, embedding_model=MODEL, k=5, track=False, weights={"context_weight": 0}

@@ -149,7 +149,7 @@ async def test_score_breakdown_and_weights(client: Client) -> None:
     assert five[0].fused_relevance == pytest.approx(1.0)
     assert five[0].importance_factor == pytest.approx(0.9)
     for h in hits:
-        assert h.ranking_version == 3
+        assert h.ranking_version == 4
         assert h.fused_relevance is not None
         product = (
             h.fused_relevance

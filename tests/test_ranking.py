@@ -1,11 +1,11 @@
-"""The ranking formula (ranking_version 3): its defaults and names as documented, BM25
+"""The ranking formula (ranking_version 4): its defaults and names as documented, BM25
 term statistics kept by the write path, fusion by each arm's evidence, tie-breaks that
 do not favour old rows, tracking that does not reorder, the README's example."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -76,7 +76,7 @@ def test_documented_formula_uses_names_that_exist(db: psycopg.Connection) -> Non
         {w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", formula)} - known - derived
     )
     assert not unknown, f"the documented formula names what the SQL does not have: {unknown}"
-    assert "ranking_version` (3)" in section
+    assert "ranking_version` (4)" in section
 
 
 async def test_strong_vector_evidence_beats_weak_matches_in_both_lists(client: Client) -> None:
@@ -166,7 +166,14 @@ async def test_ties_are_not_broken_by_insertion_order(
     assert not set(by_hash) & set(first_inserted)
 
 
-async def test_tracked_searches_do_not_reorder_the_next_one(client: Client) -> None:
+@pytest.mark.parametrize("stored_days_ago", [0, 90])
+async def test_tracked_searches_do_not_reorder_the_next_one(
+    client: Client, stored_days_ago: int
+) -> None:
+    # Stored long ago as well as just now: a factor that counted from the last
+    # access (recency in ranking_version 3) lifted a memory that had just been read
+    # by up to 1 / recency_floor, and the old memories' order followed the reads.
+    now = datetime.now(UTC)
     q = unit(11)
     await client.store_memories(
         [
@@ -177,20 +184,100 @@ async def test_tracked_searches_do_not_reorder_the_next_one(client: Client) -> N
         ],
         embedding_model=MODEL,
         dedup_near=False,
+        as_of=now - timedelta(days=stored_days_ago),
     )
     first = [
-        h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)
+        h.id
+        for h in await client.search_memories(
+            query_embedding=q, embedding_model=MODEL, k=10, track=False, as_of=now
+        )
     ]
     # The 10th-ranked memory is read many times on its own.
     for _ in range(30):
         await client.search_memories(
-            query_embedding=near(q, 0.999, 99), embedding_model=MODEL, k=1, exclude_ids=first[:9]
+            query_embedding=near(q, 0.999, 99),
+            embedding_model=MODEL,
+            k=1,
+            exclude_ids=first[:9],
+            as_of=now,
         )
-    again = [
-        h.id for h in await client.search_memories(query_embedding=q, embedding_model=MODEL, k=10)
-    ]
-    assert again == first
+    hits = await client.search_memories(
+        query_embedding=q, embedding_model=MODEL, k=10, as_of=now + timedelta(seconds=1)
+    )
+    assert [h.id for h in hits] == first
+    # The reads are counted and reported all the same.
+    assert hits[-1].access_count == 30
+    assert hits[-1].last_accessed == now
+    assert all(h.access_count == 0 for h in hits[:-1])
 
+
+async def test_recency_counts_from_when_a_memory_was_stored_again(client: Client) -> None:
+    # Storing what is already remembered is the agent saying it again: the memory's
+    # recency starts anew (updated_at), whatever was read meanwhile.
+    now = datetime.now(UTC)
+    q = unit(12)
+    old = now - timedelta(days=90)
+    stored = await client.store_memories(
+        [
+            MemoryInput("The harbour opens at six", "business_fact", embedding=near(q, 0.80, 1)),
+            MemoryInput("The ferry leaves at seven", "business_fact", embedding=near(q, 0.78, 2)),
+        ],
+        embedding_model=MODEL,
+        as_of=old,
+    )
+    before = await client.search_memories(
+        query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now
+    )
+    assert [h.id for h in before] == [stored[0].id, stored[1].id]
+    assert before[0].recency_factor == pytest.approx(before[1].recency_factor)
+    again = await client.store_memories(
+        [MemoryInput("The ferry leaves at seven", "business_fact", embedding=near(q, 0.78, 2))],
+        embedding_model=MODEL,
+        as_of=now,
+    )
+    assert again[0].action == "updated"
+    after = await client.search_memories(
+        query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now
+    )
+    assert [h.id for h in after] == [stored[1].id, stored[0].id]
+    assert after[0].recency_factor == pytest.approx(1.0)
+    assert after[1].recency_factor == pytest.approx(0.8 + 0.2 * 0.5**3)
+
+
+
+async def test_access_factor_weighs_the_counts_when_asked(client: Client) -> None:
+    # Off by default (reads must not reorder); with access_weight > 0 every
+    # candidate's count is read and weighed, the pending ones included.
+    now = datetime.now(UTC)
+    q = unit(13)
+    stored = await client.store_memories(
+        [
+            MemoryInput("Lunch is at noon", "business_fact", embedding=near(q, 0.80, 1)),
+            MemoryInput("Dinner is at eight", "business_fact", embedding=near(q, 0.78, 2)),
+        ],
+        embedding_model=MODEL,
+        as_of=now,
+    )
+    for _ in range(9):
+        await client.get_memory(stored[1].id)
+    default = await client.search_memories(
+        query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now
+    )
+    assert [h.id for h in default] == [stored[0].id, stored[1].id]
+    assert [h.access_count for h in default] == [0, 9]
+    assert all(h.access_factor == pytest.approx(1.0) for h in default)
+    weighed = await client.search_memories(
+        query_embedding=q,
+        embedding_model=MODEL,
+        k=2,
+        track=False,
+        as_of=now,
+        weights={"access_weight": 0.5, "access_saturation": 9},
+    )
+    assert [h.id for h in weighed] == [stored[1].id, stored[0].id]
+    assert [h.access_count for h in weighed] == [9, 0]
+    assert weighed[0].access_factor == pytest.approx(1.5)
+    assert weighed[1].access_factor == pytest.approx(1.0)
 
 def _stats(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
     terms: dict[str, int] = dict(

@@ -4,7 +4,7 @@
 -- arms' evidence, bounded ranking multipliers) and the original memory module's recall on top
 -- of it. Re-applied on every deploy.
 --
--- Ranking formula, version 3 (ranking_version = 3). The defaults of every
+-- Ranking formula, version 4 (ranking_version = 4). The defaults of every
 -- weight are pgcortex_internal.search_defaults(); a caller overrides any of them with
 -- the weights argument. docs/architecture.md shows the same formula (a test
 -- compares its table of defaults with pgcortex_internal.search_defaults()).
@@ -40,7 +40,9 @@
 --                             own evidence of h))
 --                     (the best such h; linked_from = h), else own evidence
 --   recency_factor    = recency_floor + (1 - recency_floor)
---                       * 0.5 ^ (days since last access / half_life_days)
+--                       * 0.5 ^ (days since updated_at / half_life_days)
+--                       updated_at: when the memory was stored, stored again
+--                       (reinforced, merged into) or changed; reads leave it
 --   importance_factor = 1 + importance_weight * (importance - 3) / 2
 --   confidence_factor = confidence_floor + (1 - confidence_floor) * confidence
 --   access_factor     = 1 + access_weight
@@ -52,9 +54,12 @@
 --   unrelated to when a memory was stored.
 -- Both evidences are absolute (a cosine, a share of the query), so a score
 -- means the same in every query and a memory that matches neither arm scores
--- near 0 wherever it came from. The multipliers are mild and the access
--- factor is off by default: a search's own tracking must not reorder the
--- ranks of the next one.
+-- near 0 wherever it came from. The multipliers are mild, and none of them
+-- moves when a memory is read: a search's own tracking must not reorder the
+-- ranks of the next one. So recency counts from the memory's own time, not
+-- from its last access (version 3 did, and every tracked search lifted what
+-- it returned by up to 1 / recency_floor), and the access factor, the one
+-- that reads the access counts, is off by default.
 -- relevance (what min_relevance filters, as in the original memory module) is absolute too:
 -- max(cosine similarity, keyword_overlap) + tag_boost when one of the
 -- memory's tags occurs in the query text, at most 1. keyword_overlap is the
@@ -113,7 +118,7 @@ begin atomic
 end;
 
 comment on function pgcortex_internal.search_defaults() is
-'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 3), as a JSON object; the weights argument of a search overrides any of them.';
+'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 4), as a JSON object; the weights argument of a search overrides any of them.';
 
 -- name: record_memory_terms
 -- Statement-level trigger function: appends the change of the term
@@ -1050,7 +1055,8 @@ begin
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
-        -- each list's rank from its array, the access counts by key.
+        -- each list's rank from its array; their access counts only when the
+        -- access factor weighs them (access_weight > 0).
         select
             m.id,
             m.content_hash,
@@ -1066,7 +1072,6 @@ begin
             pg_catalog.array_position(_vec_ids, m.id)::bigint as vr,
             pg_catalog.array_position(_txt_ids, m.id)::bigint as tr,
             coalesce(acc.access_count, 0) as n_access,
-            coalesce(acc.last_accessed, m.created_at) as last_at,
             -- Cosine similarity to the query, for memories of the query's model only.
             case when m.embedding_model = _model.name
                 then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim,
@@ -1080,8 +1085,15 @@ begin
                 where pg_catalog.strpos(pg_catalog.lower(_text), pg_catalog.lower(t.x)) > 0
             ) as tag_hit
         from pgcortex.memories as m
-        left join pgcortex_internal.access_totals_of(
-            coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}') || coalesce(_ctx_child, '{}')
+        left join (
+            -- A one-time filter: at access_weight 0 the function is not called
+            -- (offset 0 keeps the subquery, and so the filter, apart from the join).
+            select a.memory_id, a.access_count
+            from pgcortex_internal.access_totals_of(
+                coalesce(_vec_ids, '{}') || coalesce(_txt_ids, '{}') || coalesce(_ctx_child, '{}')
+            ) as a
+            where _aw > 0
+            offset 0
         ) as acc on m.id = acc.memory_id
         left join lateral (
             -- The query's words the memory holds: how many, and their BM25;
@@ -1157,7 +1169,7 @@ begin
                 _rfloor
                 + (1 - _rfloor) * pg_catalog.power(
                     0.5,
-                    greatest(extract(epoch from search_memories.as_of - x.last_at), 0)
+                    greatest(extract(epoch from search_memories.as_of - x.updated_at), 0)
                     / 86400.0 / _half
                 )
             )::real as f_rec,
@@ -1195,7 +1207,9 @@ begin
     select
         row(
             t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
-            t.created_at, t.updated_at, t.expires_at, t.last_at, t.n_access,
+            t.created_at, t.updated_at, t.expires_at,
+            -- Reported, not ranked by (at access_weight 0): the k hits' counts only.
+            coalesce(acc.last_accessed, t.created_at), coalesce(acc.access_count, 0),
             (row_number() over (order by t.final desc, t.lifted, t.content_hash))::integer,
             t.sim, t.trank::real, t.overlap, t.rel, t.fused::real,
             t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
@@ -1206,9 +1220,11 @@ begin
                 else 'context'
             end,
             t.parent,
-            3
+            4
         )::pgcortex.memory_search_row
     from top as t
+    left join pgcortex_internal.access_totals_of(array(select x.id from top as x)) as acc
+        on t.id = acc.memory_id
     order by t.final desc, t.lifted, t.content_hash
     );
 
@@ -1248,7 +1264,7 @@ begin
                     (pg_catalog.cardinality(_rows) + row_number() over (order by hop.s desc, m.id))::integer,
                     null::real, null::real, null::real, null::real, null::real,
                     null::real, null::real, null::real, null::real, hop.s,
-                    'link', hop.parent, 3
+                    'link', hop.parent, 4
                 )::pgcortex.memory_search_row
             from hop
             inner join pgcortex.memories as m on m.namespace = _ns and m.id = hop.other
@@ -1275,7 +1291,7 @@ comment on function pgcortex.search_memories(
     timestamptz, timestamptz, timestamptz, jsonb, uuid[], real, jsonb, integer, boolean,
     boolean, text, timestamptz
 ) is
-'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights; the memory of the conversation turn right after one of either arm''s k best hits is a candidate too, lifted by context_weight times that hit''s evidence but never above it (matched_by context when no arm found it, linked_from the hit); ranked by the formula of ranking_version 3 (recency, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
+'Hybrid search of this namespace''s unexpired memories by query_embedding and/or query_text (websearch syntax), with every filter applied in SQL. Vector candidates come from one statement planned with the call''s filter values: the HNSW index of the query''s model (the namespace''s current model) (ef_search unless given: max(n, max(40, 64 x sqrt(rows of the table / 100,000)) x sqrt(dimensions / 384)), iterative scan) or, under a selective filter, the filter''s own index and an exact sort; when it returns fewer than the candidates wanted, an exact scan of the filtered memories; text candidates from full-text search ranked by BM25 over the namespace''s term statistics; every candidate measured by both arms (cosine similarity, the idf-weighted share of the query it holds), the two fused by their weights; the memory of the conversation turn right after one of either arm''s k best hits is a candidate too, lifted by context_weight times that hit''s evidence but never above it (matched_by context when no arm found it, linked_from the hit); ranked by the formula of ranking_version 4 (recency since the memory was stored or changed, importance, confidence and access multipliers; defaults in pgcortex_internal.search_defaults(), overridable by weights; ties broken by content hash). Returns exactly k rows when at least k memories pass the filters and match the query (have an embedding for a vector query, or match the text), fewer when min_relevance removes some; with expand_links, memories linked to the hits follow them (matched_by link, linked_from). Every row carries its score breakdown; access_count and last_accessed are as ranked (before this search''s own access). Counts one access of each returned memory unless track is false (track false writes nothing: for replicas and analytics). PC003, PC004, PC010, PC011, PC012, PC021, PC023 on bad input.';
 
 -- name: recall_memories
 -- The original memory module's recall: memories relevant to a query, best first.
