@@ -13,6 +13,7 @@ import pytest
 
 from pgcortex import Client
 from pgcortex.memories import MemoryInput
+from pgcortex.records import SearchHit
 from tests.test_memories_store import MODEL, near, unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,9 +212,16 @@ async def test_tracked_searches_do_not_reorder_the_next_one(
     assert all(h.access_count == 0 for h in hits[:-1])
 
 
-async def test_recency_counts_from_when_a_memory_was_stored_again(client: Client) -> None:
+@pytest.mark.parametrize("statement", ["embedding alone", "full"])
+async def test_recency_counts_from_when_a_memory_was_stored_again(
+    client: Client, statement: str
+) -> None:
     # Storing what is already remembered is the agent saying it again: the memory's
-    # recency starts anew (updated_at), whatever was read meanwhile.
+    # recency starts anew (updated_at), whatever was read meanwhile. Through both
+    # fusion statements (a text that matches nothing, weighed 0, takes the full one).
+    text, weights = (
+        (None, None) if statement == "embedding alone" else ("zzqqxx", {"text_weight": 0})
+    )
     now = datetime.now(UTC)
     q = unit(12)
     old = now - timedelta(days=90)
@@ -226,7 +234,7 @@ async def test_recency_counts_from_when_a_memory_was_stored_again(client: Client
         as_of=old,
     )
     before = await client.search_memories(
-        query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now
+        text, query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now, weights=weights
     )
     assert [h.id for h in before] == [stored[0].id, stored[1].id]
     assert before[0].recency_factor == pytest.approx(before[1].recency_factor)
@@ -237,12 +245,11 @@ async def test_recency_counts_from_when_a_memory_was_stored_again(client: Client
     )
     assert again[0].action == "updated"
     after = await client.search_memories(
-        query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now
+        text, query_embedding=q, embedding_model=MODEL, k=2, track=False, as_of=now, weights=weights
     )
     assert [h.id for h in after] == [stored[1].id, stored[0].id]
     assert after[0].recency_factor == pytest.approx(1.0)
     assert after[1].recency_factor == pytest.approx(0.8 + 0.2 * 0.5**3)
-
 
 
 async def test_access_factor_weighs_the_counts_when_asked(client: Client) -> None:
@@ -278,6 +285,71 @@ async def test_access_factor_weighs_the_counts_when_asked(client: Client) -> Non
     assert [h.access_count for h in weighed] == [9, 0]
     assert weighed[0].access_factor == pytest.approx(1.5)
     assert weighed[1].access_factor == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {},
+        {"vector_weight": 0.7, "importance_weight": 0.3, "half_life_days": 3},
+        {"access_weight": 0.4, "access_saturation": 5},
+        {"vector_weight": 0},
+    ],
+)
+async def test_search_by_embedding_alone_ranks_as_the_full_statement_does(
+    client: Client, weights: dict[str, float]
+) -> None:
+    # A search by embedding alone takes a statement of its own (no text scores, no
+    # context step). The same search with a text that matches nothing, weighed 0,
+    # takes the full statement: every field of every hit must agree to the bit.
+    now = datetime.now(UTC)
+    q = unit(21)
+    for age in (0, 5, 40, 200):
+        await client.store_memories(
+            [
+                MemoryInput(
+                    f"Harbour note {age}-{i}",
+                    "business_fact",
+                    importance=1 + (i + age) % 5,
+                    confidence=0.5 + (i % 3) / 4,
+                    tags=["harbour"],
+                    embedding=near(q, 0.1 + 0.07 * i + age / 2000, 100 * age + i),
+                )
+                for i in range(10)
+            ],
+            embedding_model=MODEL,
+            dedup_near=False,
+            as_of=now - timedelta(days=age),
+        )
+    await client.search_memories(query_embedding=q, embedding_model=MODEL, k=7, as_of=now)
+    await client.search_memories(query_embedding=q, embedding_model=MODEL, k=3, as_of=now)
+
+    def fields(h: SearchHit) -> tuple[object, ...]:
+        return (
+            h.id, h.rank, h.similarity, h.relevance, h.fused_relevance, h.recency_factor,
+            h.importance_factor, h.confidence_factor, h.access_factor, h.score,
+            h.matched_by, h.linked_from, h.access_count, h.last_accessed, h.ranking_version,
+        )  # fmt: skip
+
+    counts: set[int] = set()
+    for k, min_relevance in ((1, None), (10, None), (25, None), (40, None), (10, 0.5)):
+        alone = await client.search_memories(
+            query_embedding=q, embedding_model=MODEL, k=k, min_relevance=min_relevance,
+            weights=weights, track=False, as_of=now,
+        )  # fmt: skip
+        full = await client.search_memories(
+            "zzqqxx", query_embedding=q, embedding_model=MODEL, k=k,
+            min_relevance=min_relevance, weights={**weights, "text_weight": 0},
+            track=False, as_of=now,
+        )  # fmt: skip
+        assert [fields(h) for h in alone] == [fields(h) for h in full], (k, min_relevance)
+        assert alone
+        assert all(h.text_rank is None for h in alone)
+        counts |= {h.access_count for h in alone}
+        assert all(h.text_rank == 0 for h in full)
+    # Read once, twice and never: the access counts (and factors) differ.
+    assert counts == {0, 1, 2}
+
 
 def _stats(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
     terms: dict[str, int] = dict(

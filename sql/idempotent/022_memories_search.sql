@@ -1052,6 +1052,90 @@ begin
     end if;
 
     -- Fusion and ranking ------------------------------------------------------------
+    -- Two statements, one formula. A search by embedding alone with no
+    -- conversation context to add (the most common call) takes the first: its
+    -- candidates need neither text scores nor the context step, and the full
+    -- statement's plan costs 16 % of such a search to set up and run for
+    -- nothing (docs/performance.md). Every expression it keeps is the full
+    -- statement's, written the same way, so both give the same rows to the last
+    -- bit (tests/test_ranking.py compares them).
+    if _vec_on and _text is null and coalesce(pg_catalog.cardinality(_ctx_child), 0) = 0 then
+    _rows := array(
+    with facts as (
+        select
+            m.id,
+            m.content_hash,
+            m.content,
+            m.memory_type,
+            m.importance,
+            m.confidence,
+            m.tags,
+            m.metadata,
+            m.created_at,
+            m.updated_at,
+            m.expires_at,
+            coalesce(acc.access_count, 0) as n_access,
+            case when m.embedding_model = _model.name
+                then (1 - (m.embedding operator(public.<=>) _qvec))::real end as sim
+        from pgcortex.memories as m
+        left join (
+            select a.memory_id, a.access_count
+            from pgcortex_internal.access_totals_of(_vec_ids) as a
+            where _aw > 0
+            offset 0
+        ) as acc on m.id = acc.memory_id
+        where m.namespace = _ns and m.id = any(_vec_ids)
+    ),
+    scored as (
+        select
+            f.*,
+            (_wv * greatest(coalesce(f.sim, 0), 0)) / nullif(_wv, 0) as own,
+            least(1, greatest(coalesce(f.sim, 0), 0))::real as rel,
+            (
+                _rfloor
+                + (1 - _rfloor) * pg_catalog.power(
+                    0.5,
+                    greatest(extract(epoch from search_memories.as_of - f.updated_at), 0)
+                    / 86400.0 / _half
+                )
+            )::real as f_rec,
+            (1 + _iw * (f.importance - 3) / 2.0)::real as f_imp,
+            (
+                _cfloor
+                + (1 - _cfloor) * f.confidence
+            )::real as f_conf,
+            (
+                1 + _aw * least(
+                    1, pg_catalog.ln(1 + f.n_access) / pg_catalog.ln(1 + _asat)
+                )
+            )::real as f_acc
+        from facts as f
+    ),
+    top as (
+        select
+            s.*,
+            (coalesce(s.own, 0) * s.f_rec * s.f_imp * s.f_conf * s.f_acc)::real as final
+        from scored as s
+        where search_memories.min_relevance is null or s.rel >= search_memories.min_relevance
+        order by final desc, s.content_hash
+        limit search_memories.k
+    )
+    select
+        row(
+            t.id, t.content, t.memory_type, t.importance, t.confidence, t.tags, t.metadata,
+            t.created_at, t.updated_at, t.expires_at,
+            coalesce(acc.last_accessed, t.created_at), coalesce(acc.access_count, 0),
+            (row_number() over (order by t.final desc, t.content_hash))::integer,
+            t.sim, null::real, null::real, t.rel, t.own::real,
+            t.f_rec, t.f_imp, t.f_conf, t.f_acc, t.final,
+            'vector', null::uuid, 4
+        )::pgcortex.memory_search_row
+    from top as t
+    left join pgcortex_internal.access_totals_of(array(select x.id from top as x)) as acc
+        on t.id = acc.memory_id
+    order by t.final desc, t.content_hash
+    );
+    else
     _rows := array(
     with facts as (
         -- The candidates by primary key (an index scan of at most 2n rows),
@@ -1227,6 +1311,8 @@ begin
         on t.id = acc.memory_id
     order by t.final desc, t.lifted, t.content_hash
     );
+
+    end if;
 
     -- One hop along links from the hits, on request ------------------------------
     if search_memories.expand_links and pg_catalog.cardinality(_rows) > 0 then
