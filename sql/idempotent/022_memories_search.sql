@@ -1053,10 +1053,10 @@ begin
 
     -- Fusion and ranking ------------------------------------------------------------
     -- Two statements, one formula. A search by embedding alone with no
-    -- conversation context to add (the most common call) takes the first: its
-    -- candidates need neither text scores nor the context step, and the full
-    -- statement's plan costs 16 % of such a search to set up and run for
-    -- nothing (docs/performance.md). Every expression it keeps is the full
+    -- conversation context to add takes the first: its candidates need
+    -- neither text scores nor the context step, and the full statement's plan
+    -- cost 12-16 % of such a search's CPU to set up and run for nothing
+    -- (docs/performance.md). Every expression it keeps is the full
     -- statement's, written the same way, so both give the same rows to the last
     -- bit (tests/test_ranking.py compares them).
     if _vec_on and _text is null and coalesce(pg_catalog.cardinality(_ctx_child), 0) = 0 then
