@@ -351,6 +351,52 @@ async def test_search_by_embedding_alone_ranks_as_the_full_statement_does(
     assert counts == {0, 1, 2}
 
 
+async def test_only_a_search_by_embedding_alone_takes_the_lean_statement(
+    client: Client, db: psycopg.Connection
+) -> None:
+    # The comparison above cannot tell which statement ran (both agree, by design):
+    # count the lean statement's own executions, so that a condition that never
+    # (or always) chooses it fails here.
+    q = unit(22)
+    await client.store_memories(
+        [
+            MemoryInput(f"Pier note {i}", "business_fact", embedding=near(q, 0.3 + i / 20, i))
+            for i in range(8)
+        ],
+        embedding_model=MODEL,
+    )
+    db.execute("create extension if not exists pg_stat_statements")
+    db.execute("set pg_stat_statements.track = 'all'")
+    vector = "[" + ",".join(f"{x:.7f}" for x in q) + "]"
+
+    def lean_runs() -> int:
+        # Only the lean statement hands the vector candidates to the look-up as they are.
+        row = db.execute(
+            "select coalesce(sum(s.calls), 0)::bigint from public.pg_stat_statements as s"
+            " where s.dbid = (select oid from pg_catalog.pg_database"
+            " where datname = pg_catalog.current_database())"
+            " and s.query like '%access_totals_of(_vec_ids) as a%'"
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def search(text: str | None, weights: str | None) -> int:
+        before = lean_runs()
+        rows = db.execute(
+            "select count(*) from pgcortex.search_memories(query_embedding => %s::public.vector,"
+            " query_text => %s, weights => %s::jsonb, k => 3, track => false,"
+            " embedding_model => %s)",
+            (vector, text, weights, MODEL),
+        ).fetchone()
+        assert rows == (3,)
+        return lean_runs() - before
+
+    assert search(None, None) == 1
+    assert search(None, '{"access_weight": 0.5}') == 1
+    assert search("pier", None) == 0
+    assert search("zzqqxx", '{"text_weight": 0}') == 0
+
+
 def _stats(db: psycopg.Connection) -> tuple[dict[str, int], tuple[int, int]]:
     terms: dict[str, int] = dict(
         db.execute(
