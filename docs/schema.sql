@@ -9013,7 +9013,7 @@ CREATE FUNCTION pgcortex_internal.search_defaults() RETURNS jsonb
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     BEGIN ATOMIC
- SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "context_weight": 0.3, "half_life_days": 30, "min_candidates": 40, "candidates_per_k": 4, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
+ SELECT '{"bm25_b": 0.75, "bm25_k1": 1.2, "tag_boost": 0.2, "text_weight": 1, "access_weight": 0, "recency_floor": 0.8, "vector_weight": 1, "context_weight": 0.3, "half_life_days": 30, "min_candidates": 20, "candidates_per_k": 2, "confidence_floor": 0.8, "access_saturation": 100, "importance_weight": 0.1}'::jsonb AS jsonb;
 END;
 
 COMMENT ON FUNCTION pgcortex_internal.search_defaults() IS 'The default weights of the ranking formula of pgcortex.search_memories (ranking_version 4), as a JSON object; the weights argument of a search overrides any of them.';

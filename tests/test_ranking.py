@@ -287,6 +287,45 @@ async def test_access_factor_weighs_the_counts_when_asked(client: Client) -> Non
     assert weighed[1].access_factor == pytest.approx(1.0)
 
 
+async def test_candidates_per_arm_are_two_per_result_and_at_least_twenty(
+    client: Client,
+) -> None:
+    # n = max(min_candidates, k x candidates_per_k), 20 and 2 by default: the
+    # multipliers rank within the n nearest, so a memory the importance factor
+    # would lift to the top from vector rank 25 is out of reach at k 5 (n 20),
+    # within reach at k 13 (n 26) or when the caller asks for 40 candidates.
+    now = datetime.now(UTC)
+    q = unit(21)
+    close = [
+        MemoryInput(
+            f"Routine fact number {i}", "business_fact", embedding=near(q, 0.80 - i / 600, i)
+        )
+        for i in range(24)
+    ]
+    lifted = MemoryInput(
+        "The release freeze starts on Friday",
+        "business_fact",
+        importance=5,
+        embedding=near(q, 0.755, 99),
+    )
+    stored = await client.store_memories(
+        [*close, lifted], embedding_model=MODEL, dedup_near=False, as_of=now
+    )
+    target = stored[-1].id
+
+    async def first(k: int, weights: dict[str, float] | None = None) -> list[SearchHit]:
+        return await client.search_memories(
+            query_embedding=q, embedding_model=MODEL, k=k, track=False, as_of=now, weights=weights
+        )
+
+    assert target not in {h.id for h in await first(5)}
+    assert target not in {h.id for h in await first(10)}
+    assert (await first(13))[0].id == target
+    assert (await first(5, {"min_candidates": 25}))[0].id == target
+    assert (await first(5, {"candidates_per_k": 5}))[0].id == target
+    assert target not in {h.id for h in await first(5, {"min_candidates": 24})}
+
+
 @pytest.mark.parametrize(
     "weights",
     [

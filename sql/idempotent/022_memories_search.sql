@@ -112,7 +112,7 @@ begin atomic
         "vector_weight": 1, "text_weight": 1, "bm25_k1": 1.2, "bm25_b": 0.75,
         "half_life_days": 30, "recency_floor": 0.8, "importance_weight": 0.1,
         "confidence_floor": 0.8, "access_weight": 0, "access_saturation": 100,
-        "tag_boost": 0.2, "candidates_per_k": 4, "min_candidates": 40,
+        "tag_boost": 0.2, "candidates_per_k": 2, "min_candidates": 20,
         "context_weight": 0.3
     }'::jsonb;
 end;
